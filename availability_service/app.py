@@ -1,0 +1,87 @@
+"""Wiring: settings -> database -> use cases -> gRPC server. The composition root."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine
+
+from availability_service.auth.concurrency import ConcurrencyLimiter
+from availability_service.auth.ratelimit import RateLimiter
+from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_create_dev_secret
+from availability_service.config import Settings
+from availability_service.grpc_api.rpc_base import Services
+from availability_service.service_layer.enrichment import copy_quality
+from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.storage.database import make_engine, migrate, wait_for_database
+from availability_service.storage.embedded import start_embedded_postgres
+
+log = structlog.get_logger(__name__)
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded_postgres(settings.data_dir)
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    secret: bytes | None = None
+    if settings.jwt_secret:
+        secret = settings.jwt_secret.encode()
+    elif not (settings.jwt_public_key_file or settings.jwt_jwks_file):
+        # Local use: a development secret under the git-ignored data folder.
+        secret = load_or_create_dev_secret(settings.data_dir)
+    public_pem = None
+    if settings.jwt_public_key_file:
+        with open(settings.jwt_public_key_file) as fh:
+            public_pem = fh.read()
+    return AuthConfig(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        hs256_secret=secret,
+        public_key_pem=public_pem,
+        jwks_path=settings.jwt_jwks_file,
+    )
+
+
+@dataclass
+class Application:
+    """Everything a server process holds; built once, closed once."""
+
+    settings: Settings
+    engine: Engine
+    services: Services
+    executor: ThreadPoolExecutor
+    verifier: TokenVerifier
+    rate_limiter: RateLimiter
+    concurrency: ConcurrencyLimiter
+    background: list[Any] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.engine.dispose()
+
+
+def build_application(settings: Settings, *, run_migrations: bool = True) -> Application:
+    engine = make_engine(database_url(settings), settings.db_pool_size)
+    wait_for_database(engine)
+    if run_migrations:
+        migrate(engine)
+    uow = UnitOfWork(engine)
+    services = Services(lots=LotService(uow, copy_quality), extra={})
+    return Application(
+        settings=settings,
+        engine=engine,
+        services=services,
+        # One thread per pooled connection: more threads would only queue on the pool.
+        executor=ThreadPoolExecutor(max_workers=settings.db_pool_size,
+                                    thread_name_prefix="db"),
+        verifier=TokenVerifier(auth_config(settings)),
+        rate_limiter=RateLimiter(),
+        concurrency=ConcurrencyLimiter(settings.max_concurrent_rpcs),
+    )

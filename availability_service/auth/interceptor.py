@@ -1,0 +1,217 @@
+"""grpc.aio server interceptor: authenticate, authorise, rate-limit, then run the handler.
+
+The checks run inside a wrapped handler, not in intercept_service, for two reasons: only the
+handler has a real ServicerContext to abort with rich status details, and the principal
+contextvar must be set in the task that runs the behaviour (intercept_service runs elsewhere).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
+from contextlib import AsyncExitStack
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from availability_service.auth.concurrency import ConcurrencyLimiter, KeyedConcurrencyLimiter
+from availability_service.auth.errors import AuthenticationError, PermissionDeniedError
+from availability_service.auth.policy import SERVICE_NAME, authorize
+from availability_service.auth.principal import Principal, current_principal
+from availability_service.auth.ratelimit import RateLimiter, method_group
+from availability_service.auth.tokens import TokenVerifier
+
+# The google.rpc.ErrorInfo domain for every error this service reports.
+ERROR_DOMAIN = "availability.tradedesk"
+
+# Entries ending in "/" open a whole service; others open one full method name.
+DEFAULT_OPEN_METHODS: frozenset[str] = frozenset(
+    {
+        "/grpc.health.v1.Health/",
+        "/grpc.reflection.v1alpha.ServerReflection/",
+        "/grpc.reflection.v1.ServerReflection/",
+    }
+)
+WATCH_METHOD = "WatchAvailabilities"
+_SERVICE_PREFIX = f"/{SERVICE_NAME}/"
+_BEARER = "bearer "
+
+Behaviour = Callable[[Any, grpc.aio.ServicerContext], Any]
+
+
+class AuthInterceptor(grpc.aio.ServerInterceptor):
+    """Guards every method of the server except the open ones (health, reflection)."""
+
+    def __init__(
+        self,
+        verifier: TokenVerifier,
+        rate_limiter: RateLimiter,
+        concurrency_limiter: ConcurrencyLimiter,
+        open_methods: Collection[str] = DEFAULT_OPEN_METHODS,
+        watch_limiter: KeyedConcurrencyLimiter | None = None,
+    ) -> None:
+        self._verifier = verifier
+        self._rate_limiter = rate_limiter
+        self._concurrency = concurrency_limiter
+        self._open_methods = frozenset(open_methods)
+        self._watch_limiter = watch_limiter or KeyedConcurrencyLimiter()
+
+    def is_open(self, method: str) -> bool:
+        return method in self._open_methods or any(
+            entry.endswith("/") and method.startswith(entry) for entry in self._open_methods
+        )
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or self.is_open(method):
+            return handler
+        return self._wrap(handler, method)
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        # Methods of other services are not in the policy; an empty short name is denied.
+        short = method[len(_SERVICE_PREFIX) :] if method.startswith(_SERVICE_PREFIX) else ""
+        codec = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._guard_unary(handler.unary_unary, short), **codec
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._guard_unary(handler.stream_unary, short), **codec
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._guard_stream(handler.unary_stream, short), **codec
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._guard_stream(handler.stream_stream, short), **codec
+        )
+
+    def _guard_unary(self, behaviour: Behaviour, short: str) -> Behaviour:
+        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            async with AsyncExitStack() as admitted:
+                await self._admit(short, context, admitted)
+                result = behaviour(request, context)
+                return await result if inspect.isawaitable(result) else result
+
+        return guarded
+
+    def _guard_stream(self, behaviour: Behaviour, short: str) -> Behaviour:
+        if not (inspect.isasyncgenfunction(behaviour) or inspect.isgeneratorfunction(behaviour)):
+            # A coroutine that streams with context.write(): the wrapper must be one too.
+            return self._guard_unary(behaviour, short)
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            async with AsyncExitStack() as admitted:
+                await self._admit(short, context, admitted)
+                responses = behaviour(request, context)
+                if hasattr(responses, "__aiter__"):
+                    async for response in responses:
+                        yield response
+                else:
+                    for response in responses:
+                        yield response
+
+        return guarded
+
+    async def _admit(
+        self, short: str, context: grpc.aio.ServicerContext, admitted: AsyncExitStack
+    ) -> Principal:
+        """Run every check in order; on success the slots and contextvar are undone on exit."""
+        try:
+            principal = self._verifier.verify(_bearer_token(context.invocation_metadata()))
+        except AuthenticationError as error:
+            await _abort(context, grpc.StatusCode.UNAUTHENTICATED, error.reason, "UNAUTHENTICATED")
+        try:
+            authorize(short or "<unknown>", principal)
+        except PermissionDeniedError as error:
+            await _abort(
+                context, grpc.StatusCode.PERMISSION_DENIED, error.reason, "PERMISSION_DENIED"
+            )
+        group = method_group(short)
+        retry_after = self._rate_limiter.try_acquire(principal.subject, group)
+        if retry_after is not None:
+            await _abort(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"rate limit for {group} calls exceeded; retry in {retry_after:.3f}s",
+                "RATE_LIMITED",
+                retry_after=retry_after,
+                metadata={"method_group": group},
+            )
+        if not self._concurrency.try_enter():
+            await _abort(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "server is at its concurrent request limit",
+                "TOO_MANY_REQUESTS",
+                retry_after=0.1,
+            )
+        admitted.callback(self._concurrency.exit)
+        if short == WATCH_METHOD:
+            if not self._watch_limiter.try_enter(principal.subject):
+                await _abort(
+                    context,
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    "too many concurrent watch streams for this caller",
+                    "TOO_MANY_WATCHERS",
+                    retry_after=1.0,
+                )
+            admitted.callback(self._watch_limiter.exit, principal.subject)
+        token = current_principal.set(principal)
+        admitted.callback(_reset_principal, token)
+        return principal
+
+
+def _reset_principal(token: Any) -> None:
+    # A stream closed from another context (generator finalised by GC) cannot reset; the task
+    # that owned the value is gone with its context, so there is nothing left to undo.
+    with contextlib.suppress(ValueError):
+        current_principal.reset(token)
+
+
+def _bearer_token(metadata: Any) -> str:
+    values = [value for key, value in metadata or () if key.lower() == "authorization"]
+    if not values:
+        raise AuthenticationError("missing bearer token in 'authorization' metadata")
+    if len(values) > 1:
+        raise AuthenticationError("more than one 'authorization' metadata entry")
+    value = values[0]
+    if not isinstance(value, str) or not value[: len(_BEARER)].lower() == _BEARER:
+        raise AuthenticationError("malformed 'authorization' metadata; expected 'Bearer <token>'")
+    token = value[len(_BEARER) :].strip()
+    if not token:
+        raise AuthenticationError("empty bearer token")
+    return token
+
+
+async def _abort(
+    context: grpc.aio.ServicerContext,
+    code: grpc.StatusCode,
+    message: str,
+    reason: str,
+    retry_after: float | None = None,
+    metadata: dict[str, str] | None = None,
+) -> NoReturn:
+    """Abort with google.rpc.Status: ErrorInfo always, RetryInfo when waiting helps."""
+    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message)
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata)
+    status.details.add().Pack(info)
+    if retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(max(1, int(retry_after * 1e9)))
+        status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
+    await context.abort_with_status(rpc_status.to_status(status))
+    raise AssertionError("abort_with_status returned")  # pragma: no cover  # it always raises

@@ -1,0 +1,135 @@
+"""`availability-service`: serve, migrate, token, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import structlog
+
+from availability_service.config import Settings
+from availability_service.logs import configure_logging
+
+log = structlog.get_logger("availability_service")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        address=getattr(args, "address", None),
+        database_url=getattr(args, "database_url", None),
+        log_level=getattr(args, "log_level", None),
+        data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
+        workers=getattr(args, "workers", None),
+    )
+
+
+async def serve_forever(settings: Settings) -> None:
+    from availability_service.app import build_application
+    from availability_service.background import start_background
+    from availability_service.grpc_api.server import create_server
+
+    app = await asyncio.to_thread(build_application, settings)
+    server, port, health = await create_server(app)
+    await server.start()
+    start_background(app)
+    log.info("serving", address=settings.address, port=port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting_down")
+    await health.enter_graceful_shutdown()
+    for task in app.background:
+        task.cancel()
+    # In-flight unary calls get the grace period; streams are told to end with a bookmark.
+    await server.stop(grace=5.0)
+    app.close()
+    log.info("stopped")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_json)
+    asyncio.run(serve_forever(settings))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from availability_service.app import database_url
+    from availability_service.storage.database import make_engine, migrate, wait_for_database
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_json)
+    engine = make_engine(database_url(settings))
+    wait_for_database(engine)
+    migrate(engine)
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from availability_service.auth.tokens import load_or_create_dev_secret, mint_token
+
+    settings = _settings(args)
+    secret = settings.jwt_secret.encode() if settings.jwt_secret else \
+        load_or_create_dev_secret(settings.data_dir)
+    roles = [r.strip().upper() for r in args.roles.split(",") if r.strip()]
+    print(mint_token(secret, args.sub, roles, company_id=args.company, region=args.region,
+                     ttl_seconds=args.ttl, issuer=settings.jwt_issuer,
+                     audience=settings.jwt_audience))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from availability_service.demo import run_demo
+
+    settings = _settings(args)
+    return run_demo(settings, args.target)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="availability-service",
+                                     description="The Availability Engine gRPC service.")
+    parser.add_argument("--data-dir", help="data folder (default .data in the repo; "
+                                           "env AVAILABILITY_DATA_DIR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve gRPC (default 127.0.0.1:50051)")
+    serve.add_argument("--address", help="host:port (env AVAILABILITY_ADDRESS)")
+    serve.add_argument("--database-url", help="external Postgres (env DATABASE_URL); "
+                                              "default: embedded PostgreSQL")
+    serve.add_argument("--log-level", help="debug, info, warning (env AVAILABILITY_LOG_LEVEL)")
+    serve.add_argument("--workers", type=int, help="processes sharing the port (SO_REUSEPORT)")
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply database migrations and exit")
+    mig.add_argument("--database-url")
+    mig.set_defaults(func=cmd_migrate)
+
+    tok = sub.add_parser("token", help="mint a development token signed with the local secret")
+    tok.add_argument("--sub", required=True, help="partner id")
+    tok.add_argument("--roles", required=True,
+                     help="comma-separated: SELLER, TRADER, BUYER, ADMIN, SERVICE")
+    tok.add_argument("--company", help="company id")
+    tok.add_argument("--region", help="region code such as IN-GJ")
+    tok.add_argument("--ttl", type=int, default=12 * 3600, help="seconds (default 12 h)")
+    tok.set_defaults(func=cmd_token)
+
+    demo = sub.add_parser("demo", help="post realistic cotton, wheat and gold lots")
+    demo.add_argument("--target", default="127.0.0.1:50051", help="server address")
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Settings from flags and environment, in one frozen object passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server needs; each field has an AVAILABILITY_* environment twin."""
+
+    address: str = "127.0.0.1:50051"
+    # None means: start the embedded PostgreSQL under data_dir.
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: REPO_ROOT / ".data")
+    log_level: str = "info"
+    log_json: bool | None = None  # None: JSON when stdout is not a TTY
+    db_pool_size: int = 16
+    # Holds: default and ceiling for the time to live.
+    default_hold_ttl: timedelta = timedelta(hours=24)
+    max_hold_ttl: timedelta = timedelta(days=7)
+    sweep_interval_seconds: float = 1.0
+    # Auth: an HS256 secret (None: a development secret under data_dir), or public keys.
+    jwt_secret: str | None = None
+    jwt_public_key_file: str | None = None
+    jwt_jwks_file: str | None = None
+    jwt_issuer: str = "tradedesk-dev"
+    jwt_audience: str = "availability-service"
+    auth_enabled: bool = True
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    tls_client_ca_file: str | None = None
+    allow_insecure: bool = False
+    max_concurrent_rpcs: int = 512
+    max_message_bytes: int = 4 * 1024 * 1024
+    metrics_port: int | None = None
+    workers: int = 1
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Reads AVAILABILITY_* variables (and DATABASE_URL); explicit overrides win."""
+        env = os.environ
+        values: dict[str, object] = {}
+        if "DATABASE_URL" in env and env["DATABASE_URL"]:
+            values["database_url"] = env["DATABASE_URL"]
+        simple = {
+            "address": "AVAILABILITY_ADDRESS",
+            "log_level": "AVAILABILITY_LOG_LEVEL",
+            "jwt_secret": "AVAILABILITY_JWT_SECRET",
+            "jwt_public_key_file": "AVAILABILITY_JWT_PUBLIC_KEY_FILE",
+            "jwt_jwks_file": "AVAILABILITY_JWT_JWKS_FILE",
+            "jwt_issuer": "AVAILABILITY_JWT_ISSUER",
+            "jwt_audience": "AVAILABILITY_JWT_AUDIENCE",
+            "tls_cert_file": "AVAILABILITY_TLS_CERT_FILE",
+            "tls_key_file": "AVAILABILITY_TLS_KEY_FILE",
+            "tls_client_ca_file": "AVAILABILITY_TLS_CLIENT_CA_FILE",
+        }
+        for attr, var in simple.items():
+            if env.get(var):
+                values[attr] = env[var]
+        if env.get("AVAILABILITY_DATA_DIR"):
+            values["data_dir"] = Path(env["AVAILABILITY_DATA_DIR"])
+        if env.get("AVAILABILITY_DB_POOL_SIZE"):
+            values["db_pool_size"] = int(env["AVAILABILITY_DB_POOL_SIZE"])
+        if env.get("AVAILABILITY_MAX_HOLD_TTL_SECONDS"):
+            values["max_hold_ttl"] = timedelta(seconds=int(env["AVAILABILITY_MAX_HOLD_TTL_SECONDS"]))
+        if env.get("AVAILABILITY_SWEEP_INTERVAL_SECONDS"):
+            values["sweep_interval_seconds"] = float(env["AVAILABILITY_SWEEP_INTERVAL_SECONDS"])
+        if env.get("AVAILABILITY_MAX_CONCURRENT_RPCS"):
+            values["max_concurrent_rpcs"] = int(env["AVAILABILITY_MAX_CONCURRENT_RPCS"])
+        if env.get("AVAILABILITY_METRICS_PORT"):
+            values["metrics_port"] = int(env["AVAILABILITY_METRICS_PORT"])
+        values["auth_enabled"] = _env_bool("AVAILABILITY_AUTH_ENABLED", True)
+        values["allow_insecure"] = _env_bool("AVAILABILITY_ALLOW_INSECURE", False)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)  # type: ignore[arg-type]  # values are typed per field above

@@ -1,0 +1,1 @@
+"""gRPC entry point: servicer, interceptors, error mapping; the only importer of *_pb2."""

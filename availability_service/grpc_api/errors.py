@@ -1,0 +1,81 @@
+"""The one table from domain errors to gRPC status codes with google.rpc details (AIP-193)."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from availability_service.auth.errors import AuthenticationError, PermissionDeniedError
+from availability_service.auth.interceptor import ERROR_DOMAIN
+from availability_service.domain import errors as de
+
+_CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
+    (de.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
+    (de.RequestIdReused, grpc.StatusCode.INVALID_ARGUMENT),
+    (de.NotFound, grpc.StatusCode.NOT_FOUND),
+    (de.StaleEtag, grpc.StatusCode.ABORTED),
+    (de.FailedPrecondition, grpc.StatusCode.FAILED_PRECONDITION),
+    (de.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (PermissionDeniedError, grpc.StatusCode.PERMISSION_DENIED),
+    (AuthenticationError, grpc.StatusCode.UNAUTHENTICATED),
+    (de.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (de.OutOfRange, grpc.StatusCode.OUT_OF_RANGE),
+]
+
+
+def _pack(message: object) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)  # type: ignore[arg-type]  # any protobuf message
+    return packed
+
+
+def build_status(code: grpc.StatusCode, message: str, reason: str,
+                 metadata: dict[str, str] | None = None,
+                 violations: list[de.FieldViolation] | None = None,
+                 retry_after: float | None = None) -> grpc.Status:
+    details = [_pack(error_details_pb2.ErrorInfo(
+        reason=reason, domain=ERROR_DOMAIN, metadata=metadata or {}))]
+    if violations:
+        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in violations
+        ])))
+    if code is grpc.StatusCode.FAILED_PRECONDITION:
+        details.append(_pack(error_details_pb2.PreconditionFailure(violations=[
+            error_details_pb2.PreconditionFailure.Violation(
+                type=reason, subject=(metadata or {}).get("subject", ""), description=message)
+        ])))
+    if retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(retry_after * 1e9))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
+    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message,
+                               details=details)
+    return rpc_status.to_status(status)
+
+
+def status_for(exc: BaseException) -> grpc.Status | None:
+    """The status for an expected error, or None for a bug (the caller logs it, INTERNAL)."""
+    if isinstance(exc, de.DomainError):
+        for kind, code in _CODES:
+            if isinstance(exc, kind):
+                violations = exc.violations if isinstance(exc, de.InvalidArgument) else None
+                retry = exc.retry_after_seconds if isinstance(exc, de.ResourceExhausted) else None
+                return build_status(code, exc.message, exc.reason, exc.metadata, violations,
+                                    retry)
+    if isinstance(exc, AuthenticationError | PermissionDeniedError):
+        code = dict(_CODES)[type(exc)]
+        return build_status(code, str(exc), code.name)
+    if isinstance(exc, OperationalError | DBAPIError) and _is_unavailable(exc):
+        return build_status(grpc.StatusCode.UNAVAILABLE, "database unavailable; retry later",
+                            "DATABASE_UNAVAILABLE", retry_after=1.0)
+    return None
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    # Connection loss and server shutdown are UNAVAILABLE; a statement timeout or cancel
+    # means the caller's deadline passed (the client sees DEADLINE_EXCEEDED regardless).
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)

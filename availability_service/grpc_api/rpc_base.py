@@ -1,0 +1,88 @@
+"""Shared plumbing of the servicer mixins: run a use case off the event loop, map errors."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import hashlib
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import grpc
+import structlog
+from google.protobuf.message import Message
+
+from availability_service.auth.principal import Principal, get_principal
+from availability_service.grpc_api.errors import status_for
+from availability_service.service_layer.idempotent import RequestKey
+from availability_service.service_layer.lots import LotService
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+MAX_REQUEST_ID = 128
+
+
+@dataclass
+class Services:
+    """The use-case objects the servicer calls; later features add theirs here."""
+
+    lots: LotService
+    extra: dict[str, Any]
+
+
+def request_key(principal: Principal, method: str, request: Message,
+                request_id: str) -> RequestKey | None:
+    """The idempotency key of a mutating call, or None when the caller sent no request_id."""
+    if not request_id:
+        return None
+    if len(request_id) > MAX_REQUEST_ID:
+        from availability_service.domain.errors import InvalidArgument
+        raise InvalidArgument.one("request_id", f"at most {MAX_REQUEST_ID} characters")
+    digest = hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
+    return RequestKey(principal.subject, request_id, method, digest)
+
+
+class RpcBase:
+    """Base of every servicer mixin."""
+
+    def __init__(self, services: Services, executor: ThreadPoolExecutor) -> None:
+        self.services = services
+        self.executor = executor
+
+    async def offload(self, context: grpc.aio.ServicerContext,
+                      fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Runs blocking database work on the pool, bounded by the caller's deadline."""
+        remaining = context.time_remaining()
+        kwargs.setdefault("timeout", remaining)
+        loop = asyncio.get_running_loop()
+        ctx = contextvars.copy_context()
+        call = functools.partial(ctx.run, fn, *args, **kwargs)
+        return await loop.run_in_executor(self.executor, call)
+
+
+def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Turns expected errors into their status (with details); anything else is a bug: INTERNAL."""
+
+    @functools.wraps(method)
+    async def wrapper(self: RpcBase, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        try:
+            return await method(self, request, context)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            status = status_for(exc)
+            if status is None:
+                log.exception("rpc_failed", method=method.__name__)
+                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            else:
+                await context.abort_with_status(status)
+            raise  # pragma: no cover - abort always raises
+
+    return wrapper
+
+
+def principal() -> Principal:
+    return get_principal()

@@ -1,0 +1,58 @@
+"""create_server(app) -> (server, port): tests bind port 0, `serve` binds the configured address."""
+
+from __future__ import annotations
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from availability_service.app import Application
+from availability_service.auth.interceptor import AuthInterceptor
+from availability_service.auth.tls import check_bind_allowed, server_credentials
+from availability_service.grpc_api.access_log import AccessLogInterceptor
+from availability_service.grpc_api.servicer import AvailabilityServicer
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+
+SERVICE_NAME = api.DESCRIPTOR.services_by_name["AvailabilityService"].full_name
+
+
+async def create_server(app: Application, address: str | None = None,
+                        ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+    settings = app.settings
+    address = address or settings.address
+    limits = settings.max_message_bytes
+    server = grpc.aio.server(
+        interceptors=[
+            AccessLogInterceptor(),
+            AuthInterceptor(app.verifier, app.rate_limiter, app.concurrency),
+        ],
+        options=[
+            ("grpc.max_receive_message_length", limits),
+            ("grpc.max_send_message_length", limits),
+            ("grpc.so_reuseport", 1 if settings.workers > 1 else 0),
+        ],
+    )
+    api_grpc.add_AvailabilityServiceServicer_to_server(
+        AvailabilityServicer(app.services, app.executor), server
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+         reflection.SERVICE_NAME),
+        server,
+    )
+    tls = bool(settings.tls_cert_file and settings.tls_key_file)
+    check_bind_allowed(address, tls, settings.allow_insecure)
+    if tls:
+        assert settings.tls_cert_file and settings.tls_key_file
+        creds = server_credentials(settings.tls_cert_file, settings.tls_key_file,
+                                   settings.tls_client_ca_file,
+                                   require_client_cert=bool(settings.tls_client_ca_file))
+        port = server.add_secure_port(address, creds)
+    else:
+        port = server.add_insecure_port(address)
+    await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    return server, port, health_servicer

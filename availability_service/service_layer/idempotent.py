@@ -1,0 +1,77 @@
+"""Runs a mutating use case at most once per (caller, request_id) and replays its first result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from availability_service.domain.model import (
+    Availability,
+    Reservation,
+    availability_from_snapshot,
+    reservation_from_snapshot,
+    to_snapshot,
+)
+from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.storage import idempotency
+
+
+@dataclass
+class Outcome:
+    """What a mutating use case returns: the lot and, for hold operations, the hold."""
+
+    availability: Availability | None = None
+    reservation: Reservation | None = None
+    replayed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "availability": None if self.availability is None else to_snapshot(self.availability),
+            "reservation": None if self.reservation is None else to_snapshot(self.reservation),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        lot = data.get("availability")
+        hold = data.get("reservation")
+        return cls(
+            availability=None if lot is None else availability_from_snapshot(lot),
+            reservation=None if hold is None else reservation_from_snapshot(hold),
+            replayed=True,
+        )
+
+
+@dataclass(frozen=True)
+class RequestKey:
+    """Identifies one logical request: who sent it, its request_id and a hash of its payload."""
+
+    principal: str
+    request_id: str
+    method: str
+    request_hash: str
+
+
+def run_once(uow: UnitOfWork, key: RequestKey | None, body: Callable[[Connection], Outcome],
+             timeout_seconds: float | None = None) -> Outcome:
+    """Runs body in one transaction; with a key, a replay returns the stored first outcome.
+
+    The key is claimed and completed in the same transaction as the effect, so a client
+    that timed out after the commit still gets the first result on retry, and a rolled-back
+    attempt leaves no key behind.
+    """
+    with uow.transaction(timeout_seconds) as conn:
+        if key is not None and key.request_id:
+            stored = idempotency.claim(
+                conn, principal=key.principal, request_id=key.request_id,
+                method=key.method, request_hash=key.request_hash,
+            )
+            if stored is not None:
+                return Outcome.from_json(stored)
+        outcome = body(conn)
+        if key is not None and key.request_id:
+            idempotency.complete(conn, principal=key.principal, request_id=key.request_id,
+                                 response=outcome.to_json())
+        return outcome

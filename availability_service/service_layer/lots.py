@@ -1,0 +1,250 @@
+"""Lot use cases: create, get, list, update, delete, approve, reject."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from availability_service.auth.policy import may_modify_lot
+from availability_service.auth.principal import Principal
+from availability_service.domain.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    StaleEtag,
+    Violations,
+)
+from availability_service.domain.model import ZERO, Availability, EventType, LotState
+from availability_service.domain.quantities import change_total
+from availability_service.domain.validation import validate_lot
+from availability_service.service_layer import paging
+from availability_service.service_layer.changes import lot_snapshot, now, record, update_event_type
+from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
+from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.storage import events, lots
+
+# Enrichment (normalisation, canonical units, anomaly check, embedding) runs inside the
+# transaction so the anomaly baseline is read consistently with the write.
+Enricher = Callable[[Connection, Availability, Violations], None]
+
+_EDITABLE_STATES = {LotState.DRAFT, LotState.ACTIVE, LotState.RESERVED}
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+@dataclass
+class ListPage:
+    availabilities: list[Availability]
+    next_page_token: str
+    revision: int
+
+
+def lot_id_from_name(name: str, field: str = "name") -> uuid.UUID:
+    prefix = "availabilities/"
+    if not name.startswith(prefix):
+        raise InvalidArgument.one(field, "must look like 'availabilities/{uuid}'")
+    try:
+        return uuid.UUID(name[len(prefix):])
+    except ValueError as exc:
+        raise InvalidArgument.one(field, "must look like 'availabilities/{uuid}'") from exc
+
+
+def visibility_for(principal: Principal) -> Any:
+    return lots.visible_to_sql(principal.subject, principal.company_id, principal.region,
+                               principal.is_privileged)
+
+
+def check_etag(lot: Availability, etag: str) -> None:
+    if etag and etag != lot.etag:
+        raise StaleEtag(
+            f"etag {etag} is stale: {lot.name} is now at {lot.etag}; re-read and retry",
+            metadata={"current_etag": lot.etag},
+        )
+
+
+class LotService:
+    """The lot use cases; grpc_api calls exactly one method per RPC."""
+
+    def __init__(self, uow: UnitOfWork, enrich: Enricher) -> None:
+        self.uow = uow
+        self.enrich = enrich
+
+    def load_for_change(self, conn: Connection, principal: Principal, name: str,
+                        field: str = "name") -> Availability:
+        """Locks the lot row; NOT_FOUND when absent or invisible (never reveal a private lot)."""
+        lot = lots.get_lot(conn, lot_id_from_name(name, field), for_update=True,
+                           visible=visibility_for(principal))
+        if lot is None:
+            raise NotFound(f"{name} not found")
+        return lot
+
+    def create(self, principal: Principal, draft: Availability, key: RequestKey | None,
+               timeout: float | None = None) -> Outcome:
+        def body(conn: Connection) -> Outcome:
+            moment = now()
+            lot = draft
+            lot.id = uuid.uuid4()
+            lot.seller_id = principal.subject
+            lot.company_id = principal.company_id or ""
+            lot.state = LotState.DRAFT
+            lot.available_quantity = lot.total_quantity
+            lot.reserved_quantity = ZERO
+            lot.sold_quantity = ZERO
+            lot.create_time = moment
+            violations = Violations()
+            validate_lot(lot, violations)
+            if not violations:
+                self.enrich(conn, lot, violations)
+            violations.raise_if_any()
+            record(conn, lot, EventType.CREATED, principal.subject, None, is_new=True)
+            return Outcome(availability=lot)
+
+        return run_once(self.uow, key, body, timeout)
+
+    def get(self, principal: Principal, name: str, timeout: float | None = None) -> Availability:
+        lot_id = lot_id_from_name(name)
+        with self.uow.read(timeout) as conn:
+            lot = lots.get_lot(conn, lot_id, visible=visibility_for(principal))
+        if lot is None:
+            raise NotFound(f"{name} not found")
+        return lot
+
+    def list(self, principal: Principal, *, page_size: int, page_token: str, seller_id: str,
+             commodity: str, states: Sequence[LotState], show_deleted: bool,
+             timeout: float | None = None) -> ListPage:
+        if page_size < 0:
+            raise InvalidArgument.one("page_size", "must not be negative")
+        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        # The fingerprint covers filters, not the caller: a token replayed by someone else
+        # is still filtered by their own visibility, so it can never widen access.
+        fp = paging.fingerprint("list", seller_id, commodity, sorted(s.value for s in states),
+                                show_deleted)
+        after = None
+        if page_token:
+            position = paging.decode_token(page_token, fp)
+            try:
+                after = (datetime.fromisoformat(position[0]), uuid.UUID(position[1]))
+            except (ValueError, IndexError, TypeError) as exc:
+                raise InvalidArgument.one("page_token", "is not a token this service issued") \
+                    from exc
+        with self.uow.read(timeout) as conn:
+            revision = events.current_revision(conn)
+            page = lots.list_lots(
+                conn, visible=visibility_for(principal), seller_id=seller_id,
+                commodity=commodity, states=states, show_deleted=show_deleted, after=after,
+                limit=size + 1,
+            )
+        token = ""
+        if len(page) > size:
+            page = page[:size]
+            last = page[-1]
+            token = paging.encode_token([last.create_time.isoformat(), str(last.id)], fp)
+        return ListPage(page, token, revision)
+
+    def update(self, principal: Principal, name: str, etag: str, changes: dict[str, Any],
+               key: RequestKey | None, timeout: float | None = None) -> Outcome:
+        def body(conn: Connection) -> Outcome:
+            lot = self.load_for_change(conn, principal, name, "availability.name")
+            self._check_owner(principal, lot)
+            check_etag(lot, etag)
+            if lot.state not in _EDITABLE_STATES:
+                raise FailedPrecondition(
+                    f"{lot.name} is {lot.state.value} and can no longer be changed",
+                    reason="INVALID_STATE", metadata={"state": lot.state.value},
+                )
+            before = lot_snapshot(lot)
+            for field_name, value in changes.items():
+                if field_name == "total_quantity":
+                    change_total(lot, value)
+                else:
+                    setattr(lot, field_name, value)
+            violations = Violations()
+            validate_lot(lot, violations)
+            if not violations:
+                self.enrich(conn, lot, violations)
+            violations.raise_if_any()
+            after = lot_snapshot(lot)
+            fields = sorted(k for k, v in after.items() if before.get(k) != v
+                            and k not in {"revision", "update_time"})
+            if not fields:
+                return Outcome(availability=lot)  # nothing changed: no revision, no event
+            record(conn, lot, update_event_type(fields), principal.subject, before)
+            return Outcome(availability=lot)
+
+        return run_once(self.uow, key, body, timeout)
+
+    def delete(self, principal: Principal, name: str, etag: str, key: RequestKey | None,
+               timeout: float | None = None) -> Outcome:
+        def body(conn: Connection) -> Outcome:
+            lot = self.load_for_change(conn, principal, name)
+            if lot.delete_time is not None:
+                raise NotFound(f"{name} not found")
+            self._check_owner(principal, lot)
+            check_etag(lot, etag)
+            if lot.reserved_quantity > ZERO:
+                raise FailedPrecondition(
+                    f"{name} has active holds; release them before deleting",
+                    reason="ACTIVE_HOLDS",
+                )
+            before = lot_snapshot(lot)
+            lot.state = LotState.CANCELLED
+            lot.delete_time = now()
+            record(conn, lot, EventType.CANCELLED, principal.subject, before)
+            return Outcome(availability=lot)
+
+        return run_once(self.uow, key, body, timeout)
+
+    def approve(self, principal: Principal, name: str, etag: str, key: RequestKey | None,
+                timeout: float | None = None) -> Outcome:
+        def body(conn: Connection) -> Outcome:
+            lot = self.load_for_change(conn, principal, name)
+            check_etag(lot, etag)
+            self._require_state(lot, LotState.DRAFT, "approved")
+            before = lot_snapshot(lot)
+            lot.state = LotState.ACTIVE  # settle() moves it on to what the quantities say
+            lot.approved_by = principal.subject
+            lot.approve_time = now()
+            record(conn, lot, EventType.APPROVED, principal.subject, before)
+            return Outcome(availability=lot)
+
+        return run_once(self.uow, key, body, timeout)
+
+    def reject(self, principal: Principal, name: str, reason: str, etag: str,
+               key: RequestKey | None, timeout: float | None = None) -> Outcome:
+        if not reason.strip():
+            raise InvalidArgument.one("reason", "is required when rejecting")
+        if len(reason) > 1000:
+            raise InvalidArgument.one("reason", "at most 1000 characters")
+
+        def body(conn: Connection) -> Outcome:
+            lot = self.load_for_change(conn, principal, name)
+            check_etag(lot, etag)
+            self._require_state(lot, LotState.DRAFT, "rejected")
+            before = lot_snapshot(lot)
+            lot.state = LotState.REJECTED
+            lot.rejected_by = principal.subject
+            lot.reject_time = now()
+            lot.rejection_reason = reason
+            record(conn, lot, EventType.REJECTED, principal.subject, before)
+            return Outcome(availability=lot)
+
+        return run_once(self.uow, key, body, timeout)
+
+    @staticmethod
+    def _check_owner(principal: Principal, lot: Availability) -> None:
+        if not may_modify_lot(principal, lot.seller_id):
+            raise PermissionDenied(f"only the owner of {lot.name} or an ADMIN may change it")
+
+    @staticmethod
+    def _require_state(lot: Availability, state: LotState, verb: str) -> None:
+        if lot.state is not state:
+            raise FailedPrecondition(
+                f"{lot.name} is {lot.state.value}; only {state.value} lots can be {verb}",
+                reason="INVALID_STATE", metadata={"state": lot.state.value},
+            )

@@ -1,0 +1,1 @@
+"""Postgres adapters: tables, queries, the event store and the embedded server."""

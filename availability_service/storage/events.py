@@ -1,0 +1,85 @@
+"""The event store: revision counter, append, read, and the wake-up notification."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text, update
+
+from availability_service.storage.tables import events, revision_counter
+
+NOTIFY_CHANNEL = "availability_events"
+
+
+def next_revision(conn: Connection) -> int:
+    """Bumps the global revision.
+
+    Called as late as possible in each writing transaction: the row lock it takes is held to
+    commit, so revisions become visible strictly in order and a reader never skips one.
+    """
+    value = conn.execute(
+        update(revision_counter)
+        .where(revision_counter.c.id == 1)
+        .values(value=revision_counter.c.value + 1)
+        .returning(revision_counter.c.value)
+    ).scalar_one()
+    return int(value)
+
+
+def current_revision(conn: Connection) -> int:
+    return int(conn.execute(select(revision_counter.c.value)).scalar_one())
+
+
+def append_event(
+    conn: Connection,
+    *,
+    revision: int,
+    availability_id: uuid.UUID,
+    event_type: str,
+    actor: str,
+    changed_fields: Sequence[str],
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    reservation_id: uuid.UUID | None = None,
+    reservation: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        events.insert().values(
+            revision=revision,
+            availability_id=availability_id,
+            reservation_id=reservation_id,
+            event_type=event_type,
+            actor=actor,
+            event_time=func.clock_timestamp(),
+            changed_fields=list(changed_fields),
+            before=before,
+            after=after,
+            reservation=reservation,
+        )
+    )
+    # Delivered at commit only; it is a wake-up, the stream always reads the table.
+    conn.execute(text("SELECT pg_notify(:c, :r)"), {"c": NOTIFY_CHANNEL, "r": str(revision)})
+
+
+def read_events(conn: Connection, after_revision: int, limit: int = 500) -> list[Any]:
+    query = (
+        select(events)
+        .where(events.c.revision > after_revision)
+        .order_by(events.c.revision)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def oldest_revision(conn: Connection) -> int | None:
+    value = conn.execute(select(func.min(events.c.revision))).scalar()
+    return None if value is None else int(value)
+
+
+def count_events(conn: Connection, availability_id: uuid.UUID | None = None) -> int:
+    query = select(func.count()).select_from(events)
+    if availability_id is not None:
+        query = query.where(events.c.availability_id == availability_id)
+    return int(conn.execute(query).scalar_one())

@@ -1,0 +1,63 @@
+"""Builders of realistic lots for tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+
+from tradedesk.availability.v1 import resources_pb2 as pb
+
+
+def cotton_lot(**overrides: Any) -> pb.Availability:
+    lot = pb.Availability(
+        commodity="cotton",
+        variety="Shankar-6",
+        grade="41-4",
+        quantity_unit="t",
+        total_quantity="100",
+        base_price=pb.Money(currency_code="USD", amount="1650"),
+        price_unit="t",
+        delivery_region="IN-GJ",
+        incoterm="FOB",
+        country_of_origin="IN",
+    )
+    lot.delivery_location.latitude = 22.3
+    lot.delivery_location.longitude = 70.8
+    lot.quality_params["staple_length"].number = 29.0
+    lot.quality_params["staple_length"].unit = "mm"
+    lot.quality_params["micronaire"].number = 4.1
+    for key, value in overrides.items():
+        if isinstance(value, list):
+            field = getattr(lot, key)
+            del field[:]
+            field.extend(value)
+        elif hasattr(value, "CopyFrom"):
+            getattr(lot, key).CopyFrom(value)
+        else:
+            setattr(lot, key, value)
+    return lot
+
+
+def error_details(error: Any) -> dict[str, Any]:
+    """The google.rpc details of a failed call: field violations and ErrorInfo reason."""
+    status = rpc_status.from_call(error)
+    out: dict[str, Any] = {"fields": [], "reason": None, "metadata": {}}
+    if status is None:
+        return out
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            out["fields"].extend(v.field for v in bad.field_violations)
+        elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            out["reason"] = info.reason
+            out["metadata"] = dict(info.metadata)
+        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            retry = error_details_pb2.RetryInfo()
+            detail.Unpack(retry)
+            out["retry_delay"] = retry.retry_delay.ToTimedelta().total_seconds()
+    return out

@@ -1,0 +1,61 @@
+"""A real server on 127.0.0.1:0 in a background thread with its own event loop.
+
+Tests then use ordinary blocking gRPC channels, exactly as another engine would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any
+
+from availability_service.app import Application
+from availability_service.grpc_api.server import create_server
+
+
+class ServerThread:
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.port = 0
+        self.loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stopped: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="grpc-server", daemon=True)
+        self._error: BaseException | None = None
+        self.server: Any = None
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._main())
+        except BaseException as exc:  # surfaced to the test thread by start()
+            self._error = exc
+            self._ready.set()
+
+    async def _main(self) -> None:
+        self._stopped = asyncio.Event()
+        self.server, self.port, _health = await create_server(self.app, "127.0.0.1:0")
+        await self.server.start()
+        from availability_service.background import start_background
+        start_background(self.app)
+        self._ready.set()
+        await self._stopped.wait()
+        for task in self.app.background:
+            task.cancel()
+        await self.server.stop(grace=1.0)
+
+    def start(self) -> ServerThread:
+        self._thread.start()
+        self._ready.wait(60)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self._stopped is not None:
+            self.loop.call_soon_threadsafe(self._stopped.set)
+        self._thread.join(15)
