@@ -53,7 +53,7 @@ class Settings:
         """Reads AVAILABILITY_* variables (and DATABASE_URL); explicit overrides win."""
         env = os.environ
         values: dict[str, object] = {}
-        if "DATABASE_URL" in env and env["DATABASE_URL"]:
+        if env.get("DATABASE_URL"):
             values["database_url"] = env["DATABASE_URL"]
         simple = {
             "address": "AVAILABILITY_ADDRESS",
@@ -75,7 +75,9 @@ class Settings:
         if env.get("AVAILABILITY_DB_POOL_SIZE"):
             values["db_pool_size"] = int(env["AVAILABILITY_DB_POOL_SIZE"])
         if env.get("AVAILABILITY_MAX_HOLD_TTL_SECONDS"):
-            values["max_hold_ttl"] = timedelta(seconds=int(env["AVAILABILITY_MAX_HOLD_TTL_SECONDS"]))
+            values["max_hold_ttl"] = timedelta(
+                seconds=int(env["AVAILABILITY_MAX_HOLD_TTL_SECONDS"])
+            )
         if env.get("AVAILABILITY_SWEEP_INTERVAL_SECONDS"):
             values["sweep_interval_seconds"] = float(env["AVAILABILITY_SWEEP_INTERVAL_SECONDS"])
         if env.get("AVAILABILITY_MAX_CONCURRENT_RPCS"):

@@ -10,8 +10,9 @@ class DomainError(Exception):
 
     reason: str = "ERROR"
 
-    def __init__(self, message: str, *, reason: str | None = None,
-                 metadata: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if reason is not None:
@@ -63,8 +64,14 @@ class RequestIdReused(DomainError):
 
 
 class ResourceExhausted(DomainError):
-    def __init__(self, message: str, *, reason: str, retry_after_seconds: float = 1.0,
-                 metadata: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        retry_after_seconds: float = 1.0,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message, reason=reason, metadata=metadata)
         self.retry_after_seconds = retry_after_seconds
 

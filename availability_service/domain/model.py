@@ -193,17 +193,34 @@ def to_snapshot(obj: Availability | Reservation) -> dict[str, Any]:
 
 
 _DECIMAL = {
-    "total_quantity", "available_quantity", "reserved_quantity", "sold_quantity",
-    "min_order_quantity", "base_price_amount", "quantity_in_base_unit", "price_per_base_unit",
-    "ai_suggested_price", "quantity",
+    "total_quantity",
+    "available_quantity",
+    "reserved_quantity",
+    "sold_quantity",
+    "min_order_quantity",
+    "base_price_amount",
+    "quantity_in_base_unit",
+    "price_per_base_unit",
+    "ai_suggested_price",
+    "quantity",
 }
 _DATETIME = {
-    "create_time", "update_time", "delete_time", "approve_time", "reject_time", "valid_until",
-    "delivery_window_start", "delivery_window_end", "available_from", "available_until",
+    "create_time",
+    "update_time",
+    "delete_time",
+    "approve_time",
+    "reject_time",
+    "valid_until",
+    "delivery_window_start",
+    "delivery_window_end",
+    "available_from",
+    "available_until",
     "expire_time",
 }
 _ENUMS: dict[str, type[enum.Enum]] = {
-    "state": LotState, "market_visibility": Visibility, "price_type": PriceType,
+    "state": LotState,
+    "market_visibility": Visibility,
+    "price_type": PriceType,
 }
 
 

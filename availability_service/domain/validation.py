@@ -31,8 +31,9 @@ _LOCODE_RE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 _PARAM_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_ .%/-]{0,63}$")
 
 
-def parse_decimal(raw: str, field: str, v: Violations, *, required: bool = True,
-                  positive: bool = True) -> Decimal | None:
+def parse_decimal(
+    raw: str, field: str, v: Violations, *, required: bool = True, positive: bool = True
+) -> Decimal | None:
     """A decimal string with at most 18 integer and 6 fraction digits; never a float."""
     text = raw.strip()
     if not text:
@@ -47,13 +48,15 @@ def parse_decimal(raw: str, field: str, v: Violations, *, required: bool = True,
     except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
         v.add(field, "must be a decimal string")
         return None
-    sign, digits, exponent = value.as_tuple()
+    _sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
     fraction = max(0, -exponent)
     integer = max(0, len(digits) + exponent)
     if fraction > MAX_FRACTION_DIGITS or integer > MAX_INTEGER_DIGITS:
-        v.add(field, f"at most {MAX_INTEGER_DIGITS} integer and {MAX_FRACTION_DIGITS} "
-                     "fractional digits")
+        v.add(
+            field,
+            f"at most {MAX_INTEGER_DIGITS} integer and {MAX_FRACTION_DIGITS} fractional digits",
+        )
         return None
     if positive and value <= ZERO:
         v.add(field, "must be greater than 0")
@@ -83,8 +86,11 @@ def check_code(value: str, field: str, v: Violations) -> None:
 
 
 def check_country(value: str, field: str, v: Violations) -> None:
-    if len(value) != 2 or pycountry.countries.get(alpha_2=value.upper()) is None \
-            or value != value.upper():
+    if (
+        len(value) != 2
+        or pycountry.countries.get(alpha_2=value.upper()) is None
+        or value != value.upper()
+    ):
         v.add(field, f"must be an ISO 3166-1 alpha-2 code such as 'IN', got {value[:8]!r}")
 
 
@@ -98,8 +104,17 @@ def validate_lot(lot: Availability, v: Violations) -> None:
     check_code(lot.commodity, "availability.commodity", v)
     if not lot.quantity_unit.strip():
         v.add("availability.quantity_unit", "is required")
-    for fname in ("variety", "grade", "quantity_unit", "price_unit", "delivery_region",
-                  "location_id", "internal_reference", "seller_id", "company_id"):
+    for fname in (
+        "variety",
+        "grade",
+        "quantity_unit",
+        "price_unit",
+        "delivery_region",
+        "location_id",
+        "internal_reference",
+        "seller_id",
+        "company_id",
+    ):
         check_text(getattr(lot, fname), f"availability.{fname}", v)
     check_text(lot.description, "availability.description", v, LONG_TEXT)
     if lot.min_order_quantity is not None and lot.min_order_quantity > lot.total_quantity:
@@ -120,10 +135,13 @@ def validate_lot(lot: Availability, v: Violations) -> None:
         v.add("availability.base_price", "PRICE_TYPE_FIXED needs a base_price")
     if lot.price_type is PriceType.MATRIX and not lot.price_options:
         v.add("availability.price_options", "PRICE_TYPE_MATRIX needs price_options")
-    if lot.base_price_amount is not None and not re.match(r"^[A-Z]{3}$|^USc$",
-                                                          lot.base_price_currency):
-        v.add("availability.base_price.currency_code",
-              "must be an ISO 4217 code such as 'USD' (or 'USc' for US cents)")
+    if lot.base_price_amount is not None and not re.match(
+        r"^[A-Z]{3}$|^USc$", lot.base_price_currency
+    ):
+        v.add(
+            "availability.base_price.currency_code",
+            "must be an ISO 4217 code such as 'USD' (or 'USc' for US cents)",
+        )
     if len(lot.price_options) > MAX_LIST:
         v.add("availability.price_options", f"at most {MAX_LIST} options")
     if lot.incoterm:
@@ -139,10 +157,14 @@ def validate_lot(lot: Availability, v: Violations) -> None:
             check_country(lot.export_port[:2], "availability.export_port", v)
     if lot.eod_cutoff and not _HHMM_RE.match(lot.eod_cutoff):
         v.add("availability.eod_cutoff", "must be HH:MM in 24-hour time")
-    _check_window(lot.available_from, lot.available_until, "available_until",
-                  "available_from", v)
-    _check_window(lot.delivery_window_start, lot.delivery_window_end, "delivery_window_end",
-                  "delivery_window_start", v)
+    _check_window(lot.available_from, lot.available_until, "available_until", "available_from", v)
+    _check_window(
+        lot.delivery_window_start,
+        lot.delivery_window_end,
+        "delivery_window_end",
+        "delivery_window_start",
+        v,
+    )
     if (lot.latitude is None) != (lot.longitude is None):
         v.add("availability.delivery_location", "needs both latitude and longitude")
     if len(lot.tags) > MAX_LIST:
@@ -161,11 +183,14 @@ def validate_lot(lot: Availability, v: Violations) -> None:
         v.add("availability.quality_params", f"at most {MAX_QUALITY_PARAMS} parameters")
     for key in lot.quality_params:
         if not _PARAM_RE.match(key):
-            v.add(f"availability.quality_params[{key[:40]}]",
-                  "parameter names are 1-64 letters, digits, '_', '.', '%', '/', '-' or spaces")
+            v.add(
+                f"availability.quality_params[{key[:40]}]",
+                "parameter names are 1-64 letters, digits, '_', '.', '%', '/', '-' or spaces",
+            )
 
 
-def _check_window(start: object, end: object, end_field: str, start_field: str,
-                  v: Violations) -> None:
+def _check_window(
+    start: object, end: object, end_field: str, start_field: str, v: Violations
+) -> None:
     if start is not None and end is not None and end <= start:  # type: ignore[operator]  # both datetimes
         v.add(f"availability.{end_field}", f"must be after {start_field}")

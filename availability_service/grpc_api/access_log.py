@@ -29,7 +29,7 @@ def _code_name(context: grpc.aio.ServicerContext, failed: bool) -> str:
     if isinstance(code, grpc.StatusCode):
         return code.name
     try:
-        return grpc.StatusCode(code).name  # type: ignore[call-arg]  # int codes from aio
+        return grpc.StatusCode(code).name  # int codes from aio
     except (ValueError, TypeError):
         for status in grpc.StatusCode:
             if status.value[0] == code:
@@ -49,11 +49,14 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method: str = details.method
-        codec = {"request_deserializer": handler.request_deserializer,
-                 "response_serializer": handler.response_serializer}
+        codec = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._unary(handler.unary_unary, method), **codec)
+                self._unary(handler.unary_unary, method), **codec
+            )
         if handler.unary_stream:
             inner = handler.unary_stream
             if inspect.isasyncgenfunction(inner):
@@ -62,8 +65,14 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         return handler
 
     @staticmethod
-    def _emit(method: str, context: grpc.aio.ServicerContext, start: float, failed: bool,
-              request_id: str, **extra: Any) -> None:
+    def _emit(
+        method: str,
+        context: grpc.aio.ServicerContext,
+        start: float,
+        failed: bool,
+        request_id: str,
+        **extra: Any,
+    ) -> None:
         log.info(
             "rpc",
             method=method,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -26,34 +27,57 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
 ]
 
 
-def _pack(message: object) -> any_pb2.Any:
+def _pack(message: Message) -> any_pb2.Any:
     packed = any_pb2.Any()
-    packed.Pack(message)  # type: ignore[arg-type]  # any protobuf message
+    packed.Pack(message)
     return packed
 
 
-def build_status(code: grpc.StatusCode, message: str, reason: str,
-                 metadata: dict[str, str] | None = None,
-                 violations: list[de.FieldViolation] | None = None,
-                 retry_after: float | None = None) -> grpc.Status:
-    details = [_pack(error_details_pb2.ErrorInfo(
-        reason=reason, domain=ERROR_DOMAIN, metadata=metadata or {}))]
+def build_status(
+    code: grpc.StatusCode,
+    message: str,
+    reason: str,
+    metadata: dict[str, str] | None = None,
+    violations: list[de.FieldViolation] | None = None,
+    retry_after: float | None = None,
+) -> grpc.Status:
+    details = [
+        _pack(
+            error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata or {})
+        )
+    ]
     if violations:
-        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in violations
-        ])))
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=v.field, description=v.description
+                        )
+                        for v in violations
+                    ]
+                )
+            )
+        )
     if code is grpc.StatusCode.FAILED_PRECONDITION:
-        details.append(_pack(error_details_pb2.PreconditionFailure(violations=[
-            error_details_pb2.PreconditionFailure.Violation(
-                type=reason, subject=(metadata or {}).get("subject", ""), description=message)
-        ])))
+        details.append(
+            _pack(
+                error_details_pb2.PreconditionFailure(
+                    violations=[
+                        error_details_pb2.PreconditionFailure.Violation(
+                            type=reason,
+                            subject=(metadata or {}).get("subject", ""),
+                            description=message,
+                        )
+                    ]
+                )
+            )
+        )
     if retry_after is not None:
         delay = duration_pb2.Duration()
         delay.FromNanoseconds(int(retry_after * 1e9))
         details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
-    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message,
-                               details=details)
+    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message, details=details)
     return rpc_status.to_status(status)
 
 
@@ -64,14 +88,17 @@ def status_for(exc: BaseException) -> grpc.Status | None:
             if isinstance(exc, kind):
                 violations = exc.violations if isinstance(exc, de.InvalidArgument) else None
                 retry = exc.retry_after_seconds if isinstance(exc, de.ResourceExhausted) else None
-                return build_status(code, exc.message, exc.reason, exc.metadata, violations,
-                                    retry)
+                return build_status(code, exc.message, exc.reason, exc.metadata, violations, retry)
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
         code = dict(_CODES)[type(exc)]
         return build_status(code, str(exc), code.name)
     if isinstance(exc, OperationalError | DBAPIError) and _is_unavailable(exc):
-        return build_status(grpc.StatusCode.UNAVAILABLE, "database unavailable; retry later",
-                            "DATABASE_UNAVAILABLE", retry_after=1.0)
+        return build_status(
+            grpc.StatusCode.UNAVAILABLE,
+            "database unavailable; retry later",
+            "DATABASE_UNAVAILABLE",
+            retry_after=1.0,
+        )
     return None
 
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.domain.errors import InvalidArgument, Violations
 from availability_service.domain.model import (
@@ -19,7 +20,6 @@ from availability_service.domain.model import (
     Visibility,
 )
 from availability_service.domain.validation import LONG_TEXT, SHORT_TEXT, check_text, parse_decimal
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 P = "availability."
 VISIBILITY_FROM_PB = {
@@ -45,22 +45,63 @@ STATE_FROM_PB = {
     pb.Availability.STATE_REJECTED: LotState.REJECTED,
 }
 
-OUTPUT_ONLY = frozenset({
-    "name", "seller_id", "company_id", "available_quantity", "reserved_quantity",
-    "sold_quantity", "normalized_quality_params", "state", "approved_by", "approve_time",
-    "rejected_by", "reject_time", "rejection_reason", "ai_suggested_price",
-    "ai_confidence_score", "ai_price_anomaly", "ai_anomaly_reason", "ai_score_vector",
-    "ai_anomaly_score", "revision", "etag", "create_time", "update_time", "delete_time",
-    "test_report_verified", "quantity_in_base_unit", "base_quantity_unit",
-    "price_per_base_unit", "base_price_unit",
-})
+OUTPUT_ONLY = frozenset(
+    {
+        "name",
+        "seller_id",
+        "company_id",
+        "available_quantity",
+        "reserved_quantity",
+        "sold_quantity",
+        "normalized_quality_params",
+        "state",
+        "approved_by",
+        "approve_time",
+        "rejected_by",
+        "reject_time",
+        "rejection_reason",
+        "ai_suggested_price",
+        "ai_confidence_score",
+        "ai_price_anomaly",
+        "ai_anomaly_reason",
+        "ai_score_vector",
+        "ai_anomaly_score",
+        "revision",
+        "etag",
+        "create_time",
+        "update_time",
+        "delete_time",
+        "test_report_verified",
+        "quantity_in_base_unit",
+        "base_quantity_unit",
+        "price_per_base_unit",
+        "base_price_unit",
+    }
+)
 IMMUTABLE = frozenset({"commodity", "quantity_unit"})
-_SIMPLE_TEXT = ("commodity", "variety", "grade", "quantity_unit", "price_unit",
-                "delivery_region", "location_id", "incoterm", "country_of_origin",
-                "export_port", "eod_cutoff", "internal_reference", "test_report_url")
+_SIMPLE_TEXT = (
+    "commodity",
+    "variety",
+    "grade",
+    "quantity_unit",
+    "price_unit",
+    "delivery_region",
+    "location_id",
+    "incoterm",
+    "country_of_origin",
+    "export_port",
+    "eod_cutoff",
+    "internal_reference",
+    "test_report_url",
+)
 _LISTS = ("restricted_buyer_ids", "allowed_regions", "supported_incoterms", "tags", "media_urls")
-_TIMES = ("delivery_window_start", "delivery_window_end", "valid_until", "available_from",
-          "available_until")
+_TIMES = (
+    "delivery_window_start",
+    "delivery_window_end",
+    "valid_until",
+    "available_from",
+    "available_until",
+)
 
 Extractor = Callable[[pb.Availability, Violations], dict[str, Any]]
 
@@ -73,8 +114,9 @@ def timestamp_to_datetime(ts: Timestamp, field: str, v: Violations) -> datetime 
         return None
 
 
-def quality_to_json(name: str, value: pb.QualityValue, field: str,
-                    v: Violations) -> dict[str, Any] | None:
+def quality_to_json(
+    name: str, value: pb.QualityValue, field: str, v: Violations
+) -> dict[str, Any] | None:
     kind = value.WhichOneof("value")
     check_text(value.unit, f"{field}.unit", v, 32)
     if kind == "number":
@@ -108,6 +150,7 @@ def _time(name: str) -> Extractor:
         if not a.HasField(name):
             return {name: None}
         return {name: timestamp_to_datetime(getattr(a, name), P + name, v)}
+
     return extract
 
 
@@ -121,13 +164,17 @@ def _total(a: pb.Availability, v: Violations) -> dict[str, Any]:
 
 
 def _min_order(a: pb.Availability, v: Violations) -> dict[str, Any]:
-    return {"min_order_quantity": parse_decimal(a.min_order_quantity, P + "min_order_quantity",
-                                                v, required=False)}
+    return {
+        "min_order_quantity": parse_decimal(
+            a.min_order_quantity, P + "min_order_quantity", v, required=False
+        )
+    }
 
 
 def _partial(a: pb.Availability, v: Violations) -> dict[str, Any]:
-    return {"allow_partial_order": a.allow_partial_order
-            if a.HasField("allow_partial_order") else True}
+    return {
+        "allow_partial_order": a.allow_partial_order if a.HasField("allow_partial_order") else True
+    }
 
 
 def _quality(a: pb.Availability, v: Violations) -> dict[str, Any]:
@@ -155,12 +202,16 @@ def _options(a: pb.Availability, v: Violations) -> dict[str, Any]:
         check_text(opt.label, field + ".label", v)
         if opt.payment_terms_days < 0 or opt.payment_terms_days > 3650:
             v.add(field + ".payment_terms_days", "must be between 0 and 3650")
-        out.append({
-            "label": opt.label, "amount": None if amount is None else str(amount),
-            "currency_code": currency, "incoterm": opt.incoterm,
-            "payment_terms_days": opt.payment_terms_days,
-            "min_quantity": None if minimum is None else str(minimum),
-        })
+        out.append(
+            {
+                "label": opt.label,
+                "amount": None if amount is None else str(amount),
+                "currency_code": currency,
+                "incoterm": opt.incoterm,
+                "payment_terms_days": opt.payment_terms_days,
+                "min_quantity": None if minimum is None else str(minimum),
+            }
+        )
     return {"price_options": out}
 
 
@@ -219,8 +270,12 @@ def draft_from_proto(a: pb.Availability) -> Availability:
     v.raise_if_any()
     moment = datetime.now(UTC)
     return Availability(
-        id=__import__("uuid").uuid4(), seller_id="", state=LotState.DRAFT,
-        available_quantity=values["total_quantity"], create_time=moment, update_time=moment,
+        id=__import__("uuid").uuid4(),
+        seller_id="",
+        state=LotState.DRAFT,
+        available_quantity=values["total_quantity"],
+        create_time=moment,
+        update_time=moment,
         **values,
     )
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.domain.model import (
     Availability,
@@ -16,7 +17,6 @@ from availability_service.domain.model import (
     Reservation,
     Visibility,
 )
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 STATE_TO_PB = {
     LotState.DRAFT: pb.Availability.STATE_DRAFT,
@@ -44,16 +44,43 @@ HOLD_STATE_TO_PB = {
     HoldState.EXPIRED: pb.Reservation.STATE_EXPIRED,
     HoldState.SOLD: pb.Reservation.STATE_SOLD,
 }
-_TEXT = ("seller_id", "company_id", "commodity", "variety", "grade", "description",
-         "quantity_unit", "price_unit", "delivery_region", "location_id", "incoterm",
-         "approved_by", "rejected_by", "rejection_reason", "ai_anomaly_reason",
-         "country_of_origin", "export_port", "eod_cutoff", "internal_reference",
-         "test_report_url", "base_quantity_unit", "base_price_unit")
-_LISTS = ("restricted_buyer_ids", "allowed_regions", "supported_incoterms", "tags",
-          "media_urls")
-_TIMES = ("delivery_window_start", "delivery_window_end", "valid_until", "approve_time",
-          "reject_time", "create_time", "update_time", "delete_time", "available_from",
-          "available_until")
+_TEXT = (
+    "seller_id",
+    "company_id",
+    "commodity",
+    "variety",
+    "grade",
+    "description",
+    "quantity_unit",
+    "price_unit",
+    "delivery_region",
+    "location_id",
+    "incoterm",
+    "approved_by",
+    "rejected_by",
+    "rejection_reason",
+    "ai_anomaly_reason",
+    "country_of_origin",
+    "export_port",
+    "eod_cutoff",
+    "internal_reference",
+    "test_report_url",
+    "base_quantity_unit",
+    "base_price_unit",
+)
+_LISTS = ("restricted_buyer_ids", "allowed_regions", "supported_incoterms", "tags", "media_urls")
+_TIMES = (
+    "delivery_window_start",
+    "delivery_window_end",
+    "valid_until",
+    "approve_time",
+    "reject_time",
+    "create_time",
+    "update_time",
+    "delete_time",
+    "available_from",
+    "available_until",
+)
 
 
 def decimal_text(value: Decimal | None) -> str:
@@ -121,8 +148,9 @@ def availability_to_pb(lot: Availability, full: bool = False) -> pb.Availability
     for opt in lot.price_options:
         out.price_options.add(
             label=opt.get("label", ""),
-            price=pb.Money(currency_code=opt.get("currency_code", ""),
-                           amount=opt.get("amount") or ""),
+            price=pb.Money(
+                currency_code=opt.get("currency_code", ""), amount=opt.get("amount") or ""
+            ),
             incoterm=opt.get("incoterm", ""),
             payment_terms_days=int(opt.get("payment_terms_days") or 0),
             min_quantity=opt.get("min_quantity") or "",

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import grpc
+from tradedesk.availability.v1 import availability_service_pb2 as api
 
 from availability_service.domain.errors import InvalidArgument
-from availability_service.grpc_api.lot_input import STATE_FROM_PB, changes_from_mask, draft_from_proto
+from availability_service.grpc_api.lot_input import (
+    STATE_FROM_PB,
+    changes_from_mask,
+    draft_from_proto,
+)
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.rpc_base import RpcBase, principal, request_key, rpc
 from availability_service.service_layer.idempotent import Outcome
-from tradedesk.availability.v1 import availability_service_pb2 as api
 
-Ctx = grpc.aio.ServicerContext
+Ctx: TypeAlias = grpc.aio.ServicerContext
 
 
 def _lot(outcome: Outcome) -> object:
@@ -27,8 +33,9 @@ def _full(view: int) -> bool:
 
 class LotRpcs(RpcBase):
     @rpc
-    async def CreateAvailability(self, request: api.CreateAvailabilityRequest,
-                                 context: Ctx) -> api.CreateAvailabilityResponse:
+    async def CreateAvailability(
+        self, request: api.CreateAvailabilityRequest, context: Ctx
+    ) -> api.CreateAvailabilityResponse:
         who = principal()
         key = request_key(who, "CreateAvailability", request, request.request_id)
         draft = draft_from_proto(request.availability)
@@ -36,15 +43,17 @@ class LotRpcs(RpcBase):
         return api.CreateAvailabilityResponse(availability=_lot(outcome))
 
     @rpc
-    async def GetAvailability(self, request: api.GetAvailabilityRequest,
-                              context: Ctx) -> api.GetAvailabilityResponse:
+    async def GetAvailability(
+        self, request: api.GetAvailabilityRequest, context: Ctx
+    ) -> api.GetAvailabilityResponse:
         full = _full(request.view)
         lot = await self.offload(context, self.services.lots.get, principal(), request.name)
         return api.GetAvailabilityResponse(availability=availability_to_pb(lot, full))
 
     @rpc
-    async def ListAvailabilities(self, request: api.ListAvailabilitiesRequest,
-                                 context: Ctx) -> api.ListAvailabilitiesResponse:
+    async def ListAvailabilities(
+        self, request: api.ListAvailabilitiesRequest, context: Ctx
+    ) -> api.ListAvailabilitiesResponse:
         full = _full(request.view)
         states = []
         for i, state in enumerate(request.states):
@@ -52,9 +61,15 @@ class LotRpcs(RpcBase):
                 raise InvalidArgument.one(f"states[{i}]", f"unknown value {state}")
             states.append(STATE_FROM_PB[state])
         page = await self.offload(
-            context, self.services.lots.list, principal(), page_size=request.page_size,
-            page_token=request.page_token, seller_id=request.seller_id,
-            commodity=request.commodity, states=states, show_deleted=request.show_deleted,
+            context,
+            self.services.lots.list,
+            principal(),
+            page_size=request.page_size,
+            page_token=request.page_token,
+            seller_id=request.seller_id,
+            commodity=request.commodity,
+            states=states,
+            show_deleted=request.show_deleted,
         )
         return api.ListAvailabilitiesResponse(
             availabilities=[availability_to_pb(lot, full) for lot in page.availabilities],
@@ -63,40 +78,52 @@ class LotRpcs(RpcBase):
         )
 
     @rpc
-    async def UpdateAvailability(self, request: api.UpdateAvailabilityRequest,
-                                 context: Ctx) -> api.UpdateAvailabilityResponse:
+    async def UpdateAvailability(
+        self, request: api.UpdateAvailabilityRequest, context: Ctx
+    ) -> api.UpdateAvailabilityResponse:
         who = principal()
         key = request_key(who, "UpdateAvailability", request, request.request_id)
         changes = changes_from_mask(request.availability, list(request.update_mask.paths))
         outcome = await self.offload(
-            context, self.services.lots.update, who, request.availability.name,
-            request.availability.etag, changes, key,
+            context,
+            self.services.lots.update,
+            who,
+            request.availability.name,
+            request.availability.etag,
+            changes,
+            key,
         )
         return api.UpdateAvailabilityResponse(availability=_lot(outcome))
 
     @rpc
-    async def DeleteAvailability(self, request: api.DeleteAvailabilityRequest,
-                                 context: Ctx) -> api.DeleteAvailabilityResponse:
+    async def DeleteAvailability(
+        self, request: api.DeleteAvailabilityRequest, context: Ctx
+    ) -> api.DeleteAvailabilityResponse:
         who = principal()
         key = request_key(who, "DeleteAvailability", request, request.request_id)
-        outcome = await self.offload(context, self.services.lots.delete, who, request.name,
-                                     request.etag, key)
+        outcome = await self.offload(
+            context, self.services.lots.delete, who, request.name, request.etag, key
+        )
         return api.DeleteAvailabilityResponse(availability=_lot(outcome))
 
     @rpc
-    async def ApproveAvailability(self, request: api.ApproveAvailabilityRequest,
-                                  context: Ctx) -> api.ApproveAvailabilityResponse:
+    async def ApproveAvailability(
+        self, request: api.ApproveAvailabilityRequest, context: Ctx
+    ) -> api.ApproveAvailabilityResponse:
         who = principal()
         key = request_key(who, "ApproveAvailability", request, request.request_id)
-        outcome = await self.offload(context, self.services.lots.approve, who, request.name,
-                                     request.etag, key)
+        outcome = await self.offload(
+            context, self.services.lots.approve, who, request.name, request.etag, key
+        )
         return api.ApproveAvailabilityResponse(availability=_lot(outcome))
 
     @rpc
-    async def RejectAvailability(self, request: api.RejectAvailabilityRequest,
-                                 context: Ctx) -> api.RejectAvailabilityResponse:
+    async def RejectAvailability(
+        self, request: api.RejectAvailabilityRequest, context: Ctx
+    ) -> api.RejectAvailabilityResponse:
         who = principal()
         key = request_key(who, "RejectAvailability", request, request.request_id)
-        outcome = await self.offload(context, self.services.lots.reject, who, request.name,
-                                     request.reason, request.etag, key)
+        outcome = await self.offload(
+            context, self.services.lots.reject, who, request.name, request.reason, request.etag, key
+        )
         return api.RejectAvailabilityResponse(availability=_lot(outcome))

@@ -33,13 +33,15 @@ class Services:
     extra: dict[str, Any]
 
 
-def request_key(principal: Principal, method: str, request: Message,
-                request_id: str) -> RequestKey | None:
+def request_key(
+    principal: Principal, method: str, request: Message, request_id: str
+) -> RequestKey | None:
     """The idempotency key of a mutating call, or None when the caller sent no request_id."""
     if not request_id:
         return None
     if len(request_id) > MAX_REQUEST_ID:
         from availability_service.domain.errors import InvalidArgument
+
         raise InvalidArgument.one("request_id", f"at most {MAX_REQUEST_ID} characters")
     digest = hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
     return RequestKey(principal.subject, request_id, method, digest)
@@ -52,8 +54,9 @@ class RpcBase:
         self.services = services
         self.executor = executor
 
-    async def offload(self, context: grpc.aio.ServicerContext,
-                      fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def offload(
+        self, context: grpc.aio.ServicerContext, fn: Callable[..., T], *args: Any, **kwargs: Any
+    ) -> T:
         """Runs blocking database work on the pool, bounded by the caller's deadline."""
         remaining = context.time_remaining()
         kwargs.setdefault("timeout", remaining)

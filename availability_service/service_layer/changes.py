@@ -19,10 +19,21 @@ from availability_service.storage import events, lots
 # Fields that never matter to a change list: they move on every change.
 _BOOKKEEPING = {"revision", "update_time"}
 _VISIBILITY = {"market_visibility", "restricted_buyer_ids", "allowed_regions"}
-_PRICE = {"base_price_amount", "base_price_currency", "price_unit", "price_options",
-          "price_type", "price_per_base_unit"}
-_QUANTITY = {"total_quantity", "available_quantity", "reserved_quantity", "sold_quantity",
-             "min_order_quantity"}
+_PRICE = {
+    "base_price_amount",
+    "base_price_currency",
+    "price_unit",
+    "price_options",
+    "price_type",
+    "price_per_base_unit",
+}
+_QUANTITY = {
+    "total_quantity",
+    "available_quantity",
+    "reserved_quantity",
+    "sold_quantity",
+    "min_order_quantity",
+}
 
 
 def now() -> datetime:

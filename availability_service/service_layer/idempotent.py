@@ -54,8 +54,12 @@ class RequestKey:
     request_hash: str
 
 
-def run_once(uow: UnitOfWork, key: RequestKey | None, body: Callable[[Connection], Outcome],
-             timeout_seconds: float | None = None) -> Outcome:
+def run_once(
+    uow: UnitOfWork,
+    key: RequestKey | None,
+    body: Callable[[Connection], Outcome],
+    timeout_seconds: float | None = None,
+) -> Outcome:
     """Runs body in one transaction; with a key, a replay returns the stored first outcome.
 
     The key is claimed and completed in the same transaction as the effect, so a client
@@ -65,13 +69,17 @@ def run_once(uow: UnitOfWork, key: RequestKey | None, body: Callable[[Connection
     with uow.transaction(timeout_seconds) as conn:
         if key is not None and key.request_id:
             stored = idempotency.claim(
-                conn, principal=key.principal, request_id=key.request_id,
-                method=key.method, request_hash=key.request_hash,
+                conn,
+                principal=key.principal,
+                request_id=key.request_id,
+                method=key.method,
+                request_hash=key.request_hash,
             )
             if stored is not None:
                 return Outcome.from_json(stored)
         outcome = body(conn)
         if key is not None and key.request_id:
-            idempotency.complete(conn, principal=key.principal, request_id=key.request_id,
-                                 response=outcome.to_json())
+            idempotency.complete(
+                conn, principal=key.principal, request_id=key.request_id, response=outcome.to_json()
+            )
         return outcome

@@ -19,7 +19,7 @@ def next_revision(conn: Connection) -> int:
     Called as late as possible in each writing transaction: the row lock it takes is held to
     commit, so revisions become visible strictly in order and a reader never skips one.
     """
-    value = conn.execute(
+    value: int = conn.execute(
         update(revision_counter)
         .where(revision_counter.c.id == 1)
         .values(value=revision_counter.c.value + 1)

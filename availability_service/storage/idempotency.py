@@ -13,8 +13,9 @@ from availability_service.storage.tables import idempotency_keys
 t = idempotency_keys
 
 
-def claim(conn: Connection, *, principal: str, request_id: str, method: str,
-          request_hash: str) -> dict[str, Any] | None:
+def claim(
+    conn: Connection, *, principal: str, request_id: str, method: str, request_hash: str
+) -> dict[str, Any] | None:
     """Claims the key inside the caller's transaction.
 
     Returns None when this call is the first (go ahead), or the stored response of the first
@@ -23,16 +24,18 @@ def claim(conn: Connection, *, principal: str, request_id: str, method: str,
     """
     inserted = conn.execute(
         insert(t)
-        .values(principal=principal, request_id=request_id, method=method,
-                request_hash=request_hash)
+        .values(
+            principal=principal, request_id=request_id, method=method, request_hash=request_hash
+        )
         .on_conflict_do_nothing()
         .returning(t.c.request_id)
     ).first()
     if inserted is not None:
         return None
     row = conn.execute(
-        select(t.c.method, t.c.request_hash, t.c.response)
-        .where(t.c.principal == principal, t.c.request_id == request_id)
+        select(t.c.method, t.c.request_hash, t.c.response).where(
+            t.c.principal == principal, t.c.request_id == request_id
+        )
     ).one()
     if row.method != method or row.request_hash != request_hash:
         raise RequestIdReused(
@@ -43,8 +46,9 @@ def claim(conn: Connection, *, principal: str, request_id: str, method: str,
     return response
 
 
-def complete(conn: Connection, *, principal: str, request_id: str,
-             response: dict[str, Any]) -> None:
+def complete(
+    conn: Connection, *, principal: str, request_id: str, response: dict[str, Any]
+) -> None:
     conn.execute(
         t.update()
         .where(t.c.principal == principal, t.c.request_id == request_id)

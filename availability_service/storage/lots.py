@@ -47,8 +47,13 @@ def update_lot(conn: Connection, lot: Availability) -> None:
     conn.execute(availabilities.update().where(availabilities.c.id == lot.id).values(**values))
 
 
-def get_lot(conn: Connection, lot_id: uuid.UUID, *, for_update: bool = False,
-            visible: ColumnElement[bool] | None = None) -> Availability | None:
+def get_lot(
+    conn: Connection,
+    lot_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    visible: ColumnElement[bool] | None = None,
+) -> Availability | None:
     query = select(availabilities).where(availabilities.c.id == lot_id)
     if visible is not None:
         query = query.where(visible)
@@ -93,8 +98,9 @@ def list_lots(
     return [row_to_lot(r) for r in conn.execute(query)]
 
 
-def visible_to_sql(subject: str, company_id: str | None, region: str | None,
-                   privileged: bool) -> ColumnElement[bool] | None:
+def visible_to_sql(
+    subject: str, company_id: str | None, region: str | None, privileged: bool
+) -> ColumnElement[bool] | None:
     """The one visibility predicate in SQL (twin of auth.visibility.can_see).
 
     PUBLIC to everyone; PRIVATE to the owner and listed buyers; RESTRICTED to callers whose
@@ -107,10 +113,16 @@ def visible_to_sql(subject: str, company_id: str | None, region: str | None,
     rules: list[ColumnElement[bool]] = [
         t.c.market_visibility == "PUBLIC",
         t.c.seller_id == subject,
-        and_(t.c.market_visibility == "PRIVATE", literal(subject) == any_(t.c.restricted_buyer_ids)),
+        and_(
+            t.c.market_visibility == "PRIVATE", literal(subject) == any_(t.c.restricted_buyer_ids)
+        ),
     ]
     if region:
-        rules.append(and_(t.c.market_visibility == "RESTRICTED", literal(region) == any_(t.c.allowed_regions)))
+        rules.append(
+            and_(
+                t.c.market_visibility == "RESTRICTED", literal(region) == any_(t.c.allowed_regions)
+            )
+        )
     if company_id:
         rules.append(and_(t.c.market_visibility == "INTERNAL", t.c.company_id == company_id))
     return or_(*rules)

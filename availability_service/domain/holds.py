@@ -1,0 +1,242 @@
+"""Hold arithmetic on one lot: reserve, release, sell, expire.
+
+Every function mutates the lot (and the hold) in memory and ends with settle(), which checks
+total = available + reserved + sold (each >= 0) and moves the lot state to what the
+quantities imply. The service layer locks the lot row before calling any of them, so what
+they see is the only copy that may change.
+
+The remainder rule: an amount below the lot's min_order_quantity is accepted only when it is
+exactly everything still available. Leaving a remainder smaller than the minimum is allowed;
+that remainder can then only be taken whole, so a lot never ends with a tail nobody may buy.
+
+An ACTIVE hold never has sold quantity: a sale (whole or partial) ends the hold as SOLD and
+gives the unsold rest back to available at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from availability_service.domain.errors import FailedPrecondition
+from availability_service.domain.model import ZERO, Availability, HoldState, LotState, Reservation
+from availability_service.domain.quantities import settle
+
+# Lots that can be held or sold from; RESERVED lots only while something is available.
+HOLDABLE_STATES = frozenset({LotState.ACTIVE, LotState.RESERVED})
+
+
+def _fail(message: str, reason: str, subject: str, **metadata: object) -> FailedPrecondition:
+    details = {key: str(value) for key, value in metadata.items()}
+    details["subject"] = subject
+    return FailedPrecondition(message, reason=reason, metadata=details)
+
+
+def is_overdue(hold: Reservation, now: datetime) -> bool:
+    """An ACTIVE hold past its expire_time: it no longer counts, whatever the row says."""
+    return hold.state is HoldState.ACTIVE and hold.expire_time <= now
+
+
+def has_lapsed(lot: Availability, now: datetime) -> bool:
+    """A live lot whose valid_until has passed: it must become EXPIRED."""
+    return (
+        lot.state in HOLDABLE_STATES
+        and lot.delete_time is None
+        and lot.valid_until is not None
+        and lot.valid_until <= now
+    )
+
+
+def unsold(hold: Reservation) -> Decimal:
+    return hold.quantity - hold.sold_quantity
+
+
+def check_take(lot: Availability, quantity: Decimal) -> None:
+    """May `quantity` be taken from what is available (a new hold or a direct sale)?"""
+    if lot.delete_time is not None or lot.state not in HOLDABLE_STATES:
+        raise _fail(
+            f"{lot.name} is {lot.state.value}; only ACTIVE or partly reserved lots can be held "
+            "or sold",
+            "INVALID_STATE",
+            lot.name,
+            state=lot.state.value,
+        )
+    available = lot.available_quantity
+    if quantity > available:
+        raise _fail(
+            f"{lot.name} has {available} {lot.quantity_unit} available; {quantity} requested",
+            "INSUFFICIENT_QUANTITY",
+            lot.name,
+            available_quantity=available,
+        )
+    if not lot.allow_partial_order and quantity != available:
+        raise _fail(
+            f"{lot.name} does not allow partial orders: take all {available} or nothing",
+            "PARTIAL_NOT_ALLOWED",
+            lot.name,
+            available_quantity=available,
+        )
+    minimum = lot.min_order_quantity
+    if minimum is not None and quantity < minimum and quantity != available:
+        raise _fail(
+            f"{quantity} is below the minimum order of {minimum} {lot.quantity_unit} "
+            "(a smaller remainder may only be taken whole)",
+            "BELOW_MINIMUM_ORDER",
+            lot.name,
+            min_order_quantity=minimum,
+            available_quantity=available,
+        )
+
+
+def place_hold(
+    lot: Availability,
+    *,
+    quantity: Decimal,
+    buyer_id: str,
+    negotiation_id: str,
+    expire_time: datetime,
+    now: datetime,
+    request_id: str = "",
+) -> Reservation:
+    """Moves quantity from available to reserved and returns the new ACTIVE hold."""
+    check_take(lot, quantity)
+    lot.available_quantity -= quantity
+    lot.reserved_quantity += quantity
+    settle(lot)
+    return Reservation(
+        id=uuid.uuid4(),
+        availability_id=lot.id,
+        quantity=quantity,
+        buyer_id=buyer_id,
+        state=HoldState.ACTIVE,
+        expire_time=expire_time,
+        create_time=now,
+        update_time=now,
+        quantity_unit=lot.quantity_unit,
+        negotiation_id=negotiation_id,
+        request_id=request_id,
+    )
+
+
+def _give_back(lot: Availability, hold: Reservation) -> None:
+    lot.reserved_quantity -= unsold(hold)
+    lot.available_quantity += unsold(hold)
+
+
+def release(lot: Availability, hold: Reservation, reason: str, now: datetime) -> bool:
+    """Returns the hold's quantity to available; False (a no-op) when it is already gone.
+
+    A RELEASED or EXPIRED hold no longer holds anything, so releasing it again changes
+    nothing. A SOLD hold cannot be undone by a release.
+    """
+    if hold.state in (HoldState.RELEASED, HoldState.EXPIRED):
+        return False
+    if hold.state is HoldState.SOLD:
+        raise _fail(
+            f"{hold.name} is SOLD; a sale cannot be released", "INVALID_STATE", hold.name,
+            state=hold.state.value,
+        )
+    _give_back(lot, hold)
+    hold.state = HoldState.RELEASED
+    hold.release_reason = reason
+    hold.update_time = now
+    settle(lot)
+    return True
+
+
+def expire(lot: Availability, hold: Reservation, now: datetime) -> None:
+    """An ACTIVE hold timed out (or its lot lapsed): its quantity goes back to available."""
+    if hold.state is not HoldState.ACTIVE:
+        raise ValueError(f"{hold.name} is {hold.state.value}, not ACTIVE")
+    _give_back(lot, hold)
+    hold.state = HoldState.EXPIRED
+    hold.update_time = now
+    settle(lot)
+
+
+def lapse(lot: Availability) -> None:
+    """valid_until passed: the lot becomes EXPIRED once every hold on it has been expired."""
+    if lot.reserved_quantity != ZERO:
+        raise ValueError(f"{lot.name} still has {lot.reserved_quantity} reserved")
+    lot.state = LotState.EXPIRED
+    settle(lot)
+
+
+def _require_active(hold: Reservation, verb: str) -> None:
+    if hold.state is HoldState.EXPIRED:
+        raise _fail(f"{hold.name} has expired", "HOLD_EXPIRED", hold.name)
+    if hold.state is not HoldState.ACTIVE:
+        raise _fail(
+            f"{hold.name} is {hold.state.value}; only ACTIVE holds can be {verb}",
+            "INVALID_STATE",
+            hold.name,
+            state=hold.state.value,
+        )
+
+
+def extend(hold: Reservation, expire_time: datetime, now: datetime) -> None:
+    """Sets a new expiry for an ACTIVE hold (counted from now by the caller)."""
+    if is_overdue(hold, now):
+        raise _fail(f"{hold.name} has expired", "HOLD_EXPIRED", hold.name)
+    _require_active(hold, "extended")
+    hold.expire_time = expire_time
+    hold.update_time = now
+
+
+def sell_hold(
+    lot: Availability,
+    hold: Reservation,
+    quantity: Decimal | None,
+    trade_id: str,
+    now: datetime,
+) -> None:
+    """Sells all (quantity None) or part of an ACTIVE hold; the unsold rest becomes available.
+
+    Part of a hold is a smaller order, so the lot's partial-order and minimum rules apply to
+    it; the whole hold was checked when it was placed and is always sellable.
+    """
+    if is_overdue(hold, now):
+        raise _fail(f"{hold.name} has expired", "HOLD_EXPIRED", hold.name)
+    _require_active(hold, "sold")
+    held = unsold(hold)
+    amount = held if quantity is None else quantity
+    if amount > held:
+        raise _fail(
+            f"{hold.name} holds {held} {lot.quantity_unit}; cannot sell {amount}",
+            "INSUFFICIENT_QUANTITY",
+            hold.name,
+            held_quantity=held,
+        )
+    if amount < held:
+        if not lot.allow_partial_order:
+            raise _fail(
+                f"{lot.name} does not allow partial orders: sell the whole hold",
+                "PARTIAL_NOT_ALLOWED",
+                hold.name,
+                held_quantity=held,
+            )
+        minimum = lot.min_order_quantity
+        if minimum is not None and amount < minimum:
+            raise _fail(
+                f"{amount} is below the minimum order of {minimum} {lot.quantity_unit}",
+                "BELOW_MINIMUM_ORDER",
+                hold.name,
+                min_order_quantity=minimum,
+            )
+    lot.reserved_quantity -= held
+    lot.sold_quantity += amount
+    lot.available_quantity += held - amount
+    hold.sold_quantity += amount
+    hold.state = HoldState.SOLD
+    hold.trade_id = trade_id
+    hold.update_time = now
+    settle(lot)
+
+
+def sell_direct(lot: Availability, quantity: Decimal) -> None:
+    """A sale without a hold: straight from available to sold, under the same rules."""
+    check_take(lot, quantity)
+    lot.available_quantity -= quantity
+    lot.sold_quantity += quantity
+    settle(lot)
