@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from availability_service.auth.principal import Principal, get_principal
 from availability_service.grpc_api.errors import status_for
 from availability_service.service_layer.idempotent import RequestKey
+from availability_service.service_layer.locations import LocationService
 from availability_service.service_layer.lots import LotService
 
 log = structlog.get_logger(__name__)
@@ -31,6 +32,7 @@ class Services:
 
     lots: LotService
     extra: dict[str, Any]
+    locations: LocationService | None = None
 
 
 def request_key(
@@ -73,8 +75,8 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     async def wrapper(self: RpcBase, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
             return await method(self, request, context)
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, grpc.aio.AbortError):
+            raise  # cancelled by the client, or already aborted with a chosen status
         except Exception as exc:
             status = status_for(exc)
             if status is None:
