@@ -24,7 +24,7 @@ MAX_URL = 2048
 MAX_QUALITY_PARAMS = 64
 MAX_ID_LIST = 1000
 
-_DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_DECIMAL_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")  # ASCII digits only
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _LOCODE_RE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
