@@ -18,7 +18,6 @@ from google.protobuf.message import Message
 from availability_service.auth.principal import Principal, get_principal
 from availability_service.grpc_api.errors import status_for
 from availability_service.service_layer.idempotent import RequestKey
-from availability_service.service_layer.locations import LocationService
 from availability_service.service_layer.lots import LotService
 
 log = structlog.get_logger(__name__)
@@ -32,7 +31,6 @@ class Services:
 
     lots: LotService
     extra: dict[str, Any]
-    locations: LocationService | None = None
 
 
 def request_key(
