@@ -18,6 +18,9 @@ MEAN_AD_CONSTANT = 1.253314
 # When every comparable has the same price there is no spread to measure: flag a price
 # that differs from it by more than this share.
 FLAT_RELATIVE_TOLERANCE = 0.02
+# Smallest spread (as a share of the median) the z-score divides by: about 5 % from the
+# median before |M| passes 3.5. Below that, a price is market noise, not an anomaly.
+MIN_RELATIVE_SPREAD = 0.015
 BAND_CONFIDENCE = 0.2
 # A ratio within 10 % of a unit factor is reported as a likely unit slip.
 SLIP_TOLERANCE = 0.10
@@ -79,6 +82,8 @@ def detect_price_anomaly(
     With at least `min_comparables` prices: M = 0.6745 (x - median) / MAD, flagged when
     |M| > 3.5. If MAD is 0, M = (x - median) / (1.253314 x mean absolute deviation from the
     median); if that is 0 too (all comparables equal), flag a price more than 2 % away.
+    The spread divided by is never below 1.5 % of the median (MIN_RELATIVE_SPREAD), so a
+    market where most lots share one price does not flag a 1 % difference.
     With fewer: flag a price outside the catalog `band`, suggest its midpoint, and report
     a low confidence (0.2); with no band either, nothing can be said (confidence 0).
     """
@@ -99,10 +104,17 @@ def _robust_verdict(price: Decimal, comparables: list[Decimal], minimum: int) ->
     mean_ad = sum(deviations, Decimal(0)) / len(deviations)
     confidence = comparables_confidence(len(comparables), minimum)
     distance = float(price - median)
+    # Real markets cluster: when most lots share a price, MAD is near zero and a 1 % move
+    # would look like an outlier. The spread is floored at MIN_RELATIVE_SPREAD of the median.
+    floor = MIN_RELATIVE_SPREAD * float(median)
     if mad > 0:
-        score, method = MAD_CONSTANT * distance / float(mad), "robust_z"
+        sigma, method = float(mad) / MAD_CONSTANT, "robust_z"
     elif mean_ad > 0:
-        score, method = distance / (MEAN_AD_CONSTANT * float(mean_ad)), "mean_absolute_deviation"
+        sigma, method = MEAN_AD_CONSTANT * float(mean_ad), "mean_absolute_deviation"
+    else:
+        sigma, method = 0.0, "flat_median"
+    if sigma > 0 or floor <= 0:
+        score = distance / max(sigma, floor) if max(sigma, floor) > 0 else 0.0
     else:
         relative = abs(distance) / float(median)
         flagged = relative > FLAT_RELATIVE_TOLERANCE
