@@ -14,9 +14,15 @@ from availability_service.auth.ratelimit import RateLimiter
 from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_create_dev_secret
 from availability_service.config import Settings
 from availability_service.grpc_api.rpc_base import Services
-from availability_service.service_layer.enrichment import copy_quality
+from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
+from availability_service.service_layer.enrichment import LotEnricher
+from availability_service.service_layer.holds import HoldService
+from availability_service.service_layer.insight import InsightService
+from availability_service.service_layer.locations import LocationService, place_lot
 from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.search import SearchService
 from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
 
@@ -61,6 +67,8 @@ class Application:
     rate_limiter: RateLimiter
     concurrency: ConcurrencyLimiter
     background: list[Any] = field(default_factory=list)
+    # The grpc health servicer, set by create_server; the database monitor flips it.
+    health: Any = None
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -72,8 +80,19 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     wait_for_database(engine)
     if run_migrations:
         migrate(engine)
+    # The catalog is read once per process; the table mirrors it for SQL users and other
+    # engines (a commodity added to the YAML is there after the next start).
+    catalog = load_catalog()
+    with engine.begin() as conn:
+        upsert_catalog(conn, catalog_to_rows(catalog))
+    embedder = FeatureEmbedder(catalog)
     uow = UnitOfWork(engine)
-    services = Services(lots=LotService(uow, copy_quality), extra={})
+    services = Services(lots=LotService(uow, LotEnricher(catalog, embedder), place_lot),
+                        extra={"search": SearchService(uow, catalog, embedder),
+                               "insight": InsightService(uow, catalog)},
+                        locations=LocationService(uow),
+                        holds=HoldService(uow, default_ttl=settings.default_hold_ttl,
+                                          max_ttl=settings.max_hold_ttl))
     return Application(
         settings=settings,
         engine=engine,

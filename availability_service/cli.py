@@ -23,12 +23,16 @@ def _settings(args: argparse.Namespace) -> Settings:
         log_level=getattr(args, "log_level", None),
         data_dir=Path(args.data_dir) if getattr(args, "data_dir", None) else None,
         workers=getattr(args, "workers", None),
+        tls_cert_file=getattr(args, "tls_cert", None),
+        tls_key_file=getattr(args, "tls_key", None),
+        tls_client_ca_file=getattr(args, "tls_client_ca", None),
+        allow_insecure=getattr(args, "allow_insecure", None),
     )
 
 
 async def serve_forever(settings: Settings) -> None:
     from availability_service.app import build_application
-    from availability_service.background import start_background
+    from availability_service.background import start_background, stop_background
     from availability_service.grpc_api.server import create_server
 
     app = await asyncio.to_thread(build_application, settings)
@@ -43,8 +47,8 @@ async def serve_forever(settings: Settings) -> None:
     await stop.wait()
     log.info("shutting_down")
     await health.enter_graceful_shutdown()
-    for task in app.background:
-        task.cancel()
+    # Watch streams end with a REASON_STREAM_END bookmark first; then tasks are cancelled.
+    await stop_background(app)
     # In-flight unary calls get the grace period; streams are told to end with a bookmark.
     await server.stop(grace=5.0)
     app.close()
@@ -54,6 +58,10 @@ async def serve_forever(settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
+    if settings.workers > 1:
+        from availability_service.workers import serve_workers
+
+        return serve_workers(settings)
     asyncio.run(serve_forever(settings))
     return 0
 
@@ -71,6 +79,30 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    """Runs the consistency query; exit status 1 when any lot breaks the quantity invariant."""
+    from availability_service.app import database_url
+    from availability_service.storage.consistency import find_violations
+    from availability_service.storage.database import make_engine, wait_for_database
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_json)
+    engine = make_engine(database_url(settings))
+    try:
+        wait_for_database(engine)
+        with engine.connect() as conn:
+            violations = find_violations(conn)
+    finally:
+        engine.dispose()
+    for violation in violations:
+        print(violation.describe())
+    if violations:
+        print(f"{len(violations)} lot(s) violate the quantity invariant")
+        return 1
+    print("every lot is consistent: total = available + reserved + sold, reserved = active holds")
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     from availability_service.auth.tokens import load_or_create_dev_secret, mint_token
 
@@ -82,6 +114,23 @@ def cmd_token(args: argparse.Namespace) -> int:
                      ttl_seconds=args.ttl, issuer=settings.jwt_issuer,
                      audience=settings.jwt_audience))
     return 0
+
+
+def cmd_locations_import(args: argparse.Namespace) -> int:
+    from availability_service.app import database_url
+    from availability_service.location_csv import import_file
+    from availability_service.service_layer.locations import LocationService
+    from availability_service.service_layer.unit_of_work import UnitOfWork
+    from availability_service.storage.database import make_engine, migrate, wait_for_database
+
+    settings = _settings(args)
+    engine = make_engine(database_url(settings))
+    try:
+        wait_for_database(engine)
+        migrate(engine)
+        return import_file(LocationService(UnitOfWork(engine)), Path(args.file), sys.stdout)
+    finally:
+        engine.dispose()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -104,11 +153,24 @@ def build_parser() -> argparse.ArgumentParser:
                                               "default: embedded PostgreSQL")
     serve.add_argument("--log-level", help="debug, info, warning (env AVAILABILITY_LOG_LEVEL)")
     serve.add_argument("--workers", type=int, help="processes sharing the port (SO_REUSEPORT)")
+    serve.add_argument("--tls-cert", help="server certificate chain, PEM "
+                                          "(env AVAILABILITY_TLS_CERT_FILE)")
+    serve.add_argument("--tls-key", help="server private key, PEM (env AVAILABILITY_TLS_KEY_FILE)")
+    serve.add_argument("--tls-client-ca", help="CA of client certificates: requires mTLS "
+                                               "(env AVAILABILITY_TLS_CLIENT_CA_FILE)")
+    serve.add_argument("--allow-insecure", action="store_true", default=None,
+                       help="allow plaintext on a non-loopback address "
+                            "(env AVAILABILITY_ALLOW_INSECURE)")
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="apply database migrations and exit")
     mig.add_argument("--database-url")
     mig.set_defaults(func=cmd_migrate)
+
+    check = sub.add_parser("check", help="check every lot's quantities against its holds; "
+                                         "exit 1 on any violation")
+    check.add_argument("--database-url")
+    check.set_defaults(func=cmd_check)
 
     tok = sub.add_parser("token", help="mint a development token signed with the local secret")
     tok.add_argument("--sub", required=True, help="partner id")
@@ -118,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     tok.add_argument("--region", help="region code such as IN-GJ")
     tok.add_argument("--ttl", type=int, default=12 * 3600, help="seconds (default 12 h)")
     tok.set_defaults(func=cmd_token)
+
+    places = sub.add_parser("locations", help="seller delivery locations")
+    places_sub = places.add_subparsers(dest="locations_command", required=True)
+    imp = places_sub.add_parser("import", help="upsert locations from a CSV file with columns "
+                                "location_id,owner_id,display_name,latitude,longitude,region")
+    imp.add_argument("file", help="path to the CSV file")
+    imp.add_argument("--database-url", help="external Postgres (env DATABASE_URL)")
+    imp.set_defaults(func=cmd_locations_import)
 
     demo = sub.add_parser("demo", help="post realistic cotton, wheat and gold lots")
     demo.add_argument("--target", default="127.0.0.1:50051", help="server address")

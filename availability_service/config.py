@@ -17,6 +17,15 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+_WATCH_ENV: tuple[tuple[str, str, type], ...] = (
+    ("watch_queue_size", "AVAILABILITY_WATCH_QUEUE_SIZE", int),
+    ("watch_max_watchers", "AVAILABILITY_WATCH_MAX_WATCHERS", int),
+    ("watch_max_stream_age_seconds", "AVAILABILITY_WATCH_MAX_STREAM_AGE_SECONDS", float),
+    ("watch_poll_interval_seconds", "AVAILABILITY_WATCH_POLL_INTERVAL_SECONDS", float),
+    ("event_retention_seconds", "AVAILABILITY_EVENT_RETENTION_SECONDS", float),
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs; each field has an AVAILABILITY_* environment twin."""
@@ -47,6 +56,14 @@ class Settings:
     max_message_bytes: int = 4 * 1024 * 1024
     metrics_port: int | None = None
     workers: int = 1
+    # Watch stream (docs/watch.md): per-subscriber queue bound in events, watchers per process,
+    # maximum stream age before a REASON_STREAM_END bookmark, hub poll fallback interval.
+    watch_queue_size: int = 1000
+    watch_max_watchers: int = 2000
+    watch_max_stream_age_seconds: float = 1800.0
+    watch_poll_interval_seconds: float = 1.0
+    # Events older than this are compacted by the hub; None keeps everything (audit trail).
+    event_retention_seconds: float | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -84,6 +101,9 @@ class Settings:
             values["max_concurrent_rpcs"] = int(env["AVAILABILITY_MAX_CONCURRENT_RPCS"])
         if env.get("AVAILABILITY_METRICS_PORT"):
             values["metrics_port"] = int(env["AVAILABILITY_METRICS_PORT"])
+        for attr, var, kind in _WATCH_ENV:
+            if env.get(var):
+                values[attr] = kind(env[var])
         values["auth_enabled"] = _env_bool("AVAILABILITY_AUTH_ENABLED", True)
         values["allow_insecure"] = _env_bool("AVAILABILITY_ALLOW_INSECURE", False)
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -16,6 +16,7 @@ from availability_service.app import Application, build_application
 from availability_service.config import Settings
 from availability_service.storage.database import make_engine
 from tests.support.callers import TEST_SECRET, Caller, make_token
+from tests.support.lots import register_location
 from tests.support.server import ServerThread
 
 
@@ -79,12 +80,22 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def caller(channel: grpc.Channel) -> Callable[..., Caller]:
-    """caller(roles, sub=None, company=None, region=None) -> a Caller with a fresh identity."""
+    """caller(roles, sub=None, company=None, region=None) -> a Caller with a fresh identity.
+
+    A SELLER also gets a registered location of its own (`caller.location_id`, at the point
+    cotton_lot() names), registered by an ADMIN through the real RPC, and posts from it by
+    default; pass location=False for a seller without one.
+    """
+    registrar = Caller(channel, make_token("admin-location-registrar", ["ADMIN"]),
+                       "admin-location-registrar")
 
     def make(*roles: str, sub: str | None = None, company: str | None = None,
-             region: str | None = None) -> Caller:
+             region: str | None = None, location: bool = True) -> Caller:
         subject = sub or f"{roles[0].lower()}-{uuid.uuid4().hex[:8]}"
-        return Caller(channel, make_token(subject, roles, company, region), subject)
+        made = Caller(channel, make_token(subject, roles, company, region), subject)
+        if location and "SELLER" in roles:
+            made.location_id = register_location(registrar, subject).location_id
+        return made
 
     return make
 

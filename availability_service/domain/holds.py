@@ -134,7 +134,9 @@ def release(lot: Availability, hold: Reservation, reason: str, now: datetime) ->
         return False
     if hold.state is HoldState.SOLD:
         raise _fail(
-            f"{hold.name} is SOLD; a sale cannot be released", "INVALID_STATE", hold.name,
+            f"{hold.name} is SOLD; a sale cannot be released",
+            "INVALID_STATE",
+            hold.name,
             state=hold.state.value,
         )
     _give_back(lot, hold)

@@ -71,6 +71,7 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         start: float,
         failed: bool,
         request_id: str,
+        peer: str,
         **extra: Any,
     ) -> None:
         log.info(
@@ -79,7 +80,7 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
             code=_code_name(context, failed),
             duration_ms=round((time.perf_counter() - start) * 1000, 3),
             request_id=request_id,
-            peer=context.peer(),
+            peer=peer,
             **extra,
         )
 
@@ -87,13 +88,15 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         async def logged(request: Any, context: grpc.aio.ServicerContext) -> Any:
             start = time.perf_counter()
             request_id = _request_id(context)
+            # Read now: context.peer() on a call the client has cancelled crashes grpc.aio.
+            peer = context.peer()
             failed = True
             try:
                 result = await behaviour(request, context)
                 failed = False
                 return result
             finally:
-                self._emit(method, context, start, failed, request_id)
+                self._emit(method, context, start, failed, request_id, peer)
 
         return logged
 
@@ -101,6 +104,7 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         async def logged(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
             start = time.perf_counter()
             request_id = _request_id(context)
+            peer = context.peer()  # see _unary: never after a client cancel
             failed = True
             sent = 0
             try:
@@ -109,6 +113,6 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
                     yield response
                 failed = False
             finally:
-                self._emit(method, context, start, failed, request_id, messages=sent)
+                self._emit(method, context, start, failed, request_id, peer, messages=sent)
 
         return logged

@@ -7,7 +7,8 @@ from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from availability_service.auth.errors import AuthenticationError, PermissionDeniedError
 from availability_service.auth.interceptor import ERROR_DOMAIN
@@ -92,7 +93,17 @@ def status_for(exc: BaseException) -> grpc.Status | None:
     if isinstance(exc, AuthenticationError | PermissionDeniedError):
         code = dict(_CODES)[type(exc)]
         return build_status(code, str(exc), code.name)
-    if isinstance(exc, OperationalError | DBAPIError) and _is_unavailable(exc):
+    if isinstance(exc, DBAPIError) and _is_cancelled(exc):
+        # statement_timeout (set from the caller's deadline) or a cancel: the transaction was
+        # rolled back, so nothing is half-done; the caller's deadline has (almost) passed.
+        return build_status(
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+            "the deadline passed before the database answered; nothing was changed",
+            "DEADLINE_EXCEEDED",
+        )
+    if isinstance(exc, PoolTimeout | DisconnectionError) or (
+        isinstance(exc, DBAPIError) and _is_unavailable(exc)
+    ):
         return build_status(
             grpc.StatusCode.UNAVAILABLE,
             "database unavailable; retry later",
@@ -102,7 +113,15 @@ def status_for(exc: BaseException) -> grpc.Status | None:
     return None
 
 
+# SQLSTATE query_canceled: statement_timeout fired or the statement was cancelled.
+_QUERY_CANCELED = "57014"
+
+
+def _is_cancelled(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "pgcode", None) == _QUERY_CANCELED
+
+
 def _is_unavailable(exc: DBAPIError) -> bool:
-    # Connection loss and server shutdown are UNAVAILABLE; a statement timeout or cancel
-    # means the caller's deadline passed (the client sees DEADLINE_EXCEEDED regardless).
-    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError)
+    # Connection refused or lost, server shutting down or starting up (SQLSTATE 57P0x), a
+    # connection closed under us: all are OperationalError or InterfaceError in psycopg2.
+    return bool(exc.connection_invalidated) or isinstance(exc, OperationalError | InterfaceError)

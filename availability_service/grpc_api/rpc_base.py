@@ -9,7 +9,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
 import structlog
@@ -17,8 +17,14 @@ from google.protobuf.message import Message
 
 from availability_service.auth.principal import Principal, get_principal
 from availability_service.grpc_api.errors import status_for
+from availability_service.grpc_api.request_guard import check_request
+from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.idempotent import RequestKey
+from availability_service.service_layer.locations import LocationService
 from availability_service.service_layer.lots import LotService
+
+if TYPE_CHECKING:
+    from availability_service.watch.hub import WatchHub
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -31,6 +37,11 @@ class Services:
 
     lots: LotService
     extra: dict[str, Any]
+    # The process's watch fan-out, set by background.start_background (None until then).
+    watch_hub: WatchHub | None = None
+    locations: LocationService | None = None
+    # Holds and sales; None only in wirings that do not serve them.
+    holds: HoldService | None = None
 
 
 def request_key(
@@ -72,6 +83,7 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @functools.wraps(method)
     async def wrapper(self: RpcBase, request: Any, context: grpc.aio.ServicerContext) -> Any:
         try:
+            check_request(request)  # NUL in any string field: INVALID_ARGUMENT, not INTERNAL
             return await method(self, request, context)
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise  # cancelled by the client, or already aborted with a chosen status

@@ -55,4 +55,5 @@ async def create_server(app: Application, address: str | None = None,
         port = server.add_insecure_port(address)
     await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    app.health = health_servicer  # the database health monitor (health.py) drives it
     return server, port, health_servicer

@@ -10,14 +10,21 @@ from typing import Any, NoReturn
 
 import grpc
 
+from availability_service.grpc_api.holds_rpc import HoldRpcs
+from availability_service.grpc_api.locations_rpc import LocationRpcs
 from availability_service.grpc_api.lots_rpc import LotRpcs
+from availability_service.grpc_api.search_rpc import SearchRpcs
+from availability_service.grpc_api.watch_rpc import WatchRpcs
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 _SERVICE = api.DESCRIPTOR.services_by_name["AvailabilityService"]
 
 
-class AvailabilityServicer(LotRpcs, api_grpc.AvailabilityServiceServicer):
+class AvailabilityServicer(
+    LotRpcs, LocationRpcs, HoldRpcs, WatchRpcs, SearchRpcs,
+    api_grpc.AvailabilityServiceServicer
+):
     """All implemented RPCs."""
 
 

@@ -9,6 +9,7 @@ convert to dollars but dollars never silently convert to rupees (no FX here).
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import pint
@@ -142,14 +143,21 @@ def _density_hint(token: str, commodity: Commodity) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _plain_ratio(from_expression: str, to_expression: str) -> float:
+    # Cached: pint parsing costs about a millisecond and the same few pairs recur on every
+    # lot; failures raise and are not cached.
+    # parse_expression, not Quantity(1, unit): catalog settings may carry a number
+    # ("bu: 56 lb").
+    source = UNITS.parse_expression(from_expression)
+    target = UNITS.parse_expression(to_expression)
+    return float((source / target).to("dimensionless").magnitude)
+
+
 def _ratio(from_expression: str, to_expression: str, commodity: Commodity, field: str) -> float:
     """How many `to` units one `from` unit is."""
     try:
-        # parse_expression, not Quantity(1, unit): catalog settings may carry a number
-        # ("bu: 56 lb").
-        source = UNITS.parse_expression(from_expression)
-        target = UNITS.parse_expression(to_expression)
-        return float((source / target).to("dimensionless").magnitude)
+        return _plain_ratio(from_expression, to_expression)
     except pint.DimensionalityError:
         source_dim = str(UNITS.parse_expression(from_expression).dimensionality)
         target_dim = str(UNITS.parse_expression(to_expression).dimensionality)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,10 @@ from availability_service.storage import events, lots
 # Enrichment (normalisation, canonical units, anomaly check, embedding) runs inside the
 # transaction so the anomaly baseline is read consistently with the write.
 Enricher = Callable[[Connection, Availability, Violations], None]
+# Where a lot is posted from (service_layer.locations.place_lot): gets the fields an update
+# sets, or None on create; may fill coordinates and region from the location registry.
+Placer = Callable[[Connection, Principal, Availability, Collection[str] | None, Violations],
+                  None]
 
 _EDITABLE_STATES = {LotState.DRAFT, LotState.ACTIVE, LotState.RESERVED}
 DEFAULT_PAGE_SIZE = 50
@@ -71,9 +75,10 @@ def check_etag(lot: Availability, etag: str) -> None:
 class LotService:
     """The lot use cases; grpc_api calls exactly one method per RPC."""
 
-    def __init__(self, uow: UnitOfWork, enrich: Enricher) -> None:
+    def __init__(self, uow: UnitOfWork, enrich: Enricher, place: Placer | None = None) -> None:
         self.uow = uow
         self.enrich = enrich
+        self.place = place
 
     def load_for_change(self, conn: Connection, principal: Principal, name: str,
                         field: str = "name") -> Availability:
@@ -98,6 +103,8 @@ class LotService:
             lot.sold_quantity = ZERO
             lot.create_time = moment
             violations = Violations()
+            if self.place is not None:
+                self.place(conn, principal, lot, None, violations)
             validate_lot(lot, violations)
             if not violations:
                 self.enrich(conn, lot, violations)
@@ -165,6 +172,8 @@ class LotService:
                 else:
                     setattr(lot, field_name, value)
             violations = Violations()
+            if self.place is not None:
+                self.place(conn, principal, lot, changes.keys(), violations)
             validate_lot(lot, violations)
             if not violations:
                 self.enrich(conn, lot, violations)

@@ -83,3 +83,37 @@ def count_events(conn: Connection, availability_id: uuid.UUID | None = None) -> 
     if availability_id is not None:
         query = query.where(events.c.availability_id == availability_id)
     return int(conn.execute(query).scalar_one())
+
+
+def read_events_until(conn: Connection, after_revision: int, until_revision: int,
+                      limit: int = 500) -> list[Any]:
+    """Events with after_revision < revision <= until_revision, in revision order."""
+    query = (
+        select(events)
+        .where(events.c.revision > after_revision, events.c.revision <= until_revision)
+        .order_by(events.c.revision)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def compact_events(conn: Connection, below_revision: int) -> int:
+    """Deletes events with a revision below `below_revision`; returns how many went.
+
+    The newest event is always kept, so the oldest retained revision stays known and a watcher
+    resuming from below it is told REVISION_COMPACTED instead of silently missing events.
+    """
+    newest = conn.execute(select(func.max(events.c.revision))).scalar()
+    if newest is None:
+        return 0
+    cutoff = min(below_revision, int(newest))
+    result = conn.execute(events.delete().where(events.c.revision < cutoff))
+    return int(result.rowcount or 0)
+
+
+def revision_before(conn: Connection, moment: Any) -> int | None:
+    """The newest revision whose event_time is before `moment` (for time-based retention)."""
+    value = conn.execute(
+        select(func.max(events.c.revision)).where(events.c.event_time < moment)
+    ).scalar()
+    return None if value is None else int(value)

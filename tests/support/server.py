@@ -40,8 +40,8 @@ class ServerThread:
         start_background(self.app)
         self._ready.set()
         await self._stopped.wait()
-        for task in self.app.background:
-            task.cancel()
+        from availability_service.background import stop_background
+        await stop_background(self.app)
         await self.server.stop(grace=1.0)
 
     def start(self) -> ServerThread:

@@ -1,0 +1,107 @@
+"""Search RPCs: SearchAvailabilities, ListSimilarAvailabilities, GetNegotiationReadiness."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+import grpc
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import search_pb2
+
+from availability_service.grpc_api.lot_output import availability_to_pb
+from availability_service.grpc_api.rpc_base import RpcBase, principal, rpc
+from availability_service.grpc_api.search_input import search_query
+from availability_service.intelligence import Factor
+from availability_service.service_layer.insight import InsightService
+from availability_service.service_layer.search import SearchHit, SearchService
+
+Ctx: TypeAlias = grpc.aio.ServicerContext
+
+_DETAILS = {
+    "vector": "feature-embedding similarity to the request, (cosine + 1) / 2",
+    "quality": "mean closeness to the quality targets, 1 on target, 0 at the tolerance edge",
+    "price": "1 - 0.5 price / max_price up to max_price, then down to 0 at the tolerance",
+    "confidence": "confidence of the lot's price check (grows with comparable lots)",
+    "approved": "1 once an ADMIN approved the lot",
+    "quantity_available": "available / total quantity",
+    "price_in_band": "1 inside the market band, 0 one band-width outside it",
+    "quality_completeness": "share of the catalog's quality parameters reported",
+    "time_left": "1 with 72 h or more before valid_until, 0 once expired",
+    "seller_hold_load": "1 - the seller's open hold quantity over its recent holds",
+}
+
+
+def factor_to_pb(factor: Factor, hit: SearchHit | None = None) -> search_pb2.ScoreFactor:
+    detail = _DETAILS.get(factor.name, "")
+    if factor.name == "distance" and hit is not None and hit.distance_km is not None:
+        detail = f"{hit.distance_km:.3f} km away; exp decay, 0.5 at the radius"
+    return search_pb2.ScoreFactor(
+        name=factor.name,
+        weight=factor.weight,
+        value=factor.value,
+        contribution=factor.contribution,
+        detail=detail,
+    )
+
+
+class SearchRpcs(RpcBase):
+    @property
+    def search_service(self) -> SearchService:
+        service: SearchService = self.services.extra["search"]
+        return service
+
+    @property
+    def insight_service(self) -> InsightService:
+        service: InsightService = self.services.extra["insight"]
+        return service
+
+    @rpc
+    async def SearchAvailabilities(
+        self, request: api.SearchAvailabilitiesRequest, context: Ctx
+    ) -> api.SearchAvailabilitiesResponse:
+        query, violations = search_query(request)
+        violations.raise_if_any()
+        page = await self.offload(context, self.search_service.search, principal(), query)
+        response = api.SearchAvailabilitiesResponse(
+            next_page_token=page.next_page_token, revision=page.revision
+        )
+        for hit in page.results:
+            result = response.results.add(
+                availability=availability_to_pb(hit.availability), score=hit.score
+            )
+            result.breakdown.extend(factor_to_pb(f, hit) for f in hit.breakdown)
+            if hit.distance_km is not None:
+                result.distance_km = hit.distance_km
+        return response
+
+    @rpc
+    async def ListSimilarAvailabilities(
+        self, request: api.ListSimilarAvailabilitiesRequest, context: Ctx
+    ) -> api.ListSimilarAvailabilitiesResponse:
+        similar = await self.offload(
+            context, self.insight_service.similar, principal(), request.name, request.page_size
+        )
+        return api.ListSimilarAvailabilitiesResponse(
+            results=[
+                search_pb2.SimilarAvailability(
+                    availability=availability_to_pb(s.availability),
+                    similarity=s.similarity,
+                    same_commodity=s.same_commodity,
+                )
+                for s in similar
+            ]
+        )
+
+    @rpc
+    async def GetNegotiationReadiness(
+        self, request: api.GetNegotiationReadinessRequest, context: Ctx
+    ) -> api.GetNegotiationReadinessResponse:
+        result = await self.offload(
+            context, self.insight_service.readiness, principal(), request.name
+        )
+        return api.GetNegotiationReadinessResponse(
+            name=result.name,
+            score=result.score,
+            ready=result.ready,
+            factors=[factor_to_pb(f) for f in result.factors],
+        )

@@ -1,0 +1,268 @@
+"""Hold use cases: reserve, get, extend, release, sell; and expiring what time has run out on.
+
+Each mutation is one transaction that locks the lot row first (SELECT ... FOR UPDATE), then
+expires the lot's overdue holds (each with its EXPIRED event), then checks and writes, with
+exactly one event per transition through changes.record. A failed check rolls those expiries
+back too; the sweeper redoes them within one sweep interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection
+
+from availability_service.auth.principal import Principal
+from availability_service.domain import holds as rules
+from availability_service.domain.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    Violations,
+)
+from availability_service.domain.model import Availability, EventType, HoldState, Reservation
+from availability_service.domain.validation import check_text, parse_decimal
+from availability_service.service_layer.changes import lot_snapshot, now, record
+from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
+from availability_service.service_layer.lots import lot_id_from_name, visibility_for
+from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.storage import holds, lots
+
+# Actor of expiries, whether the sweeper or a write on the lot noticed them first.
+EXPIRY_ACTOR = "system:expiry"
+MIN_TTL = timedelta(seconds=1)
+MAX_REASON = 1000
+_HOLD_NAME = "must look like 'availabilities/{uuid}/reservations/{uuid}'"
+
+
+def is_hold_name(name: str) -> bool:
+    return "/reservations/" in name
+
+
+def hold_ids_from_name(name: str, field: str = "name") -> tuple[uuid.UUID, uuid.UUID]:
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "availabilities" or parts[2] != "reservations":
+        raise InvalidArgument.one(field, _HOLD_NAME)
+    try:
+        return uuid.UUID(parts[1]), uuid.UUID(parts[3])
+    except ValueError as exc:
+        raise InvalidArgument.one(field, _HOLD_NAME) from exc
+
+
+def present(hold: Reservation, moment: datetime) -> Reservation:
+    """Reads never show an overdue hold as ACTIVE: it is shown EXPIRED until swept."""
+    if rules.is_overdue(hold, moment):
+        return dataclasses.replace(hold, state=HoldState.EXPIRED)
+    return hold
+
+
+def expire_due(conn: Connection, lot: Availability, moment: datetime) -> int:
+    """Expires the locked lot's overdue holds, or all of them and the lot when it has lapsed.
+
+    Each expired hold and the lapsed lot get one EXPIRED event each. Returns how many events.
+    """
+    lapsed = rules.has_lapsed(lot, moment)
+    due = holds.active_holds(conn, lot.id, lot.quantity_unit, due_by=None if lapsed else moment)
+    for hold in due:
+        before = lot_snapshot(lot)
+        rules.expire(lot, hold, moment)
+        record(conn, lot, EventType.EXPIRED, EXPIRY_ACTOR, before, reservation=hold)
+        holds.update_hold(conn, hold)
+    if lapsed:
+        before = lot_snapshot(lot)
+        rules.lapse(lot)
+        record(conn, lot, EventType.EXPIRED, EXPIRY_ACTOR, before)
+    return len(due) + int(lapsed)
+
+
+class HoldService:
+    """The hold use cases; grpc_api calls exactly one method per RPC."""
+
+    def __init__(self, uow: UnitOfWork, *, default_ttl: timedelta, max_ttl: timedelta) -> None:
+        self.uow = uow
+        self.default_ttl = default_ttl
+        self.max_ttl = max_ttl
+
+    def _ttl(self, ttl: timedelta | None, v: Violations) -> timedelta:
+        if ttl is None:
+            return self.default_ttl
+        if ttl < MIN_TTL:
+            v.add("ttl", "must be at least 1 second")
+        elif ttl > self.max_ttl:
+            v.add("ttl", f"must be at most {int(self.max_ttl.total_seconds())} seconds")
+        return ttl
+
+    @staticmethod
+    def _lock_lot(
+        conn: Connection, principal: Principal, lot_id: uuid.UUID, name: str
+    ) -> Availability:
+        """Locks the lot row; NOT_FOUND when absent or invisible (never reveal a private lot)."""
+        lot = lots.get_lot(conn, lot_id, for_update=True, visible=visibility_for(principal))
+        if lot is None:
+            raise NotFound(f"{name} not found")
+        return lot
+
+    def _load_hold(
+        self, conn: Connection, principal: Principal, name: str
+    ) -> tuple[Availability, Reservation, datetime]:
+        lot_id, hold_id = hold_ids_from_name(name)
+        lot = self._lock_lot(conn, principal, lot_id, name)
+        moment = now()
+        expire_due(conn, lot, moment)
+        hold = holds.get_hold(conn, lot_id, hold_id, lot.quantity_unit)
+        if hold is None:
+            raise NotFound(f"{name} not found")
+        return lot, hold, moment
+
+    def reserve(
+        self,
+        principal: Principal,
+        name: str,
+        quantity: str,
+        ttl: timedelta | None,
+        buyer_id: str,
+        negotiation_id: str,
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
+        lot_id = lot_id_from_name(name)
+        v = Violations()
+        amount = parse_decimal(quantity, "quantity", v)
+        life = self._ttl(ttl, v)
+        if not buyer_id.strip():
+            v.add("buyer_id", "is required")
+        check_text(buyer_id, "buyer_id", v)
+        check_text(negotiation_id, "negotiation_id", v)
+        v.raise_if_any()
+        assert amount is not None
+
+        def body(conn: Connection) -> Outcome:
+            lot = self._lock_lot(conn, principal, lot_id, name)
+            moment = now()
+            expire_due(conn, lot, moment)
+            before = lot_snapshot(lot)
+            hold = rules.place_hold(
+                lot,
+                quantity=amount,
+                buyer_id=buyer_id,
+                negotiation_id=negotiation_id,
+                expire_time=moment + life,
+                now=moment,
+                request_id="" if key is None else key.request_id,
+            )
+            record(conn, lot, EventType.RESERVED, principal.subject, before, reservation=hold)
+            holds.insert_hold(conn, hold)
+            return Outcome(availability=lot, reservation=hold)
+
+        return run_once(self.uow, key, body, timeout)
+
+    def get(self, principal: Principal, name: str, timeout: float | None = None) -> Reservation:
+        lot_id, hold_id = hold_ids_from_name(name)
+        with self.uow.read(timeout) as conn:
+            lot = lots.get_lot(conn, lot_id, visible=visibility_for(principal))
+            hold = None if lot is None else holds.get_hold(conn, lot_id, hold_id, lot.quantity_unit)
+        if hold is None:
+            raise NotFound(f"{name} not found")
+        return present(hold, now())
+
+    def extend(
+        self,
+        principal: Principal,
+        name: str,
+        ttl: timedelta | None,
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
+        hold_ids_from_name(name)
+        v = Violations()
+        life = self._ttl(ttl, v)
+        v.raise_if_any()
+
+        def body(conn: Connection) -> Outcome:
+            lot, hold, moment = self._load_hold(conn, principal, name)
+            before = lot_snapshot(lot)
+            rules.extend(hold, moment + life, moment)
+            # Not a quantity change, but still a change: one UPDATED event carries the hold.
+            record(conn, lot, EventType.UPDATED, principal.subject, before, reservation=hold)
+            holds.update_hold(conn, hold)
+            return Outcome(availability=lot, reservation=hold)
+
+        return run_once(self.uow, key, body, timeout)
+
+    def release(
+        self,
+        principal: Principal,
+        name: str,
+        reason: str,
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
+        hold_ids_from_name(name)
+        v = Violations()
+        check_text(reason, "reason", v, MAX_REASON)
+        v.raise_if_any()
+
+        def body(conn: Connection) -> Outcome:
+            lot, hold, moment = self._load_hold(conn, principal, name)
+            before = lot_snapshot(lot)
+            if rules.release(lot, hold, reason, moment):
+                record(conn, lot, EventType.RELEASED, principal.subject, before, reservation=hold)
+                holds.update_hold(conn, hold)
+            return Outcome(availability=lot, reservation=hold)
+
+        return run_once(self.uow, key, body, timeout)
+
+    def mark_sold(
+        self,
+        principal: Principal,
+        name: str,
+        quantity: str,
+        trade_id: str,
+        buyer_id: str,
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
+        from_hold = is_hold_name(name)
+        lot_id = hold_ids_from_name(name)[0] if from_hold else lot_id_from_name(name)
+        v = Violations()
+        # For a hold an empty quantity means all of it; a direct sale must say how much.
+        amount = parse_decimal(quantity, "quantity", v, required=not from_hold)
+        check_text(trade_id, "trade_id", v)
+        check_text(buyer_id, "buyer_id", v)
+        v.raise_if_any()
+
+        def sell_from_hold(conn: Connection) -> Outcome:
+            lot, hold, moment = self._load_hold(conn, principal, name)
+            if buyer_id and buyer_id != hold.buyer_id:
+                # One buyer can never consume another buyer's hold.
+                raise FailedPrecondition(
+                    f"{name} is held for another buyer",
+                    reason="BUYER_MISMATCH",
+                    metadata={"subject": name},
+                )
+            before = lot_snapshot(lot)
+            rules.sell_hold(lot, hold, amount, trade_id, moment)
+            record(conn, lot, EventType.SOLD, principal.subject, before, reservation=hold)
+            holds.update_hold(conn, hold)
+            return Outcome(availability=lot, reservation=hold)
+
+        def sell_direct(conn: Connection) -> Outcome:
+            assert amount is not None
+            lot = self._lock_lot(conn, principal, lot_id, name)
+            expire_due(conn, lot, now())
+            before = lot_snapshot(lot)
+            rules.sell_direct(lot, amount)
+            record(conn, lot, EventType.SOLD, principal.subject, before)
+            return Outcome(availability=lot)
+
+        return run_once(self.uow, key, sell_from_hold if from_hold else sell_direct, timeout)
+
+    def expire_due_on(self, lot_id: uuid.UUID, timeout: float | None = None) -> int:
+        """The sweeper's unit of work: one lot, one transaction. Returns how many events."""
+        with self.uow.transaction(timeout) as conn:
+            lot = lots.get_lot(conn, lot_id, for_update=True)
+            if lot is None:
+                return 0
+            return expire_due(conn, lot, now())

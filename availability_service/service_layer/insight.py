@@ -1,0 +1,133 @@
+"""ListSimilarAvailabilities and GetNegotiationReadiness: reads about one visible lot."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Connection
+
+from availability_service.auth.principal import Principal
+from availability_service.domain.errors import InvalidArgument, NotFound
+from availability_service.domain.model import Availability, LotState
+from availability_service.intelligence import Catalog, Commodity, Factor, readiness_score
+from availability_service.intelligence.factors import clamp01
+from availability_service.service_layer.changes import now
+from availability_service.service_layer.lots import lot_id_from_name, visibility_for
+from availability_service.service_layer.price_check import market_band
+from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.storage.comparables import seller_open_holds_ratio
+from availability_service.storage.lots import get_lot
+from availability_service.storage.search import nearest_lots
+
+DEFAULT_SIMILAR = 10
+MAX_SIMILAR = 100
+# Holds older than this no longer say anything about how the seller closes deals.
+HOLD_LOOKBACK = timedelta(days=30)
+_NEGOTIABLE = {LotState.ACTIVE, LotState.RESERVED}
+
+
+@dataclass(frozen=True)
+class SimilarLot:
+    availability: Availability
+    similarity: float
+    same_commodity: bool
+
+
+@dataclass(frozen=True)
+class Readiness:
+    name: str
+    score: float
+    factors: list[Factor]
+    ready: bool
+
+
+class InsightService:
+    def __init__(self, uow: UnitOfWork, catalog: Catalog) -> None:
+        self.uow = uow
+        self.catalog = catalog
+
+    @staticmethod
+    def _visible_lot(conn: Connection, principal: Principal, name: str) -> Availability:
+        lot = get_lot(conn, lot_id_from_name(name), visible=visibility_for(principal))
+        if lot is None or lot.delete_time is not None:
+            raise NotFound(f"{name} not found")
+        return lot
+
+    def _family(self, commodity: str) -> list[str]:
+        if commodity not in self.catalog:
+            return []
+        family = self.catalog.get(commodity).family
+        return sorted(c.code for c in self.catalog if c.family == family and c.code != commodity)
+
+    def similar(
+        self, principal: Principal, name: str, page_size: int, timeout: float | None = None
+    ) -> list[SimilarLot]:
+        """Same commodity nearest first, then the rest of its family, nearest first."""
+        if page_size < 0:
+            raise InvalidArgument.one("page_size", "must not be negative")
+        size = min(page_size or DEFAULT_SIMILAR, MAX_SIMILAR)
+        with self.uow.read(timeout) as conn:
+            lot = self._visible_lot(conn, principal, name)
+            if lot.ai_score_vector is None:
+                return []
+            visible = visibility_for(principal)
+            same = nearest_lots(
+                conn,
+                vector=lot.ai_score_vector,
+                commodities=[lot.commodity],
+                exclude_id=lot.id,
+                visible=visible,
+                limit=size,
+            )
+            related = nearest_lots(
+                conn,
+                vector=lot.ai_score_vector,
+                commodities=self._family(lot.commodity),
+                exclude_id=lot.id,
+                visible=visible,
+                limit=size - len(same),
+            )
+        return [
+            SimilarLot(other, clamp01(1.0 - distance), other.commodity == lot.commodity)
+            for other, distance in [*same, *related]
+        ]
+
+    def readiness(self, principal: Principal, name: str, timeout: float | None = None) -> Readiness:
+        moment = now()
+        with self.uow.read(timeout) as conn:
+            lot = self._visible_lot(conn, principal, name)
+            commodity = self._commodity(lot)
+            band = market_band(conn, lot, commodity)
+            if band is None:
+                # No band in the lot's own currency: price_in_band says "unknown" (0.5)
+                # instead of comparing, say, INR with the catalog's USD band.
+                commodity = dataclasses.replace(commodity, price_band=None)
+            holds = seller_open_holds_ratio(conn, lot.seller_id, moment - HOLD_LOOKBACK, moment)
+        approved = bool(lot.approved_by) or lot.approve_time is not None
+        result = readiness_score(
+            commodity=commodity,
+            approved=approved,
+            available_quantity=lot.available_quantity,
+            total_quantity=lot.total_quantity,
+            price=lot.price_per_base_unit,
+            market_band=band,
+            quality_params_present=list(lot.normalized_quality_params),
+            valid_until=lot.valid_until,
+            now=moment,
+            seller_open_holds_ratio=holds,
+        )
+        ready = (
+            approved
+            and lot.state in _NEGOTIABLE
+            and lot.available_quantity > 0
+            and (lot.valid_until is None or lot.valid_until > moment)
+        )
+        return Readiness(lot.name, result.score, result.breakdown, ready)
+
+    def _commodity(self, lot: Availability) -> Commodity:
+        if lot.commodity in self.catalog:
+            return self.catalog.get(lot.commodity)
+        # A lot of a commodity later removed from the catalog still gets a readiness score.
+        return Commodity(lot.commodity, lot.commodity, "", "", "USD/t", (), {}, {}, None)

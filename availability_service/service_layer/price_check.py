@@ -1,0 +1,132 @@
+"""Price anomaly check of a lot against recent comparable lots, and the market band.
+
+Comparables: lots of the same commodity priced in the same canonical unit and currency
+(base_price_unit), created in the last LOOKBACK, not flagged, not cancelled or rejected,
+not the lot itself; the newest MAX_COMPARABLES. From those the narrowest set that still
+has MIN_COMPARABLES prices is used: same grade and region, then same grade, then same
+region, then all. Fewer than MIN_COMPARABLES overall -> the catalog price band.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import Connection
+
+from availability_service.domain.model import Availability
+from availability_service.intelligence import Commodity, detect_price_anomaly, to_canonical_price
+from availability_service.intelligence.anomaly import MAD_CONSTANT, Z_THRESHOLD
+from availability_service.service_layer.changes import now
+from availability_service.storage.comparables import ComparablePrice, recent_prices
+
+LOOKBACK = timedelta(days=90)
+MAX_COMPARABLES = 500
+MIN_COMPARABLES = 20
+# With every comparable at one price there is no spread: the band is this share around it.
+FLAT_BAND = Decimal("0.02")
+PLACES = Decimal("0.000001")
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The comparable prices used and which narrowing produced them."""
+
+    prices: list[Decimal]
+    scope: str
+
+
+def price_unit_of(lot: Availability) -> str:
+    """The unit the seller quoted: price_unit, or the quantity unit when it is empty."""
+    return lot.price_unit.strip() or lot.quantity_unit
+
+
+def baseline(conn: Connection, lot: Availability) -> Baseline:
+    rows = recent_prices(
+        conn,
+        commodity=lot.commodity,
+        base_price_unit=lot.base_price_unit,
+        exclude_id=lot.id,
+        since=now() - LOOKBACK,
+        limit=MAX_COMPARABLES,
+    )
+    return narrowest(rows, lot.grade, lot.delivery_region)
+
+
+def narrowest(rows: list[ComparablePrice], grade: str, region: str) -> Baseline:
+    scopes = (
+        (
+            "same grade and region",
+            lambda r: r.grade == grade and r.delivery_region == region,
+            bool(grade and region),
+        ),
+        ("same grade", lambda r: r.grade == grade, bool(grade)),
+        ("same region", lambda r: r.delivery_region == region, bool(region)),
+    )
+    for scope, keep, usable in scopes:
+        if usable:
+            prices = [r.price for r in rows if keep(r)]
+            if len(prices) >= MIN_COMPARABLES:
+                return Baseline(prices, scope)
+    return Baseline([r.price for r in rows], "all recent lots of the commodity")
+
+
+def catalog_band(lot: Availability, commodity: Commodity) -> tuple[Decimal, Decimal] | None:
+    """The catalog band, only when the lot is priced in the band's own currency and unit."""
+    return commodity.price_band if lot.base_price_unit == commodity.price_unit else None
+
+
+def to_own_unit(value: Decimal, lot: Availability, commodity: Commodity) -> Decimal:
+    """A price per canonical unit converted back to the unit the seller quoted.
+
+    The factor is taken on a million so 6-decimal rounding inside the units module does
+    not cost precision for small factors (USD/kg of gold in USD/ozt).
+    """
+    scale = Decimal(1_000_000)
+    factor, _ = to_canonical_price(scale, lot.base_price_currency, price_unit_of(lot), commodity)
+    return (value * scale / factor).quantize(PLACES)
+
+
+def clear_price_verdict(lot: Availability) -> None:
+    lot.ai_price_anomaly = False
+    lot.ai_anomaly_reason = ""
+    lot.ai_suggested_price = None
+    lot.ai_confidence_score = 0.0
+    lot.ai_anomaly_score = 0.0
+
+
+def check_price(conn: Connection, lot: Availability, commodity: Commodity) -> None:
+    """Set the ai_* price fields of a priced lot (price_per_base_unit already computed)."""
+    assert lot.price_per_base_unit is not None
+    base = baseline(conn, lot)
+    result = detect_price_anomaly(
+        lot.price_per_base_unit, base.prices, catalog_band(lot, commodity), MIN_COMPARABLES
+    )
+    suggested = result.suggested_price
+    if suggested is None and len(base.prices) >= MIN_COMPARABLES:
+        suggested = statistics.median(base.prices)
+    lot.ai_price_anomaly = result.is_anomaly
+    lot.ai_anomaly_reason = f"{result.reason} (baseline: {base.scope})" if result.is_anomaly else ""
+    lot.ai_suggested_price = None if suggested is None else to_own_unit(suggested, lot, commodity)
+    lot.ai_confidence_score = result.confidence
+    lot.ai_anomaly_score = result.score or 0.0
+
+
+def market_band(
+    conn: Connection, lot: Availability, commodity: Commodity
+) -> tuple[Decimal, Decimal] | None:
+    """Prices the anomaly check would not flag: median +/- 3.5 MAD / 0.6745, per canonical unit.
+
+    Falls back to the catalog band (in its own currency only) with too few comparables.
+    """
+    if lot.price_per_base_unit is None:
+        return None
+    prices = baseline(conn, lot).prices
+    if len(prices) < MIN_COMPARABLES:
+        return catalog_band(lot, commodity)
+    median = statistics.median(prices)
+    mad = statistics.median(abs(p - median) for p in prices)
+    spread = Decimal(repr(Z_THRESHOLD / MAD_CONSTANT)) * mad if mad > 0 else FLAT_BAND * median
+    return median - spread, median + spread

@@ -1,0 +1,190 @@
+"""SearchAvailabilities: SQL filters, exact vector distance, one scoring function, keyset pages.
+
+Each request recomputes the scores of the whole candidate set (at most CANDIDATE_LIMIT
+lots, the nearest by embedding among those passing the SQL filters), sorts it by
+(score desc, name asc) and returns the lots after the page token's (score, name). Scores
+are a pure function of the stored lots and the request, so a token stays valid across
+pages and every match is returned exactly once while the data does not change.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from availability_service.auth.principal import Principal
+from availability_service.domain.errors import InvalidArgument, Violations
+from availability_service.domain.model import Availability
+from availability_service.intelligence import (
+    Catalog,
+    Commodity,
+    Embedder,
+    Factor,
+    LotCandidate,
+    SearchCriteria,
+    UnknownCommodity,
+    score_lot,
+)
+from availability_service.service_layer import paging
+from availability_service.service_layer.enrichment import numeric_quality
+from availability_service.service_layer.lots import visibility_for
+from availability_service.service_layer.search_criteria import Plan, SearchQuery, plan_search
+from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.storage import events
+from availability_service.storage.search import (
+    CandidateFilter,
+    CandidateRow,
+    lots_by_id,
+    search_candidates,
+)
+
+CANDIDATE_LIMIT = 5000
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    availability: Availability
+    score: float
+    breakdown: list[Factor]
+    distance_km: float | None
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    results: list[SearchHit]
+    next_page_token: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class Ranked:
+    name: str
+    score: float
+    breakdown: list[Factor]
+    row: CandidateRow
+
+
+def candidate_of(row: CandidateRow) -> LotCandidate:
+    """A stored lot as scoring sees it."""
+    return LotCandidate(
+        normalized_quality=numeric_quality(row.normalized_quality_params),
+        price=row.price_per_base_unit,
+        cosine_similarity=None if row.cosine_distance is None else 1.0 - row.cosine_distance,
+        distance_km=row.distance_km,
+        ai_confidence_score=row.ai_confidence_score,
+    )
+
+
+def rank(
+    criteria: SearchCriteria, rows: Sequence[CandidateRow], commodity: Commodity, threshold: float
+) -> list[Ranked]:
+    """Score every row, keep the passing ones at or above the threshold, best first."""
+    ranked = []
+    for row in rows:
+        scored = score_lot(criteria, candidate_of(row), commodity)
+        if scored.passes and scored.score >= threshold:
+            ranked.append(Ranked(f"availabilities/{row.id}", scored.score, scored.breakdown, row))
+    ranked.sort(key=lambda r: (-r.score, r.name))
+    return ranked
+
+
+def _check(query: SearchQuery, v: Violations) -> None:
+    if query.page_size < 0:
+        v.add("page_size", "must not be negative")
+    if not 0 <= query.score_threshold <= 1:
+        v.add("score_threshold", "must be within [0, 1]")
+    if query.near is None and query.radius_km is not None:
+        v.add("near", "is required with radius_km")
+    if query.near is not None and (
+        query.radius_km is None or not query.radius_km > 0 or not math.isfinite(query.radius_km)
+    ):
+        v.add("radius_km", "must be a positive number of km when near is given")
+    if not (math.isfinite(query.price_tolerance_percent) and query.price_tolerance_percent >= 0):
+        v.add("price_tolerance_percent", "must be a finite number >= 0")
+    if query.min_quantity is not None and query.min_quantity < 0:
+        v.add("min_quantity", "must not be negative")
+
+
+class SearchService:
+    def __init__(self, uow: UnitOfWork, catalog: Catalog, embedder: Embedder) -> None:
+        self.uow = uow
+        self.catalog = catalog
+        self.embedder = embedder
+
+    def plan(self, query: SearchQuery) -> tuple[Commodity, Plan]:
+        v = Violations()
+        if not query.commodity.strip():
+            raise InvalidArgument.one("commodity", "is required")
+        try:
+            commodity = self.catalog.get(query.commodity)
+        except UnknownCommodity as exc:
+            raise InvalidArgument.one("commodity", str(exc)) from exc
+        _check(query, v)
+        plan = plan_search(query, commodity, self.embedder, v)
+        v.raise_if_any()
+        return commodity, plan
+
+    def candidate_filter(
+        self, principal: Principal, query: SearchQuery, commodity: Commodity, plan: Plan
+    ) -> CandidateFilter:
+        return CandidateFilter(
+            commodity=commodity.code,
+            visible=visibility_for(principal),
+            target_vector=plan.target_vector,
+            limit=CANDIDATE_LIMIT,
+            quality=plan.ranges,
+            near=query.near,
+            radius_km=query.radius_km,
+            price_unit=plan.price_unit,
+            price_limit=plan.price_limit,
+            min_quantity=query.min_quantity,
+            include_anomalies=query.include_anomalies,
+            delivery_window_start=query.delivery_window_start,
+            delivery_window_end=query.delivery_window_end,
+            incoterm=query.incoterm,
+        )
+
+    def search(
+        self, principal: Principal, query: SearchQuery, timeout: float | None = None
+    ) -> SearchPage:
+        commodity, plan = self.plan(query)
+        size = min(query.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        # The token is tied to every filter but not to the page size (a client may change
+        # it between pages); targets are sorted since map order is not stable on the wire.
+        stable = dataclasses.replace(
+            query, page_size=0, page_token="", targets=dict(sorted(query.targets.items()))
+        )
+        fp = paging.fingerprint("search", repr(stable))
+        after = _position(query.page_token, fp) if query.page_token else None
+        with self.uow.read(timeout) as conn:
+            revision = events.current_revision(conn)
+            rows = search_candidates(conn, self.candidate_filter(principal, query, commodity, plan))
+            ranked = rank(plan.criteria, rows, commodity, query.score_threshold)
+            if after is not None:
+                ranked = [r for r in ranked if (-r.score, r.name) > (-after[0], after[1])]
+            page = ranked[:size]
+            lots = lots_by_id(conn, [r.row.id for r in page])
+        token = ""
+        if len(ranked) > size:
+            token = paging.encode_token([page[-1].score, page[-1].name], fp)
+        hits = [
+            SearchHit(lots[r.row.id], r.score, r.breakdown, r.row.distance_km)
+            for r in page
+            if r.row.id in lots
+        ]
+        return SearchPage(hits, token, revision)
+
+
+def _position(token: str, fp: str) -> tuple[float, str]:
+    position = paging.decode_token(token, fp)
+    try:
+        score, name = float(position[0]), str(position[1])
+    except (ValueError, IndexError, TypeError) as exc:
+        raise InvalidArgument.one("page_token", "is not a token this service issued") from exc
+    if not math.isfinite(score):
+        raise InvalidArgument.one("page_token", "is not a token this service issued")
+    return score, name

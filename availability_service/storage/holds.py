@@ -1,0 +1,85 @@
+"""Reservation rows: read, insert, update, and the sweeper's work lists.
+
+Hold rows are only written by a transaction that has already locked their lot row
+(SELECT ... FOR UPDATE), so the lot lock serialises every change to a lot's holds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, union
+
+from availability_service.domain.model import RESERVATION_FIELDS, HoldState, Reservation
+from availability_service.storage.tables import availabilities, reservations
+
+t = reservations
+
+
+def row_to_hold(row: Any, quantity_unit: str = "") -> Reservation:
+    data = {k: v for k, v in row._mapping.items() if k in RESERVATION_FIELDS}
+    data["state"] = HoldState(data["state"])
+    return Reservation(**data, quantity_unit=quantity_unit)
+
+
+def _values(hold: Reservation) -> dict[str, Any]:
+    values = {name: getattr(hold, name) for name in RESERVATION_FIELDS}
+    values["state"] = hold.state.value
+    return values
+
+
+def insert_hold(conn: Connection, hold: Reservation) -> None:
+    conn.execute(t.insert().values(**_values(hold)))
+
+
+def update_hold(conn: Connection, hold: Reservation) -> None:
+    values = _values(hold)
+    values.pop("id")
+    conn.execute(t.update().where(t.c.id == hold.id).values(**values))
+
+
+def get_hold(
+    conn: Connection, lot_id: uuid.UUID, hold_id: uuid.UUID, quantity_unit: str = ""
+) -> Reservation | None:
+    """The hold, only if it belongs to that lot: a name pairing it with another lot finds none."""
+    row = conn.execute(select(t).where(t.c.id == hold_id, t.c.availability_id == lot_id)).first()
+    return None if row is None else row_to_hold(row, quantity_unit)
+
+
+def active_holds(
+    conn: Connection, lot_id: uuid.UUID, quantity_unit: str = "", *, due_by: datetime | None = None
+) -> list[Reservation]:
+    """ACTIVE holds of a lot, oldest first; with due_by, only those expiring by then."""
+    query = select(t).where(t.c.availability_id == lot_id, t.c.state == HoldState.ACTIVE.value)
+    if due_by is not None:
+        query = query.where(t.c.expire_time <= due_by)
+    query = query.order_by(t.c.create_time, t.c.id)
+    return [row_to_hold(r, quantity_unit) for r in conn.execute(query)]
+
+
+def lots_due_for_sweep(conn: Connection, now: datetime, limit: int) -> list[uuid.UUID]:
+    """Lots with an overdue ACTIVE hold, or live lots whose valid_until has passed.
+
+    Both halves use partial indexes (reservations_expiring, availabilities_valid_until).
+    """
+    a = availabilities
+    overdue = (
+        select(t.c.availability_id.label("lot_id"))
+        .where(t.c.state == HoldState.ACTIVE.value, t.c.expire_time <= now)
+        .limit(limit)
+    )
+    lapsed = (
+        select(a.c.id.label("lot_id"))
+        .where(
+            a.c.state.in_(("ACTIVE", "RESERVED")),
+            a.c.valid_until.is_not(None),
+            a.c.valid_until <= now,
+            a.c.delete_time.is_(None),
+        )
+        .limit(limit)
+    )
+    both = union(overdue, lapsed).subquery()
+    rows = conn.execute(select(both.c.lot_id).order_by(both.c.lot_id).limit(limit))
+    return [r[0] for r in rows]

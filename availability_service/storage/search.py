@@ -1,0 +1,229 @@
+"""Search reads: candidate lots filtered in SQL, nearest lots by embedding, lots by id.
+
+The filters here are a superset of the exact ones: numeric bounds are widened by a hair
+(EDGE_SLACK) so float noise in SQL never drops a lot the exact decimal check in
+intelligence.scoring would keep; scoring then decides every edge in one place.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Float, and_, cast, func, literal, or_, select, text
+from sqlalchemy.sql.elements import ColumnElement
+
+from availability_service.domain.model import Availability
+from availability_service.storage.lots import row_to_lot
+from availability_service.storage.tables import availabilities
+
+EDGE_SLACK = 1e-9
+EARTH_RADIUS_SLACK_M = 1.0
+
+
+@dataclass(frozen=True)
+class QualityRange:
+    """Keep lots whose `name` number is within [low, high], or that do not report it."""
+
+    name: str
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
+class CandidateFilter:
+    commodity: str
+    visible: ColumnElement[bool] | None
+    target_vector: list[float]
+    limit: int
+    quality: Sequence[QualityRange] = ()
+    near: tuple[float, float] | None = None
+    radius_km: float | None = None
+    price_unit: str = ""
+    price_limit: Decimal | None = None
+    min_quantity: Decimal | None = None
+    include_anomalies: bool = False
+    delivery_window_start: datetime | None = None
+    delivery_window_end: datetime | None = None
+    incoterm: str = ""
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """What scoring needs of one lot."""
+
+    id: uuid.UUID
+    normalized_quality_params: dict[str, Any]
+    price_per_base_unit: Decimal | None
+    ai_confidence_score: float
+    cosine_distance: float | None
+    distance_km: float | None
+
+
+def quality_number(name: str) -> ColumnElement[Any]:
+    """((normalized_quality_params -> name ->> 'number')::float8)."""
+    return cast(availabilities.c.normalized_quality_params[name]["number"].astext, Float)
+
+
+def earth_distance_m(latitude: float, longitude: float) -> ColumnElement[Any]:
+    t = availabilities
+    return func.earth_distance(
+        func.ll_to_earth(latitude, longitude), func.ll_to_earth(t.c.latitude, t.c.longitude)
+    )
+
+
+def _widen(value: float, direction: int) -> float:
+    return value + direction * EDGE_SLACK * max(1.0, abs(value))
+
+
+def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
+    t = availabilities
+    out: list[ColumnElement[bool]] = [
+        t.c.commodity == f.commodity,
+        t.c.state == "ACTIVE",
+        t.c.delete_time.is_(None),
+        t.c.available_quantity > 0,
+    ]
+    if f.visible is not None:
+        out.append(f.visible)
+    if not f.include_anomalies:
+        out.append(t.c.ai_price_anomaly.is_(False))
+    for q in f.quality:
+        number = quality_number(q.name)
+        bounds = []
+        if q.low is not None:
+            bounds.append(number >= _widen(q.low, -1))
+        if q.high is not None:
+            bounds.append(number <= _widen(q.high, 1))
+        out.append(
+            or_(t.c.normalized_quality_params[q.name]["number"].astext.is_(None), and_(*bounds))
+        )
+    if f.near is not None and f.radius_km is not None:
+        radius_m = _widen(f.radius_km * 1000.0, 1) + EARTH_RADIUS_SLACK_M
+        center = func.ll_to_earth(*f.near)
+        point = func.ll_to_earth(t.c.latitude, t.c.longitude)
+        out += [
+            t.c.latitude.is_not(None),
+            t.c.longitude.is_not(None),
+            func.earth_box(center, radius_m).op("@>")(point),
+            earth_distance_m(*f.near) <= radius_m,
+        ]
+    if f.price_limit is not None:
+        out += [t.c.base_price_unit == f.price_unit, t.c.price_per_base_unit <= f.price_limit]
+    if f.min_quantity is not None:
+        # available in the canonical unit = available x quantity_in_base_unit / total,
+        # compared without dividing so the edge is exact.
+        out.append(
+            t.c.available_quantity * t.c.quantity_in_base_unit
+            >= f.min_quantity * t.c.total_quantity
+        )
+    if f.delivery_window_end is not None:
+        out.append(
+            or_(
+                t.c.delivery_window_start.is_(None),
+                t.c.delivery_window_start <= f.delivery_window_end,
+            )
+        )
+    if f.delivery_window_start is not None:
+        out.append(
+            or_(
+                t.c.delivery_window_end.is_(None),
+                t.c.delivery_window_end >= f.delivery_window_start,
+            )
+        )
+    if f.incoterm:
+        out.append(
+            or_(
+                t.c.incoterm == f.incoterm, literal(f.incoterm) == func.any(t.c.supported_incoterms)
+            )
+        )
+    return out
+
+
+def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow]:
+    """Every lot passing the SQL filters, at most `limit` of them, nearest vectors first.
+
+    The cosine distance is exact (computed over the filtered rows in a materialised CTE)
+    rather than read through the approximate HNSW index, so the candidate set is exactly
+    the `limit` nearest lots that pass the filters.
+    """
+    t = availabilities
+    distance: ColumnElement[Any] = (
+        (earth_distance_m(*f.near) / 1000.0) if f.near is not None else literal(None, Float)
+    )
+    filtered = (
+        select(
+            t.c.id,
+            t.c.normalized_quality_params,
+            t.c.price_per_base_unit,
+            t.c.ai_confidence_score,
+            t.c.ai_score_vector.cosine_distance(f.target_vector).label("cosine_distance"),
+            distance.label("distance_km"),
+        )
+        .where(and_(*_conditions(f)))
+        .cte("filtered")
+        .prefix_with("MATERIALIZED")
+    )
+    query = (
+        select(filtered)
+        .order_by(filtered.c.cosine_distance.asc().nulls_last(), filtered.c.id)
+        .limit(f.limit)
+    )
+    return [
+        CandidateRow(
+            id=r.id,
+            normalized_quality_params=r.normalized_quality_params or {},
+            price_per_base_unit=r.price_per_base_unit,
+            ai_confidence_score=float(r.ai_confidence_score),
+            cosine_distance=None if r.cosine_distance is None else float(r.cosine_distance),
+            distance_km=None if r.distance_km is None else float(r.distance_km),
+        )
+        for r in conn.execute(query)
+    ]
+
+
+def lots_by_id(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Availability]:
+    if not ids:
+        return {}
+    rows = conn.execute(select(availabilities).where(availabilities.c.id.in_(list(ids))))
+    return {lot.id: lot for lot in map(row_to_lot, rows)}
+
+
+def nearest_lots(
+    conn: Connection,
+    *,
+    vector: list[float],
+    commodities: Sequence[str],
+    exclude_id: uuid.UUID,
+    visible: ColumnElement[bool] | None,
+    limit: int,
+) -> list[tuple[Availability, float]]:
+    """The `limit` ACTIVE or RESERVED lots nearest to `vector` (HNSW, iterative scan)."""
+    if not commodities or limit <= 0:
+        return []
+    t = availabilities
+    # Iterative scans keep walking the HNSW graph until enough rows pass the filters;
+    # relaxed order is re-sorted below.
+    conn.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    distance = t.c.ai_score_vector.cosine_distance(vector)
+    conditions = [
+        t.c.id != exclude_id,
+        t.c.commodity.in_(list(commodities)),
+        t.c.state.in_(("ACTIVE", "RESERVED")),
+        t.c.delete_time.is_(None),
+        t.c.ai_score_vector.is_not(None),
+    ]
+    if visible is not None:
+        conditions.append(visible)
+    query = (
+        select(t, distance.label("cosine_distance"))
+        .where(and_(*conditions))
+        .order_by(distance)
+        .limit(limit)
+    )
+    found = [(row_to_lot(r), float(r.cosine_distance)) for r in conn.execute(query)]
+    return sorted(found, key=lambda item: (item[1], str(item[0].id)))

@@ -1,0 +1,1 @@
+"""The watch stream: one hub per process fans events out to per-RPC streams (docs/watch.md)."""

@@ -1,0 +1,118 @@
+"""One event as the hub hands it out, and one subscriber's bounded queue.
+
+Events are decoded once per process and shared by every subscriber; their protobuf forms are
+built lazily, once, on first use, so a thousand watchers cost one conversion, not a thousand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import functools
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tradedesk.availability.v1 import resources_pb2 as pb
+
+from availability_service.domain.model import availability_from_snapshot, reservation_from_snapshot
+from availability_service.grpc_api.lot_output import (
+    availability_to_pb,
+    reservation_to_pb,
+    to_timestamp,
+)
+
+
+@dataclass(frozen=True, eq=False)
+class WatchEvent:
+    """One row of the events table (one revision)."""
+
+    revision: int
+    availability_id: uuid.UUID
+    event_type: str
+    actor: str
+    event_time: datetime
+    changed_fields: tuple[str, ...]
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    reservation: dict[str, Any] | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> WatchEvent:
+        m = row._mapping
+        return cls(
+            revision=int(m["revision"]), availability_id=m["availability_id"],
+            event_type=m["event_type"], actor=m["actor"], event_time=m["event_time"],
+            changed_fields=tuple(m["changed_fields"] or ()), before=m["before"],
+            after=m["after"], reservation=m["reservation"],
+        )
+
+    @functools.cached_property
+    def after_pb(self) -> pb.Availability:
+        return availability_to_pb(availability_from_snapshot(self.after))
+
+    @functools.cached_property
+    def before_pb(self) -> pb.Availability | None:
+        if self.before is None:
+            return None
+        return availability_to_pb(availability_from_snapshot(self.before))
+
+    @functools.cached_property
+    def reservation_pb(self) -> pb.Reservation | None:
+        if self.reservation is None:
+            return None
+        return reservation_to_pb(reservation_from_snapshot(self.reservation))
+
+    @functools.cached_property
+    def event_time_pb(self) -> Any:
+        return to_timestamp(self.event_time)
+
+
+class End(enum.Enum):
+    """Why the hub stopped feeding a subscription."""
+
+    OVERFLOW = "OVERFLOW"  # the subscriber fell more than its queue behind
+    SHUTDOWN = "SHUTDOWN"  # the server is stopping
+
+
+@dataclass(eq=False)
+class Subscription:
+    """A bounded queue the hub offers events to without ever waiting."""
+
+    capacity: int
+    items: deque[WatchEvent] = field(default_factory=deque)
+    ended: End | None = None
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, event: WatchEvent) -> bool:
+        """Queues the event; False (and nothing queued) when the queue is full."""
+        if self.ended is not None or len(self.items) >= self.capacity:
+            return False
+        self.items.append(event)
+        self._wake.set()
+        return True
+
+    def end(self, why: End) -> None:
+        if self.ended is None:
+            self.ended = why
+        if why is End.OVERFLOW:
+            self.items.clear()  # the stream is cut off anyway: free the memory now
+        self._wake.set()
+
+    def take(self, limit: int) -> list[WatchEvent]:
+        """Up to `limit` queued events, oldest first, without waiting."""
+        out: list[WatchEvent] = []
+        while self.items and len(out) < limit:
+            out.append(self.items.popleft())
+        return out
+
+    async def wait(self, timeout: float | None) -> None:
+        """Returns when events are queued, the subscription ended, or after `timeout`."""
+        if self.items or self.ended is not None:
+            return
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)

@@ -1,0 +1,248 @@
+"""One hub per server process: reads new events once, in revision order, and fans them out.
+
+The hub never waits on a subscriber: each has a bounded queue, and one that is full is cut
+off (its stream ends with RESOURCE_EXHAUSTED and the last revision it got) while the others
+carry on. LISTEN/NOTIFY only wakes the hub up; a periodic poll covers lost notifications, and
+the hub always reads the events table from its own last revision, so after a database restart
+it simply catches up and streams keep going.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import structlog
+from sqlalchemy import Engine
+
+from availability_service.config import Settings
+from availability_service.domain.errors import ResourceExhausted
+from availability_service.watch import reads
+from availability_service.watch.feed import End, Subscription, WatchEvent
+from availability_service.watch.listener import Listener, listen_dsn
+
+if TYPE_CHECKING:
+    from availability_service.app import Application
+    from availability_service.grpc_api.rpc_base import Services
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+PAGE_SIZE = 500
+COMPACTION_INTERVAL_SECONDS = 60.0
+MAX_BACKOFF_SECONDS = 5.0
+
+
+class HubClosing(Exception):
+    """The server is shutting down: no new streams."""
+
+
+@dataclass(frozen=True)
+class HubLimits:
+    queue_size: int = 1000
+    max_watchers: int = 2000
+    max_stream_age_seconds: float = 1800.0
+    poll_interval_seconds: float = 1.0
+    retention: timedelta | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HubLimits:
+        retention = settings.event_retention_seconds
+        return cls(
+            queue_size=settings.watch_queue_size,
+            max_watchers=settings.watch_max_watchers,
+            max_stream_age_seconds=settings.watch_max_stream_age_seconds,
+            poll_interval_seconds=settings.watch_poll_interval_seconds,
+            retention=None if retention is None else timedelta(seconds=retention),
+        )
+
+
+class WatchHub:
+    def __init__(self, engine: Engine, executor: ThreadPoolExecutor, limits: HubLimits) -> None:
+        self.engine = engine
+        self.limits = limits
+        # Streams' own reads (initial state, catch-up) share the RPC pool; the hub's reads get
+        # a thread of their own so live fan-out never queues behind request traffic.
+        self._executor = executor
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="watch-hub")
+        self.position = 0  # every event up to here has been offered to every subscriber
+        self.closing = False
+        self._subs: set[Subscription] = set()
+        self._active = 0
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
+        # asyncio.Event binds to a loop on first wait, so creating them here is safe.
+        self._ready = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> list[asyncio.Task[Any]]:
+        """Starts the hub in the running loop; returns its tasks (for the app's background)."""
+        self.loop = asyncio.get_running_loop()
+        listener = Listener(listen_dsn(self.engine), self._wake.set)
+        self._tasks = [asyncio.create_task(self._run(), name="watch-hub"),
+                       asyncio.create_task(listener.run(), name="watch-listen")]
+        if self.limits.retention is not None:
+            self._tasks.append(asyncio.create_task(self._compact(), name="watch-compact"))
+        return list(self._tasks)
+
+    async def wait_ready(self, timeout: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        return self._ready.is_set()
+
+    async def shutdown(self, timeout: float = 3.0) -> None:
+        """Ends every stream with a final bookmark, waits (bounded) for them, stops the hub."""
+        self.closing = True
+        for sub in list(self._subs):
+            sub.end(End.SHUTDOWN)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._reader.shutdown(wait=False, cancel_futures=True)
+
+    # --- streams ---------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """One watcher slot of this process for the duration of a stream."""
+        if self.closing:
+            raise HubClosing("server is shutting down")
+        if self._active >= self.limits.max_watchers:
+            raise ResourceExhausted(
+                f"this server already serves {self.limits.max_watchers} watch streams",
+                reason="TOO_MANY_WATCHERS", retry_after_seconds=1.0,
+                metadata={"max_watchers": str(self.limits.max_watchers)})
+        self._active += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._active -= 1
+            if self._active == 0:
+                self._idle.set()
+
+    def subscribe(self) -> tuple[Subscription, int]:
+        """A new subscription, and the revision after which it receives every event."""
+        if self.closing:
+            raise HubClosing("server is shutting down")
+        sub = Subscription(self.limits.queue_size)
+        self._subs.add(sub)
+        return sub, self.position
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        self._subs.discard(sub)
+
+    @property
+    def watchers(self) -> int:
+        return self._active
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Runs a blocking read for a stream on the RPC pool."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    # --- the fan-out loop ------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.position = await self._retry(lambda: loop.run_in_executor(
+            self._reader, reads.current_revision, self.engine))
+        self._ready.set()
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.limits.poll_interval_seconds)
+            self._wake.clear()
+            await self._retry(self._catch_up)
+
+    async def _catch_up(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            page = await loop.run_in_executor(self._reader, reads.read_page, self.engine,
+                                              self.position, PAGE_SIZE)
+            await self._dispatch(page)
+            if len(page) < PAGE_SIZE:
+                return
+
+    async def _dispatch(self, page: list[WatchEvent]) -> None:
+        for i, event in enumerate(page):
+            cut: list[Subscription] = []
+            for sub in self._subs:
+                if not sub.offer(event):
+                    cut.append(sub)
+            for sub in cut:
+                sub.end(End.OVERFLOW)
+                self._subs.discard(sub)
+                log.warning("watch_slow_watcher_cut_off", revision=event.revision)
+            self.position = event.revision
+            if i % 64 == 63:
+                await asyncio.sleep(0)  # let streams run during a long catch-up
+
+    async def _retry(self, action: Callable[[], Any]) -> Any:
+        """Retries a database step with backoff: the hub outlives database restarts."""
+        attempt = 0
+        while True:
+            try:
+                return await action()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                attempt += 1
+                delay = min(0.1 * 2 ** attempt, MAX_BACKOFF_SECONDS)
+                log.warning("watch_hub_read_failed", error=str(exc).strip()[:200],
+                            retry_in=delay, position=self.position)
+                await asyncio.sleep(delay)
+
+    async def _compact(self) -> None:
+        assert self.limits.retention is not None
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(COMPACTION_INTERVAL_SECONDS)
+            try:
+                removed = await loop.run_in_executor(self._reader, reads.compact_older_than,
+                                                     self.engine, self.limits.retention)
+                if removed:
+                    log.info("watch_events_compacted", removed=removed)
+            except Exception as exc:  # retried at the next interval
+                log.warning("watch_compaction_failed", error=str(exc).strip()[:200])
+
+
+# One hub per server, and one server per event loop. Tests run extra servers (own loops) on a
+# copy of the application that shares its Services, so the servicer finds its hub by loop.
+_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WatchHub] = \
+    weakref.WeakKeyDictionary()
+
+
+def start_watch_hub(app: Application) -> list[object]:
+    """Background starter: one hub per server, reachable by the servicer."""
+    hub = WatchHub(app.engine, app.executor, HubLimits.from_settings(app.settings))
+    tasks = hub.start()
+    _HUBS[asyncio.get_running_loop()] = hub
+    if app.services.watch_hub is None or app.services.watch_hub.closing:
+        app.services.watch_hub = hub
+    return list(tasks)
+
+
+def hub_for_this_server(services: Services) -> WatchHub | None:
+    """The hub started in the running loop (the server handling this call)."""
+    loop = asyncio.get_running_loop()
+    hub = services.watch_hub
+    if hub is not None and hub.loop is loop:
+        return hub
+    return _HUBS.get(loop)
+
+
+async def stop_watch_hub(app: Application) -> None:
+    """Shutdown path: this server's streams end with their final bookmark."""
+    hub = _HUBS.pop(asyncio.get_running_loop(), None)
+    if hub is not None:
+        await hub.shutdown()

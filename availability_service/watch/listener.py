@@ -1,0 +1,95 @@
+"""The LISTEN connection: a wake-up for the hub, never a source of events.
+
+Notifications may be lost (a dropped connection, a restart); the hub also polls, and always
+reads the events table from its last revision, so a lost wake-up only costs latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+
+import psycopg2
+import psycopg2.extensions
+import structlog
+from sqlalchemy import Engine
+
+from availability_service.storage.events import NOTIFY_CHANNEL
+
+log = structlog.get_logger(__name__)
+APPLICATION_NAME = "availability-watch-listen"
+MAX_BACKOFF_SECONDS = 5.0
+
+
+def listen_dsn(engine: Engine) -> str:
+    url = engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class Listener:
+    """Keeps one LISTEN connection up (reconnecting with backoff) and calls `wake` on NOTIFY."""
+
+    def __init__(self, dsn: str, wake: Callable[[], None]) -> None:
+        self._dsn = dsn
+        self._wake = wake
+        self._conn: psycopg2.extensions.connection | None = None
+        self._lost = asyncio.Event()
+
+    async def run(self) -> None:
+        """Connects, waits for the connection to drop, reconnects; until cancelled."""
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        while True:
+            try:
+                conn = await asyncio.to_thread(self._connect)
+            except psycopg2.Error as exc:
+                attempt += 1
+                delay = min(0.2 * 2 ** attempt, MAX_BACKOFF_SECONDS)
+                log.warning("watch_listen_connect_failed", error=str(exc).strip(), retry_in=delay)
+                await asyncio.sleep(delay)
+                continue
+            if attempt:
+                log.info("watch_listen_reconnected", attempts=attempt)
+            attempt = 0
+            self._conn = conn
+            self._lost.clear()
+            loop.add_reader(conn.fileno(), self._on_readable)
+            # Notifications sent while we were away are gone: the hub catches up by reading.
+            self._wake()
+            try:
+                await self._lost.wait()
+            finally:
+                self._close(loop)
+
+    def _connect(self) -> psycopg2.extensions.connection:
+        conn = psycopg2.connect(self._dsn, application_name=APPLICATION_NAME, connect_timeout=5,
+                                keepalives=1, keepalives_idle=10, keepalives_interval=5,
+                                keepalives_count=3)
+        conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+        with conn.cursor() as cur:
+            cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return conn
+
+    def _on_readable(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        try:
+            conn.poll()
+        except psycopg2.Error as exc:
+            log.warning("watch_listen_lost", error=str(exc).strip())
+            self._lost.set()
+            return
+        if conn.notifies:
+            conn.notifies.clear()
+            self._wake()
+
+    def _close(self, loop: asyncio.AbstractEventLoop) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            loop.remove_reader(conn.fileno())
+        with contextlib.suppress(Exception):
+            conn.close()

@@ -1,0 +1,255 @@
+"""One WatchAvailabilities stream: validate, resume or list, then follow the hub.
+
+Every message covers whole revisions, in order; `pos` is the highest revision this stream has
+fully dealt with (sent, or filtered out), and is what every bookmark and error carries, so a
+client that resumes from it gets exactly the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import watch_pb2
+
+from availability_service.auth.principal import Principal
+from availability_service.domain.errors import OutOfRange, ResourceExhausted
+from availability_service.domain.model import Availability
+from availability_service.grpc_api.lot_output import availability_to_pb, to_timestamp
+from availability_service.watch import reads
+from availability_service.watch.feed import End, Subscription, WatchEvent
+from availability_service.watch.filters import (
+    ChangeKind,
+    WatchRequest,
+    change_kind,
+    parse_request,
+    visible_to,
+)
+from availability_service.watch.hub import PAGE_SIZE, WatchHub
+
+# Well under the 4 MB gRPC default, and small enough to keep per-watcher memory low.
+BATCH_MAX_BYTES = 1024 * 1024
+BATCH_MAX_EVENTS = 500
+READY_TIMEOUT_SECONDS = 10.0
+_KIND = {
+    ChangeKind.ADDED: watch_pb2.CHANGE_KIND_ADDED,
+    ChangeKind.MODIFIED: watch_pb2.CHANGE_KIND_MODIFIED,
+    ChangeKind.DELETED: watch_pb2.CHANGE_KIND_DELETED,
+}
+Reason = watch_pb2.Bookmark.Reason
+
+
+class StreamUnavailable(Exception):
+    """The stream cannot go on now (database down, server stopping); resume from last_revision."""
+
+    def __init__(self, message: str, last_revision: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.last_revision = last_revision
+
+
+def _event_type(name: str) -> int:
+    try:
+        return int(watch_pb2.EventType.Value(f"EVENT_TYPE_{name}"))
+    except ValueError:
+        return watch_pb2.EVENT_TYPE_UNSPECIFIED
+
+
+def _bookmark(revision: int, reason: int) -> api.WatchAvailabilitiesResponse:
+    return api.WatchAvailabilitiesResponse(revision=revision,
+                                           bookmark=watch_pb2.Bookmark(reason=reason))
+
+
+async def watch_stream(request: Any, principal: Principal,
+                       hub: WatchHub) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+    parsed = parse_request(request)
+    if not await hub.wait_ready(READY_TIMEOUT_SECONDS):
+        raise StreamUnavailable("the change feed is not ready yet; retry")
+    with hub.slot():
+        async for response in _Stream(parsed, principal, hub).run():
+            yield response
+
+
+class _Stream:
+    def __init__(self, request: WatchRequest, principal: Principal, hub: WatchHub) -> None:
+        self.request = request
+        self.flt = request.filter
+        self.principal = principal
+        self.hub = hub
+        self.pos = 0
+        now = time.monotonic()
+        self.deadline = now + hub.limits.max_stream_age_seconds
+        self.last_sent = now
+
+    async def run(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+        if self.request.send_initial_state:
+            async for response in self._initial_state():
+                yield response
+        elif self.request.start_revision > 0:
+            self.pos = self.request.start_revision
+            oldest = await self._read(reads.oldest_revision, self.hub.engine)
+            self._check_retained(oldest)
+        else:
+            self.pos = self.hub.position  # "now", as far as this process has read
+        # Catch up from the table first, so a long replay never fills the live queue...
+        async for response in self._catch_up(None):
+            yield response
+        sub, joined_at = self.hub.subscribe()
+        try:
+            # ...then close the gap between where the replay ended and where the queue starts.
+            async for response in self._catch_up(joined_at):
+                yield response
+            async for response in self._live(sub):
+                yield response
+        finally:
+            self.hub.unsubscribe(sub)
+
+    # --- phases ----------------------------------------------------------------------------
+
+    async def _initial_state(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+        state = await self._read(reads.read_initial_state, self.hub.engine, self.flt,
+                                 self.principal)
+        for start in range(0, len(state.lots), BATCH_MAX_EVENTS):
+            if self.hub.closing:
+                # Without the end-of-state bookmark there is no revision to resume from.
+                raise StreamUnavailable("server is shutting down; watch again elsewhere")
+            events = (self._initial_event(lot) for lot in state.lots[start:start +
+                                                                      BATCH_MAX_EVENTS])
+            for batch in _split(events):
+                yield api.WatchAvailabilitiesResponse(revision=state.revision, events=batch)
+        self.pos = state.revision
+        yield self._sent(_bookmark(state.revision, Reason.REASON_INITIAL_STATE_END))
+
+    async def _catch_up(self, until: int | None) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+        while self.hub.closing is False and time.monotonic() < self.deadline:
+            if until is None and self.pos >= self.hub.position:
+                return
+            if until is not None and self.pos >= until:
+                return
+            page = await self._read(reads.read_page, self.hub.engine, self.pos, PAGE_SIZE, until)
+            if page and page[0].revision > self.pos + 1:
+                self._check_retained(await self._read(reads.oldest_revision, self.hub.engine))
+            for response in self._messages(page):
+                yield self._sent(response)
+            if len(page) < PAGE_SIZE:
+                return
+
+    async def _live(self, sub: Subscription) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+        progress = self.request.progress_seconds
+        while True:
+            if sub.ended is End.OVERFLOW:
+                raise ResourceExhausted(
+                    f"watcher fell more than {sub.capacity} events behind; resume from "
+                    f"revision {self.pos}",
+                    reason="SLOW_WATCHER", retry_after_seconds=1.0,
+                    metadata={"last_revision": str(self.pos)},
+                )
+            now = time.monotonic()
+            if sub.ended is End.SHUTDOWN or self.hub.closing or now >= self.deadline:
+                yield _bookmark(self.pos, Reason.REASON_STREAM_END)
+                return
+            batch = [e for e in sub.take(BATCH_MAX_EVENTS) if e.revision > self.pos]
+            if batch:
+                for response in self._messages(batch):
+                    yield self._sent(response)
+                continue
+            if progress is not None and now >= self.last_sent + progress:
+                yield self._sent(_bookmark(self.pos, Reason.REASON_PROGRESS))
+                continue
+            wait = self.deadline - now
+            if progress is not None:
+                wait = min(wait, self.last_sent + progress - now)
+            await sub.wait(max(wait, 0.0))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _sent(self, response: api.WatchAvailabilitiesResponse) -> Any:
+        # Called as the message is handed to gRPC; the position moves once it is yielded, and
+        # a failure before that leaves pos at what the client already has.
+        self.last_sent = time.monotonic()
+        return response
+
+    def _messages(self, events: list[WatchEvent]) -> Iterator[api.WatchAvailabilitiesResponse]:
+        """Messages for these consecutive events; advances pos past all of them."""
+        batch: list[watch_pb2.AvailabilityEvent] = []
+        size = 0
+        last = self.pos
+        for event in events:
+            kind = change_kind(self.flt, self.principal, event.event_type, event.before,
+                               event.after)
+            if kind is not None:
+                out = self._event_pb(event, kind)
+                out_size = out.ByteSize()
+                if batch and (len(batch) >= BATCH_MAX_EVENTS
+                              or size + out_size > BATCH_MAX_BYTES):
+                    yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
+                    self.pos = last
+                    batch, size = [], 0
+                batch.append(out)
+                size += out_size
+            last = event.revision
+        if batch:
+            yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
+        self.pos = max(self.pos, last)
+
+    def _event_pb(self, event: WatchEvent, kind: ChangeKind) -> watch_pb2.AvailabilityEvent:
+        lot = event.after_pb
+        if kind is ChangeKind.DELETED and not visible_to(self.principal, event.after):
+            # The watcher lost sight of the lot: show the last state it was allowed to see.
+            lot = event.before_pb or lot
+        out = watch_pb2.AvailabilityEvent(
+            revision=event.revision, type=_event_type(event.event_type), change=_KIND[kind],
+            availability=lot, changed_fields=event.changed_fields, actor=event.actor,
+            event_time=event.event_time_pb,
+        )
+        if event.reservation_pb is not None and self._may_see_hold(event):
+            out.reservation.CopyFrom(event.reservation_pb)
+        return out
+
+    def _may_see_hold(self, event: WatchEvent) -> bool:
+        """A hold is the business of the seller, its buyer, and privileged callers only."""
+        who = self.principal
+        hold = event.reservation or {}
+        return who.is_privileged or who.subject in (event.after.get("seller_id"),
+                                                    hold.get("buyer_id"))
+
+    def _initial_event(self, lot: Availability) -> watch_pb2.AvailabilityEvent:
+        return watch_pb2.AvailabilityEvent(
+            revision=lot.revision, type=watch_pb2.EVENT_TYPE_CREATED,
+            change=watch_pb2.CHANGE_KIND_ADDED, availability=availability_to_pb(lot),
+            actor=lot.seller_id, event_time=to_timestamp(lot.update_time),
+        )
+
+    def _check_retained(self, oldest: int | None) -> None:
+        if oldest is not None and self.pos < oldest - 1:
+            raise OutOfRange(
+                f"revision {self.pos} is compacted; the oldest kept is {oldest}: resume from "
+                f"{oldest - 1} or watch again with send_initial_state",
+                reason="REVISION_COMPACTED", metadata={"oldest_revision": str(oldest)},
+            )
+
+    async def _read(self, fn: Any, *args: Any) -> Any:
+        try:
+            return await self.hub.read(fn, *args)
+        except DBAPIError as exc:
+            raise StreamUnavailable("database unavailable; resume from last_revision",
+                                    self.pos or None) from exc
+
+
+def _split(events: Iterable[watch_pb2.AvailabilityEvent],
+           ) -> Iterator[list[watch_pb2.AvailabilityEvent]]:
+    """Groups initial-state events into messages under the size cap."""
+    batch: list[watch_pb2.AvailabilityEvent] = []
+    size = 0
+    for event in events:
+        event_size = event.ByteSize()
+        if batch and size + event_size > BATCH_MAX_BYTES:
+            yield batch
+            batch, size = [], 0
+        batch.append(event)
+        size += event_size
+    if batch:
+        yield batch

@@ -1,0 +1,103 @@
+"""`serve --workers N`: N server processes sharing one port through SO_REUSEPORT.
+
+Python runs one request at a time per process, so a second core needs a second process. As in
+grpc's multiprocessing example, the parent creates no gRPC objects: it starts the embedded
+PostgreSQL once (children reuse it through DATABASE_URL instead of each starting their own),
+migrates once, then spawns N children that each build their own Application (engine, pool,
+thread pool) and serve the same address; the kernel spreads new connections across them.
+The parent forwards SIGTERM/SIGINT and waits; if one child dies, it stops the others.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from dataclasses import replace
+from multiprocessing.connection import wait
+from types import FrameType
+
+import structlog
+
+from availability_service.config import Settings
+
+log = structlog.get_logger("availability_service")
+
+# Children get this long after SIGTERM (their own grace is 5 s) before they are killed.
+STOP_TIMEOUT_SECONDS = 15.0
+
+
+def _child(settings: Settings) -> None:
+    """One worker: its own event loop, Application and gRPC server on the shared port."""
+    import asyncio
+
+    from availability_service.cli import serve_forever
+    from availability_service.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_json)
+    asyncio.run(serve_forever(settings))
+
+
+def _prepare_database(settings: Settings) -> Settings:
+    """Starts the embedded database (if any) and migrates, once, before any child exists."""
+    from availability_service.app import database_url
+    from availability_service.storage.database import make_engine, migrate, wait_for_database
+
+    url = database_url(settings)
+    engine = make_engine(url, 1)
+    try:
+        wait_for_database(engine)
+        migrate(engine)
+    finally:
+        engine.dispose()
+    # Spawned children inherit the environment; the settings object carries it as well.
+    os.environ["DATABASE_URL"] = url
+    return replace(settings, database_url=url)
+
+
+def serve_workers(settings: Settings) -> int:
+    """Runs settings.workers children until SIGTERM/SIGINT; 0 when all stopped cleanly."""
+    if settings.address.rsplit(":", 1)[-1] == "0":
+        raise SystemExit("--workers needs a fixed port: port 0 would give each worker its own")
+    settings = _prepare_database(settings)
+    # spawn, not fork: children start from a clean interpreter with no inherited threads.
+    context = multiprocessing.get_context("spawn")
+    children = [
+        context.Process(target=_child, args=(settings,), name=f"worker-{i}", daemon=False)
+        for i in range(settings.workers)
+    ]
+    stopping = False
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.pid is not None and child.is_alive():
+                os.kill(child.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        for child in children:
+            child.start()
+        log.info("workers_started", workers=len(children), address=settings.address,
+                 pids=[c.pid for c in children])
+        pending = list(children)
+        while pending:
+            done = wait([c.sentinel for c in pending])
+            pending = [c for c in pending if c.sentinel not in done]
+            if pending and not stopping:
+                # A worker died on its own: serving on fewer cores silently is worse than
+                # stopping, so stop the rest and let the supervisor restart the service.
+                log.error("worker_exited", exitcodes=[c.exitcode for c in children])
+                forward(signal.SIGTERM, None)
+        for child in children:
+            child.join(STOP_TIMEOUT_SECONDS)
+            if child.is_alive():
+                child.kill()
+                child.join()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    codes = [c.exitcode for c in children]
+    log.info("workers_stopped", exitcodes=codes)
+    return 0 if all(code == 0 for code in codes) else 1

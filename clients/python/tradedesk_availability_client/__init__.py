@@ -1,0 +1,51 @@
+"""Python client of the Availability Engine (tradedesk.availability.v1).
+
+Start with AvailabilityClient(target, token=...); docs/clients.md has examples.
+"""
+
+from tradedesk_availability_client.client import AvailabilityClient
+from tradedesk_availability_client.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    AvailabilityError,
+    DeadlineExceededError,
+    ErrorDetails,
+    FailedPreconditionError,
+    FieldViolation,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutOfRangeError,
+    PermissionDeniedError,
+    PreconditionViolation,
+    ResourceExhaustedError,
+    UnauthenticatedError,
+    UnavailableError,
+    UnimplementedError,
+)
+from tradedesk_availability_client.retry import NO_RETRY, RetryPolicy
+from tradedesk_availability_client.watch import Watch
+
+__all__ = [
+    "NO_RETRY",
+    "AbortedError",
+    "AlreadyExistsError",
+    "AvailabilityClient",
+    "AvailabilityError",
+    "DeadlineExceededError",
+    "ErrorDetails",
+    "FailedPreconditionError",
+    "FieldViolation",
+    "InternalError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "OutOfRangeError",
+    "PermissionDeniedError",
+    "PreconditionViolation",
+    "ResourceExhaustedError",
+    "RetryPolicy",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "UnimplementedError",
+    "Watch",
+]

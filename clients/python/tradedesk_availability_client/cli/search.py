@@ -1,0 +1,112 @@
+"""`avail search`: ranked search with flags for every common criterion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from rich.table import Table
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import search_pb2
+
+from tradedesk_availability_client.cli import output
+
+
+def quality_target(spec: str) -> tuple[str, search_pb2.QualityTarget]:
+    """ "staple_length=29~1" (target 29, tolerance 1), "micronaire=3.5..4.9" (a band) or
+    "grade=41-4" (a text target)."""
+    name, sep, value = spec.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"expected NAME=VALUE, got {spec!r}", param_hint="--quality")
+    target = search_pb2.QualityTarget()
+    if ".." in value:
+        low, _, high = value.partition("..")
+        if low:
+            target.min = float(low)
+        if high:
+            target.max = float(high)
+        return name, target
+    number, _, tolerance = value.partition("~")
+    try:
+        target.value.number = float(number)
+    except ValueError:
+        target.value.text = number
+    if tolerance:
+        target.tolerance = float(tolerance)
+    return name, target
+
+
+@click.command()
+@click.argument("commodity")
+@click.option("--max-price", help="Highest price per unit, such as 1700.")
+@click.option("--currency", default="USD", show_default=True)
+@click.option("--price-unit", default="", help='Unit of --max-price, such as "t" or "USc/lb".')
+@click.option("--price-tolerance", type=float, default=0.0, help="Percent above --max-price.")
+@click.option("--near", help="LAT,LNG centre of a radius search.")
+@click.option("--radius-km", type=float, default=0.0)
+@click.option("--min-quantity", default="")
+@click.option("--incoterm", default="")
+@click.option(
+    "--quality", "qualities", multiple=True, help="NAME=VALUE[~TOL] or NAME=MIN..MAX; repeatable."
+)
+@click.option("--include-anomalies", is_flag=True)
+@click.option("--threshold", type=float, default=0.0, help="Drop results scoring below this.")
+@click.option("--limit", default=20, show_default=True)
+@click.pass_obj
+def search(
+    ctx: Any,
+    commodity: str,
+    max_price: str | None,
+    currency: str,
+    price_unit: str,
+    price_tolerance: float,
+    near: str | None,
+    radius_km: float,
+    min_quantity: str,
+    incoterm: str,
+    qualities: tuple[str, ...],
+    include_anomalies: bool,
+    threshold: float,
+    limit: int,
+) -> None:
+    """Ranked search of ACTIVE lots of COMMODITY, best first."""
+    criteria: dict[str, Any] = {
+        "min_quantity": min_quantity,
+        "incoterm": incoterm,
+        "price_unit": price_unit,
+        "price_tolerance_percent": price_tolerance,
+        "include_anomalies": include_anomalies,
+        "score_threshold": threshold,
+        "quality_targets": dict(quality_target(q) for q in qualities),
+    }
+    if max_price:
+        criteria["max_price"] = pb.Money(currency_code=currency, amount=max_price)
+    if near:
+        lat, _, lng = near.partition(",")
+        criteria["near"] = pb.LatLng(latitude=float(lat), longitude=float(lng))
+        criteria["radius_km"] = radius_km
+    results = []
+    for result in ctx.client.iter_search(commodity, page_size=min(limit, 200), **criteria):
+        results.append(result)
+        if len(results) >= limit:
+            break
+    if not output.interactive():
+        for result in results:
+            output.emit_json(result)
+        return
+    table = Table(title=f"{len(results)} results for {commodity}", header_style="bold")
+    for column in ("score", "name", "variety / grade", "available", "price", "region", "why"):
+        table.add_column(column)
+    for r in results:
+        lot = r.availability
+        why = ", ".join(f"{f.name} {f.contribution:.2f}" for f in r.breakdown)
+        table.add_row(
+            f"{r.score:.3f}",
+            lot.name.removeprefix("availabilities/"),
+            " / ".join(x for x in (lot.variety, lot.grade) if x) or "-",
+            f"{lot.available_quantity} {lot.quantity_unit}",
+            f"{lot.base_price.amount} {lot.base_price.currency_code}/{lot.price_unit}",
+            lot.delivery_region or "-",
+            why,
+        )
+    output.console.print(table)

@@ -1,0 +1,155 @@
+"""Targets 1, 2, 4 and 6: GetAvailability against the echo server, CreateAvailability and
+ReserveAvailability against pgbench, and `serve --workers 2` against one worker.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+
+from tests.benchmarks import env
+from tests.benchmarks.context import (
+    ADMIN,
+    BUYER,
+    HOLDER,
+    SELLER,
+    Context,
+    active_lot,
+    call,
+    metadata,
+    seller_lot,
+    status_of,
+)
+from tests.benchmarks.load import LoadResult, grpc_body, run_load
+from tests.benchmarks.sql import CREATE_SCRIPT, RESERVE_SCRIPT, pgbench
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return round(a / b, 3) if b else None
+
+
+def _load(ctx: Context, address: str, method: str, request: Any, tok: str, concurrency: int,
+          reply_size: int) -> LoadResult:
+    return run_load(address, method, grpc_body(request), tok, concurrency, ctx.sizes.seconds,
+                    reply_size, ctx.prefer_h2load)
+
+
+def get_and_workers(ctx: Context) -> dict[str, Any]:
+    """Target 1 (sweep over concurrency, service vs echo) and target 6 (2 workers vs 1)."""
+    top = max(ctx.sizes.concurrencies)
+    sweep: dict[str, list[dict[str, Any]]] = {"service": [], "echo": []}
+    with env.service(ctx.db, ctx.folder) as server:
+        lot = active_lot(server.address)
+        request = api.GetAvailabilityRequest(name=lot.name)
+        reply = call(server.address, "GetAvailability", request, BUYER).SerializeToString()
+        reply_file = ctx.folder / "get-reply.bin"
+        reply_file.write_bytes(reply)
+        for c in ctx.sizes.concurrencies:
+            sweep["service"].append(_load(ctx, server.address, "GetAvailability", request, BUYER,
+                                          c, len(reply)).summary())
+        after = status_of(server.address, "GetAvailability", request, BUYER)
+    with env.echo(ctx.folder, reply_file) as echo:
+        for c in ctx.sizes.concurrencies:
+            sweep["echo"].append(_load(ctx, echo.address, "GetAvailability", request, BUYER,
+                                       c, len(reply)).summary())
+    with env.service(ctx.db, ctx.folder, workers=2) as server:
+        two = _load(ctx, server.address, "GetAvailability", request, BUYER, top, len(reply))
+    with env.echo(ctx.folder, reply_file, workers=2) as echo:
+        echo_two = _load(ctx, echo.address, "GetAvailability", request, BUYER, top, len(reply))
+    ctx.series["get_sweep"] = sweep
+    one, bare = sweep["service"][-1], sweep["echo"][-1]
+    return {
+        "reply_bytes": len(reply), "sample_status_after_load": after, "concurrency": top,
+        "service": one, "echo": bare, "service_2_workers": two.summary(),
+        "echo_2_workers": echo_two.summary(),
+        "get_vs_echo": _ratio(one["ok_rps"], bare["ok_rps"]),
+        "get_vs_echo_2_workers": _ratio(two.summary()["ok_rps"], echo_two.summary()["ok_rps"]),
+        "workers_2_vs_1": _ratio(two.summary()["ok_rps"], one["ok_rps"]),
+    }
+
+
+def create(ctx: Context) -> dict[str, Any]:
+    """Target 2: CreateAvailability vs the same insert transaction through pgbench."""
+    c = ctx.sizes.create_concurrency
+    with env.service(ctx.db, ctx.folder) as server:
+        request = api.CreateAvailabilityRequest(availability=seller_lot(server.address))
+        sample = call(server.address, "CreateAvailability", request, SELLER)
+        size = len(sample.SerializeToString())
+        result = _load(ctx, server.address, "CreateAvailability", request, SELLER, c, size)
+        after = status_of(server.address, "CreateAvailability", request, SELLER)
+    template = sample.availability.name.split("/")[-1]
+    sql = pgbench(ctx.db, CREATE_SCRIPT.format(template=template), c, ctx.sizes.seconds)
+    ctx.series["create"] = {"service": result.latencies_ms, "sql": sql.latencies_ms}
+    return {"concurrency": c, "sample_status_after_load": after, "service": result.summary(),
+            "sql": sql.summary(), "create_vs_sql": _ratio(result.summary()["ok_rps"], sql.rps)}
+
+
+def _reserve_once(address: str, name: str) -> str:
+    with grpc.insecure_channel(address) as channel:
+        stub = api_grpc.AvailabilityServiceStub(channel)
+        try:
+            stub.ReserveAvailability(api.ReserveAvailabilityRequest(name=name, quantity="1",
+                                                                    buyer_id="bench-buyer"),
+                                     metadata=metadata(HOLDER), timeout=30)
+            return "OK"
+        except grpc.RpcError as exc:
+            return str(exc.code().name)
+
+
+def _oversell(ctx: Context, address: str) -> dict[str, Any]:
+    """2 x stock attempts of one unit from 64 threads: exactly `stock` may succeed."""
+    stock = ctx.sizes.hold_stock
+    lot = active_lot(address, total_quantity=str(stock))
+    with ThreadPoolExecutor(ctx.sizes.hold_concurrency) as pool:
+        codes = list(pool.map(lambda _: _reserve_once(address, lot.name), range(2 * stock)))
+    row = call(address, "GetAvailability", api.GetAvailabilityRequest(name=lot.name), ADMIN)
+    ok = codes.count("OK")
+    violations = _consistency(ctx, lot.name.split("/")[-1])
+    return {"stock": stock, "attempts": len(codes), "granted": ok,
+            "codes": {code: codes.count(code) for code in set(codes)},
+            "available_after": row.availability.available_quantity,
+            "reserved_after": row.availability.reserved_quantity,
+            "consistency_violations": violations,
+            "oversold": ok > stock or (violations or 0) > 0}
+
+
+def _consistency(ctx: Context, lot_id: str) -> int | None:
+    """The consistency query (storage/consistency.py) when it exists; None otherwise."""
+    try:
+        from availability_service.storage import consistency
+    except ImportError:
+        return None
+    import uuid
+
+    from availability_service.storage.database import make_engine
+
+    engine = make_engine(ctx.db.url, 1)
+    try:
+        with engine.connect() as conn:
+            return len(consistency.find_violations(conn, [uuid.UUID(lot_id)]))
+    finally:
+        engine.dispose()
+
+
+def reserve(ctx: Context) -> dict[str, Any]:
+    """Target 4: 64 callers on one hot lot: no oversell; throughput vs pgbench's hold tx."""
+    c = ctx.sizes.hold_concurrency
+    with env.service(ctx.db, ctx.folder) as server:
+        hot = active_lot(server.address, total_quantity="1000000000")
+        request = api.ReserveAvailabilityRequest(name=hot.name, quantity="1",
+                                                 buyer_id="bench-buyer")
+        sample = call(server.address, "ReserveAvailability", request, HOLDER)  # or NotBuilt
+        oversell = _oversell(ctx, server.address)
+        size = len(sample.SerializeToString())
+        result = _load(ctx, server.address, "ReserveAvailability", request, HOLDER, c, size)
+        after = status_of(server.address, "ReserveAvailability", request, HOLDER)
+        sql_lot = active_lot(server.address, total_quantity="1000000000").name.split("/")[-1]
+    sql = pgbench(ctx.db, RESERVE_SCRIPT.format(lot=sql_lot), c, ctx.sizes.seconds)
+    ctx.series["reserve"] = {"service": result.latencies_ms, "sql": sql.latencies_ms}
+    return {"concurrency": c, "oversell_check": oversell, "sample_status_after_load": after,
+            "service": result.summary(), "sql": sql.summary(),
+            "reserve_vs_sql": _ratio(result.summary()["ok_rps"], sql.rps)}

@@ -1,0 +1,98 @@
+"""`serve --workers 2`: two processes listen on one port (SO_REUSEPORT) and stop on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.support.callers import TEST_SECRET
+from tests.support.processes import ServerProcess, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _children(parent: int) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # Field 4 (after the parenthesised command name) is the parent pid.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(entry.name))
+    return pids
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(inode)
+    return inodes
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
+def test_two_workers_each_listen_on_the_shared_port_and_all_stop_on_sigterm(
+    database_url: str, data_dir: Path
+) -> None:
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url,
+               AVAILABILITY_JWT_SECRET=TEST_SECRET.decode(),
+               AVAILABILITY_DATA_DIR=str(data_dir), AVAILABILITY_LOG_LEVEL="warning")
+    log_path = data_dir / f"workers-{port}.log"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "availability_service.cli", "serve",
+             "--address", f"127.0.0.1:{port}", "--workers", "2"],
+            env=env, stdout=log, stderr=subprocess.STDOUT)
+    waiter = ServerProcess(database_url, data_dir, port=port)
+    waiter.proc = proc
+    try:
+        waiter.wait_serving(timeout=90)
+        # Both children must be up, not just the first one to bind.
+        for _ in range(300):
+            workers = _children(proc.pid)
+            listening = _listening_inodes(port)
+            sharing = [pid for pid in workers if _socket_inodes(pid) & listening]
+            if len(sharing) == 2:
+                break
+            waiter.wait_serving(timeout=1)
+        # (The parent has a third child, multiprocessing's resource tracker, which listens on
+        # nothing.)
+        assert len(sharing) == 2, log_path.read_text()[-2000:]
+        # Fresh channels are new connections, which the kernel spreads across both listeners.
+        for _ in range(20):
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=5)
+                assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, log_path.read_text()[-2000:]
+        assert not [pid for pid in sharing if Path(f"/proc/{pid}").exists()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
