@@ -87,19 +87,23 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
         upsert_catalog(conn, catalog_to_rows(catalog))
     embedder = FeatureEmbedder(catalog)
     uow = UnitOfWork(engine)
-    services = Services(lots=LotService(uow, LotEnricher(catalog, embedder), place_lot),
-                        extra={"search": SearchService(uow, catalog, embedder),
-                               "insight": InsightService(uow, catalog)},
-                        locations=LocationService(uow),
-                        holds=HoldService(uow, default_ttl=settings.default_hold_ttl,
-                                          max_ttl=settings.max_hold_ttl))
+    services = Services(
+        lots=LotService(uow, LotEnricher(catalog, embedder), place_lot),
+        extra={
+            "search": SearchService(uow, catalog, embedder),
+            "insight": InsightService(uow, catalog),
+        },
+        locations=LocationService(uow),
+        holds=HoldService(
+            uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
+        ),
+    )
     return Application(
         settings=settings,
         engine=engine,
         services=services,
         # One thread per pooled connection: more threads would only queue on the pool.
-        executor=ThreadPoolExecutor(max_workers=settings.db_pool_size,
-                                    thread_name_prefix="db"),
+        executor=ThreadPoolExecutor(max_workers=settings.db_pool_size, thread_name_prefix="db"),
         verifier=TokenVerifier(auth_config(settings)),
         rate_limiter=RateLimiter(),
         concurrency=ConcurrencyLimiter(settings.max_concurrent_rpcs),

@@ -11,7 +11,9 @@ from availability_service.watch.hub import start_watch_hub, stop_watch_hub
 
 # Features register a starter here: each gets the app and returns the asyncio tasks it made.
 STARTERS: list[Callable[[Application], list[object]]] = [
-    start_sweeper, start_health_monitor, start_watch_hub,
+    start_sweeper,
+    start_health_monitor,
+    start_watch_hub,
 ]
 
 

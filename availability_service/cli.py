@@ -39,6 +39,13 @@ async def serve_forever(settings: Settings) -> None:
     server, port, health = await create_server(app)
     await server.start()
     start_background(app)
+    if settings.metrics_port:
+        from availability_service.grpc_api.metrics import serve_metrics
+
+        try:
+            serve_metrics(settings.metrics_port)
+        except OSError as exc:  # another worker of this host already serves /metrics
+            log.warning("metrics_port_unavailable", port=settings.metrics_port, error=str(exc))
     log.info("serving", address=settings.address, port=port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -107,12 +114,24 @@ def cmd_token(args: argparse.Namespace) -> int:
     from availability_service.auth.tokens import load_or_create_dev_secret, mint_token
 
     settings = _settings(args)
-    secret = settings.jwt_secret.encode() if settings.jwt_secret else \
-        load_or_create_dev_secret(settings.data_dir)
+    secret = (
+        settings.jwt_secret.encode()
+        if settings.jwt_secret
+        else load_or_create_dev_secret(settings.data_dir)
+    )
     roles = [r.strip().upper() for r in args.roles.split(",") if r.strip()]
-    print(mint_token(secret, args.sub, roles, company_id=args.company, region=args.region,
-                     ttl_seconds=args.ttl, issuer=settings.jwt_issuer,
-                     audience=settings.jwt_audience))
+    print(
+        mint_token(
+            secret,
+            args.sub,
+            roles,
+            company_id=args.company,
+            region=args.region,
+            ttl_seconds=args.ttl,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+    )
     return 0
 
 
@@ -141,41 +160,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="availability-service",
-                                     description="The Availability Engine gRPC service.")
-    parser.add_argument("--data-dir", help="data folder (default .data in the repo; "
-                                           "env AVAILABILITY_DATA_DIR)")
+    parser = argparse.ArgumentParser(
+        prog="availability-service", description="The Availability Engine gRPC service."
+    )
+    parser.add_argument(
+        "--data-dir", help="data folder (default .data in the repo; env AVAILABILITY_DATA_DIR)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve gRPC (default 127.0.0.1:50051)")
     serve.add_argument("--address", help="host:port (env AVAILABILITY_ADDRESS)")
-    serve.add_argument("--database-url", help="external Postgres (env DATABASE_URL); "
-                                              "default: embedded PostgreSQL")
+    serve.add_argument(
+        "--database-url", help="external Postgres (env DATABASE_URL); default: embedded PostgreSQL"
+    )
     serve.add_argument("--log-level", help="debug, info, warning (env AVAILABILITY_LOG_LEVEL)")
     serve.add_argument("--workers", type=int, help="processes sharing the port (SO_REUSEPORT)")
-    serve.add_argument("--tls-cert", help="server certificate chain, PEM "
-                                          "(env AVAILABILITY_TLS_CERT_FILE)")
+    serve.add_argument(
+        "--tls-cert", help="server certificate chain, PEM (env AVAILABILITY_TLS_CERT_FILE)"
+    )
     serve.add_argument("--tls-key", help="server private key, PEM (env AVAILABILITY_TLS_KEY_FILE)")
-    serve.add_argument("--tls-client-ca", help="CA of client certificates: requires mTLS "
-                                               "(env AVAILABILITY_TLS_CLIENT_CA_FILE)")
-    serve.add_argument("--allow-insecure", action="store_true", default=None,
-                       help="allow plaintext on a non-loopback address "
-                            "(env AVAILABILITY_ALLOW_INSECURE)")
+    serve.add_argument(
+        "--tls-client-ca",
+        help="CA of client certificates: requires mTLS (env AVAILABILITY_TLS_CLIENT_CA_FILE)",
+    )
+    serve.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        default=None,
+        help="allow plaintext on a non-loopback address (env AVAILABILITY_ALLOW_INSECURE)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="apply database migrations and exit")
     mig.add_argument("--database-url")
     mig.set_defaults(func=cmd_migrate)
 
-    check = sub.add_parser("check", help="check every lot's quantities against its holds; "
-                                         "exit 1 on any violation")
+    check = sub.add_parser(
+        "check", help="check every lot's quantities against its holds; exit 1 on any violation"
+    )
     check.add_argument("--database-url")
     check.set_defaults(func=cmd_check)
 
     tok = sub.add_parser("token", help="mint a development token signed with the local secret")
     tok.add_argument("--sub", required=True, help="partner id")
-    tok.add_argument("--roles", required=True,
-                     help="comma-separated: SELLER, TRADER, BUYER, ADMIN, SERVICE")
+    tok.add_argument(
+        "--roles", required=True, help="comma-separated: SELLER, TRADER, BUYER, ADMIN, SERVICE"
+    )
     tok.add_argument("--company", help="company id")
     tok.add_argument("--region", help="region code such as IN-GJ")
     tok.add_argument("--ttl", type=int, default=12 * 3600, help="seconds (default 12 h)")
@@ -183,8 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     places = sub.add_parser("locations", help="seller delivery locations")
     places_sub = places.add_subparsers(dest="locations_command", required=True)
-    imp = places_sub.add_parser("import", help="upsert locations from a CSV file with columns "
-                                "location_id,owner_id,display_name,latitude,longitude,region")
+    imp = places_sub.add_parser(
+        "import",
+        help="upsert locations from a CSV file with columns "
+        "location_id,owner_id,display_name,latitude,longitude,region",
+    )
     imp.add_argument("file", help="path to the CSV file")
     imp.add_argument("--database-url", help="external Postgres (env DATABASE_URL)")
     imp.set_defaults(func=cmd_locations_import)

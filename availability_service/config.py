@@ -47,7 +47,6 @@ class Settings:
     jwt_jwks_file: str | None = None
     jwt_issuer: str = "tradedesk-dev"
     jwt_audience: str = "availability-service"
-    auth_enabled: bool = True
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
     tls_client_ca_file: str | None = None
@@ -56,8 +55,9 @@ class Settings:
     max_message_bytes: int = 4 * 1024 * 1024
     metrics_port: int | None = None
     workers: int = 1
-    # Watch stream (docs/watch.md): per-subscriber queue bound in events, watchers per process,
-    # maximum stream age before a REASON_STREAM_END bookmark, hub poll fallback interval.
+    # Watch stream (README, "Watching changes"): per-subscriber queue bound in events,
+    # watchers per process, maximum stream age before a REASON_STREAM_END bookmark, and the
+    # hub's poll fallback interval.
     watch_queue_size: int = 1000
     watch_max_watchers: int = 2000
     watch_max_stream_age_seconds: float = 1800.0
@@ -104,7 +104,6 @@ class Settings:
         for attr, var, kind in _WATCH_ENV:
             if env.get(var):
                 values[attr] = kind(env[var])
-        values["auth_enabled"] = _env_bool("AVAILABILITY_AUTH_ENABLED", True)
         values["allow_insecure"] = _env_bool("AVAILABILITY_ALLOW_INSECURE", False)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]  # values are typed per field above

@@ -10,12 +10,12 @@ import uuid
 from typing import Any
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.auth.tokens import load_or_create_dev_secret, mint_token
 from availability_service.config import Settings
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 # (commodity, variety, grade, unit, total, price, currency, price unit, lat, lng, region,
 #  country, quality)

@@ -51,8 +51,13 @@ def database_is_up(engine: Engine) -> bool:
 class DatabaseHealthMonitor:
     """Probes the database every interval and mirrors the answer into the health servicer."""
 
-    def __init__(self, engine: Engine, health: Any, services: list[str],
-                 interval: float = PROBE_INTERVAL_SECONDS) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        health: Any,
+        services: list[str],
+        interval: float = PROBE_INTERVAL_SECONDS,
+    ) -> None:
         self._engine = probe_engine(engine)
         self._health = health
         self._services = services
@@ -72,8 +77,11 @@ class DatabaseHealthMonitor:
             if up:
                 log.warning("database_recovered", health="SERVING")
             else:
-                log.error("database_unreachable", health="NOT_SERVING",
-                          hint="RPCs answer UNAVAILABLE until the database is back")
+                log.error(
+                    "database_unreachable",
+                    health="NOT_SERVING",
+                    hint="RPCs answer UNAVAILABLE until the database is back",
+                )
             for service in self._services:
                 await self._health.set(service, status)
         return up
@@ -97,4 +105,3 @@ def start_health_monitor(app: Application) -> list[object]:
     monitor = DatabaseHealthMonitor(app.engine, health, [SERVICE_NAME, ""])
     task = asyncio.get_running_loop().create_task(monitor.run(), name="database-health")
     return [task]
-

@@ -60,8 +60,9 @@ def import_rows(service: LocationService, lines: Iterable[str]) -> ImportReport:
     reader = csv.DictReader(lines)
     missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
     if missing:
-        report.errors.append(f"header: missing column(s) {', '.join(missing)}; "
-                             f"expected {','.join(COLUMNS)}")
+        report.errors.append(
+            f"header: missing column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
+        )
         return report
     for row in reader:
         line = reader.line_num

@@ -79,8 +79,12 @@ def serve_workers(settings: Settings) -> int:
     try:
         for child in children:
             child.start()
-        log.info("workers_started", workers=len(children), address=settings.address,
-                 pids=[c.pid for c in children])
+        log.info(
+            "workers_started",
+            workers=len(children),
+            address=settings.address,
+            pids=[c.pid for c in children],
+        )
         pending = list(children)
         while pending:
             done = wait([c.sentinel for c in pending])

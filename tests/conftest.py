@@ -30,8 +30,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     # Not under pytest's tmp dir: pytest prunes old base dirs, and concurrent sessions on one
     # machine would delete each other's running database.
-    return start_embedded_postgres(Path(tempfile.mkdtemp(prefix="avail-test-pg-")),
-                                   delete_on_exit=True)
+    return start_embedded_postgres(
+        Path(tempfile.mkdtemp(prefix="avail-test-pg-")), delete_on_exit=True
+    )
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +87,17 @@ def caller(channel: grpc.Channel) -> Callable[..., Caller]:
     cotton_lot() names), registered by an ADMIN through the real RPC, and posts from it by
     default; pass location=False for a seller without one.
     """
-    registrar = Caller(channel, make_token("admin-location-registrar", ["ADMIN"]),
-                       "admin-location-registrar")
+    registrar = Caller(
+        channel, make_token("admin-location-registrar", ["ADMIN"]), "admin-location-registrar"
+    )
 
-    def make(*roles: str, sub: str | None = None, company: str | None = None,
-             region: str | None = None, location: bool = True) -> Caller:
+    def make(
+        *roles: str,
+        sub: str | None = None,
+        company: str | None = None,
+        region: str | None = None,
+        location: bool = True,
+    ) -> Caller:
         subject = sub or f"{roles[0].lower()}-{uuid.uuid4().hex[:8]}"
         made = Caller(channel, make_token(subject, roles, company, region), subject)
         if location and "SELLER" in roles:

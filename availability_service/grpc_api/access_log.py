@@ -1,4 +1,4 @@
-"""One canonical log line per RPC: method, code, duration, request id, peer."""
+"""One canonical log line per RPC (method, code, duration, request id, peer), and its metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from typing import Any
 
 import grpc
 import structlog
+
+from availability_service.grpc_api import metrics
 
 log = structlog.get_logger("rpc")
 REQUEST_ID_HEADER = "x-request-id"
@@ -74,11 +76,14 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         peer: str,
         **extra: Any,
     ) -> None:
+        code = _code_name(context, failed)
+        elapsed = time.perf_counter() - start
+        metrics.observe(method, code, elapsed)
         log.info(
             "rpc",
             method=method,
-            code=_code_name(context, failed),
-            duration_ms=round((time.perf_counter() - start) * 1000, 3),
+            code=code,
+            duration_ms=round(elapsed * 1000, 3),
             request_id=request_id,
             peer=peer,
             **extra,

@@ -6,13 +6,13 @@ from datetime import UTC
 from typing import TypeAlias
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.domain.errors import InvalidArgument
 from availability_service.grpc_api.rpc_base import RpcBase, principal, rpc
 from availability_service.service_layer.locations import LocationService
 from availability_service.storage.locations import Location
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 
@@ -51,18 +51,24 @@ class LocationRpcs(RpcBase):
         return service
 
     @rpc
-    async def UpsertLocation(self, request: api.UpsertLocationRequest,
-                             context: Ctx) -> api.UpsertLocationResponse:
+    async def UpsertLocation(
+        self, request: api.UpsertLocationRequest, context: Ctx
+    ) -> api.UpsertLocationResponse:
         location = location_from_pb(request.location)
         stored = await self.offload(context, self._locations().upsert, location)
         return api.UpsertLocationResponse(location=location_to_pb(stored))
 
     @rpc
-    async def ListLocations(self, request: api.ListLocationsRequest,
-                            context: Ctx) -> api.ListLocationsResponse:
+    async def ListLocations(
+        self, request: api.ListLocationsRequest, context: Ctx
+    ) -> api.ListLocationsResponse:
         page = await self.offload(
-            context, self._locations().list, principal(), owner_id=request.owner_id,
-            page_size=request.page_size, page_token=request.page_token,
+            context,
+            self._locations().list,
+            principal(),
+            owner_id=request.owner_id,
+            page_size=request.page_size,
+            page_token=request.page_token,
         )
         return api.ListLocationsResponse(
             locations=[location_to_pb(location) for location in page.locations],

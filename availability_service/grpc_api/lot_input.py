@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.domain.errors import InvalidArgument, Violations
 from availability_service.domain.model import (
@@ -20,6 +19,7 @@ from availability_service.domain.model import (
     Visibility,
 )
 from availability_service.domain.validation import LONG_TEXT, SHORT_TEXT, check_text, parse_decimal
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 P = "availability."
 VISIBILITY_FROM_PB = {

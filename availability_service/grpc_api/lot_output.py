@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.domain.model import (
     Availability,
@@ -17,6 +16,7 @@ from availability_service.domain.model import (
     Reservation,
     Visibility,
 )
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 STATE_TO_PB = {
     LotState.DRAFT: pb.Availability.STATE_DRAFT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TypeAlias
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
 
 from availability_service.domain.errors import InvalidArgument
 from availability_service.grpc_api.lot_input import (
@@ -16,6 +15,7 @@ from availability_service.grpc_api.lot_input import (
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.rpc_base import RpcBase, principal, request_key, rpc
 from availability_service.service_layer.idempotent import Outcome
+from tradedesk.availability.v1 import availability_service_pb2 as api
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 

@@ -6,15 +6,14 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
-from tradedesk.availability.v1 import search_pb2
-
 from availability_service.domain.errors import Violations
 from availability_service.domain.validation import check_text, parse_decimal
 from availability_service.grpc_api.lot_input import timestamp_to_datetime
 from availability_service.intelligence import QualityInput, ScoreWeights
 from availability_service.service_layer.search_criteria import SearchQuery, TargetInput
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import search_pb2
 
 MAX_TARGETS = 32
 _WEIGHTS = ("vector", "quality", "price", "confidence", "distance")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import TypeAlias
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import search_pb2
 
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.rpc_base import RpcBase, principal, rpc
@@ -14,6 +12,8 @@ from availability_service.grpc_api.search_input import search_query
 from availability_service.intelligence import Factor
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.search import SearchHit, SearchService
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import search_pb2
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 

@@ -17,8 +17,10 @@ from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 SERVICE_NAME = api.DESCRIPTOR.services_by_name["AvailabilityService"].full_name
 
 
-async def create_server(app: Application, address: str | None = None,
-                        ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+async def create_server(
+    app: Application,
+    address: str | None = None,
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     settings = app.settings
     address = address or settings.address
     limits = settings.max_message_bytes
@@ -39,17 +41,23 @@ async def create_server(app: Application, address: str | None = None,
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
-        (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-         reflection.SERVICE_NAME),
+        (
+            SERVICE_NAME,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ),
         server,
     )
     tls = bool(settings.tls_cert_file and settings.tls_key_file)
     check_bind_allowed(address, tls, settings.allow_insecure)
     if tls:
         assert settings.tls_cert_file and settings.tls_key_file
-        creds = server_credentials(settings.tls_cert_file, settings.tls_key_file,
-                                   settings.tls_client_ca_file,
-                                   require_client_cert=bool(settings.tls_client_ca_file))
+        creds = server_credentials(
+            settings.tls_cert_file,
+            settings.tls_key_file,
+            settings.tls_client_ca_file,
+            require_client_cert=bool(settings.tls_client_ca_file),
+        )
         port = server.add_secure_port(address, creds)
     else:
         port = server.add_insecure_port(address)

@@ -22,8 +22,7 @@ _SERVICE = api.DESCRIPTOR.services_by_name["AvailabilityService"]
 
 
 class AvailabilityServicer(
-    LotRpcs, LocationRpcs, HoldRpcs, WatchRpcs, SearchRpcs,
-    api_grpc.AvailabilityServiceServicer
+    LotRpcs, LocationRpcs, HoldRpcs, WatchRpcs, SearchRpcs, api_grpc.AvailabilityServiceServicer
 ):
     """All implemented RPCs."""
 
@@ -45,9 +44,10 @@ def _unimplemented(name: str, streaming: bool) -> Any:
 def unimplemented_methods() -> list[str]:
     """Names of RPCs that still fall through to the generated base class."""
     return [
-        m.name for m in _SERVICE.methods
-        if getattr(AvailabilityServicer, m.name) is getattr(api_grpc.AvailabilityServiceServicer,
-                                                             m.name)
+        m.name
+        for m in _SERVICE.methods
+        if getattr(AvailabilityServicer, m.name)
+        is getattr(api_grpc.AvailabilityServiceServicer, m.name)
     ]
 
 

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 
 import grpc
 import structlog
-from tradedesk.availability.v1 import availability_service_pb2 as api
 
 from availability_service.grpc_api.errors import build_status, status_for
 from availability_service.grpc_api.rpc_base import RpcBase, principal
 from availability_service.watch.hub import HubClosing, hub_for_this_server
 from availability_service.watch.stream import StreamUnavailable, watch_stream
+from tradedesk.availability.v1 import availability_service_pb2 as api
 
 log = structlog.get_logger(__name__)
 
@@ -20,11 +20,11 @@ log = structlog.get_logger(__name__)
 def _status(exc: Exception) -> grpc.Status:
     if isinstance(exc, StreamUnavailable):
         metadata = {} if exc.last_revision is None else {"last_revision": str(exc.last_revision)}
-        return build_status(grpc.StatusCode.UNAVAILABLE, exc.message, "WATCH_UNAVAILABLE",
-                            metadata, retry_after=1.0)
+        return build_status(
+            grpc.StatusCode.UNAVAILABLE, exc.message, "WATCH_UNAVAILABLE", metadata, retry_after=1.0
+        )
     if isinstance(exc, HubClosing):
-        return build_status(grpc.StatusCode.UNAVAILABLE, str(exc), "SHUTTING_DOWN",
-                            retry_after=1.0)
+        return build_status(grpc.StatusCode.UNAVAILABLE, str(exc), "SHUTTING_DOWN", retry_after=1.0)
     status = status_for(exc)
     if status is None:
         log.exception("watch_failed")
@@ -33,9 +33,11 @@ def _status(exc: Exception) -> grpc.Status:
 
 
 class WatchRpcs(RpcBase):
-    async def WatchAvailabilities(self, request: api.WatchAvailabilitiesRequest,
-                                  context: grpc.aio.ServicerContext,
-                                  ) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+    async def WatchAvailabilities(
+        self,
+        request: api.WatchAvailabilitiesRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
         hub = hub_for_this_server(self.services)
         try:
             if hub is None:

@@ -87,8 +87,15 @@ class LocationService:
         with self.uow.transaction(timeout) as conn:
             return store.upsert_location(conn, location)
 
-    def list(self, principal: Principal, *, owner_id: str, page_size: int, page_token: str,
-             timeout: float | None = None) -> LocationPage:
+    def list(
+        self,
+        principal: Principal,
+        *,
+        owner_id: str,
+        page_size: int,
+        page_token: str,
+        timeout: float | None = None,
+    ) -> LocationPage:
         if page_size < 0:
             raise InvalidArgument.one("page_size", "must not be negative")
         if not sees_every_location(principal):
@@ -112,8 +119,13 @@ class LocationService:
         return LocationPage(rows, token)
 
 
-def place_lot(conn: Connection, principal: Principal, lot: Availability,
-              changed: Collection[str] | None, v: Violations) -> None:
+def place_lot(
+    conn: Connection,
+    principal: Principal,
+    lot: Availability,
+    changed: Collection[str] | None,
+    v: Violations,
+) -> None:
     """Check where a lot is posted from and take coordinates and region from the registry.
 
     `changed` is None on create (everything sent counts) or the lot fields an update sets.
@@ -126,8 +138,10 @@ def place_lot(conn: Connection, principal: Principal, lot: Availability,
     strict = posts_from_own_locations_only(principal)
     if not lot.location_id:
         if strict:
-            v.add(LOT + "location_id",
-                  "is required: a SELLER posts from a registered location it owns")
+            v.add(
+                LOT + "location_id",
+                "is required: a SELLER posts from a registered location it owns",
+            )
         return
     location = None
     if LOCATION_ID_RE.match(lot.location_id):
@@ -140,18 +154,27 @@ def place_lot(conn: Connection, principal: Principal, lot: Availability,
     lot.delivery_region = location.region
 
 
-def _check_agrees(lot: Availability, location: Location, sent: Collection[str],
-                  v: Violations) -> None:
+def _check_agrees(
+    lot: Availability, location: Location, sent: Collection[str], v: Violations
+) -> None:
     """Explicit coordinates or region that contradict the registry are an error, not ignored."""
-    if "latitude" in sent and lot.latitude is not None and lot.longitude is not None and (
-        abs(lot.latitude - location.latitude) > _SAME_POINT
-        or abs(lot.longitude - location.longitude) > _SAME_POINT
+    if (
+        "latitude" in sent
+        and lot.latitude is not None
+        and lot.longitude is not None
+        and (
+            abs(lot.latitude - location.latitude) > _SAME_POINT
+            or abs(lot.longitude - location.longitude) > _SAME_POINT
+        )
     ):
-        v.add(LOT + "delivery_location",
-              f"differs from registered location {location.location_id!r}; omit it to use "
-              "the location's coordinates, or clear location_id (TRADER only)")
-    if "delivery_region" in sent and lot.delivery_region and \
-            lot.delivery_region != location.region:
-        v.add(LOT + "delivery_region",
-              f"differs from the region {location.region!r} of location "
-              f"{location.location_id!r}; omit it to use the location's region")
+        v.add(
+            LOT + "delivery_location",
+            f"differs from registered location {location.location_id!r}; omit it to use "
+            "the location's coordinates, or clear location_id (TRADER only)",
+        )
+    if "delivery_region" in sent and lot.delivery_region and lot.delivery_region != location.region:
+        v.add(
+            LOT + "delivery_region",
+            f"differs from the region {location.region!r} of location "
+            f"{location.location_id!r}; omit it to use the location's region",
+        )

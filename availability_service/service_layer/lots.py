@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from availability_service.auth.policy import may_modify_lot
 from availability_service.auth.principal import Principal
+from availability_service.domain import holds as holds_domain
 from availability_service.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -28,14 +29,14 @@ from availability_service.service_layer.changes import lot_snapshot, now, record
 from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import events, lots
+from availability_service.storage import holds as holds_storage
 
 # Enrichment (normalisation, canonical units, anomaly check, embedding) runs inside the
 # transaction so the anomaly baseline is read consistently with the write.
 Enricher = Callable[[Connection, Availability, Violations], None]
 # Where a lot is posted from (service_layer.locations.place_lot): gets the fields an update
 # sets, or None on create; may fill coordinates and region from the location registry.
-Placer = Callable[[Connection, Principal, Availability, Collection[str] | None, Violations],
-                  None]
+Placer = Callable[[Connection, Principal, Availability, Collection[str] | None, Violations], None]
 
 _EDITABLE_STATES = {LotState.DRAFT, LotState.ACTIVE, LotState.RESERVED}
 DEFAULT_PAGE_SIZE = 50
@@ -54,14 +55,15 @@ def lot_id_from_name(name: str, field: str = "name") -> uuid.UUID:
     if not name.startswith(prefix):
         raise InvalidArgument.one(field, "must look like 'availabilities/{uuid}'")
     try:
-        return uuid.UUID(name[len(prefix):])
+        return uuid.UUID(name[len(prefix) :])
     except ValueError as exc:
         raise InvalidArgument.one(field, "must look like 'availabilities/{uuid}'") from exc
 
 
 def visibility_for(principal: Principal) -> Any:
-    return lots.visible_to_sql(principal.subject, principal.company_id, principal.region,
-                               principal.is_privileged)
+    return lots.visible_to_sql(
+        principal.subject, principal.company_id, principal.region, principal.is_privileged
+    )
 
 
 def check_etag(lot: Availability, etag: str) -> None:
@@ -72,6 +74,17 @@ def check_etag(lot: Availability, etag: str) -> None:
         )
 
 
+def present_overdue_holds_as_expired(conn: Connection, lot: Availability) -> None:
+    """Expired holds stop counting at once: show the lot as the sweeper will leave it.
+
+    Nothing is written here (the sweeper, or the next write on the lot, records the expiry
+    with its event); the revision and etag stay those of the stored row.
+    """
+    moment = now()
+    for hold in holds_storage.active_holds(conn, lot.id, due_by=moment):
+        holds_domain.expire(lot, hold, moment)
+
+
 class LotService:
     """The lot use cases; grpc_api calls exactly one method per RPC."""
 
@@ -80,17 +93,24 @@ class LotService:
         self.enrich = enrich
         self.place = place
 
-    def load_for_change(self, conn: Connection, principal: Principal, name: str,
-                        field: str = "name") -> Availability:
+    def load_for_change(
+        self, conn: Connection, principal: Principal, name: str, field: str = "name"
+    ) -> Availability:
         """Locks the lot row; NOT_FOUND when absent or invisible (never reveal a private lot)."""
-        lot = lots.get_lot(conn, lot_id_from_name(name, field), for_update=True,
-                           visible=visibility_for(principal))
+        lot = lots.get_lot(
+            conn, lot_id_from_name(name, field), for_update=True, visible=visibility_for(principal)
+        )
         if lot is None:
             raise NotFound(f"{name} not found")
         return lot
 
-    def create(self, principal: Principal, draft: Availability, key: RequestKey | None,
-               timeout: float | None = None) -> Outcome:
+    def create(
+        self,
+        principal: Principal,
+        draft: Availability,
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             moment = now()
             lot = draft
@@ -118,33 +138,51 @@ class LotService:
         lot_id = lot_id_from_name(name)
         with self.uow.read(timeout) as conn:
             lot = lots.get_lot(conn, lot_id, visible=visibility_for(principal))
+            if lot is not None and lot.reserved_quantity > ZERO:
+                present_overdue_holds_as_expired(conn, lot)
         if lot is None:
             raise NotFound(f"{name} not found")
         return lot
 
-    def list(self, principal: Principal, *, page_size: int, page_token: str, seller_id: str,
-             commodity: str, states: Sequence[LotState], show_deleted: bool,
-             timeout: float | None = None) -> ListPage:
+    def list(
+        self,
+        principal: Principal,
+        *,
+        page_size: int,
+        page_token: str,
+        seller_id: str,
+        commodity: str,
+        states: Sequence[LotState],
+        show_deleted: bool,
+        timeout: float | None = None,
+    ) -> ListPage:
         if page_size < 0:
             raise InvalidArgument.one("page_size", "must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         # The fingerprint covers filters, not the caller: a token replayed by someone else
         # is still filtered by their own visibility, so it can never widen access.
-        fp = paging.fingerprint("list", seller_id, commodity, sorted(s.value for s in states),
-                                show_deleted)
+        fp = paging.fingerprint(
+            "list", seller_id, commodity, sorted(s.value for s in states), show_deleted
+        )
         after = None
         if page_token:
             position = paging.decode_token(page_token, fp)
             try:
                 after = (datetime.fromisoformat(position[0]), uuid.UUID(position[1]))
             except (ValueError, IndexError, TypeError) as exc:
-                raise InvalidArgument.one("page_token", "is not a token this service issued") \
-                    from exc
+                raise InvalidArgument.one(
+                    "page_token", "is not a token this service issued"
+                ) from exc
         with self.uow.read(timeout) as conn:
             revision = events.current_revision(conn)
             page = lots.list_lots(
-                conn, visible=visibility_for(principal), seller_id=seller_id,
-                commodity=commodity, states=states, show_deleted=show_deleted, after=after,
+                conn,
+                visible=visibility_for(principal),
+                seller_id=seller_id,
+                commodity=commodity,
+                states=states,
+                show_deleted=show_deleted,
+                after=after,
                 limit=size + 1,
             )
         token = ""
@@ -154,8 +192,15 @@ class LotService:
             token = paging.encode_token([last.create_time.isoformat(), str(last.id)], fp)
         return ListPage(page, token, revision)
 
-    def update(self, principal: Principal, name: str, etag: str, changes: dict[str, Any],
-               key: RequestKey | None, timeout: float | None = None) -> Outcome:
+    def update(
+        self,
+        principal: Principal,
+        name: str,
+        etag: str,
+        changes: dict[str, Any],
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             lot = self.load_for_change(conn, principal, name, "availability.name")
             self._check_owner(principal, lot)
@@ -163,7 +208,8 @@ class LotService:
             if lot.state not in _EDITABLE_STATES:
                 raise FailedPrecondition(
                     f"{lot.name} is {lot.state.value} and can no longer be changed",
-                    reason="INVALID_STATE", metadata={"state": lot.state.value},
+                    reason="INVALID_STATE",
+                    metadata={"state": lot.state.value},
                 )
             before = lot_snapshot(lot)
             for field_name, value in changes.items():
@@ -179,8 +225,11 @@ class LotService:
                 self.enrich(conn, lot, violations)
             violations.raise_if_any()
             after = lot_snapshot(lot)
-            fields = sorted(k for k, v in after.items() if before.get(k) != v
-                            and k not in {"revision", "update_time"})
+            fields = sorted(
+                k
+                for k, v in after.items()
+                if before.get(k) != v and k not in {"revision", "update_time"}
+            )
             if not fields:
                 return Outcome(availability=lot)  # nothing changed: no revision, no event
             record(conn, lot, update_event_type(fields), principal.subject, before)
@@ -188,8 +237,14 @@ class LotService:
 
         return run_once(self.uow, key, body, timeout)
 
-    def delete(self, principal: Principal, name: str, etag: str, key: RequestKey | None,
-               timeout: float | None = None) -> Outcome:
+    def delete(
+        self,
+        principal: Principal,
+        name: str,
+        etag: str,
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             lot = self.load_for_change(conn, principal, name)
             if lot.delete_time is not None:
@@ -209,38 +264,64 @@ class LotService:
 
         return run_once(self.uow, key, body, timeout)
 
-    def approve(self, principal: Principal, name: str, etag: str, key: RequestKey | None,
-                timeout: float | None = None) -> Outcome:
-        def body(conn: Connection) -> Outcome:
-            lot = self.load_for_change(conn, principal, name)
-            check_etag(lot, etag)
-            self._require_state(lot, LotState.DRAFT, "approved")
-            before = lot_snapshot(lot)
+    def approve(
+        self,
+        principal: Principal,
+        name: str,
+        etag: str,
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
+        def approve_draft(lot: Availability) -> EventType:
             lot.state = LotState.ACTIVE  # settle() moves it on to what the quantities say
             lot.approved_by = principal.subject
             lot.approve_time = now()
-            record(conn, lot, EventType.APPROVED, principal.subject, before)
-            return Outcome(availability=lot)
+            return EventType.APPROVED
 
-        return run_once(self.uow, key, body, timeout)
+        return self._review(principal, name, etag, key, timeout, "approved", approve_draft)
 
-    def reject(self, principal: Principal, name: str, reason: str, etag: str,
-               key: RequestKey | None, timeout: float | None = None) -> Outcome:
+    def reject(
+        self,
+        principal: Principal,
+        name: str,
+        reason: str,
+        etag: str,
+        key: RequestKey | None,
+        timeout: float | None = None,
+    ) -> Outcome:
         if not reason.strip():
             raise InvalidArgument.one("reason", "is required when rejecting")
         if len(reason) > 1000:
             raise InvalidArgument.one("reason", "at most 1000 characters")
 
-        def body(conn: Connection) -> Outcome:
-            lot = self.load_for_change(conn, principal, name)
-            check_etag(lot, etag)
-            self._require_state(lot, LotState.DRAFT, "rejected")
-            before = lot_snapshot(lot)
+        def reject_draft(lot: Availability) -> EventType:
             lot.state = LotState.REJECTED
             lot.rejected_by = principal.subject
             lot.reject_time = now()
             lot.rejection_reason = reason
-            record(conn, lot, EventType.REJECTED, principal.subject, before)
+            return EventType.REJECTED
+
+        return self._review(principal, name, etag, key, timeout, "rejected", reject_draft)
+
+    def _review(
+        self,
+        principal: Principal,
+        name: str,
+        etag: str,
+        key: RequestKey | None,
+        timeout: float | None,
+        verb: str,
+        decide: Callable[[Availability], EventType],
+    ) -> Outcome:
+        """Approval and rejection: a DRAFT lot, its etag checked, one decision, one event."""
+
+        def body(conn: Connection) -> Outcome:
+            lot = self.load_for_change(conn, principal, name)
+            check_etag(lot, etag)
+            self._require_state(lot, LotState.DRAFT, verb)
+            before = lot_snapshot(lot)
+            event = decide(lot)
+            record(conn, lot, event, principal.subject, before)
             return Outcome(availability=lot)
 
         return run_once(self.uow, key, body, timeout)
@@ -255,5 +336,6 @@ class LotService:
         if lot.state is not state:
             raise FailedPrecondition(
                 f"{lot.name} is {lot.state.value}; only {state.value} lots can be {verb}",
-                reason="INVALID_STATE", metadata={"state": lot.state.value},
+                reason="INVALID_STATE",
+                metadata={"state": lot.state.value},
             )

@@ -30,7 +30,9 @@ def make_engine(url: str, pool_size: int = 16) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it doubles the round trips of every call. A connection that died with a
+        # database restart fails one call (UNAVAILABLE, retryable) and the pool is invalidated.
+        pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"application_name": "availability-service", "connect_timeout": 5},
     )

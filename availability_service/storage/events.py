@@ -85,8 +85,9 @@ def count_events(conn: Connection, availability_id: uuid.UUID | None = None) -> 
     return int(conn.execute(query).scalar_one())
 
 
-def read_events_until(conn: Connection, after_revision: int, until_revision: int,
-                      limit: int = 500) -> list[Any]:
+def read_events_until(
+    conn: Connection, after_revision: int, until_revision: int, limit: int = 500
+) -> list[Any]:
     """Events with after_revision < revision <= until_revision, in revision order."""
     query = (
         select(events)

@@ -50,14 +50,13 @@ def upsert_location(conn: Connection, location: Location) -> Location:
 
 
 def get_location(conn: Connection, location_id: str) -> Location | None:
-    row = conn.execute(
-        select(locations).where(locations.c.location_id == location_id)
-    ).first()
+    row = conn.execute(select(locations).where(locations.c.location_id == location_id)).first()
     return None if row is None else _row_to_location(row)
 
 
-def list_locations(conn: Connection, *, owner_id: str = "", after: str | None = None,
-                   limit: int = 100) -> list[Location]:
+def list_locations(
+    conn: Connection, *, owner_id: str = "", after: str | None = None, limit: int = 100
+) -> list[Location]:
     """Ordered by location_id and keyset-paged on it, so upserts never shift a page."""
     t = locations
     conditions: list[ColumnElement[bool]] = []

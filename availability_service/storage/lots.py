@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, and_, any_, literal, or_, select, tuple_
+from sqlalchemy import Connection, and_, select, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import (
@@ -98,6 +98,21 @@ def list_lots(
     return [row_to_lot(r) for r in conn.execute(query)]
 
 
+# Built once: constructing the expression per call cost more than the query itself. Empty
+# region or company never match (validation forbids empty list entries and the guards below
+# keep a caller without a company from seeing INTERNAL lots of sellers without one).
+_VISIBLE = text(
+    "(availabilities.market_visibility = 'PUBLIC'"
+    " OR availabilities.seller_id = :vis_subject"
+    " OR (availabilities.market_visibility = 'PRIVATE'"
+    "     AND :vis_subject = ANY(availabilities.restricted_buyer_ids))"
+    " OR (availabilities.market_visibility = 'RESTRICTED' AND :vis_region <> ''"
+    "     AND :vis_region = ANY(availabilities.allowed_regions))"
+    " OR (availabilities.market_visibility = 'INTERNAL' AND :vis_company <> ''"
+    "     AND availabilities.company_id = :vis_company))"
+)
+
+
 def visible_to_sql(
     subject: str, company_id: str | None, region: str | None, privileged: bool
 ) -> ColumnElement[bool] | None:
@@ -109,20 +124,8 @@ def visible_to_sql(
     """
     if privileged:
         return None
-    t = availabilities
-    rules: list[ColumnElement[bool]] = [
-        t.c.market_visibility == "PUBLIC",
-        t.c.seller_id == subject,
-        and_(
-            t.c.market_visibility == "PRIVATE", literal(subject) == any_(t.c.restricted_buyer_ids)
-        ),
-    ]
-    if region:
-        rules.append(
-            and_(
-                t.c.market_visibility == "RESTRICTED", literal(region) == any_(t.c.allowed_regions)
-            )
-        )
-    if company_id:
-        rules.append(and_(t.c.market_visibility == "INTERNAL", t.c.company_id == company_id))
-    return or_(*rules)
+    clause = _VISIBLE.bindparams(
+        vis_subject=subject, vis_region=region or "", vis_company=company_id or ""
+    )
+    # A TextClause is accepted wherever a boolean column expression is.
+    return cast("ColumnElement[bool]", clause)

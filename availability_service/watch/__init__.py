@@ -1,1 +1,4 @@
-"""The watch stream: one hub per process fans events out to per-RPC streams (docs/watch.md)."""
+"""The watch stream: one hub per process fans events out to per-RPC streams.
+
+See the README, section "Watching changes".
+"""

@@ -16,14 +16,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tradedesk.availability.v1 import resources_pb2 as pb
-
 from availability_service.domain.model import availability_from_snapshot, reservation_from_snapshot
 from availability_service.grpc_api.lot_output import (
     availability_to_pb,
     reservation_to_pb,
     to_timestamp,
 )
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,10 +43,15 @@ class WatchEvent:
     def from_row(cls, row: Any) -> WatchEvent:
         m = row._mapping
         return cls(
-            revision=int(m["revision"]), availability_id=m["availability_id"],
-            event_type=m["event_type"], actor=m["actor"], event_time=m["event_time"],
-            changed_fields=tuple(m["changed_fields"] or ()), before=m["before"],
-            after=m["after"], reservation=m["reservation"],
+            revision=int(m["revision"]),
+            availability_id=m["availability_id"],
+            event_type=m["event_type"],
+            actor=m["actor"],
+            event_time=m["event_time"],
+            changed_fields=tuple(m["changed_fields"] or ()),
+            before=m["before"],
+            after=m["after"],
+            reservation=m["reservation"],
         )
 
     @functools.cached_property

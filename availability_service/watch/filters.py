@@ -13,12 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tradedesk.availability.v1 import watch_pb2
-
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see
 from availability_service.domain.errors import Violations
 from availability_service.domain.model import EventType
+from tradedesk.availability.v1 import watch_pb2
 
 MAX_FILTER_VALUES = 1000
 MAX_FILTER_VALUE_LENGTH = 200
@@ -46,13 +45,17 @@ class WatchFilter:
 
     def matches_lot(self, snapshot: Mapping[str, Any]) -> bool:
         """The lot-level filters (commodity, seller, region, name) on a lot snapshot."""
-        if self.commodities and str(snapshot.get("commodity", "")).casefold() \
-                not in self.commodities:
+        if (
+            self.commodities
+            and str(snapshot.get("commodity", "")).casefold() not in self.commodities
+        ):
             return False
         if self.seller_ids and snapshot.get("seller_id") not in self.seller_ids:
             return False
-        if self.delivery_regions and str(snapshot.get("delivery_region", "")).casefold() \
-                not in self.delivery_regions:
+        if (
+            self.delivery_regions
+            and str(snapshot.get("delivery_region", "")).casefold() not in self.delivery_regions
+        ):
             return False
         return not (self.lot_ids and _lot_id(snapshot) not in self.lot_ids)
 
@@ -89,9 +92,13 @@ def matches(flt: WatchFilter, principal: Principal, snapshot: Mapping[str, Any] 
     return flt.matches_lot(snapshot) and visible_to(principal, snapshot)
 
 
-def change_kind(flt: WatchFilter, principal: Principal, event_type: str,
-                before: Mapping[str, Any] | None,
-                after: Mapping[str, Any]) -> ChangeKind | None:
+def change_kind(
+    flt: WatchFilter,
+    principal: Principal,
+    event_type: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any],
+) -> ChangeKind | None:
     """ADDED, MODIFIED or DELETED for this watcher, or None when the event is not for it."""
     if not flt.wants_type(event_type):
         return None
@@ -106,8 +113,9 @@ def change_kind(flt: WatchFilter, principal: Principal, event_type: str,
     return None
 
 
-def _values(field: str, raw: Iterable[str], violations: Violations,
-            fold: bool = False) -> frozenset[str]:
+def _values(
+    field: str, raw: Iterable[str], violations: Violations, fold: bool = False
+) -> frozenset[str]:
     values = list(raw)
     if len(values) > MAX_FILTER_VALUES:
         violations.add(field, f"at most {MAX_FILTER_VALUES} values")
@@ -115,8 +123,10 @@ def _values(field: str, raw: Iterable[str], violations: Violations,
     out = set()
     for i, value in enumerate(values):
         if not value.strip() or len(value) > MAX_FILTER_VALUE_LENGTH:
-            violations.add(f"{field}[{i}]",
-                           f"must be non-empty and at most {MAX_FILTER_VALUE_LENGTH} characters")
+            violations.add(
+                f"{field}[{i}]",
+                f"must be non-empty and at most {MAX_FILTER_VALUE_LENGTH} characters",
+            )
         out.add(value.casefold() if fold else value)
     return frozenset(out)
 
@@ -131,7 +141,7 @@ def _lot_ids(names: Iterable[str], violations: Violations) -> frozenset[uuid.UUI
         try:
             if not name.startswith(_NAME_PREFIX):
                 raise ValueError(name)
-            out.add(uuid.UUID(name[len(_NAME_PREFIX):]))
+            out.add(uuid.UUID(name[len(_NAME_PREFIX) :]))
         except ValueError:
             violations.add(f"names[{i}]", "must look like 'availabilities/{uuid}'")
     return frozenset(out)
@@ -144,7 +154,7 @@ def _event_types(raw: Iterable[int], violations: Violations) -> frozenset[EventT
             name = watch_pb2.EventType.Name(number)
             if number == watch_pb2.EVENT_TYPE_UNSPECIFIED:
                 raise ValueError(name)
-            out.add(EventType(name[len(_EVENT_TYPE_PREFIX):]))
+            out.add(EventType(name[len(_EVENT_TYPE_PREFIX) :]))
         except ValueError:
             violations.add(f"event_types[{i}]", f"unknown event type {number}")
     return frozenset(out)
@@ -166,16 +176,18 @@ def parse_request(request: Any) -> WatchRequest:
     flt = WatchFilter(
         commodities=_values("commodities", request.commodities, violations, fold=True),
         seller_ids=_values("seller_ids", request.seller_ids, violations),
-        delivery_regions=_values("delivery_regions", request.delivery_regions, violations,
-                                 fold=True),
+        delivery_regions=_values(
+            "delivery_regions", request.delivery_regions, violations, fold=True
+        ),
         lot_ids=_lot_ids(request.names, violations),
         event_types=_event_types(request.event_types, violations),
     )
     if request.start_revision < 0:
         violations.add("start_revision", "must not be negative")
     elif request.start_revision > 0 and request.send_initial_state:
-        violations.add("start_revision",
-                       "must be 0 with send_initial_state (the initial state is 'now')")
+        violations.add(
+            "start_revision", "must be 0 with send_initial_state (the initial state is 'now')"
+        )
     progress: float | None = None
     if request.HasField("progress_notify_interval"):
         interval = request.progress_notify_interval
@@ -183,11 +195,14 @@ def parse_request(request: Any) -> WatchRequest:
         if interval.nanos < 0 or interval.seconds < 0 or interval.nanos >= 1_000_000_000:
             violations.add("progress_notify_interval", "must be a valid non-negative duration")
         elif seconds and not MIN_PROGRESS_SECONDS <= seconds <= MAX_PROGRESS_SECONDS:
-            violations.add("progress_notify_interval",
-                           f"must be between {MIN_PROGRESS_SECONDS}s and "
-                           f"{MAX_PROGRESS_SECONDS:.0f}s, or zero for none")
+            violations.add(
+                "progress_notify_interval",
+                f"must be between {MIN_PROGRESS_SECONDS}s and "
+                f"{MAX_PROGRESS_SECONDS:.0f}s, or zero for none",
+            )
         elif seconds:
             progress = seconds
     violations.raise_if_any()
-    return WatchRequest(flt, int(request.start_revision), bool(request.send_initial_state),
-                        progress)
+    return WatchRequest(
+        flt, int(request.start_revision), bool(request.send_initial_state), progress
+    )

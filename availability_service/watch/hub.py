@@ -88,8 +88,10 @@ class WatchHub:
         """Starts the hub in the running loop; returns its tasks (for the app's background)."""
         self.loop = asyncio.get_running_loop()
         listener = Listener(listen_dsn(self.engine), self._wake.set)
-        self._tasks = [asyncio.create_task(self._run(), name="watch-hub"),
-                       asyncio.create_task(listener.run(), name="watch-listen")]
+        self._tasks = [
+            asyncio.create_task(self._run(), name="watch-hub"),
+            asyncio.create_task(listener.run(), name="watch-listen"),
+        ]
         if self.limits.retention is not None:
             self._tasks.append(asyncio.create_task(self._compact(), name="watch-compact"))
         return list(self._tasks)
@@ -121,8 +123,10 @@ class WatchHub:
         if self._active >= self.limits.max_watchers:
             raise ResourceExhausted(
                 f"this server already serves {self.limits.max_watchers} watch streams",
-                reason="TOO_MANY_WATCHERS", retry_after_seconds=1.0,
-                metadata={"max_watchers": str(self.limits.max_watchers)})
+                reason="TOO_MANY_WATCHERS",
+                retry_after_seconds=1.0,
+                metadata={"max_watchers": str(self.limits.max_watchers)},
+            )
         self._active += 1
         self._idle.clear()
         try:
@@ -155,8 +159,9 @@ class WatchHub:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        self.position = await self._retry(lambda: loop.run_in_executor(
-            self._reader, reads.current_revision, self.engine))
+        self.position = await self._retry(
+            lambda: loop.run_in_executor(self._reader, reads.current_revision, self.engine)
+        )
         self._ready.set()
         while True:
             with contextlib.suppress(TimeoutError):
@@ -167,8 +172,9 @@ class WatchHub:
     async def _catch_up(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            page = await loop.run_in_executor(self._reader, reads.read_page, self.engine,
-                                              self.position, PAGE_SIZE)
+            page = await loop.run_in_executor(
+                self._reader, reads.read_page, self.engine, self.position, PAGE_SIZE
+            )
             await self._dispatch(page)
             if len(page) < PAGE_SIZE:
                 return
@@ -197,9 +203,13 @@ class WatchHub:
                 raise
             except Exception as exc:
                 attempt += 1
-                delay = min(0.1 * 2 ** attempt, MAX_BACKOFF_SECONDS)
-                log.warning("watch_hub_read_failed", error=str(exc).strip()[:200],
-                            retry_in=delay, position=self.position)
+                delay = min(0.1 * 2**attempt, MAX_BACKOFF_SECONDS)
+                log.warning(
+                    "watch_hub_read_failed",
+                    error=str(exc).strip()[:200],
+                    retry_in=delay,
+                    position=self.position,
+                )
                 await asyncio.sleep(delay)
 
     async def _compact(self) -> None:
@@ -208,8 +218,9 @@ class WatchHub:
         while True:
             await asyncio.sleep(COMPACTION_INTERVAL_SECONDS)
             try:
-                removed = await loop.run_in_executor(self._reader, reads.compact_older_than,
-                                                     self.engine, self.limits.retention)
+                removed = await loop.run_in_executor(
+                    self._reader, reads.compact_older_than, self.engine, self.limits.retention
+                )
                 if removed:
                     log.info("watch_events_compacted", removed=removed)
             except Exception as exc:  # retried at the next interval
@@ -218,8 +229,7 @@ class WatchHub:
 
 # One hub per server, and one server per event loop. Tests run extra servers (own loops) on a
 # copy of the application that shares its Services, so the servicer finds its hub by loop.
-_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WatchHub] = \
-    weakref.WeakKeyDictionary()
+_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WatchHub] = weakref.WeakKeyDictionary()
 
 
 def start_watch_hub(app: Application) -> list[object]:

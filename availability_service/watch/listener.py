@@ -45,7 +45,7 @@ class Listener:
                 conn = await asyncio.to_thread(self._connect)
             except psycopg2.Error as exc:
                 attempt += 1
-                delay = min(0.2 * 2 ** attempt, MAX_BACKOFF_SECONDS)
+                delay = min(0.2 * 2**attempt, MAX_BACKOFF_SECONDS)
                 log.warning("watch_listen_connect_failed", error=str(exc).strip(), retry_in=delay)
                 await asyncio.sleep(delay)
                 continue
@@ -63,9 +63,15 @@ class Listener:
                 self._close(loop)
 
     def _connect(self) -> psycopg2.extensions.connection:
-        conn = psycopg2.connect(self._dsn, application_name=APPLICATION_NAME, connect_timeout=5,
-                                keepalives=1, keepalives_idle=10, keepalives_interval=5,
-                                keepalives_count=3)
+        conn = psycopg2.connect(
+            self._dsn,
+            application_name=APPLICATION_NAME,
+            connect_timeout=5,
+            keepalives=1,
+            keepalives_idle=10,
+            keepalives_interval=5,
+            keepalives_count=3,
+        )
         conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
         with conn.cursor() as cur:
             cur.execute(f"LISTEN {NOTIFY_CHANNEL}")

@@ -26,8 +26,9 @@ class InitialState:
 def _conditions(flt: WatchFilter, principal: Principal) -> list[ColumnElement[bool]]:
     t = availabilities
     out: list[ColumnElement[bool]] = [t.c.delete_time.is_(None)]
-    visible = visible_to_sql(principal.subject, principal.company_id, principal.region,
-                             principal.is_privileged)
+    visible = visible_to_sql(
+        principal.subject, principal.company_id, principal.region, principal.is_privileged
+    )
     if visible is not None:
         out.append(visible)
     if flt.commodities:
@@ -48,17 +49,23 @@ def read_initial_state(engine: Engine, flt: WatchFilter, principal: Principal) -
     snapshot holds every event up to the counter's value and none above it, so live events
     from that revision on join the initial state without a gap or a duplicate.
     """
-    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, \
-            conn.begin():
+    with (
+        engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
+        conn.begin(),
+    ):
         revision = event_store.current_revision(conn)
-        query = (select(availabilities).where(and_(*_conditions(flt, principal)))
-                 .order_by(availabilities.c.revision))
+        query = (
+            select(availabilities)
+            .where(and_(*_conditions(flt, principal)))
+            .order_by(availabilities.c.revision)
+        )
         lots = [row_to_lot(row) for row in conn.execute(query)]
     return InitialState(revision, lots)
 
 
-def read_page(engine: Engine, after_revision: int, limit: int,
-              until_revision: int | None = None) -> list[WatchEvent]:
+def read_page(
+    engine: Engine, after_revision: int, limit: int, until_revision: int | None = None
+) -> list[WatchEvent]:
     """Committed events after `after_revision` (and up to `until_revision`), in order."""
     with engine.connect() as conn:
         if until_revision is None:

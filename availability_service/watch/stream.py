@@ -12,8 +12,6 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import watch_pb2
 
 from availability_service.auth.principal import Principal
 from availability_service.domain.errors import OutOfRange, ResourceExhausted
@@ -29,6 +27,8 @@ from availability_service.watch.filters import (
     visible_to,
 )
 from availability_service.watch.hub import PAGE_SIZE, WatchHub
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import watch_pb2
 
 # Well under the 4 MB gRPC default, and small enough to keep per-watcher memory low.
 BATCH_MAX_BYTES = 1024 * 1024
@@ -59,12 +59,14 @@ def _event_type(name: str) -> int:
 
 
 def _bookmark(revision: int, reason: int) -> api.WatchAvailabilitiesResponse:
-    return api.WatchAvailabilitiesResponse(revision=revision,
-                                           bookmark=watch_pb2.Bookmark(reason=reason))
+    return api.WatchAvailabilitiesResponse(
+        revision=revision, bookmark=watch_pb2.Bookmark(reason=reason)
+    )
 
 
-async def watch_stream(request: Any, principal: Principal,
-                       hub: WatchHub) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+async def watch_stream(
+    request: Any, principal: Principal, hub: WatchHub
+) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
     parsed = parse_request(request)
     if not await hub.wait_ready(READY_TIMEOUT_SECONDS):
         raise StreamUnavailable("the change feed is not ready yet; retry")
@@ -110,14 +112,16 @@ class _Stream:
     # --- phases ----------------------------------------------------------------------------
 
     async def _initial_state(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
-        state = await self._read(reads.read_initial_state, self.hub.engine, self.flt,
-                                 self.principal)
+        state = await self._read(
+            reads.read_initial_state, self.hub.engine, self.flt, self.principal
+        )
         for start in range(0, len(state.lots), BATCH_MAX_EVENTS):
             if self.hub.closing:
                 # Without the end-of-state bookmark there is no revision to resume from.
                 raise StreamUnavailable("server is shutting down; watch again elsewhere")
-            events = (self._initial_event(lot) for lot in state.lots[start:start +
-                                                                      BATCH_MAX_EVENTS])
+            events = (
+                self._initial_event(lot) for lot in state.lots[start : start + BATCH_MAX_EVENTS]
+            )
             for batch in _split(events):
                 yield api.WatchAvailabilitiesResponse(revision=state.revision, events=batch)
         self.pos = state.revision
@@ -144,7 +148,8 @@ class _Stream:
                 raise ResourceExhausted(
                     f"watcher fell more than {sub.capacity} events behind; resume from "
                     f"revision {self.pos}",
-                    reason="SLOW_WATCHER", retry_after_seconds=1.0,
+                    reason="SLOW_WATCHER",
+                    retry_after_seconds=1.0,
                     metadata={"last_revision": str(self.pos)},
                 )
             now = time.monotonic()
@@ -178,13 +183,13 @@ class _Stream:
         size = 0
         last = self.pos
         for event in events:
-            kind = change_kind(self.flt, self.principal, event.event_type, event.before,
-                               event.after)
+            kind = change_kind(
+                self.flt, self.principal, event.event_type, event.before, event.after
+            )
             if kind is not None:
                 out = self._event_pb(event, kind)
                 out_size = out.ByteSize()
-                if batch and (len(batch) >= BATCH_MAX_EVENTS
-                              or size + out_size > BATCH_MAX_BYTES):
+                if batch and (len(batch) >= BATCH_MAX_EVENTS or size + out_size > BATCH_MAX_BYTES):
                     yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
                     self.pos = last
                     batch, size = [], 0
@@ -201,8 +206,12 @@ class _Stream:
             # The watcher lost sight of the lot: show the last state it was allowed to see.
             lot = event.before_pb or lot
         out = watch_pb2.AvailabilityEvent(
-            revision=event.revision, type=_event_type(event.event_type), change=_KIND[kind],
-            availability=lot, changed_fields=event.changed_fields, actor=event.actor,
+            revision=event.revision,
+            type=_event_type(event.event_type),
+            change=_KIND[kind],
+            availability=lot,
+            changed_fields=event.changed_fields,
+            actor=event.actor,
             event_time=event.event_time_pb,
         )
         if event.reservation_pb is not None and self._may_see_hold(event):
@@ -213,14 +222,19 @@ class _Stream:
         """A hold is the business of the seller, its buyer, and privileged callers only."""
         who = self.principal
         hold = event.reservation or {}
-        return who.is_privileged or who.subject in (event.after.get("seller_id"),
-                                                    hold.get("buyer_id"))
+        return who.is_privileged or who.subject in (
+            event.after.get("seller_id"),
+            hold.get("buyer_id"),
+        )
 
     def _initial_event(self, lot: Availability) -> watch_pb2.AvailabilityEvent:
         return watch_pb2.AvailabilityEvent(
-            revision=lot.revision, type=watch_pb2.EVENT_TYPE_CREATED,
-            change=watch_pb2.CHANGE_KIND_ADDED, availability=availability_to_pb(lot),
-            actor=lot.seller_id, event_time=to_timestamp(lot.update_time),
+            revision=lot.revision,
+            type=watch_pb2.EVENT_TYPE_CREATED,
+            change=watch_pb2.CHANGE_KIND_ADDED,
+            availability=availability_to_pb(lot),
+            actor=lot.seller_id,
+            event_time=to_timestamp(lot.update_time),
         )
 
     def _check_retained(self, oldest: int | None) -> None:
@@ -228,19 +242,22 @@ class _Stream:
             raise OutOfRange(
                 f"revision {self.pos} is compacted; the oldest kept is {oldest}: resume from "
                 f"{oldest - 1} or watch again with send_initial_state",
-                reason="REVISION_COMPACTED", metadata={"oldest_revision": str(oldest)},
+                reason="REVISION_COMPACTED",
+                metadata={"oldest_revision": str(oldest)},
             )
 
     async def _read(self, fn: Any, *args: Any) -> Any:
         try:
             return await self.hub.read(fn, *args)
         except DBAPIError as exc:
-            raise StreamUnavailable("database unavailable; resume from last_revision",
-                                    self.pos or None) from exc
+            raise StreamUnavailable(
+                "database unavailable; resume from last_revision", self.pos or None
+            ) from exc
 
 
-def _split(events: Iterable[watch_pb2.AvailabilityEvent],
-           ) -> Iterator[list[watch_pb2.AvailabilityEvent]]:
+def _split(
+    events: Iterable[watch_pb2.AvailabilityEvent],
+) -> Iterator[list[watch_pb2.AvailabilityEvent]]:
     """Groups initial-state events into messages under the size cap."""
     batch: list[watch_pb2.AvailabilityEvent] = []
     size = 0

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from tests.benchmarks.env import Database, token
 from tests.support.lots import cotton_lot
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 
 class NotBuilt(Exception):
@@ -22,21 +22,35 @@ class NotBuilt(Exception):
 
 @dataclass(frozen=True)
 class Sizes:
-    seconds: float            # one load run
+    seconds: float  # one load run
     concurrencies: tuple[int, ...]  # throughput-against-concurrency sweep
     search_lots: int
     search_queries: int
-    hold_stock: int           # quantity of the oversell lot
+    hold_stock: int  # quantity of the oversell lot
     watchers: int
     watch_events: int
     create_concurrency: int = 16
     hold_concurrency: int = 64
 
 
-QUICK = Sizes(seconds=2, concurrencies=(4, 16), search_lots=2_000, search_queries=20,
-              hold_stock=40, watchers=40, watch_events=20)
-FULL = Sizes(seconds=8, concurrencies=(1, 4, 16, 64), search_lots=100_000, search_queries=200,
-             hold_stock=200, watchers=1000, watch_events=100)
+QUICK = Sizes(
+    seconds=2,
+    concurrencies=(4, 16),
+    search_lots=2_000,
+    search_queries=20,
+    hold_stock=40,
+    watchers=40,
+    watch_events=20,
+)
+FULL = Sizes(
+    seconds=8,
+    concurrencies=(1, 4, 16, 64),
+    search_lots=100_000,
+    search_queries=200,
+    hold_stock=200,
+    watchers=1000,
+    watch_events=100,
+)
 
 
 @dataclass
@@ -88,8 +102,13 @@ LOCATION = "loc-bench-seller"
 
 def seller_lot(address: str, **overrides: Any) -> pb.Availability:
     """A cotton lot posted from the bench seller's registered location (registered here)."""
-    place = pb.Location(location_id=LOCATION, owner_id="bench-seller", display_name="Rajkot",
-                        point=pb.LatLng(latitude=22.3, longitude=70.8), region="IN-GJ")
+    place = pb.Location(
+        location_id=LOCATION,
+        owner_id="bench-seller",
+        display_name="Rajkot",
+        point=pb.LatLng(latitude=22.3, longitude=70.8),
+        region="IN-GJ",
+    )
     try:
         call(address, "UpsertLocation", api.UpsertLocationRequest(location=place), ADMIN)
     except NotBuilt:
@@ -101,12 +120,18 @@ def seller_lot(address: str, **overrides: Any) -> pb.Availability:
 
 def active_lot(address: str, **overrides: Any) -> pb.Availability:
     """A cotton lot created by the seller and approved by an admin (so buyers can see it)."""
-    lot = call(address, "CreateAvailability",
-               api.CreateAvailabilityRequest(availability=seller_lot(address, **overrides)),
-               SELLER).availability
-    return call(address, "ApproveAvailability",
-                api.ApproveAvailabilityRequest(name=lot.name, etag=lot.etag),
-                ADMIN).availability
+    lot = call(
+        address,
+        "CreateAvailability",
+        api.CreateAvailabilityRequest(availability=seller_lot(address, **overrides)),
+        SELLER,
+    ).availability
+    return call(
+        address,
+        "ApproveAvailability",
+        api.ApproveAvailabilityRequest(name=lot.name, etag=lot.etag),
+        ADMIN,
+    ).availability
 
 
 def guarded(name: str, ctx: Context, scenario: Callable[[Context], dict[str, Any]]) -> None:
@@ -121,5 +146,7 @@ def guarded(name: str, ctx: Context, scenario: Callable[[Context], dict[str, Any
     except Exception as exc:
         ctx.results[name] = {"status": "error", "detail": f"{type(exc).__name__}: {exc}"[:500]}
     ctx.results[name]["elapsed_s"] = round(time.monotonic() - started, 1)
-    print(f"[bench] {name}: {ctx.results[name]['status']} "
-          f"({ctx.results[name]['elapsed_s']} s)", flush=True)
+    print(
+        f"[bench] {name}: {ctx.results[name]['status']} ({ctx.results[name]['elapsed_s']} s)",
+        flush=True,
+    )

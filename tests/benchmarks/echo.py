@@ -17,8 +17,7 @@ from pathlib import Path
 import grpc
 
 SERVICE = "tradedesk.availability.v1.AvailabilityService"
-UNARY = ("GetAvailability", "CreateAvailability", "SearchAvailabilities",
-         "ReserveAvailability")
+UNARY = ("GetAvailability", "CreateAvailability", "SearchAvailabilities", "ReserveAvailability")
 
 
 def _handlers(reply: bytes, stream_count: int) -> grpc.GenericRpcHandler:
@@ -64,8 +63,10 @@ def main() -> None:
         _child(args.address, reply, args.stream_count, False)
         return
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=_child, args=(args.address, reply, args.stream_count, True))
-                for _ in range(args.workers)]
+    children = [
+        ctx.Process(target=_child, args=(args.address, reply, args.stream_count, True))
+        for _ in range(args.workers)
+    ]
     for child in children:
         child.start()
 

@@ -25,8 +25,7 @@ from availability_service.auth.tokens import mint_token
 BENCH_SECRET = "bench-secret-for-the-availability-engine-0123456789"
 
 
-def token(sub: str, roles: list[str], company: str | None = None,
-          region: str | None = None) -> str:
+def token(sub: str, roles: list[str], company: str | None = None, region: str | None = None) -> str:
     return mint_token(BENCH_SECRET.encode(), sub, roles, company_id=company, region=region)
 
 
@@ -86,16 +85,18 @@ def start_database(folder: Path) -> Database:
     return Database(url)
 
 
-def wait_ready(address: str, proc: subprocess.Popen[bytes] | None, log: Path,
-               timeout: float = 90.0) -> None:
+def wait_ready(
+    address: str, proc: subprocess.Popen[bytes] | None, log: Path, timeout: float = 90.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError(f"process exited: {log.read_text()[-2000:]}")
         try:
             with grpc.insecure_channel(address) as channel:
-                health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                          timeout=1)
+                health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=1
+                )
                 return
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # the echo server has no health
@@ -107,8 +108,9 @@ def wait_ready(address: str, proc: subprocess.Popen[bytes] | None, log: Path,
 class Process:
     """A real `availability-service serve` (or echo server) process on its own port."""
 
-    def __init__(self, argv: list[str], folder: Path, name: str,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, argv: list[str], folder: Path, name: str, env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.argv = [a.replace("{address}", self.address) for a in argv]
         self.log = folder / f"{name}-{self.port}.log"
@@ -122,8 +124,9 @@ class Process:
     def __enter__(self) -> Process:
         started = time.monotonic()
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(self.argv, env=self.env, stdout=log,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_ready(self.address, self.proc, self.log)
         print(f"[bench]   {self.log.stem} ready in {time.monotonic() - started:.1f} s", flush=True)
         return self
@@ -137,8 +140,9 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        print(f"[bench]   {self.log.stem} stopped in {time.monotonic() - started:.1f} s",
-              flush=True)
+        print(
+            f"[bench]   {self.log.stem} stopped in {time.monotonic() - started:.1f} s", flush=True
+        )
 
     def rss_bytes(self) -> int:
         """Resident memory of the process and its children (the workers)."""
@@ -167,18 +171,42 @@ def _children(parent: int) -> list[int]:
     return out
 
 
-def service(db: Database, folder: Path, workers: int = 1,
-            extra_env: dict[str, str] | None = None) -> Process:
-    env = {"DATABASE_URL": db.url, "AVAILABILITY_JWT_SECRET": BENCH_SECRET,
-           "AVAILABILITY_DATA_DIR": str(folder), "AVAILABILITY_LOG_LEVEL": "warning",
-           "AVAILABILITY_WATCH_MAX_WATCHERS": "5000", **(extra_env or {})}
-    argv = [sys.executable, "-m", "availability_service.cli", "serve", "--address", "{address}",
-            "--workers", str(workers)]
+def service(
+    db: Database, folder: Path, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Process:
+    env = {
+        "DATABASE_URL": db.url,
+        "AVAILABILITY_JWT_SECRET": BENCH_SECRET,
+        "AVAILABILITY_DATA_DIR": str(folder),
+        "AVAILABILITY_LOG_LEVEL": "warning",
+        "AVAILABILITY_WATCH_MAX_WATCHERS": "5000",
+        **(extra_env or {}),
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "availability_service.cli",
+        "serve",
+        "--address",
+        "{address}",
+        "--workers",
+        str(workers),
+    ]
     return Process(argv, folder, f"serve-w{workers}", env)
 
 
 def echo(folder: Path, reply: Path, workers: int = 1, stream_count: int = 100) -> Process:
-    argv = [sys.executable, "-m", "tests.benchmarks.echo", "--address", "{address}",
-            "--reply", str(reply), "--workers", str(workers),
-            "--stream-count", str(stream_count)]
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.benchmarks.echo",
+        "--address",
+        "{address}",
+        "--reply",
+        str(reply),
+        "--workers",
+        str(workers),
+        "--stream-count",
+        str(stream_count),
+    ]
     return Process(argv, folder, f"echo-w{workers}")

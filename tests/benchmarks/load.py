@@ -64,29 +64,64 @@ class LoadResult:
         return out
 
 
-def run_load(address: str, method: str, body: bytes, token: str, concurrency: int,
-             seconds: float, reply_size: int, prefer_h2load: bool = True) -> LoadResult:
+def run_load(
+    address: str,
+    method: str,
+    body: bytes,
+    token: str,
+    concurrency: int,
+    seconds: float,
+    reply_size: int,
+    prefer_h2load: bool = True,
+) -> LoadResult:
     """concurrency = h2load clients x streams; reply_size = bytes of one good reply message."""
     if prefer_h2load and have_h2load():
         return _h2load(address, method, body, token, concurrency, seconds, reply_size)
     return python_load(address, method, body, token, concurrency, seconds)
 
 
-def _h2load(address: str, method: str, body: bytes, token: str, concurrency: int,
-            seconds: float, reply_size: int) -> LoadResult:
+def _h2load(
+    address: str,
+    method: str,
+    body: bytes,
+    token: str,
+    concurrency: int,
+    seconds: float,
+    reply_size: int,
+) -> LoadResult:
     # Several connections (like several client processes), each with a few concurrent streams.
     clients = max(1, min(concurrency, 16))
     streams = max(1, concurrency // clients)
     with tempfile.TemporaryDirectory() as tmp:
         body_file, log_file = Path(tmp) / "body", Path(tmp) / "requests.log"
         body_file.write_bytes(body)
-        argv = ["h2load", f"http://{address}/{SERVICE}/{method}", "-d", str(body_file),
-                "-H", "content-type: application/grpc", "-H", "te: trailers",
-                "-H", f"authorization: Bearer {token}", "-c", str(clients),
-                "-m", str(streams), "-t", "1", "-D", str(int(max(1, seconds))),
-                "--warm-up-time", "1", "--log-file", str(log_file)]
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60,
-                             check=False).stdout
+        argv = [
+            "h2load",
+            f"http://{address}/{SERVICE}/{method}",
+            "-d",
+            str(body_file),
+            "-H",
+            "content-type: application/grpc",
+            "-H",
+            "te: trailers",
+            "-H",
+            f"authorization: Bearer {token}",
+            "-c",
+            str(clients),
+            "-m",
+            str(streams),
+            "-t",
+            "1",
+            "-D",
+            str(int(max(1, seconds))),
+            "--warm-up-time",
+            "1",
+            "--log-file",
+            str(log_file),
+        ]
+        out = subprocess.run(
+            argv, capture_output=True, text=True, timeout=seconds + 60, check=False
+        ).stdout
         latencies = []
         for line in log_file.read_text().splitlines():
             parts = line.split()
@@ -101,12 +136,19 @@ def _h2load(address: str, method: str, body: bytes, token: str, concurrency: int
     # Each good reply is 5 prefix bytes + the message; failed calls carry no body at all.
     ok = min(n_done, round(int(data.group(1)) / (reply_size + 5))) if reply_size else n_done
     elapsed = float(finished.group(1)) / (1000 if finished.group(2) == "ms" else 1)
-    return LoadResult("h2load", clients * streams, elapsed, n_done, ok,
-                      float(finished.group(3)), latencies)
+    return LoadResult(
+        "h2load", clients * streams, elapsed, n_done, ok, float(finished.group(3)), latencies
+    )
 
 
-async def _client(address: str, path: str, body: bytes, metadata: list[tuple[str, str]],
-                  tasks: int, seconds: float) -> tuple[int, int, list[float]]:
+async def _client(
+    address: str,
+    path: str,
+    body: bytes,
+    metadata: list[tuple[str, str]],
+    tasks: int,
+    seconds: float,
+) -> tuple[int, int, list[float]]:
     # One connection per process (like an h2load client); raw bytes both ways.
     async with grpc.aio.insecure_channel(address) as channel:
         call = channel.unary_unary(path)
@@ -132,16 +174,26 @@ async def _client(address: str, path: str, body: bytes, metadata: list[tuple[str
 
 def _process(args: tuple[str, str, bytes, str, int, float]) -> tuple[int, int, list[float]]:
     address, path, body, token, tasks, seconds = args
-    return asyncio.run(_client(address, path, body[5:], [("authorization", f"Bearer {token}")],
-                               tasks, seconds))
+    return asyncio.run(
+        _client(address, path, body[5:], [("authorization", f"Bearer {token}")], tasks, seconds)
+    )
 
 
-def python_load(address: str, method: str, body: bytes, token: str, concurrency: int,
-                seconds: float, processes: int = 2) -> LoadResult:
+def python_load(
+    address: str,
+    method: str,
+    body: bytes,
+    token: str,
+    concurrency: int,
+    seconds: float,
+    processes: int = 2,
+) -> LoadResult:
     """The fallback load generator: `processes` client processes sharing the concurrency."""
     processes = max(1, min(processes, concurrency))
-    per = [concurrency // processes + (1 if i < concurrency % processes else 0)
-           for i in range(processes)]
+    per = [
+        concurrency // processes + (1 if i < concurrency % processes else 0)
+        for i in range(processes)
+    ]
     path = f"/{SERVICE}/{method}"
     ctx = multiprocessing.get_context("spawn")
     start = time.monotonic()
@@ -151,5 +203,6 @@ def python_load(address: str, method: str, body: bytes, token: str, concurrency:
     done = sum(p[0] for p in parts)
     ok = sum(p[1] for p in parts)
     latencies = [x for p in parts for x in p[2]]
-    return LoadResult("python", concurrency, elapsed, done, ok, done / max(seconds, 1e-9),
-                      latencies)
+    return LoadResult(
+        "python", concurrency, elapsed, done, ok, done / max(seconds, 1e-9), latencies
+    )

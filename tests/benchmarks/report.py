@@ -31,75 +31,157 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
         rows.append(("1. GetAvailability vs bare echo", ">= 0.5", "-", "-", skip or "not run"))
         rows.append(("6. serve --workers 2 vs 1", ">= 1.6", "-", "-", skip or "not run"))
     else:
-        rows.append((f"1. GetAvailability vs bare echo (c={get['concurrency']})", ">= 0.5",
-                     f"{get['get_vs_echo']}", f"{get['service']['ok_rps']} vs "
-                     f"{get['echo']['ok_rps']} req/s", _status(get["get_vs_echo"], 0.5)))
-        rows.append(("6. serve --workers 2 vs 1 (GetAvailability)", ">= 1.6",
-                     f"{get['workers_2_vs_1']}", f"{get['service_2_workers']['ok_rps']} vs "
-                     f"{get['service']['ok_rps']} req/s (echo: {get['echo_2_workers']['ok_rps']}"
-                     f" vs {get['echo']['ok_rps']})", _status(get["workers_2_vs_1"], 1.6)))
+        rows.append(
+            (
+                f"1. GetAvailability vs bare echo (c={get['concurrency']})",
+                ">= 0.5",
+                f"{get['get_vs_echo']}",
+                f"{get['service']['ok_rps']} vs {get['echo']['ok_rps']} req/s",
+                _status(get["get_vs_echo"], 0.5),
+            )
+        )
+        rows.append(
+            (
+                "6. serve --workers 2 vs 1 (GetAvailability)",
+                ">= 1.6",
+                f"{get['workers_2_vs_1']}",
+                f"{get['service_2_workers']['ok_rps']} vs "
+                f"{get['service']['ok_rps']} req/s (echo: {get['echo_2_workers']['ok_rps']}"
+                f" vs {get['echo']['ok_rps']})",
+                _status(get["workers_2_vs_1"], 1.6),
+            )
+        )
     create = results.get("create", {})
     if (skip := _cell(create)) or not create:
         rows.append(("2. CreateAvailability vs SQL", ">= 0.5", "-", "-", skip or "not run"))
     else:
-        rows.append((f"2. CreateAvailability vs SQL (c={create['concurrency']})", ">= 0.5",
-                     f"{create['create_vs_sql']}", f"{create['service']['ok_rps']} vs "
-                     f"{create['sql']['ok_rps']} tx/s", _status(create["create_vs_sql"], 0.5)))
+        rows.append(
+            (
+                f"2. CreateAvailability vs SQL (c={create['concurrency']})",
+                ">= 0.5",
+                f"{create['create_vs_sql']}",
+                f"{create['service']['ok_rps']} vs {create['sql']['ok_rps']} tx/s",
+                _status(create["create_vs_sql"], 0.5),
+            )
+        )
     search = results.get("search", {})
     if (skip := _cell(search)) or not search:
-        rows.append(("3. SearchAvailabilities vs raw SQL", "<= 1.5 x, recall >= 0.95", "-", "-",
-                     skip or "not run"))
+        rows.append(
+            (
+                "3. SearchAvailabilities vs raw SQL",
+                "<= 1.5 x, recall >= 0.95",
+                "-",
+                "-",
+                skip or "not run",
+            )
+        )
     else:
         n = search["lots"]
-        rows.append((f"3. Search p50 vs SQL ({n} lots)", "<= 1.5", f"{search['p50_vs_sql']}",
-                     f"{search['service_p50']} vs {search['sql_p50']} ms",
-                     _status(search["p50_vs_sql"], 1.5, False)))
-        rows.append((f"3. Search p99 vs SQL ({n} lots)", "<= 1.5", f"{search['p99_vs_sql']}",
-                     f"{search['service_p99']} vs {search['sql_p99']} ms",
-                     _status(search["p99_vs_sql"], 1.5, False)))
-        rows.append((f"3. Search recall@10 ({n} lots)", ">= 0.95",
-                     f"{search['service_recall_at_10']}",
-                     f"raw HNSW SQL: {search['sql_hnsw_recall_at_10']}; exact top-10 size "
-                     f"{search['exact_top10_size']}", _status(search["service_recall_at_10"],
-                                                               0.95)))
+        rows.append(
+            (
+                f"3. Search p50 vs SQL ({n} lots)",
+                "<= 1.5",
+                f"{search['p50_vs_sql']}",
+                f"{search['service_p50']} vs {search['sql_p50']} ms",
+                _status(search["p50_vs_sql"], 1.5, False),
+            )
+        )
+        rows.append(
+            (
+                f"3. Search p99 vs SQL ({n} lots)",
+                "<= 1.5",
+                f"{search['p99_vs_sql']}",
+                f"{search['service_p99']} vs {search['sql_p99']} ms",
+                _status(search["p99_vs_sql"], 1.5, False),
+            )
+        )
+        rows.append(
+            (
+                f"3. Search recall@10 ({n} lots)",
+                ">= 0.95",
+                f"{search['service_recall_at_10']}",
+                f"raw HNSW SQL: {search['sql_hnsw_recall_at_10']}; exact top-10 size "
+                f"{search['exact_top10_size']}",
+                _status(search["service_recall_at_10"], 0.95),
+            )
+        )
     hold = results.get("reserve", {})
     if (skip := _cell(hold)) or not hold:
-        rows.append(("4. ReserveAvailability vs pgbench", ">= 0.5, no oversell", "-", "-",
-                     skip or "not run"))
+        rows.append(
+            (
+                "4. ReserveAvailability vs pgbench",
+                ">= 0.5, no oversell",
+                "-",
+                "-",
+                skip or "not run",
+            )
+        )
     else:
         check = hold["oversell_check"]
-        rows.append(("4. Reserve: oversell on one lot", "0", "0" if not check["oversold"]
-                     else "OVERSOLD", f"{check['granted']} of {check['attempts']} granted, stock "
-                     f"{check['stock']}", "met" if not check["oversold"] else "MISSED"))
-        rows.append((f"4. Reserve vs pgbench (c={hold['concurrency']}, one hot lot)", ">= 0.5",
-                     f"{hold['reserve_vs_sql']}", f"{hold['service']['ok_rps']} vs "
-                     f"{hold['sql']['ok_rps']} tx/s", _status(hold["reserve_vs_sql"], 0.5)))
+        rows.append(
+            (
+                "4. Reserve: oversell on one lot",
+                "0",
+                "0" if not check["oversold"] else "OVERSOLD",
+                f"{check['granted']} of {check['attempts']} granted, stock {check['stock']}",
+                "met" if not check["oversold"] else "MISSED",
+            )
+        )
+        rows.append(
+            (
+                f"4. Reserve vs pgbench (c={hold['concurrency']}, one hot lot)",
+                ">= 0.5",
+                f"{hold['reserve_vs_sql']}",
+                f"{hold['service']['ok_rps']} vs {hold['sql']['ok_rps']} tx/s",
+                _status(hold["reserve_vs_sql"], 0.5),
+            )
+        )
     watch = results.get("watch", {})
     if (skip := _cell(watch)) or not watch:
-        rows.append(("5. WatchAvailabilities", ">= 0.5 x bare stream", "-", "-",
-                     skip or "not run"))
+        rows.append(("5. WatchAvailabilities", ">= 0.5 x bare stream", "-", "-", skip or "not run"))
     else:
-        rows.append((f"5. Watch delivered events/s vs bare ({watch['watchers']} watchers)",
-                     ">= 0.5", f"{watch['delivered_vs_bare']}",
-                     f"{watch['delivered_events_per_s']} vs {watch['bare_events_per_s']} /s; "
-                     f"{watch['deliveries']}/{watch['expected_deliveries']} delivered",
-                     _status(watch["delivered_vs_bare"], 0.5)))
-        rows.append(("5. Watch commit-to-delivery delay", "report", f"p50 {watch['delay_p50_ms']}"
-                     f" ms, p99 {watch['delay_p99_ms']} ms", "", "reported"))
-        rows.append(("5. Memory per idle watcher", "report",
-                     f"{watch['kb_per_idle_watcher']} KB", f"RSS {watch['rss_before_mb']} -> "
-                     f"{watch['rss_idle_mb']} MB", "reported"))
+        rows.append(
+            (
+                f"5. Watch delivered events/s vs bare ({watch['watchers']} watchers)",
+                ">= 0.5",
+                f"{watch['delivered_vs_bare']}",
+                f"{watch['delivered_events_per_s']} vs {watch['bare_events_per_s']} /s; "
+                f"{watch['deliveries']}/{watch['expected_deliveries']} delivered",
+                _status(watch["delivered_vs_bare"], 0.5),
+            )
+        )
+        rows.append(
+            (
+                "5. Watch commit-to-delivery delay",
+                "report",
+                f"p50 {watch['delay_p50_ms']} ms, p99 {watch['delay_p99_ms']} ms",
+                "",
+                "reported",
+            )
+        )
+        rows.append(
+            (
+                "5. Memory per idle watcher",
+                "report",
+                f"{watch['kb_per_idle_watcher']} KB",
+                f"RSS {watch['rss_before_mb']} -> {watch['rss_idle_mb']} MB",
+                "reported",
+            )
+        )
     return rows
 
 
 def markdown(document: dict[str, Any]) -> str:
     meta = document["meta"]
-    lines = [f"Run {meta['started']} ({meta['mode']} mode, {meta['elapsed_s']} s), "
-             f"{meta['machine']}, load generator: {meta['load_generator']}.", "",
-             "| target | goal | measured | detail | status |", "|---|---|---|---|---|"]
+    lines = [
+        f"Run {meta['started']} ({meta['mode']} mode, {meta['elapsed_s']} s), "
+        f"{meta['machine']}, load generator: {meta['load_generator']}.",
+        "",
+        "| target | goal | measured | detail | status |",
+        "|---|---|---|---|---|",
+    ]
     for row in target_rows(document["results"]):
-        lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in row)
-                     + " |")
+        lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in row) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -117,10 +199,18 @@ def plots(out: Path, series: dict[str, Any]) -> list[str]:
     if sweep:
         fig, ax = plt.subplots(figsize=(6, 4))
         for label, points in sweep.items():
-            ax.plot([p["concurrency"] for p in points], [p["ok_rps"] for p in points],
-                    marker="o", label=f"GetAvailability: {label}")
-        ax.set(xscale="log", xlabel="concurrent requests", ylabel="successful calls/s",
-               title="Throughput against concurrency (1 worker)")
+            ax.plot(
+                [p["concurrency"] for p in points],
+                [p["ok_rps"] for p in points],
+                marker="o",
+                label=f"GetAvailability: {label}",
+            )
+        ax.set(
+            xscale="log",
+            xlabel="concurrent requests",
+            ylabel="successful calls/s",
+            title="Throughput against concurrency (1 worker)",
+        )
         ax.legend()
         fig.tight_layout()
         fig.savefig(out / "throughput.png", dpi=100)

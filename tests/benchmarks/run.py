@@ -26,40 +26,65 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.run")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, short runs (CI smoke)")
     parser.add_argument("--out", default="bench-results", help="folder for results and plots")
-    parser.add_argument("--search-lots", type=int, help="search data set size "
-                        "(full: 100000; 1000000 works but loads for many minutes)")
+    parser.add_argument(
+        "--search-lots",
+        type=int,
+        help="search data set size (full: 100000; 1000000 works but loads for many minutes)",
+    )
     parser.add_argument("--watchers", type=int, help="concurrent watchers (full: 1000)")
     parser.add_argument("--seconds", type=float, help="length of each load run")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
-    parser.add_argument("--python-load", action="store_true",
-                        help="use the Python load generator even if h2load is installed")
-    parser.add_argument("--merge", action="store_true",
-                        help="keep the previous results in --out of scenarios not run now")
-    parser.add_argument("--soak", type=float, metavar="MINUTES",
-                        help="after the scenarios, mixed load for MINUTES with the quantity "
-                             "invariant checked continuously (issue 9)")
+    parser.add_argument(
+        "--python-load",
+        action="store_true",
+        help="use the Python load generator even if h2load is installed",
+    )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the previous results in --out of scenarios not run now",
+    )
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="after the scenarios, mixed load for MINUTES with the quantity "
+        "invariant checked continuously (issue 9)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    overrides = {k: v for k, v in (("search_lots", args.search_lots),
-                                   ("watchers", args.watchers), ("seconds", args.seconds))
-                 if v is not None}
+    overrides = {
+        k: v
+        for k, v in (
+            ("search_lots", args.search_lots),
+            ("watchers", args.watchers),
+            ("seconds", args.seconds),
+        )
+        if v is not None
+    }
     sizes = replace(sizes, **overrides)
     if not have_h2load() and not args.python_load:
-        print(f"[bench] h2load not found: falling back to the Python load generator, which "
-              f"is slower than the server it measures. Install it with:\n  {APT_HINT}",
-              file=sys.stderr)
+        print(
+            f"[bench] h2load not found: falling back to the Python load generator, which "
+            f"is slower than the server it measures. Install it with:\n  {APT_HINT}",
+            file=sys.stderr,
+        )
     chosen = args.only.split(",") if args.only else list(SCENARIOS)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from tests.benchmarks import search, unary, watch
 
-    runners = {"get": ("get_and_workers", unary.get_and_workers), "create": ("create",
-               unary.create), "search": ("search", search.search), "reserve": ("reserve",
-               unary.reserve), "watch": ("watch", watch.watch)}
+    runners = {
+        "get": ("get_and_workers", unary.get_and_workers),
+        "create": ("create", unary.create),
+        "search": ("search", search.search),
+        "reserve": ("reserve", unary.reserve),
+        "watch": ("watch", watch.watch),
+    }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="availability-bench-") as tmp:
         folder = Path(tmp)
@@ -72,11 +97,14 @@ def main(argv: list[str] | None = None) -> int:
             from tests.benchmarks import soak
 
             guarded("soak", ctx, lambda c: soak.soak(c, args.soak))
-    meta = {"mode": "quick" if args.quick else "full", "sizes": sizes.__dict__,
-            "load_generator": "h2load" if have_h2load() and not args.python_load else "python",
-            "machine": f"{platform.machine()}, {_cpus()} CPUs, {platform.python_version()}",
-            "started": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "elapsed_s": round(time.monotonic() - started, 1)}
+    meta = {
+        "mode": "quick" if args.quick else "full",
+        "sizes": sizes.__dict__,
+        "load_generator": "h2load" if have_h2load() and not args.python_load else "python",
+        "machine": f"{platform.machine()}, {_cpus()} CPUs, {platform.python_version()}",
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
     results, series = ctx.results, ctx.series
     if args.merge and (out / "results.json").exists():
         previous = json.loads((out / "results.json").read_text())

@@ -14,14 +14,14 @@ import time
 from typing import Any
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
-from tradedesk.availability.v1 import resources_pb2 as pb
-from tradedesk.availability.v1 import search_pb2
 
 from tests.benchmarks import env
 from tests.benchmarks.context import BUYER, Context, active_lot, call, metadata
 from tests.benchmarks.sql import bulk_copy_lots, timed_queries
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import search_pb2
 
 NEAR = (22.3, 70.8)
 RADIUS_KM = 300.0
@@ -42,10 +42,16 @@ LIMIT 10
 
 def _request() -> api.SearchAvailabilitiesRequest:
     request = api.SearchAvailabilitiesRequest(
-        commodity="cotton", max_price=pb.Money(currency_code="USD", amount=MAX_PRICE),
-        price_unit="t", radius_km=RADIUS_KM, min_quantity="10", page_size=10,
-        weights=search_pb2.ScoreWeights(vector=1.0, quality=0.0, price=0.0, confidence=0.0,
-                                        distance=0.0))
+        commodity="cotton",
+        max_price=pb.Money(currency_code="USD", amount=MAX_PRICE),
+        price_unit="t",
+        radius_km=RADIUS_KM,
+        min_quantity="10",
+        page_size=10,
+        weights=search_pb2.ScoreWeights(
+            vector=1.0, quality=0.0, price=0.0, confidence=0.0, distance=0.0
+        ),
+    )
     request.near.latitude, request.near.longitude = NEAR
     return request
 
@@ -103,13 +109,20 @@ def search(ctx: Context) -> dict[str, Any]:
         load_s = bulk_copy_lots(ctx.db, template.name.split("/")[-1], n)
         conn = ctx.db.psycopg2_connect()
         with conn.cursor() as cur:
-            cur.execute("SELECT price_per_base_unit, ai_score_vector::text FROM availabilities "
-                        "WHERE id = %s", (template.name.split("/")[-1],))
+            cur.execute(
+                "SELECT price_per_base_unit, ai_score_vector::text FROM availabilities "
+                "WHERE id = %s",
+                (template.name.split("/")[-1],),
+            )
             ppbu, vector = cur.fetchone()
         conn.close()
-        params = {"max_ppbu": ppbu * 2000 / 1650, "lat": NEAR[0], "lon": NEAR[1],
-                  "radius_m": RADIUS_KM * 1000,
-                  "vector": _service_vector(_request()) or vector}
+        params = {
+            "max_ppbu": ppbu * 2000 / 1650,
+            "lat": NEAR[0],
+            "lon": NEAR[1],
+            "radius_m": RADIUS_KM * 1000,
+            "vector": _service_vector(_request()) or vector,
+        }
         service_ms: list[float] = []
         with grpc.insecure_channel(server.address) as channel:
             stub = api_grpc.AvailabilityServiceStub(channel)
@@ -120,8 +133,7 @@ def search(ctx: Context) -> dict[str, Any]:
                 if time.monotonic() > deadline:
                     break
                 start = time.perf_counter()
-                reply = stub.SearchAvailabilities(_request(), metadata=metadata(BUYER),
-                                                  timeout=60)
+                reply = stub.SearchAvailabilities(_request(), metadata=metadata(BUYER), timeout=60)
                 service_ms.append((time.perf_counter() - start) * 1000)
     timed_queries(ctx.db, RAW_SQL, params, 3, 60)
     sql_ms = timed_queries(ctx.db, RAW_SQL, params, queries, 20 * ctx.sizes.seconds)
@@ -129,12 +141,21 @@ def search(ctx: Context) -> dict[str, Any]:
     raw = _raw_ids(ctx, params)
     service_ids = [r.availability.name.split("/")[-1] for r in reply.results]
     ctx.series["search"] = {"service": service_ms, "sql": sql_ms}
-    p = {k: _pct(v, q) for k, v, q in (("service_p50", service_ms, 50),
-                                       ("service_p99", service_ms, 99),
-                                       ("sql_p50", sql_ms, 50), ("sql_p99", sql_ms, 99))}
+    p = {
+        k: _pct(v, q)
+        for k, v, q in (
+            ("service_p50", service_ms, 50),
+            ("service_p99", service_ms, 99),
+            ("sql_p50", sql_ms, 50),
+            ("sql_p99", sql_ms, 99),
+        )
+    }
     top = set(exact[:10])
     return {
-        "lots": n, "bulk_load_s": round(load_s, 1), "queries": len(service_ms), **p,
+        "lots": n,
+        "bulk_load_s": round(load_s, 1),
+        "queries": len(service_ms),
+        **p,
         "service_mean_ms": round(statistics.fmean(service_ms), 3),
         "p50_vs_sql": _div(p["service_p50"], p["sql_p50"]),
         "p99_vs_sql": _div(p["service_p99"], p["sql_p99"]),

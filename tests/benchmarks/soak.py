@@ -16,7 +16,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Engine
-from tradedesk.availability.v1 import availability_service_pb2 as api
 
 from availability_service.storage.database import make_engine
 from tests.benchmarks import env
@@ -25,6 +24,7 @@ from tests.reliability import invariants
 from tests.reliability.load import MixedLoad, identities, rpc_answers
 from tests.reliability.watchers import ResumingWatcher
 from tests.support.callers import TEST_SECRET
+from tradedesk.availability.v1 import availability_service_pb2 as api
 
 CHECK_SECONDS = 5.0
 
@@ -43,18 +43,24 @@ def soak(ctx: Context, minutes: float) -> dict[str, Any]:
     samples: list[str] = []
     checks = violations = 0
     # The load's callers sign with the test secret, so the service must accept it.
-    with env.service(ctx.db, ctx.folder,
-                     extra_env={"AVAILABILITY_JWT_SECRET": TEST_SECRET.decode()}) as server:
+    with env.service(
+        ctx.db, ctx.folder, extra_env={"AVAILABILITY_JWT_SECRET": TEST_SECRET.decode()}
+    ) as server:
         who = identities(f"soak{uuid.uuid4().hex[:6]}")
-        holds = rpc_answers(server.address, who["SERVICE"], "ReserveAvailability",
-                            api.ReserveAvailabilityRequest(name=f"availabilities/{uuid.uuid4()}",
-                                                           quantity="1", buyer_id="b"))
-        watch = rpc_answers(server.address, who["SERVICE"], "WatchAvailabilities",
-                            api.WatchAvailabilitiesRequest())
+        holds = rpc_answers(
+            server.address,
+            who["SERVICE"],
+            "ReserveAvailability",
+            api.ReserveAvailabilityRequest(
+                name=f"availabilities/{uuid.uuid4()}", quantity="1", buyer_id="b"
+            ),
+        )
+        watch = rpc_answers(
+            server.address, who["SERVICE"], "WatchAvailabilities", api.WatchAvailabilitiesRequest()
+        )
         with engine.connect() as conn:
             start = invariants.current_revision(conn)
-        watcher = ResumingWatcher(server.address, who["SERVICE"], start).start() if watch \
-            else None
+        watcher = ResumingWatcher(server.address, who["SERVICE"], start).start() if watch else None
         load = MixedLoad(server.address, who, holds=holds, workers=8)
         rss_start = server.rss_bytes()
         load.start()
@@ -79,16 +85,25 @@ def soak(ctx: Context, minutes: float) -> dict[str, Any]:
             watcher.stop()
     engine.dispose()
     acked = [s for s in load.state.sent if s.outcome == "acked"]
-    unstored = sum(1 for s in acked
-                   if applied.get((who[s.role].subject, s.request_id)) != s.revision)
+    unstored = sum(
+        1 for s in acked if applied.get((who[s.role].subject, s.request_id)) != s.revision
+    )
     return {
-        "minutes": minutes, "mix": "create, approve, update" + (
-            ", reserve, release, mark sold" if holds else "") + (", watch" if watch else ""),
-        "requests": len(load.state.sent), "acknowledged": len(acked),
-        "rejected": load.count("rejected"), "internal_or_unknown": len(load.state.forbidden),
-        "invariant_checks": checks + 1, "invariant_violations": violations + len(final),
-        "violation_samples": samples + final[:5], "acknowledged_not_stored": unstored,
-        "events": len(everything), "events_missed_by_watcher": missing,
+        "minutes": minutes,
+        "mix": "create, approve, update"
+        + (", reserve, release, mark sold" if holds else "")
+        + (", watch" if watch else ""),
+        "requests": len(load.state.sent),
+        "acknowledged": len(acked),
+        "rejected": load.count("rejected"),
+        "internal_or_unknown": len(load.state.forbidden),
+        "invariant_checks": checks + 1,
+        "invariant_violations": violations + len(final),
+        "violation_samples": samples + final[:5],
+        "acknowledged_not_stored": unstored,
+        "events": len(everything),
+        "events_missed_by_watcher": missing,
         "events_seen_twice": duplicates,
-        "rss_mb_start": rss_start // 2**20, "rss_mb_end": rss_end // 2**20,
+        "rss_mb_start": rss_start // 2**20,
+        "rss_mb_end": rss_end // 2**20,
     }

@@ -57,16 +57,38 @@ def pgbench(db: Database, script: str, concurrency: int, seconds: float) -> Load
     with tempfile.TemporaryDirectory() as tmp:
         script_file = Path(tmp) / "script.sql"
         script_file.write_text(script)
-        argv = [str(binary), "-n", "-f", str(script_file), "-c", str(concurrency),
-                "-j", str(min(concurrency, 2)), "-T", str(int(max(1, seconds))),
-                "-l", "--log-prefix", str(Path(tmp) / "tx"),
-                "-U", parts["user"], "-d", parts["dbname"]]
+        argv = [
+            str(binary),
+            "-n",
+            "-f",
+            str(script_file),
+            "-c",
+            str(concurrency),
+            "-j",
+            str(min(concurrency, 2)),
+            "-T",
+            str(int(max(1, seconds))),
+            "-l",
+            "--log-prefix",
+            str(Path(tmp) / "tx"),
+            "-U",
+            parts["user"],
+            "-d",
+            parts["dbname"],
+        ]
         if "host" in parts:
             argv += ["-h", parts["host"]]
         if "port" in parts:
             argv += ["-p", parts["port"]]
-        out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60,
-                             env=env, cwd=tmp, check=False)
+        out = subprocess.run(
+            argv,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            env=env,
+            cwd=tmp,
+            check=False,
+        )
         latencies = []
         for log in Path(tmp).glob("tx*"):
             for line in log.read_text().splitlines():
@@ -80,12 +102,14 @@ def pgbench(db: Database, script: str, concurrency: int, seconds: float) -> Load
         raise RuntimeError(f"pgbench failed:\n{out.stdout}\n{out.stderr}")
     n = int(done.group(1))
     n_failed = int(failed.group(1)) if failed else 0
-    return LoadResult("pgbench", concurrency, seconds, n + n_failed, n, float(tps.group(1)),
-                      latencies)
+    return LoadResult(
+        "pgbench", concurrency, seconds, n + n_failed, n, float(tps.group(1)), latencies
+    )
 
 
-def timed_queries(db: Database, sql: str, params: dict[str, object], count: int,
-                  seconds: float) -> list[float]:
+def timed_queries(
+    db: Database, sql: str, params: dict[str, object], count: int, seconds: float
+) -> list[float]:
     """Latencies (ms) of one query run sequentially on one psycopg2 connection."""
     conn = db.psycopg2_connect()
     latencies: list[float] = []
@@ -118,8 +142,10 @@ def bulk_copy_lots(db: Database, template_id: str, count: int, seed: int = 7) ->
             cur.execute("DROP INDEX IF EXISTS availabilities_vector")
             cur.execute("SET maintenance_work_mem = '256MB'")
             cur.execute(BULK_INSERT, {"template": template_id, "count": count})
-            cur.execute("CREATE INDEX availabilities_vector ON availabilities "
-                        "USING hnsw (ai_score_vector vector_cosine_ops)")
+            cur.execute(
+                "CREATE INDEX availabilities_vector ON availabilities "
+                "USING hnsw (ai_score_vector vector_cosine_ops)"
+            )
             cur.execute("ANALYZE availabilities")
         conn.commit()
     finally:

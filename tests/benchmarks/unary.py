@@ -8,8 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 from tests.benchmarks import env
 from tests.benchmarks.context import (
@@ -26,16 +24,33 @@ from tests.benchmarks.context import (
 )
 from tests.benchmarks.load import LoadResult, grpc_body, run_load
 from tests.benchmarks.sql import CREATE_SCRIPT, RESERVE_SCRIPT, pgbench
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 
 def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 3) if b else None
 
 
-def _load(ctx: Context, address: str, method: str, request: Any, tok: str, concurrency: int,
-          reply_size: int) -> LoadResult:
-    return run_load(address, method, grpc_body(request), tok, concurrency, ctx.sizes.seconds,
-                    reply_size, ctx.prefer_h2load)
+def _load(
+    ctx: Context,
+    address: str,
+    method: str,
+    request: Any,
+    tok: str,
+    concurrency: int,
+    reply_size: int,
+) -> LoadResult:
+    return run_load(
+        address,
+        method,
+        grpc_body(request),
+        tok,
+        concurrency,
+        ctx.sizes.seconds,
+        reply_size,
+        ctx.prefer_h2load,
+    )
 
 
 def get_and_workers(ctx: Context) -> dict[str, Any]:
@@ -49,13 +64,17 @@ def get_and_workers(ctx: Context) -> dict[str, Any]:
         reply_file = ctx.folder / "get-reply.bin"
         reply_file.write_bytes(reply)
         for c in ctx.sizes.concurrencies:
-            sweep["service"].append(_load(ctx, server.address, "GetAvailability", request, BUYER,
-                                          c, len(reply)).summary())
+            sweep["service"].append(
+                _load(
+                    ctx, server.address, "GetAvailability", request, BUYER, c, len(reply)
+                ).summary()
+            )
         after = status_of(server.address, "GetAvailability", request, BUYER)
     with env.echo(ctx.folder, reply_file) as echo:
         for c in ctx.sizes.concurrencies:
-            sweep["echo"].append(_load(ctx, echo.address, "GetAvailability", request, BUYER,
-                                       c, len(reply)).summary())
+            sweep["echo"].append(
+                _load(ctx, echo.address, "GetAvailability", request, BUYER, c, len(reply)).summary()
+            )
     with env.service(ctx.db, ctx.folder, workers=2) as server:
         two = _load(ctx, server.address, "GetAvailability", request, BUYER, top, len(reply))
     with env.echo(ctx.folder, reply_file, workers=2) as echo:
@@ -63,8 +82,12 @@ def get_and_workers(ctx: Context) -> dict[str, Any]:
     ctx.series["get_sweep"] = sweep
     one, bare = sweep["service"][-1], sweep["echo"][-1]
     return {
-        "reply_bytes": len(reply), "sample_status_after_load": after, "concurrency": top,
-        "service": one, "echo": bare, "service_2_workers": two.summary(),
+        "reply_bytes": len(reply),
+        "sample_status_after_load": after,
+        "concurrency": top,
+        "service": one,
+        "echo": bare,
+        "service_2_workers": two.summary(),
         "echo_2_workers": echo_two.summary(),
         "get_vs_echo": _ratio(one["ok_rps"], bare["ok_rps"]),
         "get_vs_echo_2_workers": _ratio(two.summary()["ok_rps"], echo_two.summary()["ok_rps"]),
@@ -84,17 +107,24 @@ def create(ctx: Context) -> dict[str, Any]:
     template = sample.availability.name.split("/")[-1]
     sql = pgbench(ctx.db, CREATE_SCRIPT.format(template=template), c, ctx.sizes.seconds)
     ctx.series["create"] = {"service": result.latencies_ms, "sql": sql.latencies_ms}
-    return {"concurrency": c, "sample_status_after_load": after, "service": result.summary(),
-            "sql": sql.summary(), "create_vs_sql": _ratio(result.summary()["ok_rps"], sql.rps)}
+    return {
+        "concurrency": c,
+        "sample_status_after_load": after,
+        "service": result.summary(),
+        "sql": sql.summary(),
+        "create_vs_sql": _ratio(result.summary()["ok_rps"], sql.rps),
+    }
 
 
 def _reserve_once(address: str, name: str) -> str:
     with grpc.insecure_channel(address) as channel:
         stub = api_grpc.AvailabilityServiceStub(channel)
         try:
-            stub.ReserveAvailability(api.ReserveAvailabilityRequest(name=name, quantity="1",
-                                                                    buyer_id="bench-buyer"),
-                                     metadata=metadata(HOLDER), timeout=30)
+            stub.ReserveAvailability(
+                api.ReserveAvailabilityRequest(name=name, quantity="1", buyer_id="bench-buyer"),
+                metadata=metadata(HOLDER),
+                timeout=30,
+            )
             return "OK"
         except grpc.RpcError as exc:
             return str(exc.code().name)
@@ -109,12 +139,16 @@ def _oversell(ctx: Context, address: str) -> dict[str, Any]:
     row = call(address, "GetAvailability", api.GetAvailabilityRequest(name=lot.name), ADMIN)
     ok = codes.count("OK")
     violations = _consistency(ctx, lot.name.split("/")[-1])
-    return {"stock": stock, "attempts": len(codes), "granted": ok,
-            "codes": {code: codes.count(code) for code in set(codes)},
-            "available_after": row.availability.available_quantity,
-            "reserved_after": row.availability.reserved_quantity,
-            "consistency_violations": violations,
-            "oversold": ok > stock or (violations or 0) > 0}
+    return {
+        "stock": stock,
+        "attempts": len(codes),
+        "granted": ok,
+        "codes": {code: codes.count(code) for code in set(codes)},
+        "available_after": row.availability.available_quantity,
+        "reserved_after": row.availability.reserved_quantity,
+        "consistency_violations": violations,
+        "oversold": ok > stock or (violations or 0) > 0,
+    }
 
 
 def _consistency(ctx: Context, lot_id: str) -> int | None:
@@ -140,8 +174,9 @@ def reserve(ctx: Context) -> dict[str, Any]:
     c = ctx.sizes.hold_concurrency
     with env.service(ctx.db, ctx.folder) as server:
         hot = active_lot(server.address, total_quantity="1000000000")
-        request = api.ReserveAvailabilityRequest(name=hot.name, quantity="1",
-                                                 buyer_id="bench-buyer")
+        request = api.ReserveAvailabilityRequest(
+            name=hot.name, quantity="1", buyer_id="bench-buyer"
+        )
         sample = call(server.address, "ReserveAvailability", request, HOLDER)  # or NotBuilt
         oversell = _oversell(ctx, server.address)
         size = len(sample.SerializeToString())
@@ -150,6 +185,11 @@ def reserve(ctx: Context) -> dict[str, Any]:
         sql_lot = active_lot(server.address, total_quantity="1000000000").name.split("/")[-1]
     sql = pgbench(ctx.db, RESERVE_SCRIPT.format(lot=sql_lot), c, ctx.sizes.seconds)
     ctx.series["reserve"] = {"service": result.latencies_ms, "sql": sql.latencies_ms}
-    return {"concurrency": c, "oversell_check": oversell, "sample_status_after_load": after,
-            "service": result.summary(), "sql": sql.summary(),
-            "reserve_vs_sql": _ratio(result.summary()["ok_rps"], sql.rps)}
+    return {
+        "concurrency": c,
+        "oversell_check": oversell,
+        "sample_status_after_load": after,
+        "service": result.summary(),
+        "sql": sql.summary(),
+        "reserve_vs_sql": _ratio(result.summary()["ok_rps"], sql.rps),
+    }

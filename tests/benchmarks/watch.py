@@ -19,21 +19,23 @@ from typing import Any
 
 import grpc
 from google.protobuf.duration_pb2 import Duration
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
-from tradedesk.availability.v1 import watch_pb2
 
 from tests.benchmarks import env
 from tests.benchmarks.context import SELLER, Context, NotBuilt, call, seller_lot
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+from tradedesk.availability.v1 import watch_pb2
 
 STREAMS_PER_CONNECTION = 50
 PROCESSES = 4
 
 
-async def _watchers(address: str, tokens: list[str], expected: int, ready: Any,
-                    seconds: float) -> tuple[list[tuple[str, float]], list[str]]:
-    request = api.WatchAvailabilitiesRequest(commodities=["cotton"],
-                                             progress_notify_interval=Duration(seconds=1))
+async def _watchers(
+    address: str, tokens: list[str], expected: int, ready: Any, seconds: float
+) -> tuple[list[tuple[str, float]], list[str]]:
+    request = api.WatchAvailabilitiesRequest(
+        commodities=["cotton"], progress_notify_interval=Duration(seconds=1)
+    )
     received: list[tuple[str, float]] = []
     errors: list[str] = []
     started = asyncio.Event()
@@ -45,7 +47,8 @@ async def _watchers(address: str, tokens: list[str], expected: int, ready: Any,
         try:
             async with asyncio.timeout(seconds):
                 stream = stub.WatchAvailabilities(
-                    request, metadata=[("authorization", f"Bearer {tok}")])
+                    request, metadata=[("authorization", f"Bearer {tok}")]
+                )
                 async for reply in stream:
                     if first:
                         first, pending = False, pending - 1
@@ -66,12 +69,15 @@ async def _watchers(address: str, tokens: list[str], expected: int, ready: Any,
                 if pending == 0:
                     started.set()
 
-    channels = [grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool",
-                                                             1)])
-                for _ in range(0, len(tokens), STREAMS_PER_CONNECTION)]
+    channels = [
+        grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(0, len(tokens), STREAMS_PER_CONNECTION)
+    ]
     stubs = [api_grpc.AvailabilityServiceStub(ch) for ch in channels]
-    tasks = [asyncio.create_task(one(stubs[i // STREAMS_PER_CONNECTION], tok))
-             for i, tok in enumerate(tokens)]
+    tasks = [
+        asyncio.create_task(one(stubs[i // STREAMS_PER_CONNECTION], tok))
+        for i, tok in enumerate(tokens)
+    ]
     try:
         async with asyncio.timeout(seconds):
             await started.wait()
@@ -84,20 +90,26 @@ async def _watchers(address: str, tokens: list[str], expected: int, ready: Any,
     return received, errors
 
 
-def _process(address: str, tokens: list[str], expected: int, ready: Any, results: Any,
-             seconds: float) -> None:
+def _process(
+    address: str, tokens: list[str], expected: int, ready: Any, results: Any, seconds: float
+) -> None:
     results.put(asyncio.run(_watchers(address, tokens, expected, ready, seconds)))
 
 
-def _run_watchers(address: str, watchers: int, expected: int, seconds: float,
-                  between: Any) -> tuple[list[tuple[str, float]], list[str], Any]:
+def _run_watchers(
+    address: str, watchers: int, expected: int, seconds: float, between: Any
+) -> tuple[list[tuple[str, float]], list[str], Any]:
     """Starts the client processes, calls between() once all are ready, gathers the events."""
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
     tokens = [env.token(f"bench-watcher-{i}", ["ADMIN"]) for i in range(watchers)]
     n = min(PROCESSES, watchers)
-    procs = [ctx.Process(target=_process, args=(address, tokens[i::n], expected, ready, results,
-                                                seconds)) for i in range(n)]
+    procs = [
+        ctx.Process(
+            target=_process, args=(address, tokens[i::n], expected, ready, results, seconds)
+        )
+        for i in range(n)
+    ]
     for p in procs:
         p.start()
     for _ in procs:
@@ -126,8 +138,9 @@ def _write(address: str, count: int) -> dict[str, float]:
     request = api.CreateAvailabilityRequest(availability=seller_lot(address))
 
     def one(_: int) -> tuple[str, float]:
-        reply = stub.CreateAvailability(request, metadata=[("authorization", f"Bearer {SELLER}")],
-                                        timeout=30)
+        reply = stub.CreateAvailability(
+            request, metadata=[("authorization", f"Bearer {SELLER}")], timeout=30
+        )
         return reply.availability.name, time.time()
 
     with ThreadPoolExecutor(8) as pool:
@@ -155,16 +168,21 @@ def watch(ctx: Context) -> dict[str, Any]:
         probe = api.WatchAvailabilitiesRequest(commodities=["cotton"])
         with grpc.insecure_channel(server.address) as channel:
             stream = api_grpc.AvailabilityServiceStub(channel).WatchAvailabilities(
-                probe, metadata=[("authorization", f"Bearer {env.token('probe', ['ADMIN'])}")],
-                timeout=2)
+                probe,
+                metadata=[("authorization", f"Bearer {env.token('probe', ['ADMIN'])}")],
+                timeout=2,
+            )
             try:
                 next(iter(stream), None)
             except grpc.RpcError as exc:
                 if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
                     raise NotBuilt("WatchAvailabilities") from exc
-        sample_lot = call(server.address, "CreateAvailability",
-                          api.CreateAvailabilityRequest(availability=seller_lot(server.address)),
-                          SELLER).availability
+        sample_lot = call(
+            server.address,
+            "CreateAvailability",
+            api.CreateAvailabilityRequest(availability=seller_lot(server.address)),
+            SELLER,
+        ).availability
         time.sleep(1)
         rss_before = server.rss_bytes()
         state: dict[str, Any] = {}
@@ -177,11 +195,9 @@ def watch(ctx: Context) -> dict[str, Any]:
             state["write_s"] = time.time() - start
             return commits
 
-        received, errors, commits = _run_watchers(server.address, w, e, seconds,
-                                                  idle_then_write)
+        received, errors, commits = _run_watchers(server.address, w, e, seconds, idle_then_write)
     delays = [(t - commits[name]) * 1000 for name, t in received if name in commits]
-    event = watch_pb2.AvailabilityEvent(type=watch_pb2.EVENT_TYPE_CREATED,
-                                        availability=sample_lot)
+    event = watch_pb2.AvailabilityEvent(type=watch_pb2.EVENT_TYPE_CREATED, availability=sample_lot)
     reply_file = ctx.folder / "watch-reply.bin"
     reply_file.write_bytes(api.WatchAvailabilitiesResponse(events=[event]).SerializeToString())
     with env.echo(ctx.folder, reply_file, stream_count=e) as echo:
@@ -189,12 +205,18 @@ def watch(ctx: Context) -> dict[str, Any]:
     ctx.series["watch"] = {"delays_ms": delays}
     delivered, bare_rate = _rate([r for r in received if r[0] in commits]), _rate(bare)
     return {
-        "watchers": w, "events_written": e, "write_s": round(state.get("write_s", 0), 2),
-        "deliveries": len(delays), "expected_deliveries": w * e,
+        "watchers": w,
+        "events_written": e,
+        "write_s": round(state.get("write_s", 0), 2),
+        "deliveries": len(delays),
+        "expected_deliveries": w * e,
         "stream_errors": {c: errors.count(c) for c in set(errors)},
-        "delay_p50_ms": _pct(delays, 50), "delay_p99_ms": _pct(delays, 99),
-        "delivered_events_per_s": delivered, "bare_events_per_s": bare_rate,
-        "bare_deliveries": len(bare), "bare_errors": len(bare_errors),
+        "delay_p50_ms": _pct(delays, 50),
+        "delay_p99_ms": _pct(delays, 99),
+        "delivered_events_per_s": delivered,
+        "bare_events_per_s": bare_rate,
+        "bare_deliveries": len(bare),
+        "bare_errors": len(bare_errors),
         "delivered_vs_bare": round(delivered / bare_rate, 3) if bare_rate else None,
         "rss_before_mb": round(rss_before / 2**20, 1),
         "rss_idle_mb": round(state.get("rss_idle", 0) / 2**20, 1),

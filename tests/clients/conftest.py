@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from tradedesk.availability.v1 import resources_pb2 as pb
-from tradedesk_availability_client import AvailabilityClient, RetryPolicy
 
 from tests.support.callers import make_token
 from tests.support.lots import RAJKOT, RAJKOT_REGION, cotton_lot
 from tests.support.server import ServerThread
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk_availability_client import AvailabilityClient, RetryPolicy
 
 # Fast retries: the tests wait for servers that are starting, not for real outages.
 PATIENT = RetryPolicy(max_attempts=300, initial_backoff=0.05, max_backoff=0.3)

@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Callable
 
 import pytest
+
+from tests.clients.conftest import Identity, identity, registered_seller
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk_availability_client import (
     AvailabilityClient,
@@ -15,8 +17,6 @@ from tradedesk_availability_client import (
     PermissionDeniedError,
     UnauthenticatedError,
 )
-
-from tests.clients.conftest import Identity, identity, registered_seller
 
 ClientFor = Callable[[Identity], AvailabilityClient]
 

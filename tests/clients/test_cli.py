@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from tradedesk_availability_client import AvailabilityClient
-from tradedesk_availability_client.cli.main import cli
 
 from tests.clients.conftest import Identity, identity, registered_seller
 from tests.support.server import ServerThread
+from tradedesk_availability_client import AvailabilityClient
+from tradedesk_availability_client.cli.main import cli
 
 LOT_YAML = """
 commodity: cotton

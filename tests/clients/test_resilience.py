@@ -10,12 +10,12 @@ from typing import Any
 
 import grpc
 import pytest
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import watch_pb2
-from tradedesk_availability_client import AvailabilityClient, UnimplementedError
 
 from tests.clients.conftest import PATIENT, identity, registered_seller
 from tests.support.processes import ServerProcess, free_port
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import watch_pb2
+from tradedesk_availability_client import AvailabilityClient, UnimplementedError
 
 pytestmark = pytest.mark.slow
 

@@ -18,8 +18,6 @@ from google.protobuf.descriptor import MethodDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from sqlalchemy import Engine, select
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.app import Application
 from availability_service.auth.policy import POLICY
@@ -29,6 +27,8 @@ from availability_service.storage.tables import events
 from tests.support.callers import TEST_SECRET, Caller, make_token
 from tests.support.lots import cotton_lot, error_details
 from tests.support.server import ServerThread
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 SERVICE = api.DESCRIPTOR.services_by_name["AvailabilityService"]
 ROLES = ["SELLER", "TRADER", "BUYER", "ADMIN", "SERVICE"]
@@ -37,21 +37,27 @@ NO_ROLES = "no roles"
 # What an allowed role may get for an empty request: anything but an access error or a bug.
 # A stream that waits for events runs into the short test deadline instead.
 ANSWERS_TO_EMPTY_REQUESTS = {
-    grpc.StatusCode.OK, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
-    grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.FAILED_PRECONDITION,
+    grpc.StatusCode.OK,
+    grpc.StatusCode.INVALID_ARGUMENT,
+    grpc.StatusCode.NOT_FOUND,
+    grpc.StatusCode.UNIMPLEMENTED,
+    grpc.StatusCode.FAILED_PRECONDITION,
     grpc.StatusCode.OUT_OF_RANGE,
 }
 STREAM_WAIT_SECONDS = 1.0
 
 
-def call_raw(channel: grpc.Channel, method: MethodDescriptor,
-             metadata: list[tuple[str, str]]) -> grpc.StatusCode:
+def call_raw(
+    channel: grpc.Channel, method: MethodDescriptor, metadata: list[tuple[str, str]]
+) -> grpc.StatusCode:
     """Call any RPC of the service with an empty request; return the status code."""
     request = message_factory.GetMessageClass(method.input_type)()
     response_class = message_factory.GetMessageClass(method.output_type)
     path = f"/{SERVICE.full_name}/{method.name}"
-    codec: dict[str, Any] = {"request_serializer": type(request).SerializeToString,
-                             "response_deserializer": response_class.FromString}
+    codec: dict[str, Any] = {
+        "request_serializer": type(request).SerializeToString,
+        "response_deserializer": response_class.FromString,
+    }
     sent: Any = iter([request]) if method.client_streaming else request
     try:
         if method.server_streaming:
@@ -104,6 +110,7 @@ def test_every_rpc_of_the_service_is_in_the_policy_table() -> None:
 
 def test_the_policy_table_says_what_the_issue_asks() -> None:
     """Anchors written out by hand, so a wrong edit of POLICY cannot pass the matrix above."""
+
     def roles(method: str) -> set[str]:
         return {r.value for r in POLICY[method]}
 
@@ -111,18 +118,22 @@ def test_the_policy_table_says_what_the_issue_asks() -> None:
     assert roles("ApproveAvailability") == roles("RejectAvailability") == {"ADMIN"}
     for hold in ("ReserveAvailability", "ExtendReservation", "ReleaseReservation", "MarkSold"):
         assert roles(hold) == {"SERVICE", "ADMIN"}
-    for read in ("GetAvailability", "ListAvailabilities", "SearchAvailabilities",
-                 "WatchAvailabilities"):
+    for read in (
+        "GetAvailability",
+        "ListAvailabilities",
+        "SearchAvailabilities",
+        "WatchAvailabilities",
+    ):
         assert {"BUYER", "SELLER", "TRADER", "SERVICE"} <= roles(read)
     assert roles("UpsertLocation") == {"ADMIN"}
 
 
 def test_health_and_reflection_answer_without_a_token(channel: grpc.Channel) -> None:
-    health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(),
-                                                       timeout=10)
+    health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
     assert health.status == health_pb2.HealthCheckResponse.SERVING
     responses = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
-        iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10
+    )
     names = [s.name for r in responses for s in r.list_services_response.service]
     assert SERVICE.full_name in names
 
@@ -133,8 +144,15 @@ def _b64(data: dict[str, Any]) -> str:
 
 def _unsigned(roles: list[str]) -> str:
     now = int(time.time())
-    claims = {"iss": "tradedesk-dev", "aud": "availability-service", "sub": "mallory",
-              "iat": now, "nbf": now, "exp": now + 600, "roles": roles}
+    claims = {
+        "iss": "tradedesk-dev",
+        "aud": "availability-service",
+        "sub": "mallory",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "roles": roles,
+    }
     return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
 
 
@@ -142,18 +160,27 @@ def _tampered() -> str:
     """A valid BUYER token whose payload was swapped for an ADMIN one, signature kept."""
     header, _payload, signature = mint_token(TEST_SECRET, "mallory", ["BUYER"]).split(".")
     now = int(time.time())
-    forged = {"iss": "tradedesk-dev", "aud": "availability-service", "sub": "mallory",
-              "iat": now, "nbf": now, "exp": now + 600, "roles": ["ADMIN"]}
+    forged = {
+        "iss": "tradedesk-dev",
+        "aud": "availability-service",
+        "sub": "mallory",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "roles": ["ADMIN"],
+    }
     return f"{header}.{_b64(forged)}.{signature}"
 
 
 BAD_TOKENS: dict[str, Callable[[], str]] = {
     "expired": lambda: mint_token(TEST_SECRET, "mallory", ["ADMIN"], ttl_seconds=-3600),
-    "wrong audience": lambda: mint_token(TEST_SECRET, "mallory", ["ADMIN"],
-                                         audience="trade-finalisation"),
+    "wrong audience": lambda: mint_token(
+        TEST_SECRET, "mallory", ["ADMIN"], audience="trade-finalisation"
+    ),
     "wrong issuer": lambda: mint_token(TEST_SECRET, "mallory", ["ADMIN"], issuer="evil-idp"),
-    "wrong signature": lambda: mint_token(b"another-secret-of-sufficient-length-0123456789",
-                                          "mallory", ["ADMIN"]),
+    "wrong signature": lambda: mint_token(
+        b"another-secret-of-sufficient-length-0123456789", "mallory", ["ADMIN"]
+    ),
     "alg none": lambda: _unsigned(["ADMIN"]),
     "tampered payload": _tampered,
     "not a jwt": lambda: "garbage",
@@ -175,8 +202,9 @@ def test_a_malformed_authorization_header_is_unauthenticated(
     channel: grpc.Channel, header: str
 ) -> None:
     with pytest.raises(grpc.RpcError) as err:
-        api_stub(channel).ListAvailabilities(api.ListAvailabilitiesRequest(),
-                                             metadata=[("authorization", header)], timeout=10)
+        api_stub(channel).ListAvailabilities(
+            api.ListAvailabilitiesRequest(), metadata=[("authorization", header)], timeout=10
+        )
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
@@ -190,18 +218,26 @@ def test_the_actor_of_every_event_is_the_token_subject(
     seller: Caller, admin: Caller, engine: Engine
 ) -> None:
     lot = seller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot())).availability
-    seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=pb.Availability(name=lot.name, description="pressed bales"),
-        update_mask=field_mask_pb2.FieldMask(paths=["description"])))
+        api.CreateAvailabilityRequest(availability=cotton_lot())
+    ).availability
+    seller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=pb.Availability(name=lot.name, description="pressed bales"),
+            update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+        )
+    )
     admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name))
     with engine.connect() as conn:
         rows = conn.execute(
             select(events.c.event_type, events.c.actor)
             .where(events.c.availability_id == uuid.UUID(lot.name.split("/")[1]))
-            .order_by(events.c.revision)).all()
+            .order_by(events.c.revision)
+        ).all()
     assert [tuple(r) for r in rows] == [
-        ("CREATED", seller.subject), ("UPDATED", seller.subject), ("APPROVED", admin.subject)]
+        ("CREATED", seller.subject),
+        ("UPDATED", seller.subject),
+        ("APPROVED", admin.subject),
+    ]
 
 
 @pytest.fixture

@@ -10,13 +10,13 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 from sqlalchemy import Engine, select
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.app import Application
 from availability_service.storage.tables import commodities
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 
 def create(caller: Caller, lot: pb.Availability) -> pb.Availability:

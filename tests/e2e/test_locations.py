@@ -10,20 +10,21 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 from sqlalchemy import Engine, func, select
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.cli import main
 from availability_service.storage.tables import availabilities
 from tests.support.callers import Caller
 from tests.support.lots import RAJKOT, cotton_lot, error_details, register_location
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 MUMBAI = pb.LatLng(latitude=19.076, longitude=72.8777)
 
 
 def create(caller: Caller, **overrides: object) -> pb.Availability:
     return caller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))).availability
+        api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))
+    ).availability
 
 
 def unplaced_lot(**overrides: object) -> pb.Availability:
@@ -36,8 +37,13 @@ def unplaced_lot(**overrides: object) -> pb.Availability:
 
 def lots_of(engine: Engine, seller_id: str) -> int:
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(availabilities).where(
-            availabilities.c.seller_id == seller_id)).scalar_one())
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(availabilities)
+                .where(availabilities.c.seller_id == seller_id)
+            ).scalar_one()
+        )
 
 
 def unique_id(prefix: str = "loc") -> str:
@@ -48,8 +54,9 @@ def all_locations(caller: Caller, owner_id: str, page_size: int) -> list[str]:
     seen: list[str] = []
     token = ""
     while True:
-        page = caller.ListLocations(api.ListLocationsRequest(
-            owner_id=owner_id, page_size=page_size, page_token=token))
+        page = caller.ListLocations(
+            api.ListLocationsRequest(owner_id=owner_id, page_size=page_size, page_token=token)
+        )
         assert len(page.locations) <= page_size
         seen.extend(loc.location_id for loc in page.locations)
         token = page.next_page_token
@@ -59,12 +66,14 @@ def all_locations(caller: Caller, owner_id: str, page_size: int) -> list[str]:
 
 def test_an_admin_upserts_a_location_and_a_second_upsert_replaces_it(admin: Caller) -> None:
     owner = unique_id("seller")
-    first = register_location(admin, owner, "yard-" + owner, point=MUMBAI, region="IN-MH",
-                              display_name="Mumbai yard")
+    first = register_location(
+        admin, owner, "yard-" + owner, point=MUMBAI, region="IN-MH", display_name="Mumbai yard"
+    )
     assert (first.owner_id, first.region, first.display_name) == (owner, "IN-MH", "Mumbai yard")
     assert first.point == MUMBAI and first.update_time.seconds > 0
-    second = register_location(admin, owner, "yard-" + owner, point=RAJKOT, region="IN-GJ",
-                               display_name="moved")
+    second = register_location(
+        admin, owner, "yard-" + owner, point=RAJKOT, region="IN-GJ", display_name="moved"
+    )
     assert (second.point, second.region, second.display_name) == (RAJKOT, "IN-GJ", "moved")
     listed = admin.ListLocations(api.ListLocationsRequest(owner_id=owner)).locations
     assert [loc.display_name for loc in listed] == ["moved"]
@@ -73,25 +82,52 @@ def test_an_admin_upserts_a_location_and_a_second_upsert_replaces_it(admin: Call
 @pytest.mark.parametrize(
     ("location", "field"),
     [
-        (pb.Location(location_id="has space", owner_id="s", point=RAJKOT, region="IN-GJ"),
-         "location.location_id"),
-        (pb.Location(location_id="x" * 65, owner_id="s", point=RAJKOT, region="IN-GJ"),
-         "location.location_id"),
-        (pb.Location(location_id="", owner_id="s", point=RAJKOT, region="IN-GJ"),
-         "location.location_id"),
-        (pb.Location(location_id="ok", owner_id=" ", point=RAJKOT, region="IN-GJ"),
-         "location.owner_id"),
+        (
+            pb.Location(location_id="has space", owner_id="s", point=RAJKOT, region="IN-GJ"),
+            "location.location_id",
+        ),
+        (
+            pb.Location(location_id="x" * 65, owner_id="s", point=RAJKOT, region="IN-GJ"),
+            "location.location_id",
+        ),
+        (
+            pb.Location(location_id="", owner_id="s", point=RAJKOT, region="IN-GJ"),
+            "location.location_id",
+        ),
+        (
+            pb.Location(location_id="ok", owner_id=" ", point=RAJKOT, region="IN-GJ"),
+            "location.owner_id",
+        ),
         (pb.Location(location_id="ok", owner_id="s", region="IN-GJ"), "location.point"),
-        (pb.Location(location_id="ok", owner_id="s", region="IN-GJ",
-                     point=pb.LatLng(latitude=90.5, longitude=0)), "location.point.latitude"),
-        (pb.Location(location_id="ok", owner_id="s", region="IN-GJ",
-                     point=pb.LatLng(latitude=0, longitude=-180.5)), "location.point.longitude"),
-        (pb.Location(location_id="ok", owner_id="s", point=RAJKOT, region=""),
-         "location.region"),
-        (pb.Location(location_id="ok", owner_id="s", point=RAJKOT, region="IN GJ"),
-         "location.region"),
-        (pb.Location(location_id="ok", owner_id="s", point=RAJKOT, region="IN-GJ",
-                     display_name="d" * 201), "location.display_name"),
+        (
+            pb.Location(
+                location_id="ok",
+                owner_id="s",
+                region="IN-GJ",
+                point=pb.LatLng(latitude=90.5, longitude=0),
+            ),
+            "location.point.latitude",
+        ),
+        (
+            pb.Location(
+                location_id="ok",
+                owner_id="s",
+                region="IN-GJ",
+                point=pb.LatLng(latitude=0, longitude=-180.5),
+            ),
+            "location.point.longitude",
+        ),
+        (pb.Location(location_id="ok", owner_id="s", point=RAJKOT, region=""), "location.region"),
+        (
+            pb.Location(location_id="ok", owner_id="s", point=RAJKOT, region="IN GJ"),
+            "location.region",
+        ),
+        (
+            pb.Location(
+                location_id="ok", owner_id="s", point=RAJKOT, region="IN-GJ", display_name="d" * 201
+            ),
+            "location.display_name",
+        ),
     ],
 )
 def test_bad_locations_are_invalid_argument_naming_the_field(
@@ -125,8 +161,11 @@ def test_a_location_page_token_is_bound_to_its_owner_filter(admin: Caller) -> No
         register_location(admin, owner, f"{owner}-{i}")
     page = admin.ListLocations(api.ListLocationsRequest(owner_id=owner, page_size=1))
     with pytest.raises(grpc.RpcError) as err:
-        admin.ListLocations(api.ListLocationsRequest(owner_id="someone-else", page_size=1,
-                                                     page_token=page.next_page_token))
+        admin.ListLocations(
+            api.ListLocationsRequest(
+                owner_id="someone-else", page_size=1, page_token=page.next_page_token
+            )
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_details(err.value)["fields"] == ["page_token"]
     with pytest.raises(grpc.RpcError) as err:
@@ -152,8 +191,9 @@ def test_a_seller_lot_takes_coordinates_and_region_from_its_location(
     seller: Caller, admin: Caller
 ) -> None:
     place = register_location(admin, seller.subject, unique_id(), point=MUMBAI, region="IN-MH")
-    lot = seller.CreateAvailability(api.CreateAvailabilityRequest(
-        availability=unplaced_lot(location_id=place.location_id))).availability
+    lot = seller.CreateAvailability(
+        api.CreateAvailabilityRequest(availability=unplaced_lot(location_id=place.location_id))
+    ).availability
     assert lot.location_id == place.location_id
     assert lot.delivery_location == MUMBAI and lot.delivery_region == "IN-MH"
 
@@ -195,10 +235,10 @@ def test_a_trader_posts_from_any_registered_location_or_explicit_coordinates(
     caller: Callable[..., Caller], admin: Caller
 ) -> None:
     trader = caller("TRADER")
-    place = register_location(admin, unique_id("seller"), unique_id(), point=MUMBAI,
-                              region="IN-MH")
-    from_registry = trader.CreateAvailability(api.CreateAvailabilityRequest(
-        availability=unplaced_lot(location_id=place.location_id))).availability
+    place = register_location(admin, unique_id("seller"), unique_id(), point=MUMBAI, region="IN-MH")
+    from_registry = trader.CreateAvailability(
+        api.CreateAvailabilityRequest(availability=unplaced_lot(location_id=place.location_id))
+    ).availability
     assert from_registry.delivery_location == MUMBAI
     assert from_registry.delivery_region == "IN-MH"
     explicit = create(trader, delivery_location=MUMBAI, delivery_region="IN-MH")
@@ -215,20 +255,32 @@ def test_updating_the_location_follows_the_same_rules(
     other = caller("SELLER")
     mask = field_mask_pb2.FieldMask(paths=["location_id"])
     with pytest.raises(grpc.RpcError) as err:
-        seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-            availability=pb.Availability(name=lot.name, location_id=other.location_id),
-            update_mask=mask))
+        seller.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=pb.Availability(name=lot.name, location_id=other.location_id),
+                update_mask=mask,
+            )
+        )
     assert error_details(err.value)["fields"] == ["availability.location_id"]
     with pytest.raises(grpc.RpcError) as err:
-        seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-            availability=pb.Availability(name=lot.name, location_id=""), update_mask=mask))
+        seller.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=pb.Availability(name=lot.name, location_id=""), update_mask=mask
+            )
+        )
     assert error_details(err.value)["fields"] == ["availability.location_id"]
     second = register_location(admin, seller.subject, unique_id(), point=MUMBAI, region="IN-MH")
-    moved = seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=pb.Availability(name=lot.name, location_id=second.location_id),
-        update_mask=mask)).availability
+    moved = seller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=pb.Availability(name=lot.name, location_id=second.location_id),
+            update_mask=mask,
+        )
+    ).availability
     assert (moved.location_id, moved.delivery_location, moved.delivery_region) == (
-        second.location_id, MUMBAI, "IN-MH")
+        second.location_id,
+        MUMBAI,
+        "IN-MH",
+    )
 
 
 def test_locations_import_upserts_good_rows_and_reports_each_bad_one(
@@ -253,7 +305,9 @@ def test_locations_import_upserts_good_rows_and_reports_each_bad_one(
     assert out.strip().endswith("imported 2 location(s), 3 error(s)")
     listed = admin.ListLocations(api.ListLocationsRequest(owner_id=owner)).locations
     assert [(loc.location_id, loc.region) for loc in listed] == [
-        (f"{owner}-a", "IN-GJ"), (f"{owner}-b", "IN-MH")]
+        (f"{owner}-a", "IN-GJ"),
+        (f"{owner}-b", "IN-MH"),
+    ]
 
 
 def test_locations_import_refuses_a_file_without_the_expected_columns(

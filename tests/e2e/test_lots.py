@@ -27,17 +27,24 @@ def create(caller: Caller, **overrides: object) -> pb.Availability:
 def event_count(engine: Engine, name: str) -> int:
     lot_id = uuid.UUID(name.split("/")[1])
     with engine.connect() as conn:
-        return int(conn.execute(
-            select(func.count()).select_from(events).where(events.c.availability_id == lot_id)
-        ).scalar_one())
+        return int(
+            conn.execute(
+                select(func.count()).select_from(events).where(events.c.availability_id == lot_id)
+            ).scalar_one()
+        )
 
 
 def event_types(engine: Engine, name: str) -> list[str]:
     lot_id = uuid.UUID(name.split("/")[1])
     with engine.connect() as conn:
-        return [r[0] for r in conn.execute(
-            select(events.c.event_type).where(events.c.availability_id == lot_id)
-            .order_by(events.c.revision))]
+        return [
+            r[0]
+            for r in conn.execute(
+                select(events.c.event_type)
+                .where(events.c.availability_id == lot_id)
+                .order_by(events.c.revision)
+            )
+        ]
 
 
 def test_create_stores_a_draft_with_everything_available(seller: Caller, engine: Engine) -> None:
@@ -77,14 +84,19 @@ def test_unknown_and_malformed_names(seller: Caller) -> None:
         ({"total_quantity": "1e5"}, "availability.total_quantity"),
         ({"total_quantity": "1.1234567"}, "availability.total_quantity"),
         ({"min_order_quantity": "500"}, "availability.min_order_quantity"),
-        ({"delivery_location": pb.LatLng(latitude=91, longitude=0)},
-         "availability.delivery_location.latitude"),
-        ({"delivery_location": pb.LatLng(latitude=0, longitude=-181)},
-         "availability.delivery_location.longitude"),
-        ({"market_visibility": State.MARKET_VISIBILITY_PRIVATE},
-         "availability.restricted_buyer_ids"),
-        ({"market_visibility": State.MARKET_VISIBILITY_RESTRICTED},
-         "availability.allowed_regions"),
+        (
+            {"delivery_location": pb.LatLng(latitude=91, longitude=0)},
+            "availability.delivery_location.latitude",
+        ),
+        (
+            {"delivery_location": pb.LatLng(latitude=0, longitude=-181)},
+            "availability.delivery_location.longitude",
+        ),
+        (
+            {"market_visibility": State.MARKET_VISIBILITY_PRIVATE},
+            "availability.restricted_buyer_ids",
+        ),
+        ({"market_visibility": State.MARKET_VISIBILITY_RESTRICTED}, "availability.allowed_regions"),
         ({"market_visibility": 99}, "availability.market_visibility"),
         ({"price_type": 42}, "availability.price_type"),
         ({"commodity": ""}, "availability.commodity"),
@@ -98,8 +110,10 @@ def test_unknown_and_malformed_names(seller: Caller) -> None:
         ({"media_urls": ["ftp://x/y.png"]}, "availability.media_urls[0]"),
         ({"test_report_url": "not a url"}, "availability.test_report_url"),
         ({"price_type": State.PRICE_TYPE_MATRIX}, "availability.price_options"),
-        ({"base_price": pb.Money(currency_code="USD", amount="12,5")},
-         "availability.base_price.amount"),
+        (
+            {"base_price": pb.Money(currency_code="USD", amount="12,5")},
+            "availability.base_price.amount",
+        ),
     ],
 )
 def test_bad_input_is_invalid_argument_naming_the_field_and_writes_nothing(
@@ -115,8 +129,13 @@ def test_bad_input_is_invalid_argument_naming_the_field_and_writes_nothing(
     assert list(listed.availabilities) == []
     with engine.connect() as conn:
         # Other tests run in this session too, but none of them under this seller.
-        assert conn.execute(text("SELECT count(*) FROM availabilities WHERE seller_id = :s"),
-                            {"s": seller.subject}).scalar_one() == 0
+        assert (
+            conn.execute(
+                text("SELECT count(*) FROM availabilities WHERE seller_id = :s"),
+                {"s": seller.subject},
+            ).scalar_one()
+            == 0
+        )
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() >= before
 
 
@@ -141,17 +160,27 @@ def test_request_id_replay_returns_the_first_result_and_writes_nothing(
     assert [a.name for a in listed.availabilities] == [first.name]
     assert event_count(engine, first.name) == 1
     with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(idempotency_keys).where(
-            idempotency_keys.c.request_id == rid)).scalar_one() == 1
+        assert (
+            conn.execute(
+                select(func.count())
+                .select_from(idempotency_keys)
+                .where(idempotency_keys.c.request_id == rid)
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_request_id_reused_with_a_different_payload_is_rejected(seller: Caller) -> None:
     rid = str(uuid.uuid4())
-    seller.CreateAvailability(api.CreateAvailabilityRequest(availability=cotton_lot(),
-                                                            request_id=rid))
+    seller.CreateAvailability(
+        api.CreateAvailabilityRequest(availability=cotton_lot(), request_id=rid)
+    )
     with pytest.raises(grpc.RpcError) as err:
-        seller.CreateAvailability(api.CreateAvailabilityRequest(
-            availability=cotton_lot(total_quantity="7"), request_id=rid))
+        seller.CreateAvailability(
+            api.CreateAvailabilityRequest(
+                availability=cotton_lot(total_quantity="7"), request_id=rid
+            )
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_details(err.value)["reason"] == "REQUEST_ID_REUSED"
     listed = seller.ListAvailabilities(api.ListAvailabilitiesRequest(seller_id=seller.subject))
@@ -162,11 +191,13 @@ def test_update_applies_only_masked_fields_and_keeps_the_invariant(
     seller: Caller, engine: Engine
 ) -> None:
     lot = create(seller)
-    change = pb.Availability(name=lot.name, total_quantity="150", variety="ignored",
-                             etag=lot.etag)
-    updated = seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=change, update_mask=field_mask_pb2.FieldMask(paths=["total_quantity"]),
-    )).availability
+    change = pb.Availability(name=lot.name, total_quantity="150", variety="ignored", etag=lot.etag)
+    updated = seller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=change,
+            update_mask=field_mask_pb2.FieldMask(paths=["total_quantity"]),
+        )
+    ).availability
     assert (updated.total_quantity, updated.available_quantity) == ("150", "150")
     assert updated.variety == "Shankar-6"
     assert updated.revision > lot.revision and updated.etag != lot.etag
@@ -176,28 +207,59 @@ def test_update_applies_only_masked_fields_and_keeps_the_invariant(
 def test_update_event_types_follow_what_changed(seller: Caller, engine: Engine) -> None:
     lot = create(seller)
     mask = field_mask_pb2.FieldMask
-    seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=pb.Availability(name=lot.name, base_price=pb.Money(
-            currency_code="USD", amount="1700")), update_mask=mask(paths=["base_price"])))
-    seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=pb.Availability(name=lot.name, market_visibility=(
-            State.MARKET_VISIBILITY_INTERNAL)), update_mask=mask(paths=["market_visibility"])))
-    seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=pb.Availability(name=lot.name, description="washed"),
-        update_mask=mask(paths=["description"])))
+    seller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=pb.Availability(
+                name=lot.name, base_price=pb.Money(currency_code="USD", amount="1700")
+            ),
+            update_mask=mask(paths=["base_price"]),
+        )
+    )
+    seller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=pb.Availability(
+                name=lot.name, market_visibility=(State.MARKET_VISIBILITY_INTERNAL)
+            ),
+            update_mask=mask(paths=["market_visibility"]),
+        )
+    )
+    seller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=pb.Availability(name=lot.name, description="washed"),
+            update_mask=mask(paths=["description"]),
+        )
+    )
     assert event_types(engine, lot.name) == [
-        "CREATED", "PRICE_CHANGED", "VISIBILITY_CHANGED", "UPDATED"]
+        "CREATED",
+        "PRICE_CHANGED",
+        "VISIBILITY_CHANGED",
+        "UPDATED",
+    ]
 
 
-@pytest.mark.parametrize("path", ["state", "available_quantity", "name", "etag", "revision",
-                                  "seller_id", "commodity", "no_such_field"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "state",
+        "available_quantity",
+        "name",
+        "etag",
+        "revision",
+        "seller_id",
+        "commodity",
+        "no_such_field",
+    ],
+)
 def test_update_mask_rejects_output_only_immutable_and_unknown_fields(
     seller: Caller, path: str
 ) -> None:
     lot = create(seller)
     with pytest.raises(grpc.RpcError) as err:
-        seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-            availability=lot, update_mask=field_mask_pb2.FieldMask(paths=[path])))
+        seller.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=lot, update_mask=field_mask_pb2.FieldMask(paths=[path])
+            )
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_details(err.value)["fields"] == ["update_mask"]
 
@@ -205,13 +267,19 @@ def test_update_mask_rejects_output_only_immutable_and_unknown_fields(
 def test_stale_etag_is_aborted(seller: Caller) -> None:
     lot = create(seller)
     mask = field_mask_pb2.FieldMask(paths=["description"])
-    seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=pb.Availability(name=lot.name, description="a", etag=lot.etag),
-        update_mask=mask))
+    seller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=pb.Availability(name=lot.name, description="a", etag=lot.etag),
+            update_mask=mask,
+        )
+    )
     with pytest.raises(grpc.RpcError) as err:
-        seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-            availability=pb.Availability(name=lot.name, description="b", etag=lot.etag),
-            update_mask=mask))
+        seller.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=pb.Availability(name=lot.name, description="b", etag=lot.etag),
+                update_mask=mask,
+            )
+        )
     assert err.value.code() == grpc.StatusCode.ABORTED
 
 
@@ -219,9 +287,12 @@ def test_another_seller_cannot_change_a_lot(seller: Caller, caller) -> None:  # 
     lot = create(seller)
     other = caller("SELLER")
     with pytest.raises(grpc.RpcError) as err:
-        other.UpdateAvailability(api.UpdateAvailabilityRequest(
-            availability=pb.Availability(name=lot.name, description="mine now"),
-            update_mask=field_mask_pb2.FieldMask(paths=["description"])))
+        other.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=pb.Availability(name=lot.name, description="mine now"),
+                update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+            )
+        )
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
@@ -244,8 +315,11 @@ def test_reject_needs_a_reason_and_records_it(seller: Caller, admin: Caller) -> 
     with pytest.raises(grpc.RpcError) as err:
         admin.RejectAvailability(api.RejectAvailabilityRequest(name=lot.name))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    rejected = admin.RejectAvailability(api.RejectAvailabilityRequest(
-        name=lot.name, reason="staple length not supported by the test report")).availability
+    rejected = admin.RejectAvailability(
+        api.RejectAvailabilityRequest(
+            name=lot.name, reason="staple length not supported by the test report"
+        )
+    ).availability
     assert rejected.state == State.STATE_REJECTED
     assert rejected.rejection_reason.startswith("staple")
     assert rejected.rejected_by == admin.subject
@@ -260,13 +334,15 @@ def test_seller_cannot_approve(seller: Caller) -> None:
 
 def test_delete_is_soft_and_hidden_unless_show_deleted(seller: Caller, engine: Engine) -> None:
     lot = create(seller)
-    deleted = seller.DeleteAvailability(api.DeleteAvailabilityRequest(
-        name=lot.name, etag=lot.etag)).availability
+    deleted = seller.DeleteAvailability(
+        api.DeleteAvailabilityRequest(name=lot.name, etag=lot.etag)
+    ).availability
     assert deleted.state == State.STATE_CANCELLED and deleted.delete_time.seconds > 0
     listed = seller.ListAvailabilities(api.ListAvailabilitiesRequest(seller_id=seller.subject))
     assert list(listed.availabilities) == []
-    shown = seller.ListAvailabilities(api.ListAvailabilitiesRequest(
-        seller_id=seller.subject, show_deleted=True))
+    shown = seller.ListAvailabilities(
+        api.ListAvailabilitiesRequest(seller_id=seller.subject, show_deleted=True)
+    )
     assert [a.name for a in shown.availabilities] == [lot.name]
     assert event_types(engine, lot.name) == ["CREATED", "CANCELLED"]
 
@@ -277,16 +353,20 @@ def test_list_pages_every_lot_exactly_once_with_filters(seller: Caller) -> None:
     seen: list[str] = []
     token = ""
     while True:
-        page = seller.ListAvailabilities(api.ListAvailabilitiesRequest(
-            seller_id=seller.subject, commodity="cotton", page_size=3, page_token=token))
+        page = seller.ListAvailabilities(
+            api.ListAvailabilitiesRequest(
+                seller_id=seller.subject, commodity="cotton", page_size=3, page_token=token
+            )
+        )
         assert len(page.availabilities) <= 3
         seen.extend(a.name for a in page.availabilities)
         token = page.next_page_token
         if not token:
             break
     assert sorted(seen) == sorted(names) and len(seen) == len(names)
-    drafts = seller.ListAvailabilities(api.ListAvailabilitiesRequest(
-        seller_id=seller.subject, states=[State.STATE_ACTIVE]))
+    drafts = seller.ListAvailabilities(
+        api.ListAvailabilitiesRequest(seller_id=seller.subject, states=[State.STATE_ACTIVE])
+    )
     assert list(drafts.availabilities) == []
 
 
@@ -301,9 +381,13 @@ def test_malformed_page_tokens_are_invalid_argument(seller: Caller, token: str) 
 def test_a_page_token_is_bound_to_its_filters(seller: Caller) -> None:
     for _ in range(3):
         create(seller)
-    page = seller.ListAvailabilities(api.ListAvailabilitiesRequest(
-        seller_id=seller.subject, page_size=1))
+    page = seller.ListAvailabilities(
+        api.ListAvailabilitiesRequest(seller_id=seller.subject, page_size=1)
+    )
     with pytest.raises(grpc.RpcError) as err:
-        seller.ListAvailabilities(api.ListAvailabilitiesRequest(
-            seller_id=seller.subject, commodity="wheat", page_token=page.next_page_token))
+        seller.ListAvailabilities(
+            api.ListAvailabilitiesRequest(
+                seller_id=seller.subject, commodity="wheat", page_token=page.next_page_token
+            )
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

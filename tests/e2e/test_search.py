@@ -15,12 +15,12 @@ from typing import Any
 
 import grpc
 import pytest
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
-from tradedesk.availability.v1 import search_pb2
 
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import search_pb2
 
 KM_PER_DEGREE = 111.195
 

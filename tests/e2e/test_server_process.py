@@ -17,7 +17,8 @@ def test_serve_process_lists_the_service_in_reflection_and_stops_on_sigterm(
         with grpc.insecure_channel(proc.address) as channel:
             stub = reflection_pb2_grpc.ServerReflectionStub(channel)
             responses = stub.ServerReflectionInfo(
-                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10)
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=10
+            )
             names = [s.name for r in responses for s in r.list_services_response.service]
         assert "tradedesk.availability.v1.AvailabilityService" in names
         assert "grpc.health.v1.Health" in names

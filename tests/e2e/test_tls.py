@@ -16,13 +16,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
 
 from availability_service.app import Application
 from availability_service.cli import _settings, build_parser
 from availability_service.grpc_api.server import create_server
 from tests.support.callers import Caller, make_token
 from tests.support.server import ServerThread
+from tradedesk.availability.v1 import availability_service_pb2 as api
 
 HOST_OVERRIDE = [("grpc.ssl_target_name_override", "localhost")]
 
@@ -47,21 +47,30 @@ def _issue(subject: str, issuer: Pem | None, *, ca: bool, server: bool = False) 
         assert isinstance(loaded, ec.EllipticCurvePrivateKey)
         signer_key = loaded
     builder = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if server:
-        builder = builder.add_extension(x509.SubjectAlternativeName([
-            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
     cert = builder.sign(signer_key, hashes.SHA256())
     return Pem(
         cert.public_bytes(serialization.Encoding.PEM),
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption()),
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
     )
 
 
@@ -81,8 +90,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     ca = _issue("test CA", None, ca=True)
     server = _issue("localhost", ca, ca=False, server=True)
     client = _issue("negotiation-engine", ca, ca=False)
-    paths = {"cert": folder / "server.pem", "key": folder / "server.key",
-             "ca": folder / "ca.pem"}
+    paths = {"cert": folder / "server.pem", "key": folder / "server.key", "ca": folder / "ca.pem"}
     paths["cert"].write_bytes(server.cert)
     paths["key"].write_bytes(server.key)
     paths["ca"].write_bytes(ca.cert)
@@ -91,8 +99,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 def _serve(app: Application, pki: Pki, client_ca: str | None) -> Iterator[ServerThread]:
     """A second server on the same database, configured for TLS like `serve --tls-*`."""
-    settings = dataclasses.replace(app.settings, tls_cert_file=str(pki.cert_file),
-                                   tls_key_file=str(pki.key_file), tls_client_ca_file=client_ca)
+    settings = dataclasses.replace(
+        app.settings,
+        tls_cert_file=str(pki.cert_file),
+        tls_key_file=str(pki.key_file),
+        tls_client_ca_file=client_ca,
+    )
     configured = dataclasses.replace(app, settings=settings, background=[])
     thread = ServerThread(configured).start()
     yield thread
@@ -124,8 +136,7 @@ def test_a_tls_server_answers_over_tls_with_a_token(tls_server: ServerThread, pk
 
 
 def test_a_tls_server_refuses_plaintext_clients(tls_server: ServerThread) -> None:
-    with grpc.insecure_channel(tls_server.address) as channel, \
-            pytest.raises(grpc.RpcError) as err:
+    with grpc.insecure_channel(tls_server.address) as channel, pytest.raises(grpc.RpcError) as err:
         _health(channel)
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
 
@@ -134,14 +145,18 @@ def test_mtls_refuses_a_client_without_a_certificate_and_admits_one_with(
     mtls_server: ServerThread, pki: Pki
 ) -> None:
     anonymous = grpc.ssl_channel_credentials(root_certificates=pki.ca.cert)
-    with grpc.secure_channel(mtls_server.address, anonymous, options=HOST_OVERRIDE) as channel, \
-            pytest.raises(grpc.RpcError) as err:
+    with (
+        grpc.secure_channel(mtls_server.address, anonymous, options=HOST_OVERRIDE) as channel,
+        pytest.raises(grpc.RpcError) as err,
+    ):
         _health(channel)
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     stranger = _issue("stranger", _issue("another CA", None, ca=True), ca=False)
     foreign = grpc.ssl_channel_credentials(pki.ca.cert, stranger.key, stranger.cert)
-    with grpc.secure_channel(mtls_server.address, foreign, options=HOST_OVERRIDE) as channel, \
-            pytest.raises(grpc.RpcError) as err:
+    with (
+        grpc.secure_channel(mtls_server.address, foreign, options=HOST_OVERRIDE) as channel,
+        pytest.raises(grpc.RpcError) as err,
+    ):
         _health(channel)
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     known = grpc.ssl_channel_credentials(pki.ca.cert, pki.client.key, pki.client.cert)
@@ -156,8 +171,10 @@ def test_plaintext_on_every_interface_is_refused_unless_explicitly_allowed(
 ) -> None:
     async def bind(allow_insecure: bool) -> int:
         configured = dataclasses.replace(
-            app, settings=dataclasses.replace(app.settings, allow_insecure=allow_insecure),
-            background=[])
+            app,
+            settings=dataclasses.replace(app.settings, allow_insecure=allow_insecure),
+            background=[],
+        )
         server, port, _health = await create_server(configured, "0.0.0.0:0")
         await server.stop(None)
         return port
@@ -168,11 +185,23 @@ def test_plaintext_on_every_interface_is_refused_unless_explicitly_allowed(
 
 
 def test_serve_flags_reach_the_settings() -> None:
-    args = build_parser().parse_args([
-        "serve", "--tls-cert", "server.pem", "--tls-key", "server.key",
-        "--tls-client-ca", "ca.pem", "--allow-insecure"])
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--tls-cert",
+            "server.pem",
+            "--tls-key",
+            "server.key",
+            "--tls-client-ca",
+            "ca.pem",
+            "--allow-insecure",
+        ]
+    )
     settings = _settings(args)
     assert (settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file) == (
-        "server.pem", "server.key", "ca.pem")
+        "server.pem",
+        "server.key",
+        "ca.pem",
+    )
     assert settings.allow_insecure is True
     assert _settings(build_parser().parse_args(["serve"])).allow_insecure is False

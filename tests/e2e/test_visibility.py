@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 A = pb.Availability
 MODES = ("PUBLIC", "PRIVATE", "RESTRICTED", "INTERNAL")
@@ -39,16 +39,21 @@ def market(caller: Callable[..., Caller], admin: Caller) -> Market:
     friend = caller("BUYER", region="IN-GJ", company="co-friend")
     shapes = {
         "PUBLIC": {},
-        "PRIVATE": {"market_visibility": A.MARKET_VISIBILITY_PRIVATE,
-                    "restricted_buyer_ids": [friend.subject]},
-        "RESTRICTED": {"market_visibility": A.MARKET_VISIBILITY_RESTRICTED,
-                       "allowed_regions": ["IN-MH", "AE-DU"]},
+        "PRIVATE": {
+            "market_visibility": A.MARKET_VISIBILITY_PRIVATE,
+            "restricted_buyer_ids": [friend.subject],
+        },
+        "RESTRICTED": {
+            "market_visibility": A.MARKET_VISIBILITY_RESTRICTED,
+            "allowed_regions": ["IN-MH", "AE-DU"],
+        },
         "INTERNAL": {"market_visibility": A.MARKET_VISIBILITY_INTERNAL},
     }
     lots = {}
     for mode, overrides in shapes.items():
-        lot = seller.CreateAvailability(api.CreateAvailabilityRequest(
-            availability=cotton_lot(**overrides))).availability
+        lot = seller.CreateAvailability(
+            api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))
+        ).availability
         admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name))
         lots[mode] = lot
     return Market(seller, company, friend, lots)
@@ -62,32 +67,47 @@ VIEWERS: dict[str, tuple[Callable[[Callable[..., Caller], Market], Caller], set[
     "listed buyer": (lambda caller, m: m.friend, {"PUBLIC", "PRIVATE"}),
     "buyer in an allowed region": (
         lambda caller, m: caller("BUYER", region="IN-MH", company="co-other"),
-        {"PUBLIC", "RESTRICTED"}),
+        {"PUBLIC", "RESTRICTED"},
+    ),
     "buyer of the same company": (
         lambda caller, m: caller("BUYER", region="IN-GJ", company=m.company),
-        {"PUBLIC", "INTERNAL"}),
+        {"PUBLIC", "INTERNAL"},
+    ),
     "seller colleague of the same company": (
-        lambda caller, m: caller("SELLER", company=m.company), {"PUBLIC", "INTERNAL"}),
+        lambda caller, m: caller("SELLER", company=m.company),
+        {"PUBLIC", "INTERNAL"},
+    ),
     "unlisted buyer elsewhere": (
-        lambda caller, m: caller("BUYER", region="IN-GJ", company="co-other"), {"PUBLIC"}),
+        lambda caller, m: caller("BUYER", region="IN-GJ", company="co-other"),
+        {"PUBLIC"},
+    ),
     "buyer without region or company": (lambda caller, m: caller("BUYER"), {"PUBLIC"}),
     "another seller": (lambda caller, m: caller("SELLER", company="co-other"), {"PUBLIC"}),
     "trader elsewhere": (lambda caller, m: caller("TRADER", region="EU-FR"), {"PUBLIC"}),
 }
 
 
-def listed_names(viewer: Caller, seller_id: str, page_size: int = 0,
-                 page_token: str = "") -> tuple[set[str], str]:
-    page = viewer.ListAvailabilities(api.ListAvailabilitiesRequest(
-        seller_id=seller_id, page_size=page_size, page_token=page_token))
+def listed_names(
+    viewer: Caller, seller_id: str, page_size: int = 0, page_token: str = ""
+) -> tuple[set[str], str]:
+    page = viewer.ListAvailabilities(
+        api.ListAvailabilitiesRequest(
+            seller_id=seller_id, page_size=page_size, page_token=page_token
+        )
+    )
     return {a.name for a in page.availabilities}, page.next_page_token
 
 
 def not_found_shape(error: grpc.RpcError, name: str) -> tuple[object, ...]:
     """Everything a caller learns from a NOT_FOUND, with the asked-for name blanked out."""
     details = error_details(error)
-    return (error.code(), error.details().replace(name, "<name>"), details["reason"],
-            details["metadata"], details["fields"])
+    return (
+        error.code(),
+        error.details().replace(name, "<name>"),
+        details["reason"],
+        details["metadata"],
+        details["fields"],
+    )
 
 
 @pytest.mark.parametrize("viewer_kind", list(VIEWERS))
@@ -107,15 +127,17 @@ def test_get_and_list_show_each_viewer_exactly_the_lots_it_may_see(
         with pytest.raises(grpc.RpcError) as hidden:
             viewer.GetAvailability(api.GetAvailabilityRequest(name=lot.name))
         # A hidden lot is indistinguishable from one that never existed.
-        assert not_found_shape(hidden.value, lot.name) == \
-            not_found_shape(missing.value, missing_name)
+        assert not_found_shape(hidden.value, lot.name) == not_found_shape(
+            missing.value, missing_name
+        )
         assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
     listed, _ = listed_names(viewer, market.seller.subject)
     assert listed == market.names(modes)
 
 
-@pytest.mark.parametrize("viewer_kind", ["unlisted buyer elsewhere", "listed buyer",
-                                         "buyer in an allowed region"])
+@pytest.mark.parametrize(
+    "viewer_kind", ["unlisted buyer elsewhere", "listed buyer", "buyer in an allowed region"]
+)
 def test_a_page_token_replayed_by_another_caller_never_widens_what_it_sees(
     market: Market, caller: Callable[..., Caller], viewer_kind: str
 ) -> None:
@@ -147,12 +169,18 @@ def test_changing_visibility_hides_a_lot_from_those_who_lose_sight_of_it(
     stranger = caller("BUYER", region="IN-GJ")
     public = market.lots["PUBLIC"]
     assert stranger.GetAvailability(api.GetAvailabilityRequest(name=public.name))
-    market.seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=pb.Availability(name=public.name,
-                                     market_visibility=A.MARKET_VISIBILITY_PRIVATE,
-                                     restricted_buyer_ids=[market.friend.subject]),
-        update_mask=field_mask_pb2.FieldMask(paths=["market_visibility",
-                                                    "restricted_buyer_ids"])))
+    market.seller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=pb.Availability(
+                name=public.name,
+                market_visibility=A.MARKET_VISIBILITY_PRIVATE,
+                restricted_buyer_ids=[market.friend.subject],
+            ),
+            update_mask=field_mask_pb2.FieldMask(
+                paths=["market_visibility", "restricted_buyer_ids"]
+            ),
+        )
+    )
     with pytest.raises(grpc.RpcError) as err:
         stranger.GetAvailability(api.GetAvailabilityRequest(name=public.name))
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -166,7 +194,10 @@ def test_a_hidden_lot_cannot_be_changed_or_approved_either(
     other_seller = caller("SELLER", company="co-other")
     private = market.lots["PRIVATE"]
     with pytest.raises(grpc.RpcError) as err:
-        other_seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-            availability=pb.Availability(name=private.name, description="mine"),
-            update_mask=field_mask_pb2.FieldMask(paths=["description"])))
+        other_seller.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=pb.Availability(name=private.name, description="mine"),
+                update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+            )
+        )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND

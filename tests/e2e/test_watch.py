@@ -18,9 +18,6 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2, field_mask_pb2
 from sqlalchemy import Engine, make_url, select, text
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
-from tradedesk.availability.v1 import watch_pb2
 
 from availability_service.app import build_application
 from availability_service.storage.events import compact_events
@@ -29,20 +26,32 @@ from tests.conftest import settings_for
 from tests.support.callers import Caller, make_token
 from tests.support.lots import cotton_lot, error_details, register_location
 from tests.support.server import ServerThread
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import watch_pb2
 
 Reason = watch_pb2.Bookmark.Reason
-ADDED, MODIFIED, DELETED = (watch_pb2.CHANGE_KIND_ADDED, watch_pb2.CHANGE_KIND_MODIFIED,
-                            watch_pb2.CHANGE_KIND_DELETED)
+ADDED, MODIFIED, DELETED = (
+    watch_pb2.CHANGE_KIND_ADDED,
+    watch_pb2.CHANGE_KIND_MODIFIED,
+    watch_pb2.CHANGE_KIND_DELETED,
+)
 _END = object()
 
 
 class Watch:
     """One open WatchAvailabilities call whose messages are read with per-step timeouts."""
 
-    def __init__(self, caller: Caller, request: api.WatchAvailabilitiesRequest,
-                 deadline: float = 30.0, read: bool = True) -> None:
-        self.call = caller.stub.WatchAvailabilities(request, metadata=caller.metadata,
-                                                    timeout=deadline)
+    def __init__(
+        self,
+        caller: Caller,
+        request: api.WatchAvailabilitiesRequest,
+        deadline: float = 30.0,
+        read: bool = True,
+    ) -> None:
+        self.call = caller.stub.WatchAvailabilities(
+            request, metadata=caller.metadata, timeout=deadline
+        )
         self.items: queue.Queue[Any] = queue.Queue()
         if read:
             self.start_reading()
@@ -104,29 +113,42 @@ def revision_now(engine: Engine) -> int:
 
 def create(caller: Caller, **overrides: Any) -> pb.Availability:
     return caller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))).availability
+        api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))
+    ).availability
 
 
 def update(caller: Caller, name: str, paths: list[str], **fields: Any) -> pb.Availability:
     lot = pb.Availability(name=name, **fields)
-    return caller.UpdateAvailability(api.UpdateAvailabilityRequest(
-        availability=lot, update_mask=field_mask_pb2.FieldMask(paths=paths))).availability
+    return caller.UpdateAvailability(
+        api.UpdateAvailabilityRequest(
+            availability=lot, update_mask=field_mask_pb2.FieldMask(paths=paths)
+        )
+    ).availability
 
 
 def reprice(caller: Caller, name: str, amount: str) -> pb.Availability:
-    return update(caller, name, ["base_price"],
-                  base_price=pb.Money(currency_code="USD", amount=amount))
+    return update(
+        caller, name, ["base_price"], base_price=pb.Money(currency_code="USD", amount=amount)
+    )
 
 
 def make_private(caller: Caller, name: str, buyers: list[str]) -> pb.Availability:
-    return update(caller, name, ["market_visibility", "restricted_buyer_ids"],
-                  market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
-                  restricted_buyer_ids=buyers)
+    return update(
+        caller,
+        name,
+        ["market_visibility", "restricted_buyer_ids"],
+        market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
+        restricted_buyer_ids=buyers,
+    )
 
 
 def make_public(caller: Caller, name: str) -> pb.Availability:
-    return update(caller, name, ["market_visibility", "restricted_buyer_ids"],
-                  market_visibility=pb.Availability.MARKET_VISIBILITY_PUBLIC)
+    return update(
+        caller,
+        name,
+        ["market_visibility", "restricted_buyer_ids"],
+        market_visibility=pb.Availability.MARKET_VISIBILITY_PUBLIC,
+    )
 
 
 def kinds(found: list[Any]) -> list[tuple[str, int, int]]:
@@ -140,8 +162,10 @@ def test_a_watcher_sees_each_change_once_in_revision_order_with_who_and_what(
     lot = create(seller)
     repriced = reprice(seller, lot.name, "1700")
     found = stream.events_until(repriced.revision)
-    assert kinds(found) == [(lot.name, watch_pb2.EVENT_TYPE_CREATED, ADDED),
-                            (lot.name, watch_pb2.EVENT_TYPE_PRICE_CHANGED, MODIFIED)]
+    assert kinds(found) == [
+        (lot.name, watch_pb2.EVENT_TYPE_CREATED, ADDED),
+        (lot.name, watch_pb2.EVENT_TYPE_PRICE_CHANGED, MODIFIED),
+    ]
     assert [e.revision for e in found] == [lot.revision, repriced.revision]
     assert found[1].availability.base_price.amount == "1700"
     assert "base_price_amount" in found[1].changed_fields
@@ -167,14 +191,20 @@ def test_a_public_lot_made_private_is_deleted_for_a_buyer_and_added_back_when_pu
     stream = watch(buyer, start_revision=revision_now(engine), seller_ids=[seller.subject])
     lot = create(seller)
     hidden = make_private(seller, lot.name, ["someone-else"])
-    never_seen = create(seller, market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
-                        restricted_buyer_ids=["someone-else"])
+    never_seen = create(
+        seller,
+        market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
+        restricted_buyer_ids=["someone-else"],
+    )
     shown = make_public(seller, lot.name)
     cancelled = seller.DeleteAvailability(api.DeleteAvailabilityRequest(name=lot.name))
     found = stream.events_until(cancelled.availability.revision)
     assert [(e.revision, e.change) for e in found] == [
-        (lot.revision, ADDED), (hidden.revision, DELETED), (shown.revision, ADDED),
-        (cancelled.availability.revision, DELETED)]
+        (lot.revision, ADDED),
+        (hidden.revision, DELETED),
+        (shown.revision, ADDED),
+        (cancelled.availability.revision, DELETED),
+    ]
     assert never_seen.name not in {e.availability.name for e in found}
     # Losing sight of a lot shows the last state the buyer was allowed to see, not the new one.
     assert found[1].availability.market_visibility == pb.Availability.MARKET_VISIBILITY_PUBLIC
@@ -183,18 +213,29 @@ def test_a_public_lot_made_private_is_deleted_for_a_buyer_and_added_back_when_pu
 
 
 def test_the_listed_buyer_of_a_private_lot_sees_it_and_others_do_not(
-    seller: Caller, buyer: Caller, caller: Callable[..., Caller], engine: Engine,
-    watch: Callable[..., Watch]
+    seller: Caller,
+    buyer: Caller,
+    caller: Callable[..., Caller],
+    engine: Engine,
+    watch: Callable[..., Watch],
 ) -> None:
     start = revision_now(engine)
     other = caller("BUYER", region="IN-GJ")
     listed = watch(buyer, start_revision=start, seller_ids=[seller.subject])
-    unlisted = watch(other, start_revision=start, seller_ids=[seller.subject],
-                     progress_notify_interval=duration_pb2.Duration(nanos=200_000_000))
-    private = create(seller, market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
-                     restricted_buyer_ids=[buyer.subject])
+    unlisted = watch(
+        other,
+        start_revision=start,
+        seller_ids=[seller.subject],
+        progress_notify_interval=duration_pb2.Duration(nanos=200_000_000),
+    )
+    private = create(
+        seller,
+        market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
+        restricted_buyer_ids=[buyer.subject],
+    )
     assert kinds(listed.events_until(private.revision)) == [
-        (private.name, watch_pb2.EVENT_TYPE_CREATED, ADDED)]
+        (private.name, watch_pb2.EVENT_TYPE_CREATED, ADDED)
+    ]
     assert unlisted.events_until(private.revision) == []
 
 
@@ -202,18 +243,25 @@ def test_filters_combine_with_and_while_values_of_one_filter_combine_with_or(
     caller: Callable[..., Caller], admin: Caller, engine: Engine, watch: Callable[..., Watch]
 ) -> None:
     one, two, three = (caller("SELLER") for _ in range(3))
-    stream = watch(admin, start_revision=revision_now(engine),
-                   seller_ids=[one.subject, two.subject, three.subject],
-                   event_types=[watch_pb2.EVENT_TYPE_PRICE_CHANGED])
+    stream = watch(
+        admin,
+        start_revision=revision_now(engine),
+        seller_ids=[one.subject, two.subject, three.subject],
+        event_types=[watch_pb2.EVENT_TYPE_PRICE_CHANGED],
+    )
     lots = [create(who) for who in (one, two, three)]
     by_name = watch(admin, start_revision=lots[-1].revision, names=[lots[0].name, lots[2].name])
-    changes = [reprice(who, lot.name, "1800") for who, lot in zip((one, two, three), lots,
-                                                                  strict=True)]
+    changes = [
+        reprice(who, lot.name, "1800") for who, lot in zip((one, two, three), lots, strict=True)
+    ]
     found = stream.events_until(changes[-1].revision)
     assert [(e.revision, e.type) for e in found] == [
-        (c.revision, watch_pb2.EVENT_TYPE_PRICE_CHANGED) for c in changes]
+        (c.revision, watch_pb2.EVENT_TYPE_PRICE_CHANGED) for c in changes
+    ]
     assert [e.revision for e in by_name.events_until(changes[-1].revision)] == [
-        changes[0].revision, changes[2].revision]
+        changes[0].revision,
+        changes[2].revision,
+    ]
 
 
 def test_initial_state_then_live_events_join_without_a_gap_or_duplicate_at_the_seam(
@@ -251,11 +299,18 @@ def test_initial_state_then_live_events_join_without_a_gap_or_duplicate_at_the_s
     assert {e.change for e in initial} == {ADDED}
     assert all(e.revision <= seam for e in initial)
     with engine.connect() as conn:
-        expected = [r for (r,) in conn.execute(
-            select(events.c.revision)
-            .where(events.c.revision > seam, events.c.revision <= last,
-                   events.c.availability_id.in_([uuid.UUID(x.name.split("/")[1]) for x in lots]))
-            .order_by(events.c.revision))]
+        expected = [
+            r
+            for (r,) in conn.execute(
+                select(events.c.revision)
+                .where(
+                    events.c.revision > seam,
+                    events.c.revision <= last,
+                    events.c.availability_id.in_([uuid.UUID(x.name.split("/")[1]) for x in lots]),
+                )
+                .order_by(events.c.revision)
+            )
+        ]
     assert [e.revision for e in live] == expected
     assert expected, "the writer must have written after the initial state was read"
     # Replaying initial state plus live events gives every lot its final revision.
@@ -269,8 +324,12 @@ def test_an_idle_stream_receives_progress_bookmarks_with_the_current_revision(
     admin: Caller, engine: Engine, watch: Callable[..., Watch]
 ) -> None:
     start = revision_now(engine)
-    stream = watch(admin, start_revision=start, names=[f"availabilities/{uuid.uuid4()}"],
-                   progress_notify_interval=duration_pb2.Duration(nanos=200_000_000))
+    stream = watch(
+        admin,
+        start_revision=start,
+        names=[f"availabilities/{uuid.uuid4()}"],
+        progress_notify_interval=duration_pb2.Duration(nanos=200_000_000),
+    )
     for _ in range(2):
         message = stream.message(timeout=5)
         assert message.bookmark.reason == Reason.REASON_PROGRESS
@@ -299,7 +358,9 @@ def test_resuming_below_the_retained_history_is_out_of_range_with_the_oldest_rev
         assert details["metadata"]["oldest_revision"] == str(oldest)
         resumed = Watch(admin, api.WatchAvailabilitiesRequest(start_revision=oldest - 1))
         assert [e.revision for e in resumed.events_until(lots[3].revision)] == [
-            lots[2].revision, lots[3].revision]
+            lots[2].revision,
+            lots[3].revision,
+        ]
         resumed.close()
     finally:
         node.close()
@@ -315,10 +376,14 @@ def test_resuming_below_the_retained_history_is_out_of_range_with_the_oldest_rev
         ({"names": [f"availabilities/{uuid.uuid4()}", "availabilities/x"]}, "names[1]"),
         ({"commodities": [""]}, "commodities[0]"),
         ({"start_revision": 5, "send_initial_state": True}, "start_revision"),
-        ({"progress_notify_interval": duration_pb2.Duration(seconds=-1)},
-         "progress_notify_interval"),
-        ({"progress_notify_interval": duration_pb2.Duration(nanos=1000)},
-         "progress_notify_interval"),
+        (
+            {"progress_notify_interval": duration_pb2.Duration(seconds=-1)},
+            "progress_notify_interval",
+        ),
+        (
+            {"progress_notify_interval": duration_pb2.Duration(nanos=1000)},
+            "progress_notify_interval",
+        ),
     ],
 )
 def test_invalid_watch_requests_are_invalid_argument_naming_the_field(
@@ -339,6 +404,7 @@ def test_watching_needs_a_token(channel: grpc.Channel) -> None:
 
 def api_stub(channel: grpc.Channel) -> Any:
     from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+
     return api_grpc.AvailabilityServiceStub(channel)
 
 
@@ -348,10 +414,12 @@ def api_stub(channel: grpc.Channel) -> Any:
 class SmallServer:
     """A second server process-in-a-thread with tiny watch limits, sharing the database."""
 
-    def __init__(self, database_url: str, data_dir: Path, run_migrations: bool = False,
-                 **limits: Any) -> None:
-        self.app = build_application(settings_for(database_url, data_dir, **limits),
-                                     run_migrations=run_migrations)
+    def __init__(
+        self, database_url: str, data_dir: Path, run_migrations: bool = False, **limits: Any
+    ) -> None:
+        self.app = build_application(
+            settings_for(database_url, data_dir, **limits), run_migrations=run_migrations
+        )
         self.thread = ServerThread(self.app).start()
         self.channel = grpc.insecure_channel(self.thread.address)
 
@@ -359,8 +427,9 @@ class SmallServer:
         subject = f"{role.lower()}-{uuid.uuid4().hex[:8]}"
         made = Caller(self.channel, make_token(subject, [role]), subject)
         if role == "SELLER":
-            registrar = Caller(self.channel, make_token("admin-registrar", ["ADMIN"]),
-                               "admin-registrar")
+            registrar = Caller(
+                self.channel, make_token("admin-registrar", ["ADMIN"]), "admin-registrar"
+            )
             made.location_id = register_location(registrar, subject).location_id
         return made
 
@@ -396,8 +465,9 @@ def test_a_watcher_that_stops_reading_is_cut_off_while_a_fast_one_keeps_up(
     start = revision_now(engine)
     request = api.WatchAvailabilitiesRequest(start_revision=start, seller_ids=[seller.subject])
     # Its own channel without BDP probing, so its HTTP/2 window stays small while unread.
-    slow_channel = grpc.insecure_channel(small.thread.address,
-                                         options=[("grpc.http2.bdp_probe", 0)])
+    slow_channel = grpc.insecure_channel(
+        small.thread.address, options=[("grpc.http2.bdp_probe", 0)]
+    )
     slow_reader = Caller(slow_channel, reader.token, reader.subject)
     slow = Watch(slow_reader, request, read=False)  # opened, never read until the end
     fast = Watch(reader, request)
@@ -428,7 +498,8 @@ def test_watchers_beyond_the_per_process_limit_are_resource_exhausted(
 ) -> None:
     reader = small.caller("ADMIN")
     idle = api.WatchAvailabilitiesRequest(
-        progress_notify_interval=duration_pb2.Duration(nanos=200_000_000))
+        progress_notify_interval=duration_pb2.Duration(nanos=200_000_000)
+    )
     streams = [Watch(reader, idle) for _ in range(3)]
     for stream in streams:
         assert stream.message().bookmark.reason == Reason.REASON_PROGRESS
@@ -446,8 +517,12 @@ def test_a_stream_ends_with_a_stream_end_bookmark_at_its_maximum_age(
     aged = SmallServer(database_url, data_dir, watch_max_stream_age_seconds=1.0)
     try:
         start = revision_now(engine)
-        stream = Watch(aged.caller("ADMIN"), api.WatchAvailabilitiesRequest(
-            start_revision=start, names=[f"availabilities/{uuid.uuid4()}"]))
+        stream = Watch(
+            aged.caller("ADMIN"),
+            api.WatchAvailabilitiesRequest(
+                start_revision=start, names=[f"availabilities/{uuid.uuid4()}"]
+            ),
+        )
         message = stream.message(timeout=10)
         assert message.bookmark.reason == Reason.REASON_STREAM_END
         assert message.revision >= start
@@ -462,9 +537,14 @@ def test_server_shutdown_ends_each_stream_with_a_resumable_bookmark(
     stopping = SmallServer(database_url, data_dir)
     try:
         start = revision_now(engine)
-        stream = Watch(stopping.caller("ADMIN"), api.WatchAvailabilitiesRequest(
-            start_revision=start, names=[f"availabilities/{uuid.uuid4()}"],
-            progress_notify_interval=duration_pb2.Duration(nanos=200_000_000)))
+        stream = Watch(
+            stopping.caller("ADMIN"),
+            api.WatchAvailabilitiesRequest(
+                start_revision=start,
+                names=[f"availabilities/{uuid.uuid4()}"],
+                progress_notify_interval=duration_pb2.Duration(nanos=200_000_000),
+            ),
+        )
         assert stream.message().bookmark.reason == Reason.REASON_PROGRESS
         stopping.thread.stop()
         message = stream.message()
@@ -480,7 +560,8 @@ def test_server_shutdown_ends_each_stream_with_a_resumable_bookmark(
 def test_streams_the_client_cancels_give_their_watcher_slot_back(small: SmallServer) -> None:
     reader = small.caller("ADMIN")
     idle = api.WatchAvailabilitiesRequest(
-        progress_notify_interval=duration_pb2.Duration(nanos=200_000_000))
+        progress_notify_interval=duration_pb2.Duration(nanos=200_000_000)
+    )
     for _ in range(2):
         streams = [Watch(reader, idle) for _ in range(3)]
         for stream in streams:

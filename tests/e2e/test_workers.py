@@ -51,7 +51,7 @@ def _socket_inodes(pid: int) -> set[str]:
         except OSError:
             continue
         if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+            inodes.add(target[len("socket:[") : -1])
     return inodes
 
 
@@ -59,15 +59,30 @@ def test_two_workers_each_listen_on_the_shared_port_and_all_stop_on_sigterm(
     database_url: str, data_dir: Path
 ) -> None:
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=database_url,
-               AVAILABILITY_JWT_SECRET=TEST_SECRET.decode(),
-               AVAILABILITY_DATA_DIR=str(data_dir), AVAILABILITY_LOG_LEVEL="warning")
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        AVAILABILITY_JWT_SECRET=TEST_SECRET.decode(),
+        AVAILABILITY_DATA_DIR=str(data_dir),
+        AVAILABILITY_LOG_LEVEL="warning",
+    )
     log_path = data_dir / f"workers-{port}.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "availability_service.cli", "serve",
-             "--address", f"127.0.0.1:{port}", "--workers", "2"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "availability_service.cli",
+                "serve",
+                "--address",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     waiter = ServerProcess(database_url, data_dir, port=port)
     waiter.proc = proc
     try:
@@ -87,7 +102,8 @@ def test_two_workers_each_listen_on_the_shared_port_and_all_stop_on_sigterm(
         for _ in range(20):
             with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
                 reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=5)
+                    health_pb2.HealthCheckRequest(), timeout=5
+                )
                 assert reply.status == health_pb2.HealthCheckResponse.SERVING
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, log_path.read_text()[-2000:]

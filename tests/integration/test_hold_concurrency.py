@@ -19,14 +19,14 @@ import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
 from sqlalchemy import Engine, func, select
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
 
 from availability_service.storage.consistency import find_violations
 from availability_service.storage.tables import availabilities, events, reservations
 from tests.support.callers import Caller, make_token
 from tests.support.lots import cotton_lot, error_details
 from tests.support.processes import ServerProcess
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 pytestmark = pytest.mark.slow
 QUANTITIES = ("total_quantity", "available_quantity", "reserved_quantity", "sold_quantity")

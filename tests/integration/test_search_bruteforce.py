@@ -19,9 +19,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, func, insert, select
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
-from tradedesk.availability.v1 import search_pb2
 
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
@@ -39,6 +36,9 @@ from availability_service.intelligence import LotCandidate, score_lot
 from availability_service.service_layer.search import SearchService
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import search_pb2
 
 LOTS = 3000
 REGION = "ZZ-BF"

@@ -18,9 +18,6 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2, field_mask_pb2
 from sqlalchemy import Engine, select, text
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
-from tradedesk.availability.v1 import watch_pb2
 
 from availability_service.storage.tables import events
 from availability_service.watch.listener import APPLICATION_NAME
@@ -28,6 +25,9 @@ from tests.support.callers import Caller, make_token
 from tests.support.lots import cotton_lot, register_location
 from tests.support.processes import ServerProcess
 from tests.support.server import ServerThread
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import watch_pb2
 
 Reason = watch_pb2.Bookmark.Reason
 
@@ -43,8 +43,9 @@ class Node:
         subject = f"{role.lower()}-{uuid.uuid4().hex[:8]}"
         made = Caller(self.channel, make_token(subject, [role]), subject)
         if role == "SELLER":
-            admin = Caller(self.channel, make_token("admin-registrar", ["ADMIN"]),
-                           "admin-registrar")
+            admin = Caller(
+                self.channel, make_token("admin-registrar", ["ADMIN"]), "admin-registrar"
+            )
             made.location_id = register_location(admin, subject).location_id
         return made
 
@@ -54,7 +55,8 @@ class Watch:
 
     def __init__(self, caller: Caller, **fields: Any) -> None:
         self.call = caller.stub.WatchAvailabilities(
-            api.WatchAvailabilitiesRequest(**fields), metadata=caller.metadata, timeout=60)
+            api.WatchAvailabilitiesRequest(**fields), metadata=caller.metadata, timeout=60
+        )
         self.items: queue.Queue[Any] = queue.Queue()
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -89,22 +91,31 @@ def revision_now(engine: Engine) -> int:
 
 def stored_revisions(engine: Engine, after: int, upto: int) -> list[int]:
     with engine.connect() as conn:
-        return [r for (r,) in conn.execute(
-            select(events.c.revision)
-            .where(events.c.revision > after, events.c.revision <= upto)
-            .order_by(events.c.revision))]
+        return [
+            r
+            for (r,) in conn.execute(
+                select(events.c.revision)
+                .where(events.c.revision > after, events.c.revision <= upto)
+                .order_by(events.c.revision)
+            )
+        ]
 
 
 def write_lots(seller: Caller, lots: int, reprices: int) -> None:
     for _ in range(lots):
         lot = seller.CreateAvailability(
-            api.CreateAvailabilityRequest(availability=cotton_lot())).availability
+            api.CreateAvailabilityRequest(availability=cotton_lot())
+        ).availability
         for step in range(reprices):
-            seller.UpdateAvailability(api.UpdateAvailabilityRequest(
-                availability=pb.Availability(
-                    name=lot.name, base_price=pb.Money(currency_code="USD",
-                                                      amount=str(1700 + step))),
-                update_mask=field_mask_pb2.FieldMask(paths=["base_price"])))
+            seller.UpdateAvailability(
+                api.UpdateAvailabilityRequest(
+                    availability=pb.Availability(
+                        name=lot.name,
+                        base_price=pb.Money(currency_code="USD", amount=str(1700 + step)),
+                    ),
+                    update_mask=field_mask_pb2.FieldMask(paths=["base_price"]),
+                )
+            )
 
 
 @pytest.fixture(scope="module")
@@ -127,10 +138,16 @@ def test_watchers_on_two_processes_see_the_same_gapless_sequence_from_writers_on
     nodes: list[Node], engine: Engine
 ) -> None:
     start = revision_now(engine)
-    watchers = [Watch(node.caller(role), start_revision=start)
-                for node in nodes for role in ("ADMIN", "SERVICE")]
-    writers = [threading.Thread(target=write_lots, args=(node.caller("SELLER"), 2, 3))
-               for node in nodes for _ in range(3)]
+    watchers = [
+        Watch(node.caller(role), start_revision=start)
+        for node in nodes
+        for role in ("ADMIN", "SERVICE")
+    ]
+    writers = [
+        threading.Thread(target=write_lots, args=(node.caller("SELLER"), 2, 3))
+        for node in nodes
+        for _ in range(3)
+    ]
     for writer in writers:
         writer.start()
     for writer in writers:
@@ -178,14 +195,21 @@ def test_a_stopping_process_ends_its_streams_with_a_bookmark_to_resume_from_else
     assert message.bookmark.reason == Reason.REASON_STREAM_END
     write_lots(seller, 1, 1)
     end = revision_now(engine)
-    resumed = Watch(nodes[1].caller("ADMIN"), start_revision=message.revision,
-                    seller_ids=[seller.subject])
+    resumed = Watch(
+        nodes[1].caller("ADMIN"), start_revision=message.revision, seller_ids=[seller.subject]
+    )
     after = resumed.revisions_until(end)
     with engine.connect() as conn:
-        mine = [r for (r,) in conn.execute(text(
-            "SELECT revision FROM events WHERE revision > :s AND revision <= :e AND "
-            "after->>'seller_id' = :who ORDER BY revision"),
-            {"s": start, "e": end, "who": seller.subject})]
+        mine = [
+            r
+            for (r,) in conn.execute(
+                text(
+                    "SELECT revision FROM events WHERE revision > :s AND revision <= :e AND "
+                    "after->>'seller_id' = :who ORDER BY revision"
+                ),
+                {"s": start, "e": end, "who": seller.subject},
+            )
+        ]
     assert before_stop + after == mine
     resumed.call.cancel()
     leaving.channel.close()
@@ -195,18 +219,26 @@ def test_streams_keep_going_when_the_listen_connections_are_killed(
     nodes: list[Node], engine: Engine
 ) -> None:
     seller = nodes[0].caller("SELLER")
-    watcher = Watch(nodes[1].caller("ADMIN"), start_revision=revision_now(engine),
-                    seller_ids=[seller.subject],
-                    progress_notify_interval=duration_pb2.Duration(seconds=5))
+    watcher = Watch(
+        nodes[1].caller("ADMIN"),
+        start_revision=revision_now(engine),
+        seller_ids=[seller.subject],
+        progress_notify_interval=duration_pb2.Duration(seconds=5),
+    )
     with engine.begin() as conn:
         killed_at = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                          "WHERE application_name = :a"), {"a": APPLICATION_NAME})
+        conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :a"
+            ),
+            {"a": APPLICATION_NAME},
+        )
     write_lots(seller, 2, 0)
     end = revision_now(engine)
     assert len(watcher.revisions_until(end)) == 2
-    reconnected = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :a "
-                       "AND backend_start > :t")
+    reconnected = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = :a AND backend_start > :t"
+    )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         with engine.connect() as conn:

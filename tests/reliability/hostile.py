@@ -13,14 +13,53 @@ from hypothesis import strategies as st
 F = FieldDescriptor
 SOME_ID = uuid.UUID(int=0xDEADBEEF)
 HOSTILE_TEXT = [
-    "", " ", "'; DROP TABLE availabilities; --", "' OR '1'='1", '{"$ne": null}', '"},{"a":',
-    "\\", "%", "_%", "\x00", "a\x00b", "\u202e", "😀" * 40, "\ufeff", "null", "undefined",
-    "availabilities/", "availabilities/not-a-uuid", f"availabilities/{SOME_ID}",
-    f"availabilities/{SOME_ID}/reservations/{SOME_ID}", f"availabilities/{SOME_ID}/reservations/",
-    "availabilities/../../etc/passwd", "reservations/1", "NaN", "Infinity", "-Infinity", "-1", "0",
-    "-0", "1e999", "1E+5", "0x10", "99999999999999999999999999.9999999", "0.0000001", " 12 ",
-    "1" * 40, "eyJhbGciOiJub25lIn0.e30.", "!!!not-base64!!!", "Zm9v", "ABCD" * 16, "IN-GJ",
-    "cotton", "t", "USD", "FOB", "A" * 5000, "x" * 200_000,
+    "",
+    " ",
+    "'; DROP TABLE availabilities; --",
+    "' OR '1'='1",
+    '{"$ne": null}',
+    '"},{"a":',
+    "\\",
+    "%",
+    "_%",
+    "\x00",
+    "a\x00b",
+    "\u202e",
+    "😀" * 40,
+    "\ufeff",
+    "null",
+    "undefined",
+    "availabilities/",
+    "availabilities/not-a-uuid",
+    f"availabilities/{SOME_ID}",
+    f"availabilities/{SOME_ID}/reservations/{SOME_ID}",
+    f"availabilities/{SOME_ID}/reservations/",
+    "availabilities/../../etc/passwd",
+    "reservations/1",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "-1",
+    "0",
+    "-0",
+    "1e999",
+    "1E+5",
+    "0x10",
+    "99999999999999999999999999.9999999",
+    "0.0000001",
+    " 12 ",
+    "1" * 40,
+    "eyJhbGciOiJub25lIn0.e30.",
+    "!!!not-base64!!!",
+    "Zm9v",
+    "ABCD" * 16,
+    "IN-GJ",
+    "cotton",
+    "t",
+    "USD",
+    "FOB",
+    "A" * 5000,
+    "x" * 200_000,
 ]
 INT32 = [0, 1, -1, 7, 2**31 - 1, -(2**31)]
 INT64 = [*INT32, 2**63 - 1, -(2**63), 10**15]
@@ -39,8 +78,7 @@ def _scalar(field: FieldDescriptor) -> st.SearchStrategy[Any]:
     if t == F.TYPE_BOOL:
         return st.booleans()
     if t in (F.TYPE_DOUBLE, F.TYPE_FLOAT):
-        return st.one_of(st.sampled_from(DOUBLES), st.floats(width=32 if t == F.TYPE_FLOAT
-                                                             else 64))
+        return st.one_of(st.sampled_from(DOUBLES), st.floats(width=32 if t == F.TYPE_FLOAT else 64))
     if t == F.TYPE_ENUM:  # proto3 enums are open: unknown numbers travel on the wire
         return st.sampled_from(ENUMS)
     if t in (F.TYPE_UINT32, F.TYPE_FIXED32):
@@ -60,8 +98,10 @@ def _fill(message: Message, data: st.DataObject, depth: int) -> None:
         name = field.name
         is_message = field.type == F.TYPE_MESSAGE
         if is_message and field.message_type.GetOptions().map_entry:
-            key_f, value_f = field.message_type.fields_by_name["key"], \
-                field.message_type.fields_by_name["value"]
+            key_f, value_f = (
+                field.message_type.fields_by_name["key"],
+                field.message_type.fields_by_name["value"],
+            )
             size = data.draw(st.sampled_from([1, 3, 120]))
             target = getattr(message, name)
             for _ in range(size):

@@ -51,14 +51,17 @@ def quantity_violations(conn: Connection, lot_ids: Collection[str] | None = None
     ]
 
 
-def revision_violations(conn: Connection, lot_ids: Collection[str] | None = None,
-                        after: int = 0) -> list[str]:
+def revision_violations(
+    conn: Connection, lot_ids: Collection[str] | None = None, after: int = 0
+) -> list[str]:
     """Revisions after `after` are contiguous, the counter is the newest one, and each lot
     (of lot_ids, when given: other tests may compact or hand-craft their own) matches its
     newest event."""
     problems = []
-    row = conn.execute(text("SELECT MIN(revision), MAX(revision), COUNT(*) FROM events "
-                            "WHERE revision > :r"), {"r": after}).one()
+    row = conn.execute(
+        text("SELECT MIN(revision), MAX(revision), COUNT(*) FROM events WHERE revision > :r"),
+        {"r": after},
+    ).one()
     low, high, count = (int(x or 0) for x in row)
     counter = current_revision(conn)
     if count and (high - low + 1 != count or low != after + 1):
@@ -72,16 +75,18 @@ def revision_violations(conn: Connection, lot_ids: Collection[str] | None = None
     return problems
 
 
-def all_violations(conn: Connection, lot_ids: Collection[str] | None = None,
-                   after: int = 0) -> list[str]:
+def all_violations(
+    conn: Connection, lot_ids: Collection[str] | None = None, after: int = 0
+) -> list[str]:
     return quantity_violations(conn, lot_ids) + revision_violations(conn, lot_ids, after)
 
 
 def applied_requests(conn: Connection, principals: Collection[str]) -> dict[tuple[str, str], int]:
     """(principal, request_id) -> the revision its stored first result carries."""
     rows = conn.execute(
-        text("SELECT principal, request_id, response FROM idempotency_keys "
-             "WHERE principal = ANY(:p)"),
+        text(
+            "SELECT principal, request_id, response FROM idempotency_keys WHERE principal = ANY(:p)"
+        ),
         {"p": list(principals)},
     ).all()
     return {(r.principal, r.request_id): _revision(r.response) for r in rows}
@@ -95,8 +100,9 @@ def _revision(response: Any) -> int:
 def events_by_actor(conn: Connection, actors: Collection[str], after: int) -> dict[int, str]:
     """revision -> lot id of every event the given actors caused after a revision."""
     rows = conn.execute(
-        text("SELECT revision, availability_id FROM events "
-             "WHERE actor = ANY(:a) AND revision > :r"),
+        text(
+            "SELECT revision, availability_id FROM events WHERE actor = ANY(:a) AND revision > :r"
+        ),
         {"a": list(actors), "r": after},
     ).all()
     return {int(r.revision): str(r.availability_id) for r in rows}

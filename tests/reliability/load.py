@@ -19,16 +19,19 @@ from typing import Any
 import grpc
 from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 from tests.support.callers import make_token
 from tests.support.lots import cotton_lot
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 # Codes that say "the outcome is unknown": the request may have committed before the answer
 # was lost. Everything else except OK is a definite rejection.
-UNKNOWN_OUTCOME = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                   grpc.StatusCode.CANCELLED}
+UNKNOWN_OUTCOME = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.CANCELLED,
+}
 # Never acceptable, whatever the fault: they mean a bug escaped the error table.
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 CALL_TIMEOUT = 5.0
@@ -97,8 +100,15 @@ class LoadState:
 class MixedLoad:
     """Worker threads sending a random mix of mutations until stopped."""
 
-    def __init__(self, address: str, who: dict[str, Identity], *, holds: bool,
-                 workers: int = 4, seed: int = 7) -> None:
+    def __init__(
+        self,
+        address: str,
+        who: dict[str, Identity],
+        *,
+        holds: bool,
+        workers: int = 4,
+        seed: int = 7,
+    ) -> None:
         self.address = address
         self.who = who
         self.holds = holds
@@ -111,8 +121,9 @@ class MixedLoad:
     # -- running -------------------------------------------------------------------------
     def start(self) -> None:
         self._stop.clear()
-        self._threads = [threading.Thread(target=self._work, args=(i,), daemon=True)
-                         for i in range(self.workers)]
+        self._threads = [
+            threading.Thread(target=self._work, args=(i,), daemon=True) for i in range(self.workers)
+        ]
         for t in self._threads:
             t.start()
 
@@ -149,38 +160,53 @@ class MixedLoad:
         hold = self._pick(rng, self.state.holds) if self.holds else None
         if roll < 0.25 or (draft is None and lot is None):
             req: Message = api.CreateAvailabilityRequest(
-                availability=cotton_lot(total_quantity=str(rng.randint(20, 200))),
-                request_id=rid)
+                availability=cotton_lot(total_quantity=str(rng.randint(20, 200))), request_id=rid
+            )
             return Sent("CreateAvailability", "TRADER", req, rid)
         if draft is not None and roll < 0.40:
-            return Sent("ApproveAvailability", "ADMIN",
-                        api.ApproveAvailabilityRequest(name=draft, request_id=rid), rid)
+            return Sent(
+                "ApproveAvailability",
+                "ADMIN",
+                api.ApproveAvailabilityRequest(name=draft, request_id=rid),
+                rid,
+            )
         target = lot or draft
         if not self.holds or roll < 0.55 or lot is None:
             change = cotton_lot(name=target, description=f"revised {rid[:8]}")
             req = api.UpdateAvailabilityRequest(
-                availability=change, update_mask=field_mask_pb2.FieldMask(paths=["description"]),
-                request_id=rid)
+                availability=change,
+                update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+                request_id=rid,
+            )
             return Sent("UpdateAvailability", "TRADER", req, rid)
         if hold is None or roll < 0.75:
             req = api.ReserveAvailabilityRequest(
-                name=lot, quantity=str(rng.randint(1, 5)), buyer_id=f"buyer-{rng.randint(1, 3)}",
-                negotiation_id=f"neg-{rid[:6]}", request_id=rid)
+                name=lot,
+                quantity=str(rng.randint(1, 5)),
+                buyer_id=f"buyer-{rng.randint(1, 3)}",
+                negotiation_id=f"neg-{rid[:6]}",
+                request_id=rid,
+            )
             return Sent("ReserveAvailability", "SERVICE", req, rid)
         if roll < 0.88:
-            return Sent("ReleaseReservation", "SERVICE",
-                        api.ReleaseReservationRequest(name=hold, reason="load test",
-                                                      request_id=rid), rid)
-        return Sent("MarkSold", "SERVICE",
-                    api.MarkSoldRequest(name=hold, trade_id=f"trade-{rid[:6]}",
-                                        request_id=rid), rid)
+            return Sent(
+                "ReleaseReservation",
+                "SERVICE",
+                api.ReleaseReservationRequest(name=hold, reason="load test", request_id=rid),
+                rid,
+            )
+        return Sent(
+            "MarkSold",
+            "SERVICE",
+            api.MarkSoldRequest(name=hold, trade_id=f"trade-{rid[:6]}", request_id=rid),
+            rid,
+        )
 
     # -- sending and bookkeeping ------------------------------------------------------------
     def send(self, stub: Any, sent: Sent, record: bool = True) -> Sent:
         call: Callable[..., Any] = getattr(stub, sent.method)
         try:
-            reply = call(sent.request, metadata=self.who[sent.role].metadata,
-                         timeout=CALL_TIMEOUT)
+            reply = call(sent.request, metadata=self.who[sent.role].metadata, timeout=CALL_TIMEOUT)
         except grpc.RpcError as err:
             code = err.code()
             sent.code = code.name
@@ -210,8 +236,7 @@ class MixedLoad:
                 s.active.append(name)
             elif method == "ReserveAvailability":
                 s.holds.append(reply.reservation.name)
-            elif method in ("ReleaseReservation", "MarkSold") and \
-                    reply.reservation.name in s.holds:
+            elif method in ("ReleaseReservation", "MarkSold") and reply.reservation.name in s.holds:
                 s.holds.remove(reply.reservation.name)
 
     def replay_lost(self) -> list[tuple[Sent, Sent, Sent]]:
@@ -222,10 +247,16 @@ class MixedLoad:
         with grpc.insecure_channel(self.address) as channel:
             stub = api_grpc.AvailabilityServiceStub(channel)
             for original in lost:
-                first = self.send(stub, Sent(original.method, original.role, original.request,
-                                             original.request_id), record=False)
-                second = self.send(stub, Sent(original.method, original.role, original.request,
-                                              original.request_id), record=False)
+                first = self.send(
+                    stub,
+                    Sent(original.method, original.role, original.request, original.request_id),
+                    record=False,
+                )
+                second = self.send(
+                    stub,
+                    Sent(original.method, original.role, original.request, original.request_id),
+                    record=False,
+                )
                 out.append((original, first, second))
         return out
 

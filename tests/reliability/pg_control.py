@@ -38,8 +38,16 @@ class ControlledPostgres:
 
     def start(self) -> None:
         # The same options the wheel uses, so the socket (and thus the URL) stays the same.
-        args = ["-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}",
-                "-l", str(self.pgdata / "log"), "start"]
+        args = [
+            "-w",
+            "-o",
+            '-h ""',
+            "-o",
+            f"-k {self.socket_dir}",
+            "-l",
+            str(self.pgdata / "log"),
+            "start",
+        ]
         self._pg_ctl(*args)
 
     def _pg_ctl(self, *args: str) -> None:
@@ -48,8 +56,13 @@ class ControlledPostgres:
         prefix = ["runuser", "-u", self.user, "--"] if self.user else []
         # Files, not pipes: the started postmaster inherits them and a pipe would never close.
         with tempfile.TemporaryFile() as out:
-            done = subprocess.run([*prefix, self._pg_ctl_path, "-D", str(self.pgdata), *args],
-                                  stdout=out, stderr=out, timeout=30, check=False)
+            done = subprocess.run(
+                [*prefix, self._pg_ctl_path, "-D", str(self.pgdata), *args],
+                stdout=out,
+                stderr=out,
+                timeout=30,
+                check=False,
+            )
             if done.returncode != 0:
                 out.seek(0)
                 raise RuntimeError(f"pg_ctl {args[-1]} failed: {out.read().decode()[-2000:]}")
@@ -64,7 +77,8 @@ def health_status(address: str, service: str = "") -> str:
     with grpc.insecure_channel(address) as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service=service), timeout=2)
+                health_pb2.HealthCheckRequest(service=service), timeout=2
+            )
         except grpc.RpcError as err:
             return str(err.code().name)
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))

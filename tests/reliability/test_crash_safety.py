@@ -18,8 +18,6 @@ from pathlib import Path
 import grpc
 import pytest
 from sqlalchemy import Engine, text
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 from tests.reliability import invariants
 from tests.reliability.conftest import Figures
@@ -27,6 +25,8 @@ from tests.reliability.load import FORBIDDEN, MixedLoad, Sent, identities, rpc_a
 from tests.reliability.watchers import ResumingWatcher
 from tests.support.lots import cotton_lot
 from tests.support.processes import ServerProcess, free_port
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 KILLS = 3
 SOME_LOT = f"availabilities/{uuid.UUID(int=1)}"
@@ -34,18 +34,28 @@ SOME_LOT = f"availabilities/{uuid.UUID(int=1)}"
 
 def _mix(load: MixedLoad, address: str) -> tuple[bool, bool, str]:
     who = load.who
-    holds = rpc_answers(address, who["SERVICE"], "ReserveAvailability",
-                        api.ReserveAvailabilityRequest(name=SOME_LOT, quantity="1", buyer_id="b"))
-    watch = rpc_answers(address, who["SERVICE"], "WatchAvailabilities",
-                        api.WatchAvailabilitiesRequest())
-    note = "mix: create, approve, update" + (", reserve, release, mark sold" if holds else
-                                              " (holds UNIMPLEMENTED: left out)")
+    holds = rpc_answers(
+        address,
+        who["SERVICE"],
+        "ReserveAvailability",
+        api.ReserveAvailabilityRequest(name=SOME_LOT, quantity="1", buyer_id="b"),
+    )
+    watch = rpc_answers(
+        address, who["SERVICE"], "WatchAvailabilities", api.WatchAvailabilitiesRequest()
+    )
+    note = "mix: create, approve, update" + (
+        ", reserve, release, mark sold" if holds else " (holds UNIMPLEMENTED: left out)"
+    )
     note += ", watch" if watch else " (watch UNIMPLEMENTED: left out)"
     return holds, watch, note
 
 
-def _check_acknowledged(load: MixedLoad, applied: dict[tuple[str, str], int],
-                        events: dict[int, str], replays: list[tuple[Sent, Sent, Sent]]) -> None:
+def _check_acknowledged(
+    load: MixedLoad,
+    applied: dict[tuple[str, str], int],
+    events: dict[int, str],
+    replays: list[tuple[Sent, Sent, Sent]],
+) -> None:
     final = {(o.role, o.request_id): first for o, first, _ in replays}
     for sent in load.state.sent:
         subject = load.who[sent.role].subject
@@ -62,11 +72,16 @@ def _check_acknowledged(load: MixedLoad, applied: dict[tuple[str, str], int],
 def _explain(engine: Engine, applied: dict[tuple[str, str], int], ours: dict[int, str]) -> str:
     odd = sorted(set(applied.values()) ^ set(ours))[:5]
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT k.method, k.request_id, e.revision, e.actor, e.event_type "
-            "FROM idempotency_keys k "
-            "LEFT JOIN events e ON e.revision = (k.response->'availability'->>'revision')::bigint "
-            "WHERE (k.response->'availability'->>'revision')::bigint = ANY(:r)"), {"r": odd}).all()
+        rows = conn.execute(
+            text(
+                "SELECT k.method, k.request_id, e.revision, e.actor, e.event_type "
+                "FROM idempotency_keys k "
+                "LEFT JOIN events e "
+                "ON e.revision = (k.response->'availability'->>'revision')::bigint "
+                "WHERE (k.response->'availability'->>'revision')::bigint = ANY(:r)"
+            ),
+            {"r": odd},
+        ).all()
     return f"requests and events differ at {odd}: {rows}"
 
 
@@ -82,15 +97,21 @@ def test_acknowledged_requests_survive_repeated_sigkill_and_retries_apply_once(
     try:
         load.holds, watch, mix = _mix(load, proc.address)
         with grpc.insecure_channel(proc.address) as channel:  # a first lot: revision > 0
-            load.send(api_grpc.AvailabilityServiceStub(channel), Sent(
-                "CreateAvailability", "TRADER",
-                api.CreateAvailabilityRequest(availability=cotton_lot(), request_id="first"),
-                "first"))
+            load.send(
+                api_grpc.AvailabilityServiceStub(channel),
+                Sent(
+                    "CreateAvailability",
+                    "TRADER",
+                    api.CreateAvailabilityRequest(availability=cotton_lot(), request_id="first"),
+                    "first",
+                ),
+            )
         with engine.connect() as conn:
             start = invariants.current_revision(conn)
         if watch:
-            watchers = [ResumingWatcher(proc.address, load.who["SERVICE"], start).start()
-                        for _ in range(2)]
+            watchers = [
+                ResumingWatcher(proc.address, load.who["SERVICE"], start).start() for _ in range(2)
+            ]
         load.start()
         restarts = []
         for _ in range(KILLS):
@@ -109,8 +130,9 @@ def test_acknowledged_requests_survive_repeated_sigkill_and_retries_apply_once(
         assert not load.state.forbidden, load.state.forbidden
         for original, first, second in replays:
             assert first.code not in {c.name for c in FORBIDDEN}, (original.method, first.code)
-            assert (second.outcome, second.revision) == (first.outcome, first.revision), \
+            assert (second.outcome, second.revision) == (first.outcome, first.revision), (
                 f"retry of {original.method} applied twice"
+            )
 
         subjects = [w.subject for w in load.who.values()]
         with engine.connect() as conn:
@@ -134,11 +156,18 @@ def test_acknowledged_requests_survive_repeated_sigkill_and_retries_apply_once(
 
         figures.record(
             "crash_safety",
-            seed=seed, kills=KILLS, requests=len(load.state.sent) + 2 * len(replays),
-            acknowledged=load.count("acked"), rejected=load.count("rejected"),
-            lost_answers_retried=len(replays), events_checked=len(everything),
-            watchers=len(watchers), watch_reconnects=sum(w.reconnects for w in watchers),
-            invariant_violations=len(violations), events_lost=0, mix=mix.replace(" ", "_"),
+            seed=seed,
+            kills=KILLS,
+            requests=len(load.state.sent) + 2 * len(replays),
+            acknowledged=load.count("acked"),
+            rejected=load.count("rejected"),
+            lost_answers_retried=len(replays),
+            events_checked=len(everything),
+            watchers=len(watchers),
+            watch_reconnects=sum(w.reconnects for w in watchers),
+            invariant_violations=len(violations),
+            events_lost=0,
+            mix=mix.replace(" ", "_"),
             restart_seconds=[round(r, 1) for r in restarts],
             replay_seconds=round(replay_seconds, 1),
         )

@@ -16,8 +16,6 @@ import grpc
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 from availability_service.grpc_api.errors import status_for
 from availability_service.storage.database import make_engine
@@ -27,6 +25,8 @@ from tests.reliability.load import FORBIDDEN, identities
 from tests.reliability.pg_control import ControlledPostgres, health_status
 from tests.support.lots import cotton_lot
 from tests.support.processes import ServerProcess
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,9 @@ class Traffic:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            create = api.CreateAvailabilityRequest(availability=cotton_lot(),
-                                                   request_id=uuid.uuid4().hex)
+            create = api.CreateAvailabilityRequest(
+                availability=cotton_lot(), request_id=uuid.uuid4().hex
+            )
             self.codes[self.call("CreateAvailability", create)] += 1
             self.codes[self.call("ListAvailabilities", api.ListAvailabilitiesRequest())] += 1
             time.sleep(0.05)
@@ -89,7 +90,8 @@ class Traffic:
 def _open_watch(address: str, traffic: Traffic) -> tuple[grpc.Channel, object]:
     channel = grpc.insecure_channel(address)
     stream = api_grpc.AvailabilityServiceStub(channel).WatchAvailabilities(
-        api.WatchAvailabilitiesRequest(), metadata=traffic.who["SERVICE"].metadata, timeout=60)
+        api.WatchAvailabilitiesRequest(), metadata=traffic.who["SERVICE"].metadata, timeout=60
+    )
     return channel, stream
 
 
@@ -110,26 +112,39 @@ def test_a_database_restart_under_load_gives_unavailable_not_serving_then_recove
         with Traffic(proc.address) as traffic:
             channel, stream = _open_watch(proc.address, traffic)
             ended: list[str] = []
-            watcher = threading.Thread(target=lambda: ended.append(_stream_end_code(stream)),
-                                       daemon=True)
+            watcher = threading.Thread(
+                target=lambda: ended.append(_stream_end_code(stream)), daemon=True
+            )
             watcher.start()
             time.sleep(1.0)
             own_postgres.stop()
             assert _wait_for(lambda: health_status(proc.address) == "NOT_SERVING")
-            down = [traffic.call("GetAvailability",
-                                 api.GetAvailabilityRequest(name=f"availabilities/{uuid.uuid4()}")),
-                    traffic.call("CreateAvailability", api.CreateAvailabilityRequest(
-                        availability=cotton_lot(), request_id=uuid.uuid4().hex)),
-                    traffic.call("ReserveAvailability", api.ReserveAvailabilityRequest(
-                        name=f"availabilities/{uuid.uuid4()}", quantity="1", buyer_id="b"),
-                        role="SERVICE")]
+            down = [
+                traffic.call(
+                    "GetAvailability",
+                    api.GetAvailabilityRequest(name=f"availabilities/{uuid.uuid4()}"),
+                ),
+                traffic.call(
+                    "CreateAvailability",
+                    api.CreateAvailabilityRequest(
+                        availability=cotton_lot(), request_id=uuid.uuid4().hex
+                    ),
+                ),
+                traffic.call(
+                    "ReserveAvailability",
+                    api.ReserveAvailabilityRequest(
+                        name=f"availabilities/{uuid.uuid4()}", quantity="1", buyer_id="b"
+                    ),
+                    role="SERVICE",
+                ),
+            ]
             time.sleep(1.0)
             own_postgres.start()
             assert _wait_for(lambda: health_status(proc.address) == "SERVING")
-            fresh = api.CreateAvailabilityRequest(availability=cotton_lot(),
-                                                  request_id=uuid.uuid4().hex)
-            assert _wait_for(lambda: traffic.call("CreateAvailability", fresh) == "OK",
-                             timeout=10)
+            fresh = api.CreateAvailabilityRequest(
+                availability=cotton_lot(), request_id=uuid.uuid4().hex
+            )
+            assert _wait_for(lambda: traffic.call("CreateAvailability", fresh) == "OK", timeout=10)
             time.sleep(0.5)
         stream.cancel()  # type: ignore[attr-defined]
         watcher.join(10)
@@ -148,10 +163,14 @@ def test_a_database_restart_under_load_gives_unavailable_not_serving_then_recove
         violations = invariants.all_violations(conn)
     engine.dispose()
     assert violations == []
-    figures.record("database_restart", calls=sum(traffic.codes.values()) + len(down),
-                   unavailable=traffic.codes["UNAVAILABLE"] + down.count("UNAVAILABLE"),
-                   internal_or_unknown=0, watch_stream_end=(ended or ["open"])[0],
-                   invariant_violations=len(violations))
+    figures.record(
+        "database_restart",
+        calls=sum(traffic.codes.values()) + len(down),
+        unavailable=traffic.codes["UNAVAILABLE"] + down.count("UNAVAILABLE"),
+        internal_or_unknown=0,
+        watch_stream_end=(ended or ["open"])[0],
+        invariant_violations=len(violations),
+    )
 
 
 def test_a_service_started_before_its_database_waits_logs_why_and_then_serves(
@@ -162,8 +181,10 @@ def test_a_service_started_before_its_database_waits_logs_why_and_then_serves(
 
     def start_database_once_the_service_waits() -> None:
         # The database comes up only after the service has logged that it is waiting for it.
-        _wait_for(lambda: proc.log_path.exists()
-                  and "database_not_ready" in proc.log_path.read_text(), timeout=30)
+        _wait_for(
+            lambda: proc.log_path.exists() and "database_not_ready" in proc.log_path.read_text(),
+            timeout=30,
+        )
         own_postgres.start()
 
     later = threading.Thread(target=start_database_once_the_service_waits, daemon=True)
@@ -172,8 +193,10 @@ def test_a_service_started_before_its_database_waits_logs_why_and_then_serves(
         proc.start(timeout=60)
         log = proc.log_path.read_text()
         traffic = Traffic(proc.address)
-        created = traffic.call("CreateAvailability", api.CreateAvailabilityRequest(
-            availability=cotton_lot(), request_id=uuid.uuid4().hex))
+        created = traffic.call(
+            "CreateAvailability",
+            api.CreateAvailabilityRequest(availability=cotton_lot(), request_id=uuid.uuid4().hex),
+        )
     finally:
         later.join(35)
         proc.stop()

@@ -10,11 +10,11 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 from sqlalchemy import Engine, text
-from tradedesk.availability.v1 import availability_service_pb2 as api
 
 from tests.reliability.conftest import Figures
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot
+from tradedesk.availability.v1 import availability_service_pb2 as api
 
 LOCK_WAITERS = """
 SELECT count(*) FROM pg_stat_activity
@@ -41,8 +41,9 @@ def trader(caller: Callable[..., Caller]) -> Caller:
 def test_a_call_blocked_on_a_locked_lot_ends_at_its_deadline_and_changes_nothing(
     trader: Caller, engine: Engine, figures: Figures
 ) -> None:
-    lot = trader.CreateAvailability(api.CreateAvailabilityRequest(
-        availability=cotton_lot(), request_id=uuid.uuid4().hex)).availability
+    lot = trader.CreateAvailability(
+        api.CreateAvailabilityRequest(availability=cotton_lot(), request_id=uuid.uuid4().hex)
+    ).availability
     lot_id = lot.name.removeprefix("availabilities/")
     update = api.UpdateAvailabilityRequest(
         availability=cotton_lot(name=lot.name, description="changed under a lock"),
@@ -50,8 +51,9 @@ def test_a_call_blocked_on_a_locked_lot_ends_at_its_deadline_and_changes_nothing
         request_id=uuid.uuid4().hex,
     )
     with engine.connect() as blocker:
-        blocker.execute(text("SELECT 1 FROM availabilities WHERE id = :id FOR UPDATE"),
-                        {"id": lot_id})
+        blocker.execute(
+            text("SELECT 1 FROM availabilities WHERE id = :id FOR UPDATE"), {"id": lot_id}
+        )
         started = time.monotonic()
         with pytest.raises(grpc.RpcError) as caught:
             trader.UpdateAvailability(update, timeout=1.0)
@@ -64,18 +66,25 @@ def test_a_call_blocked_on_a_locked_lot_ends_at_its_deadline_and_changes_nothing
     assert caught.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert waiting == 0
     with engine.connect() as conn:
-        row = conn.execute(text("SELECT revision, description FROM availabilities WHERE id = :id"),
-                           {"id": lot_id}).one()
-        events: int = conn.execute(text("SELECT count(*) FROM events WHERE availability_id = :id"),
-                              {"id": lot_id}).scalar_one()
-        key: int = conn.execute(text("SELECT count(*) FROM idempotency_keys WHERE request_id = :r"),
-                           {"r": update.request_id}).scalar_one()
+        row = conn.execute(
+            text("SELECT revision, description FROM availabilities WHERE id = :id"), {"id": lot_id}
+        ).one()
+        events: int = conn.execute(
+            text("SELECT count(*) FROM events WHERE availability_id = :id"), {"id": lot_id}
+        ).scalar_one()
+        key: int = conn.execute(
+            text("SELECT count(*) FROM idempotency_keys WHERE request_id = :r"),
+            {"r": update.request_id},
+        ).scalar_one()
     assert (row.revision, row.description, events, key) == (lot.revision, lot.description, 1, 0)
 
     # The same request_id was never claimed, so the retry applies now, exactly once.
     retried = trader.UpdateAvailability(update).availability
     assert retried.description == "changed under a lock"
     assert retried.revision > lot.revision
-    figures.record("deadlines", blocked_call_seconds=round(elapsed, 2),
-                   server_waiters_left=waiting, half_done_writes=0)
-
+    figures.record(
+        "deadlines",
+        blocked_call_seconds=round(elapsed, 2),
+        server_waiters_left=waiting,
+        half_done_writes=0,
+    )

@@ -14,13 +14,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, text
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 from tests.reliability.conftest import Figures
 from tests.reliability.hostile import hostile_message
 from tests.support.callers import make_token
 from tests.support.lots import cotton_lot
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 SERVICE = api.DESCRIPTOR.services_by_name["AvailabilityService"]
 METHODS = [m.name for m in SERVICE.methods]
@@ -38,17 +38,19 @@ TRIED: dict[str, int] = {}
 @pytest.fixture(scope="module")
 def everyone(channel: grpc.Channel) -> Iterator[tuple[api_grpc.AvailabilityServiceStub, list]]:
     """A caller holding every role, so requests reach validation instead of stopping at auth."""
-    token = make_token(f"fuzz-{uuid.uuid4().hex[:6]}", ["ADMIN", "SERVICE", "TRADER", "SELLER",
-                                                         "BUYER"], company="co-fuzz",
-                       region="IN-GJ")
+    token = make_token(
+        f"fuzz-{uuid.uuid4().hex[:6]}",
+        ["ADMIN", "SERVICE", "TRADER", "SELLER", "BUYER"],
+        company="co-fuzz",
+        region="IN-GJ",
+    )
     yield api_grpc.AvailabilityServiceStub(channel), [("authorization", f"Bearer {token}")]
 
 
 def _call(stub: Any, metadata: list, method: str, request: Any) -> grpc.StatusCode:
     streaming = SERVICE.methods_by_name[method].server_streaming
     try:
-        reply = getattr(stub, method)(request, metadata=metadata,
-                                      timeout=1.5 if streaming else 15)
+        reply = getattr(stub, method)(request, metadata=metadata, timeout=1.5 if streaming else 15)
         if streaming:
             next(reply, None)
             reply.cancel()
@@ -64,8 +66,12 @@ def test_hostile_requests_never_crash_an_rpc_or_write_when_rejected(
     stub, metadata = everyone
     cls = getattr(api, SERVICE.methods_by_name[method].input_type.name)
 
-    @settings(max_examples=EXAMPLES_PER_RPC, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=EXAMPLES_PER_RPC,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(data=st.data())
     def one_request(data: st.DataObject) -> None:
         request = hostile_message(cls, data)
@@ -80,8 +86,13 @@ def test_hostile_requests_never_crash_an_rpc_or_write_when_rejected(
             assert after == before, f"rejected {method} ({code.name}) wrote {before} -> {after}"
 
     one_request()
-    figures.record("hostile_input", rpcs=len(TRIED), bad_inputs_tried=sum(TRIED.values()),
-                   internal_or_unknown=0, writes_on_rejection=0)
+    figures.record(
+        "hostile_input",
+        rpcs=len(TRIED),
+        bad_inputs_tried=sum(TRIED.values()),
+        internal_or_unknown=0,
+        writes_on_rejection=0,
+    )
 
 
 def test_a_request_over_the_message_size_limit_is_resource_exhausted_and_the_server_lives_on(
@@ -90,11 +101,14 @@ def test_a_request_over_the_message_size_limit_is_resource_exhausted_and_the_ser
     stub, metadata = everyone
     limit = app.settings.max_message_bytes
     huge = api.CreateAvailabilityRequest(
-        availability=cotton_lot(description="x" * (limit + 1024)), request_id=uuid.uuid4().hex)
+        availability=cotton_lot(description="x" * (limit + 1024)), request_id=uuid.uuid4().hex
+    )
     with pytest.raises(grpc.RpcError) as caught:
         stub.CreateAvailability(huge, metadata=metadata, timeout=30)
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     ok = stub.CreateAvailability(
         api.CreateAvailabilityRequest(availability=cotton_lot(), request_id=uuid.uuid4().hex),
-        metadata=metadata, timeout=30)
+        metadata=metadata,
+        timeout=30,
+    )
     assert ok.availability.name.startswith("availabilities/")

@@ -15,13 +15,13 @@ import psutil
 import pytest
 from google.protobuf import field_mask_pb2
 from sqlalchemy import Engine, text
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 from tests.reliability.conftest import Figures
 from tests.reliability.load import Identity, identities
 from tests.support.lots import cotton_lot, error_details
 from tests.support.processes import ServerProcess
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 MAX_RPCS = 6
 MAX_WATCHERS = 3
@@ -30,13 +30,19 @@ RSS_GROWTH_LIMIT = 150 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
-def small_server(database_url: str, tmp_path_factory: pytest.TempPathFactory,
-                 ) -> Iterator[ServerProcess]:
-    proc = ServerProcess(database_url, tmp_path_factory.mktemp("overload"), env={
-        "AVAILABILITY_MAX_CONCURRENT_RPCS": str(MAX_RPCS),
-        "AVAILABILITY_WATCH_MAX_WATCHERS": str(MAX_WATCHERS),
-        "AVAILABILITY_DB_POOL_SIZE": "4",
-    }).start()
+def small_server(
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ServerProcess]:
+    proc = ServerProcess(
+        database_url,
+        tmp_path_factory.mktemp("overload"),
+        env={
+            "AVAILABILITY_MAX_CONCURRENT_RPCS": str(MAX_RPCS),
+            "AVAILABILITY_WATCH_MAX_WATCHERS": str(MAX_WATCHERS),
+            "AVAILABILITY_DB_POOL_SIZE": "4",
+        },
+    ).start()
     yield proc
     proc.stop()
 
@@ -56,18 +62,25 @@ def test_calls_beyond_the_concurrency_cap_are_refused_at_once_while_the_admitted
     with grpc.insecure_channel(small_server.address) as channel:
         stub = api_grpc.AvailabilityServiceStub(channel)
         meta = who["TRADER"].metadata
-        lot = stub.CreateAvailability(api.CreateAvailabilityRequest(
-            availability=cotton_lot(), request_id=uuid.uuid4().hex), metadata=meta).availability
+        lot = stub.CreateAvailability(
+            api.CreateAvailabilityRequest(availability=cotton_lot(), request_id=uuid.uuid4().hex),
+            metadata=meta,
+        ).availability
         update = api.UpdateAvailabilityRequest(
             availability=cotton_lot(name=lot.name, description="contended"),
-            update_mask=field_mask_pb2.FieldMask(paths=["description"]))
+            update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+        )
         calls = 4 * MAX_RPCS
         with engine.connect() as blocker, ThreadPoolExecutor(calls) as pool:
             # Every admitted update waits on this row lock, holding its slot.
-            blocker.execute(text("SELECT 1 FROM availabilities WHERE id = :id FOR UPDATE"),
-                            {"id": lot.name.removeprefix("availabilities/")})
-            futures = [pool.submit(_code, stub.UpdateAvailability, update, metadata=meta,
-                                   timeout=20) for _ in range(calls)]
+            blocker.execute(
+                text("SELECT 1 FROM availabilities WHERE id = :id FOR UPDATE"),
+                {"id": lot.name.removeprefix("availabilities/")},
+            )
+            futures = [
+                pool.submit(_code, stub.UpdateAvailability, update, metadata=meta, timeout=20)
+                for _ in range(calls)
+            ]
             time.sleep(3.0)
             refused_while_locked = [f.result() for f in futures if f.done()]
             blocker.rollback()
@@ -77,8 +90,13 @@ def test_calls_beyond_the_concurrency_cap_are_refused_at_once_while_the_admitted
     assert {r for r in refused_while_locked} == {("RESOURCE_EXHAUSTED", "TOO_MANY_REQUESTS")}
     assert outcomes["OK"] >= 1 and outcomes["OK"] <= MAX_RPCS
     assert outcomes["OK"] + outcomes["RESOURCE_EXHAUSTED"] == calls
-    figures.record("overload_concurrency", calls=calls, cap=MAX_RPCS,
-                   refused_at_once=len(refused_while_locked), admitted=outcomes["OK"])
+    figures.record(
+        "overload_concurrency",
+        calls=calls,
+        cap=MAX_RPCS,
+        refused_at_once=len(refused_while_locked),
+        admitted=outcomes["OK"],
+    )
 
 
 def test_watchers_beyond_the_cap_are_refused_with_resource_exhausted(
@@ -86,11 +104,14 @@ def test_watchers_beyond_the_cap_are_refused_with_resource_exhausted(
 ) -> None:
     who: Identity = identities(uuid.uuid4().hex[:8])["SERVICE"]
     channels = [grpc.insecure_channel(small_server.address) for _ in range(MAX_WATCHERS + 2)]
-    streams = [api_grpc.AvailabilityServiceStub(ch).WatchAvailabilities(
-        api.WatchAvailabilitiesRequest(), metadata=who.metadata, timeout=3) for ch in channels]
+    streams = [
+        api_grpc.AvailabilityServiceStub(ch).WatchAvailabilities(
+            api.WatchAvailabilitiesRequest(), metadata=who.metadata, timeout=3
+        )
+        for ch in channels
+    ]
     ends: list[str] = []
-    threads = [threading.Thread(target=lambda s=s: ends.append(_code(list, s)[0]))
-               for s in streams]
+    threads = [threading.Thread(target=lambda s=s: ends.append(_code(list, s)[0])) for s in streams]
     for t in threads:
         t.start()
     for t in threads:
@@ -118,8 +139,12 @@ def test_memory_stays_bounded_under_sustained_overload(
         with grpc.insecure_channel(small_server.address) as channel:
             stub = api_grpc.AvailabilityServiceStub(channel)
             while not stop.is_set():
-                code, _ = _code(stub.ListAvailabilities, api.ListAvailabilitiesRequest(
-                    page_size=200), metadata=who.metadata, timeout=10)
+                code, _ = _code(
+                    stub.ListAvailabilities,
+                    api.ListAvailabilitiesRequest(page_size=200),
+                    metadata=who.metadata,
+                    timeout=10,
+                )
                 codes[code] += 1
 
     before = process.memory_info().rss
@@ -136,7 +161,11 @@ def test_memory_stays_bounded_under_sustained_overload(
     assert codes["RESOURCE_EXHAUSTED"] > 0, codes  # it really was overloaded
     assert not set(codes) & {"INTERNAL", "UNKNOWN"}, codes
     assert max(peak) - before < RSS_GROWTH_LIMIT
-    figures.record("overload_memory", calls=sum(codes.values()),
-                   refused=codes["RESOURCE_EXHAUSTED"], rss_before_mb=before // 2**20,
-                   rss_peak_mb=max(peak) // 2**20, rss_after_mb=after // 2**20)
-
+    figures.record(
+        "overload_memory",
+        calls=sum(codes.values()),
+        refused=codes["RESOURCE_EXHAUSTED"],
+        rss_before_mb=before // 2**20,
+        rss_peak_mb=max(peak) // 2**20,
+        rss_after_mb=after // 2**20,
+    )

@@ -6,10 +6,10 @@ import threading
 import time
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 from tests.reliability.load import FORBIDDEN, Identity
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 
 class ResumingWatcher:

@@ -6,9 +6,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 from availability_service.auth.tokens import mint_token
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 TEST_SECRET = b"test-secret-for-the-availability-engine-0123456789"
 
@@ -21,8 +21,9 @@ class Caller:
     client would: a SELLER may only post from a location it owns.
     """
 
-    def __init__(self, channel: grpc.Channel, token: str, subject: str,
-                 location_id: str = "") -> None:
+    def __init__(
+        self, channel: grpc.Channel, token: str, subject: str, location_id: str = ""
+    ) -> None:
         self.stub = api_grpc.AvailabilityServiceStub(channel)
         self.token = token
         self.subject = subject
@@ -56,6 +57,7 @@ class Caller:
         return request
 
 
-def make_token(sub: str, roles: Sequence[str], company: str | None = None,
-               region: str | None = None) -> str:
+def make_token(
+    sub: str, roles: Sequence[str], company: str | None = None, region: str | None = None
+) -> str:
     return mint_token(TEST_SECRET, sub, list(roles), company_id=company, region=region)

@@ -6,6 +6,7 @@ from typing import Any
 
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 
@@ -45,13 +46,21 @@ def cotton_lot(**overrides: Any) -> pb.Availability:
     return lot
 
 
-def register_location(admin: Any, owner_id: str, location_id: str | None = None,
-                      point: pb.LatLng = RAJKOT, region: str = RAJKOT_REGION,
-                      display_name: str = "Rajkot ginning yard") -> pb.Location:
+def register_location(
+    admin: Any,
+    owner_id: str,
+    location_id: str | None = None,
+    point: pb.LatLng = RAJKOT,
+    region: str = RAJKOT_REGION,
+    display_name: str = "Rajkot ginning yard",
+) -> pb.Location:
     """Register a delivery location for `owner_id` through the real UpsertLocation RPC."""
     location = pb.Location(
-        location_id=location_id or f"loc-{owner_id}"[:64], owner_id=owner_id,
-        display_name=display_name, point=point, region=region,
+        location_id=location_id or f"loc-{owner_id}"[:64],
+        owner_id=owner_id,
+        display_name=display_name,
+        point=point,
+        region=region,
     )
     return admin.UpsertLocation(api.UpsertLocationRequest(location=location)).location
 

@@ -25,8 +25,13 @@ def free_port() -> int:
 class ServerProcess:
     """One `availability-service serve` process on its own port, sharing the test database."""
 
-    def __init__(self, database_url: str, data_dir: Path, port: int | None = None,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        data_dir: Path,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.data_dir = data_dir
         self.port = port or free_port()
@@ -40,19 +45,22 @@ class ServerProcess:
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
         env = dict(os.environ)
-        env.update({
-            "DATABASE_URL": self.database_url,
-            "AVAILABILITY_JWT_SECRET": TEST_SECRET.decode(),
-            "AVAILABILITY_DATA_DIR": str(self.data_dir),
-            "AVAILABILITY_LOG_LEVEL": "warning",
-            "AVAILABILITY_SWEEP_INTERVAL_SECONDS": "0.2",
-        })
+        env.update(
+            {
+                "DATABASE_URL": self.database_url,
+                "AVAILABILITY_JWT_SECRET": TEST_SECRET.decode(),
+                "AVAILABILITY_DATA_DIR": str(self.data_dir),
+                "AVAILABILITY_LOG_LEVEL": "warning",
+                "AVAILABILITY_SWEEP_INTERVAL_SECONDS": "0.2",
+            }
+        )
         env.update(self.extra_env)
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "availability_service.cli", "serve",
-             "--address", self.address],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "availability_service.cli", "serve", "--address", self.address],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self.wait_serving(timeout)
         return self
@@ -65,14 +73,16 @@ class ServerProcess:
             try:
                 with grpc.insecure_channel(self.address) as channel:
                     reply = health_pb2_grpc.HealthStub(channel).Check(
-                        health_pb2.HealthCheckRequest(), timeout=1)
+                        health_pb2.HealthCheckRequest(), timeout=1
+                    )
                     if reply.status == health_pb2.HealthCheckResponse.SERVING:
                         return
             except grpc.RpcError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"server on {self.address} did not start: "
-                           f"{self.log_path.read_text()[-2000:]}")
+        raise TimeoutError(
+            f"server on {self.address} did not start: {self.log_path.read_text()[-2000:]}"
+        )
 
     def kill(self) -> None:
         """SIGKILL: no graceful shutdown, as in a crash."""

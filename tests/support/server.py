@@ -37,10 +37,12 @@ class ServerThread:
         self.server, self.port, _health = await create_server(self.app, "127.0.0.1:0")
         await self.server.start()
         from availability_service.background import start_background
+
         start_background(self.app)
         self._ready.set()
         await self._stopped.wait()
         from availability_service.background import stop_background
+
         await stop_background(self.app)
         await self.server.stop(grace=1.0)
 

@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 from google.protobuf import duration_pb2
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import watch_pb2
 
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.errors import InvalidArgument
@@ -19,6 +17,8 @@ from availability_service.watch.filters import (
     change_kind,
     parse_request,
 )
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import watch_pb2
 
 LOT_ID = uuid.uuid4()
 BUYER = Principal("buyer-1", roles=frozenset({Role.BUYER}), region="IN-GJ")
@@ -27,16 +27,27 @@ ADMIN = Principal("admin-1", roles=frozenset({Role.ADMIN}))
 
 def snap(**overrides: Any) -> dict[str, Any]:
     lot: dict[str, Any] = {
-        "id": str(LOT_ID), "seller_id": "seller-1", "company_id": "co-1", "commodity": "cotton",
-        "delivery_region": "IN-GJ", "market_visibility": "PUBLIC", "restricted_buyer_ids": [],
-        "allowed_regions": [], "delete_time": None,
+        "id": str(LOT_ID),
+        "seller_id": "seller-1",
+        "company_id": "co-1",
+        "commodity": "cotton",
+        "delivery_region": "IN-GJ",
+        "market_visibility": "PUBLIC",
+        "restricted_buyer_ids": [],
+        "allowed_regions": [],
+        "delete_time": None,
     }
     lot.update(overrides)
     return lot
 
 
-def kind(flt: WatchFilter, before: dict[str, Any] | None, after: dict[str, Any],
-         who: Principal = BUYER, event_type: str = "UPDATED") -> ChangeKind | None:
+def kind(
+    flt: WatchFilter,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+    who: Principal = BUYER,
+    event_type: str = "UPDATED",
+) -> ChangeKind | None:
     return change_kind(flt, who, event_type, before, after)
 
 
@@ -66,8 +77,9 @@ def test_an_event_of_a_lot_that_never_matched_is_not_sent() -> None:
 
 
 def test_filters_combine_with_and_and_values_within_a_filter_with_or() -> None:
-    flt = WatchFilter(commodities=frozenset({"cotton", "wheat"}),
-                      delivery_regions=frozenset({"in-mh"}))
+    flt = WatchFilter(
+        commodities=frozenset({"cotton", "wheat"}), delivery_regions=frozenset({"in-mh"})
+    )
     assert not flt.matches_lot(snap())
     assert flt.matches_lot(snap(delivery_region="IN-MH"))
     assert flt.matches_lot(snap(commodity="Wheat", delivery_region="IN-MH"))
@@ -92,10 +104,16 @@ def test_the_name_filter_follows_only_the_named_lots() -> None:
 
 
 def test_a_valid_request_is_parsed_into_a_filter() -> None:
-    parsed = parse_request(api.WatchAvailabilitiesRequest(
-        commodities=["Cotton"], seller_ids=["s-1"], names=[f"availabilities/{LOT_ID}"],
-        event_types=[watch_pb2.EVENT_TYPE_SOLD], start_revision=7,
-        progress_notify_interval=duration_pb2.Duration(seconds=2)))
+    parsed = parse_request(
+        api.WatchAvailabilitiesRequest(
+            commodities=["Cotton"],
+            seller_ids=["s-1"],
+            names=[f"availabilities/{LOT_ID}"],
+            event_types=[watch_pb2.EVENT_TYPE_SOLD],
+            start_revision=7,
+            progress_notify_interval=duration_pb2.Duration(seconds=2),
+        )
+    )
     assert parsed.filter.commodities == {"cotton"}
     assert parsed.filter.lot_ids == {LOT_ID}
     assert parsed.filter.event_types == {EventType.SOLD}
@@ -116,8 +134,10 @@ def test_every_event_type_of_the_contract_maps_to_a_domain_event_type() -> None:
         ({"names": ["availabilities/nope"]}, "names[0]"),
         ({"seller_ids": ["ok", " "]}, "seller_ids[1]"),
         ({"delivery_regions": ["r" * 300]}, "delivery_regions[0]"),
-        ({"progress_notify_interval": duration_pb2.Duration(seconds=7200)},
-         "progress_notify_interval"),
+        (
+            {"progress_notify_interval": duration_pb2.Duration(seconds=7200)},
+            "progress_notify_interval",
+        ),
     ],
 )
 def test_bad_requests_name_every_bad_field(fields: dict[str, Any], bad: str) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 import grpc
 from google.protobuf import duration_pb2, field_mask_pb2
+
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2, watch_pb2
-
 from tradedesk_availability_client.pages import iter_pages
 from tradedesk_availability_client.retry import RetryPolicy
 from tradedesk_availability_client.transport import DEFAULT_TARGET, Transport, new_request_id

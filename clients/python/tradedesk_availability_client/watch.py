@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
+
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
-
 from tradedesk_availability_client.errors import from_rpc_error
 from tradedesk_availability_client.retry import RetryPolicy
 

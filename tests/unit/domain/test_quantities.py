@@ -19,14 +19,26 @@ from availability_service.domain.quantities import (
 )
 
 
-def lot(total: str = "100", available: str = "100", reserved: str = "0", sold: str = "0",
-        state: LotState = LotState.ACTIVE) -> Availability:
+def lot(
+    total: str = "100",
+    available: str = "100",
+    reserved: str = "0",
+    sold: str = "0",
+    state: LotState = LotState.ACTIVE,
+) -> Availability:
     now = datetime.now(UTC)
     return Availability(
-        id=uuid.uuid4(), seller_id="s", commodity="cotton", quantity_unit="t",
-        total_quantity=Decimal(total), available_quantity=Decimal(available),
-        reserved_quantity=Decimal(reserved), sold_quantity=Decimal(sold), state=state,
-        create_time=now, update_time=now,
+        id=uuid.uuid4(),
+        seller_id="s",
+        commodity="cotton",
+        quantity_unit="t",
+        total_quantity=Decimal(total),
+        available_quantity=Decimal(available),
+        reserved_quantity=Decimal(reserved),
+        sold_quantity=Decimal(sold),
+        state=state,
+        create_time=now,
+        update_time=now,
     )
 
 
@@ -34,8 +46,10 @@ def test_the_invariant_accepts_parts_that_add_up() -> None:
     check_invariant(lot("100", "50", "30", "20"))
 
 
-@pytest.mark.parametrize(("available", "reserved", "sold"),
-                         [("50", "30", "30"), ("-1", "51", "50"), ("100", "0", "0.000001")])
+@pytest.mark.parametrize(
+    ("available", "reserved", "sold"),
+    [("50", "30", "30"), ("-1", "51", "50"), ("100", "0", "0.000001")],
+)
 def test_the_invariant_rejects_parts_that_do_not_add_up_or_go_negative(
     available: str, reserved: str, sold: str
 ) -> None:
@@ -45,16 +59,21 @@ def test_the_invariant_rejects_parts_that_do_not_add_up_or_go_negative(
 
 @pytest.mark.parametrize(
     ("available", "reserved", "sold", "expected"),
-    [("10", "0", "90", LotState.ACTIVE), ("0", "10", "90", LotState.RESERVED),
-     ("0", "0", "100", LotState.SOLD)],
+    [
+        ("10", "0", "90", LotState.ACTIVE),
+        ("0", "10", "90", LotState.RESERVED),
+        ("0", "0", "100", LotState.SOLD),
+    ],
 )
-def test_active_lots_follow_their_quantities(available: str, reserved: str, sold: str,
-                                             expected: LotState) -> None:
+def test_active_lots_follow_their_quantities(
+    available: str, reserved: str, sold: str, expected: LotState
+) -> None:
     assert derive_state(lot("100", available, reserved, sold)) is expected
 
 
-@pytest.mark.parametrize("state", [LotState.DRAFT, LotState.CANCELLED, LotState.REJECTED,
-                                   LotState.EXPIRED])
+@pytest.mark.parametrize(
+    "state", [LotState.DRAFT, LotState.CANCELLED, LotState.REJECTED, LotState.EXPIRED]
+)
 def test_explicit_states_are_not_moved_by_quantities(state: LotState) -> None:
     assert derive_state(lot("100", "0", "0", "100", state=state)) is state
 

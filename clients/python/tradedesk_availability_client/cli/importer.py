@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from google.protobuf import json_format
-from tradedesk.availability.v1 import resources_pb2 as pb
 
+from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk_availability_client.cli.lotfile import row_to_document, to_availability
 from tradedesk_availability_client.client import AvailabilityClient
 from tradedesk_availability_client.errors import AvailabilityError

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
 from tradedesk.availability.v1 import resources_pb2 as pb
 
 _NUMBER_WITH_UNIT = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*([^\d\s].*)?$")

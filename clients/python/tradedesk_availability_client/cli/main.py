@@ -12,9 +12,9 @@ from typing import Any
 
 import click
 from google.protobuf import json_format
+
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
-
 from tradedesk_availability_client.cli import output
 from tradedesk_availability_client.cli.lotfile import load_documents, to_availability
 from tradedesk_availability_client.cli.search import search

@@ -6,9 +6,9 @@ from typing import Any
 
 import click
 from rich.table import Table
+
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
-
 from tradedesk_availability_client.cli import output
 
 

@@ -1,0 +1,48 @@
+"""An overdue hold stops counting at once on reads, before any sweeper has run."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine, text
+
+from availability_service.app import Application
+from availability_service.auth.principal import Principal, Role
+from availability_service.grpc_api.lot_input import draft_from_proto
+from availability_service.service_layer.sweeper import SWEEPER_LOCK_KEY
+from tests.support.lots import cotton_lot
+
+TRADER = Principal("trader-overdue", "co-overdue", frozenset({Role.TRADER}), "IN-GJ")
+ADMIN = Principal("admin-overdue", None, frozenset({Role.ADMIN}), None)
+
+
+def test_get_shows_an_overdue_hold_as_returned_while_the_sweeper_is_held_off(
+    app: Application, engine: Engine
+) -> None:
+    created = app.services.lots.create(TRADER, draft_from_proto(cotton_lot()), None)
+    assert created.availability is not None
+    name = created.availability.name
+    app.services.lots.approve(ADMIN, name, "", None)
+    assert app.services.holds is not None
+    held = app.services.holds.reserve(ADMIN, name, "40", timedelta(hours=1), "buyer-x", "", None)
+    assert held.reservation is not None
+    with engine.begin() as blocker:
+        # Hold the sweeper's advisory lock so no sweep can hide what reads do by themselves.
+        blocker.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SWEEPER_LOCK_KEY})
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE reservations SET expire_time = now() - interval '1 second' "
+                    "WHERE id = :i"
+                ),
+                {"i": held.reservation.id},
+            )
+        lot = app.services.lots.get(ADMIN, name)
+        assert (lot.available_quantity, lot.reserved_quantity) == (Decimal(100), Decimal(0))
+        with engine.connect() as conn:
+            stored = conn.execute(
+                text("SELECT reserved_quantity FROM availabilities WHERE id = :i"),
+                {"i": lot.id},
+            ).scalar_one()
+        assert stored == Decimal(40)  # nothing was written by the read
