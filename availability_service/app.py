@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy import Engine
 
 from availability_service.auth.concurrency import ConcurrencyLimiter
-from availability_service.auth.ratelimit import RateLimiter
+from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
 from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_create_dev_secret
 from availability_service.config import Settings
 from availability_service.grpc_api.rpc_base import Services
@@ -105,6 +105,8 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
         # One thread per pooled connection: more threads would only queue on the pool.
         executor=ThreadPoolExecutor(max_workers=settings.db_pool_size, thread_name_prefix="db"),
         verifier=TokenVerifier(auth_config(settings)),
-        rate_limiter=RateLimiter(),
+        rate_limiter=RateLimiter(
+            parse_rate_limits(settings.rate_limits, settings.rate_limit_enabled)
+        ),
         concurrency=ConcurrencyLimiter(settings.max_concurrent_rpcs),
     )

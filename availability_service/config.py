@@ -52,6 +52,10 @@ class Settings:
     tls_client_ca_file: str | None = None
     allow_insecure: bool = False
     max_concurrent_rpcs: int = 512
+    # Per-principal token buckets: "read=2000/4000,write=500/1000,hold=1000/2000,watch=20/50"
+    # (rate per second/burst); groups not named keep these defaults.
+    rate_limits: str = ""
+    rate_limit_enabled: bool = True
     max_message_bytes: int = 4 * 1024 * 1024
     metrics_port: int | None = None
     workers: int = 1
@@ -105,5 +109,8 @@ class Settings:
             if env.get(var):
                 values[attr] = kind(env[var])
         values["allow_insecure"] = _env_bool("AVAILABILITY_ALLOW_INSECURE", False)
+        values["rate_limit_enabled"] = _env_bool("AVAILABILITY_RATE_LIMIT_ENABLED", True)
+        if env.get("AVAILABILITY_RATE_LIMITS"):
+            values["rate_limits"] = env["AVAILABILITY_RATE_LIMITS"]
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]  # values are typed per field above

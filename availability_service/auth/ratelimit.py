@@ -133,3 +133,23 @@ class RateLimiter:
                 bucket.tokens -= cost
                 return None
             return (cost - bucket.tokens) / rate
+
+
+def parse_rate_limits(spec: str, enabled: bool = True) -> RateLimitConfig:
+    """Reads "read=2000/4000,hold=1000/2000" (group=rate per second/burst) over the defaults.
+
+    Groups not named keep their defaults; a malformed spec is a ValueError naming the part,
+    so a bad setting stops the server at start instead of silently limiting nothing.
+    """
+    values: dict[str, float | bool] = {"enabled": enabled}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        group, _, numbers = part.partition("=")
+        rate, _, burst = numbers.partition("/")
+        if group not in METHOD_GROUP_NAMES:
+            raise ValueError(f"rate limit {part!r}: group must be one of {METHOD_GROUP_NAMES}")
+        try:
+            values[f"{group}_per_second"] = float(rate)
+            values[f"{group}_burst"] = float(burst or rate)
+        except ValueError as exc:
+            raise ValueError(f"rate limit {part!r}: expected group=rate/burst") from exc
+    return RateLimitConfig(**values)  # type: ignore[arg-type]  # keys are field names
