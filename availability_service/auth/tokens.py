@@ -6,6 +6,7 @@ import contextlib
 import os
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -70,6 +71,10 @@ class AuthConfig:
         return frozenset(algorithms)
 
 
+# Distinct tokens remembered after verification (oldest dropped first).
+VERIFIED_CACHE_SIZE = 10_000
+
+
 class TokenVerifier:
     """Turns a compact JWT into a Principal or raises AuthenticationError with a short reason."""
 
@@ -79,12 +84,27 @@ class TokenVerifier:
         self._allowed = config.allowed_algorithms
         if not self._allowed:
             raise ValueError("no token keys configured: set hs256_secret, public_key_pem or jwks")
+        # Engines send the same token on every call: remember what a verified token proved
+        # until it expires, instead of checking its signature again each time.
+        self._verified: OrderedDict[str, tuple[Principal, float, float]] = OrderedDict()
 
     @property
     def allowed_algorithms(self) -> frozenset[str]:
         return self._allowed
 
     def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, not_before, expires = cached
+            now = time.time()
+            leeway = self._config.leeway_seconds
+            if not_before - leeway <= now < expires + leeway:
+                return principal
+            self._verified.pop(token, None)  # expired: the full check gives the reason
+        principal = self._verify_signature(token)
+        return principal
+
+    def _verify_signature(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as error:
@@ -106,7 +126,19 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as error:
             raise AuthenticationError(_reason(error)) from error
-        return principal_from_claims(claims)
+        principal = principal_from_claims(claims)
+        self._remember(token, principal, claims)
+        return principal
+
+    def _remember(self, token: str, principal: Principal, claims: Mapping[str, Any]) -> None:
+        try:
+            expires = float(claims["exp"])
+            not_before = float(claims.get("nbf", 0))
+        except (TypeError, ValueError):
+            return
+        self._verified[token] = (principal, not_before, expires)
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
 
     def _key_for(self, algorithm: str, kid: object) -> Any:
         if algorithm == HS256:
