@@ -151,15 +151,18 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 retry_after=retry_after,
                 metadata={"method_group": group},
             )
-        if not self._concurrency.try_enter():
-            await _abort(
-                context,
-                grpc.StatusCode.RESOURCE_EXHAUSTED,
-                "server is at its concurrent request limit",
-                "TOO_MANY_REQUESTS",
-                retry_after=0.1,
-            )
-        admitted.callback(self._concurrency.exit)
+        # Watch streams are long-lived and capped by their own limits (per caller here, per
+        # process in the hub); counting them here would let watchers starve unary calls.
+        if short != WATCH_METHOD:
+            if not self._concurrency.try_enter():
+                await _abort(
+                    context,
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    "server is at its concurrent request limit",
+                    "TOO_MANY_REQUESTS",
+                    retry_after=0.1,
+                )
+            admitted.callback(self._concurrency.exit)
         if short == WATCH_METHOD:
             if not self._watch_limiter.try_enter(principal.subject):
                 await _abort(

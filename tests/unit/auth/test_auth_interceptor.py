@@ -52,6 +52,10 @@ def build_handler(harness: Harness) -> grpc.GenericRpcHandler:
     async def create(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
         return b"created"
 
+    async def slow_search(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        await harness.release_watch.wait()
+        return b"searched"
+
     async def watch(request: bytes, context: grpc.aio.ServicerContext) -> AsyncIterator[bytes]:
         yield get_principal().subject.encode()
         await harness.release_watch.wait()
@@ -67,6 +71,7 @@ def build_handler(harness: Harness) -> grpc.GenericRpcHandler:
         {
             "GetAvailability": grpc.unary_unary_rpc_method_handler(get, **codec),
             "CreateAvailability": grpc.unary_unary_rpc_method_handler(create, **codec),
+            "SearchAvailabilities": grpc.unary_unary_rpc_method_handler(slow_search, **codec),
             "WatchAvailabilities": grpc.unary_stream_rpc_method_handler(watch, **codec),
             "ListSimilarAvailabilities": grpc.unary_stream_rpc_method_handler(
                 watch_by_write, **codec
@@ -200,19 +205,29 @@ async def test_a_coroutine_stream_handler_also_runs_as_the_caller(harness: Harne
 async def test_calls_beyond_the_concurrency_cap_are_refused_and_slots_come_back(
     harness: Harness,
 ) -> None:
-    watch = harness.method("WatchAvailabilities", stream=True)
-    streams = [watch(b"", metadata=bearer(Role.BUYER, sub=f"w-{i}")) for i in range(2)]
-    for stream in streams:
-        await stream.read()
+    search = harness.method("SearchAvailabilities")
+    slow = [
+        asyncio.ensure_future(search(b"", metadata=bearer(Role.BUYER, sub=f"s-{i}")))
+        for i in range(2)
+    ]
+    for _ in range(200):
+        if harness.gate.in_flight == 2:
+            break
+        await asyncio.sleep(0.01)
     assert harness.gate.in_flight == 2
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await harness.method("GetAvailability")(b"", metadata=bearer(Role.BUYER))
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert error_info(caught.value).reason == "TOO_MANY_REQUESTS"
+    # Watch streams have their own caps and never take (or are refused for) unary slots.
+    stream = harness.method("WatchAvailabilities", stream=True)(
+        b"", metadata=bearer(Role.BUYER, sub="w-1")
+    )
+    assert await stream.read() == b"w-1"
+    assert harness.gate.in_flight == 2
     harness.release_watch.set()
-    for stream in streams:
-        assert await stream.read() == b"done"
-        assert await stream.code() == grpc.StatusCode.OK
+    assert [await call for call in slow] == [b"searched", b"searched"]
+    assert await stream.read() == b"done"
     # The server leaves the handler just after the client sees the last message.
     for _ in range(200):
         if harness.gate.in_flight == 0:
