@@ -82,6 +82,14 @@ def build_status(
     return rpc_status.to_status(status)
 
 
+def code_for(exc: de.DomainError) -> grpc.StatusCode:
+    """The status code of an expected error (as status_for would send it)."""
+    for kind, code in _CODES:
+        if isinstance(exc, kind):
+            return code
+    return grpc.StatusCode.UNKNOWN  # pragma: no cover - every DomainError kind is mapped
+
+
 def status_for(exc: BaseException) -> grpc.Status | None:
     """The status for an expected error, or None for a bug (the caller logs it, INTERNAL)."""
     if isinstance(exc, de.DomainError):

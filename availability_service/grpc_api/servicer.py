@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 
 import grpc
 
+from availability_service.grpc_api.batch_rpc import BatchRpcs
 from availability_service.grpc_api.holds_rpc import HoldRpcs
 from availability_service.grpc_api.locations_rpc import LocationRpcs
 from availability_service.grpc_api.lots_rpc import LotRpcs
@@ -22,7 +23,13 @@ _SERVICE = api.DESCRIPTOR.services_by_name["AvailabilityService"]
 
 
 class AvailabilityServicer(
-    LotRpcs, LocationRpcs, HoldRpcs, WatchRpcs, SearchRpcs, api_grpc.AvailabilityServiceServicer
+    LotRpcs,
+    BatchRpcs,
+    LocationRpcs,
+    HoldRpcs,
+    WatchRpcs,
+    SearchRpcs,
+    api_grpc.AvailabilityServiceServicer,
 ):
     """All implemented RPCs."""
 
