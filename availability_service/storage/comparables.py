@@ -31,22 +31,29 @@ def recent_prices(
     limit: int,
 ) -> list[ComparablePrice]:
     """Newest first: unflagged, priced, not cancelled or rejected lots (index in 0002)."""
-    t = availabilities
-    query = (
-        select(t.c.price_per_base_unit, t.c.grade, t.c.delivery_region)
-        .where(
-            t.c.commodity == commodity,
-            t.c.base_price_unit == base_price_unit,
-            t.c.ai_price_anomaly.is_(False),
-            t.c.price_per_base_unit.is_not(None),
-            t.c.state.not_in(("CANCELLED", "REJECTED")),
-            t.c.create_time >= since,
-            t.c.id != exclude_id,
-        )
-        .order_by(t.c.create_time.desc())
-        .limit(limit)
+    # Runs on every create: plain driver SQL, because building and mapping 500 rows through
+    # the expression layer cost several times the query itself.
+    rows = conn.exec_driver_sql(
+        _RECENT_PRICES,
+        {
+            "commodity": commodity,
+            "unit": base_price_unit,
+            "since": since,
+            "exclude": str(exclude_id),
+            "limit": limit,
+        },
     )
-    return [ComparablePrice(Decimal(r[0]), r[1], r[2]) for r in conn.execute(query)]
+    return [ComparablePrice(Decimal(str(p)), str(g), str(r)) for p, g, r in rows]
+
+
+_RECENT_PRICES = (
+    "SELECT price_per_base_unit, grade, delivery_region FROM availabilities"
+    " WHERE commodity = %(commodity)s AND base_price_unit = %(unit)s"
+    " AND ai_price_anomaly IS FALSE AND price_per_base_unit IS NOT NULL"
+    " AND state NOT IN ('CANCELLED', 'REJECTED') AND create_time >= %(since)s"
+    " AND id <> %(exclude)s::uuid"
+    " ORDER BY create_time DESC LIMIT %(limit)s"
+)
 
 
 def seller_open_holds_ratio(
