@@ -192,21 +192,21 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SearchAvailabilities(self, request, context):
-        """Ranked search of ACTIVE visible lots of one commodity. Errors: INVALID_ARGUMENT, UNIMPLEMENTED until built.
+        """Ranked search of ACTIVE visible lots of one commodity. Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListSimilarAvailabilities(self, request, context):
-        """Lots nearest a given lot by feature vector. Errors: NOT_FOUND, INVALID_ARGUMENT, UNIMPLEMENTED until built.
+        """Lots nearest a given lot by feature vector. Errors: NOT_FOUND, INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetNegotiationReadiness(self, request, context):
-        """How ready a lot is for negotiation, with factors. Errors: NOT_FOUND, UNIMPLEMENTED until built.
+        """How ready a lot is for negotiation, with factors. Errors: NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -248,28 +248,28 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchAvailabilities(self, request, context):
-        """Ordered, resumable, filtered change stream. Errors: OUT_OF_RANGE (REVISION_COMPACTED), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNIMPLEMENTED until built.
+        """Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def BatchCreateAvailabilities(self, request, context):
-        """Creates many lots, each independently. Errors: INVALID_ARGUMENT (too many), UNIMPLEMENTED until built.
+        """Creates up to 500 lots, each independently; per-lot refusals are in the results. Errors: INVALID_ARGUMENT (more than 500).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpsertLocation(self, request, context):
-        """Creates or replaces a registered delivery location (ADMIN). Errors: INVALID_ARGUMENT, UNIMPLEMENTED until built.
+        """Creates or replaces a registered delivery location (ADMIN). Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListLocations(self, request, context):
-        """Lists registered delivery locations. Errors: INVALID_ARGUMENT (bad page token), UNIMPLEMENTED until built.
+        """Lists registered delivery locations. Errors: INVALID_ARGUMENT (bad page token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

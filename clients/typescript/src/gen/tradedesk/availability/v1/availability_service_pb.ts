@@ -1450,7 +1450,7 @@ export const AvailabilityService: GenService<{
     output: typeof RejectAvailabilityResponseSchema;
   },
   /**
-   * Ranked search of ACTIVE visible lots of one commodity. Errors: INVALID_ARGUMENT, UNIMPLEMENTED until built.
+   * Ranked search of ACTIVE visible lots of one commodity. Errors: INVALID_ARGUMENT.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.SearchAvailabilities
    */
@@ -1460,7 +1460,7 @@ export const AvailabilityService: GenService<{
     output: typeof SearchAvailabilitiesResponseSchema;
   },
   /**
-   * Lots nearest a given lot by feature vector. Errors: NOT_FOUND, INVALID_ARGUMENT, UNIMPLEMENTED until built.
+   * Lots nearest a given lot by feature vector. Errors: NOT_FOUND, INVALID_ARGUMENT.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.ListSimilarAvailabilities
    */
@@ -1470,7 +1470,7 @@ export const AvailabilityService: GenService<{
     output: typeof ListSimilarAvailabilitiesResponseSchema;
   },
   /**
-   * How ready a lot is for negotiation, with factors. Errors: NOT_FOUND, UNIMPLEMENTED until built.
+   * How ready a lot is for negotiation, with factors. Errors: NOT_FOUND.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.GetNegotiationReadiness
    */
@@ -1530,7 +1530,7 @@ export const AvailabilityService: GenService<{
     output: typeof MarkSoldResponseSchema;
   },
   /**
-   * Ordered, resumable, filtered change stream. Errors: OUT_OF_RANGE (REVISION_COMPACTED), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNIMPLEMENTED until built.
+   * Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.WatchAvailabilities
    */
@@ -1540,7 +1540,7 @@ export const AvailabilityService: GenService<{
     output: typeof WatchAvailabilitiesResponseSchema;
   },
   /**
-   * Creates many lots, each independently. Errors: INVALID_ARGUMENT (too many), UNIMPLEMENTED until built.
+   * Creates up to 500 lots, each independently; per-lot refusals are in the results. Errors: INVALID_ARGUMENT (more than 500).
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.BatchCreateAvailabilities
    */
@@ -1550,7 +1550,7 @@ export const AvailabilityService: GenService<{
     output: typeof BatchCreateAvailabilitiesResponseSchema;
   },
   /**
-   * Creates or replaces a registered delivery location (ADMIN). Errors: INVALID_ARGUMENT, UNIMPLEMENTED until built.
+   * Creates or replaces a registered delivery location (ADMIN). Errors: INVALID_ARGUMENT.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.UpsertLocation
    */
@@ -1560,7 +1560,7 @@ export const AvailabilityService: GenService<{
     output: typeof UpsertLocationResponseSchema;
   },
   /**
-   * Lists registered delivery locations. Errors: INVALID_ARGUMENT (bad page token), UNIMPLEMENTED until built.
+   * Lists registered delivery locations. Errors: INVALID_ARGUMENT (bad page token).
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.ListLocations
    */
