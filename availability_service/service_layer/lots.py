@@ -136,12 +136,16 @@ class LotService:
 
     def get(self, principal: Principal, name: str, timeout: float | None = None) -> Availability:
         lot_id = lot_id_from_name(name)
-        with self.uow.read(timeout) as conn:
-            lot = lots.get_lot(conn, lot_id, visible=visibility_for(principal))
-            if lot is not None and lot.reserved_quantity > ZERO:
-                present_overdue_holds_as_expired(conn, lot)
+        visibility = lots.visibility_params(
+            principal.subject, principal.company_id, principal.region, principal.is_privileged
+        )
+        with self.uow.statement_read(timeout) as (conn, prefix):
+            lot = lots.read_lot(conn, lot_id, visibility, statement_prefix=prefix)
         if lot is None:
             raise NotFound(f"{name} not found")
+        if lot.reserved_quantity > ZERO:
+            with self.uow.read(timeout) as conn:
+                present_overdue_holds_as_expired(conn, lot)
         return lot
 
     def list(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
@@ -23,6 +24,32 @@ class UnitOfWork:
                 ms = max(1, int(timeout_seconds * 1000))
                 conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
             yield conn
+
+    @contextmanager
+    def statement_read(
+        self, timeout_seconds: float | None = None
+    ) -> Iterator[tuple[Connection, str]]:
+        """A connection outside any transaction for reads of ONE statement each, and the prefix
+        every such statement must be sent with.
+
+        No BEGIN and no COMMIT round trips: each statement is its own implicit transaction
+        (under READ COMMITTED, what a one-statement transaction would see anyway). The
+        deadline still bounds the work: the prefix sets a statement timeout local to the
+        implicit transaction of the message it is sent in, so it never outlives the statement.
+        """
+        prefix = ""
+        if timeout_seconds is not None:
+            prefix = f"SET LOCAL statement_timeout = {max(1, int(timeout_seconds * 1000))}; "
+        with self.engine.connect() as conn:
+            # The driver's own switch, not execution_options(isolation_level=...): that one
+            # sends a SET to the server on the way in and again on the way out.
+            driver: Any = conn.connection.driver_connection
+            driver.autocommit = True
+            try:
+                yield conn, prefix
+            finally:
+                if not conn.invalidated:
+                    driver.autocommit = False
 
     @contextmanager
     def read(self, timeout_seconds: float | None = None) -> Iterator[Connection]:

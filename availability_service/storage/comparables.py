@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import Connection, and_, case, func, select
 
+from availability_service.storage import driver
 from availability_service.storage.tables import availabilities, reservations
 
 
-@dataclass(frozen=True)
-class ComparablePrice:
+class ComparablePrice(NamedTuple):
     """One recent lot's price per canonical unit, with what narrows the comparison."""
 
     price: Decimal
@@ -33,7 +33,8 @@ def recent_prices(
     """Newest first: unflagged, priced, not cancelled or rejected lots (index in 0002)."""
     # Runs on every create: plain driver SQL, because building and mapping 500 rows through
     # the expression layer cost several times the query itself.
-    rows = conn.exec_driver_sql(
+    _, rows = driver.fetch(
+        conn,
         _RECENT_PRICES,
         {
             "commodity": commodity,
@@ -43,7 +44,16 @@ def recent_prices(
             "limit": limit,
         },
     )
-    return [ComparablePrice(Decimal(str(p)), str(g), str(r)) for p, g, r in rows]
+    # The driver already returns Decimal (numeric) and str (text NOT NULL) here; converting
+    # only what is not, and a NamedTuple instead of a frozen dataclass, keeps 500 rows cheap.
+    return [
+        ComparablePrice(
+            p if type(p) is Decimal else Decimal(str(p)),
+            g if type(g) is str else str(g),
+            r if type(r) is str else str(r),
+        )
+        for p, g, r in rows
+    ]
 
 
 _RECENT_PRICES = (

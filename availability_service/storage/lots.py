@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, select, text, tuple_
+from sqlalchemy import Connection, Dialect, and_, bindparam, select, text, tuple_
+from sqlalchemy.dialects.postgresql import psycopg2
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import (
@@ -17,17 +18,23 @@ from availability_service.domain.model import (
     PriceType,
     Visibility,
 )
+from availability_service.storage import driver
 from availability_service.storage.tables import availabilities
+
+_FIELDS = frozenset(AVAILABILITY_FIELDS)
 
 
 def row_to_lot(row: Any) -> Availability:
-    data = dict(row._mapping)
+    return _lot_from_columns(dict(row._mapping))
+
+
+def _lot_from_columns(data: dict[str, Any]) -> Availability:
     data["state"] = LotState(data["state"])
     data["market_visibility"] = Visibility(data["market_visibility"])
     data["price_type"] = PriceType(data["price_type"])
     vector = data.get("ai_score_vector")
     data["ai_score_vector"] = None if vector is None else [float(x) for x in vector]
-    return Availability(**{k: v for k, v in data.items() if k in AVAILABILITY_FIELDS})
+    return Availability(**{k: v for k, v in data.items() if k in _FIELDS})
 
 
 def _values(lot: Availability) -> dict[str, Any]:
@@ -37,14 +44,20 @@ def _values(lot: Availability) -> dict[str, Any]:
     return values
 
 
+# Built once and executed with parameters: .values(**row) built a new statement per call
+# whose cache key (60-odd columns) cost more than the insert itself.
+_INSERT_LOT = availabilities.insert()
+_UPDATE_LOT = availabilities.update().where(availabilities.c.id == bindparam("lot_key"))
+
+
 def insert_lot(conn: Connection, lot: Availability) -> None:
-    conn.execute(availabilities.insert().values(**_values(lot)))
+    conn.execute(_INSERT_LOT, _values(lot))
 
 
 def update_lot(conn: Connection, lot: Availability) -> None:
     values = _values(lot)
-    values.pop("id")
-    conn.execute(availabilities.update().where(availabilities.c.id == lot.id).values(**values))
+    values["lot_key"] = values.pop("id")
+    conn.execute(_UPDATE_LOT, values)
 
 
 def get_lot(
@@ -113,6 +126,15 @@ _VISIBLE = text(
 )
 
 
+def visibility_params(
+    subject: str, company_id: str | None, region: str | None, privileged: bool
+) -> dict[str, str] | None:
+    """The bound values of the visibility predicate; None means "no restriction"."""
+    if privileged:
+        return None
+    return {"vis_subject": subject, "vis_region": region or "", "vis_company": company_id or ""}
+
+
 def visible_to_sql(
     subject: str, company_id: str | None, region: str | None, privileged: bool
 ) -> ColumnElement[bool] | None:
@@ -122,10 +144,60 @@ def visible_to_sql(
     region is listed; INTERNAL to the owner's company. Owner, ADMIN and SERVICE see all.
     None means "no restriction".
     """
-    if privileged:
+    params = visibility_params(subject, company_id, region, privileged)
+    if params is None:
         return None
-    clause = _VISIBLE.bindparams(
-        vis_subject=subject, vis_region=region or "", vis_company=company_id or ""
-    )
     # A TextClause is accepted wherever a boolean column expression is.
-    return cast("ColumnElement[bool]", clause)
+    return cast("ColumnElement[bool]", _VISIBLE.bindparams(**params))
+
+
+# GetAvailability's read as driver SQL, built once: the expression layer (statement
+# construction, cache key, result metadata for 64 columns) cost more than the round trip.
+# The columns and the visibility predicate come from the same table and _VISIBLE as above.
+_LOT_COLUMNS = tuple(c for c in availabilities.c if c.name in _FIELDS)
+_SELECT_LOT = (
+    "SELECT "
+    + ", ".join(c.name for c in _LOT_COLUMNS)
+    + " FROM availabilities WHERE availabilities.id = %(lot_id)s::uuid"
+)
+_SELECT_VISIBLE_LOT = _SELECT_LOT + " AND " + str(_VISIBLE.compile(dialect=psycopg2.dialect()))
+# Result processors per dialect (the conversions SQLAlchemy applies to select(table)), made
+# from the column types the driver reports, as SQLAlchemy does.
+_PROCESSORS: dict[int, list[tuple[str, Any]]] = {}
+
+
+def _processors(dialect: Dialect, description: Any) -> list[tuple[str, Any]]:
+    found = _PROCESSORS.get(id(dialect))
+    if found is None:
+        found = [
+            (c.name, c.type.dialect_impl(dialect).result_processor(dialect, d[1]))
+            for c, d in zip(_LOT_COLUMNS, description, strict=True)
+        ]
+        _PROCESSORS[id(dialect)] = found
+    return found
+
+
+def read_lot(
+    conn: Connection,
+    lot_id: uuid.UUID,
+    visibility: dict[str, str] | None,
+    *,
+    statement_prefix: str = "",
+) -> Availability | None:
+    """The lot if it exists and the caller may see it (visibility from visibility_params).
+
+    `statement_prefix` is sent in the same message as the query (UnitOfWork.statement_read).
+    """
+    sql = _SELECT_LOT if visibility is None else _SELECT_VISIBLE_LOT
+    params: dict[str, Any] = {"lot_id": str(lot_id)}
+    if visibility is not None:
+        params.update(visibility)
+    description, rows = driver.fetch(conn, statement_prefix + sql, params, one=True)
+    if not rows:
+        return None
+    processors = _processors(conn.dialect, description)
+    data = {
+        name: value if process is None or value is None else process(value)
+        for (name, process), value in zip(processors, rows[0], strict=True)
+    }
+    return _lot_from_columns(data)
