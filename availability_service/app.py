@@ -89,14 +89,12 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     uow = UnitOfWork(engine)
     services = Services(
         lots=LotService(uow, LotEnricher(catalog, embedder), place_lot),
-        extra={
-            "search": SearchService(uow, catalog, embedder),
-            "insight": InsightService(uow, catalog),
-        },
         locations=LocationService(uow),
         holds=HoldService(
             uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
         ),
+        search=SearchService(uow, catalog, embedder),
+        insight=InsightService(uow, catalog),
     )
     return Application(
         settings=settings,

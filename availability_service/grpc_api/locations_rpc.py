@@ -46,9 +46,7 @@ def location_to_pb(location: Location) -> pb.Location:
 
 class LocationRpcs(RpcBase):
     def _locations(self) -> LocationService:
-        service = self.services.locations
-        assert service is not None, "build_application registers the location service"
-        return service
+        return self.services.locations
 
     @rpc
     async def UpsertLocation(

@@ -20,8 +20,10 @@ from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.request_guard import check_request
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.idempotent import RequestKey
+from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService
 from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.search import SearchService
 
 if TYPE_CHECKING:
     from availability_service.watch.hub import WatchHub
@@ -33,15 +35,15 @@ MAX_REQUEST_ID = 128
 
 @dataclass
 class Services:
-    """The use-case objects the servicer calls; later features add theirs here."""
+    """The use-case objects the servicer calls, one per feature area."""
 
     lots: LotService
-    extra: dict[str, Any]
+    locations: LocationService
+    holds: HoldService
+    search: SearchService
+    insight: InsightService
     # The process's watch fan-out, set by background.start_background (None until then).
     watch_hub: WatchHub | None = None
-    locations: LocationService | None = None
-    # Holds and sales; None only in wirings that do not serve them.
-    holds: HoldService | None = None
 
 
 def request_key(

@@ -47,13 +47,11 @@ def factor_to_pb(factor: Factor, hit: SearchHit | None = None) -> search_pb2.Sco
 class SearchRpcs(RpcBase):
     @property
     def search_service(self) -> SearchService:
-        service: SearchService = self.services.extra["search"]
-        return service
+        return self.services.search
 
     @property
     def insight_service(self) -> InsightService:
-        service: InsightService = self.services.extra["insight"]
-        return service
+        return self.services.insight
 
     @rpc
     async def SearchAvailabilities(

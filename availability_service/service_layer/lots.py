@@ -25,7 +25,13 @@ from availability_service.domain.model import ZERO, Availability, EventType, Lot
 from availability_service.domain.quantities import change_total
 from availability_service.domain.validation import validate_lot
 from availability_service.service_layer import paging
-from availability_service.service_layer.changes import lot_snapshot, now, record, update_event_type
+from availability_service.service_layer.changes import (
+    changed_fields,
+    lot_snapshot,
+    now,
+    record,
+    update_event_type,
+)
 from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import events, lots
@@ -228,12 +234,7 @@ class LotService:
             if not violations:
                 self.enrich(conn, lot, violations)
             violations.raise_if_any()
-            after = lot_snapshot(lot)
-            fields = sorted(
-                k
-                for k, v in after.items()
-                if before.get(k) != v and k not in {"revision", "update_time"}
-            )
+            fields = changed_fields(before, lot_snapshot(lot))
             if not fields:
                 return Outcome(availability=lot)  # nothing changed: no revision, no event
             record(conn, lot, update_event_type(fields), principal.subject, before)

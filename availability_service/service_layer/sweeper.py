@@ -73,10 +73,7 @@ async def run_sweeper(sweeper: Sweeper, executor: Executor, interval_seconds: fl
 
 def start_sweeper(app: Application) -> list[object]:
     """Background starter (see background.py): one sweeper task per server process."""
-    holds = app.services.holds
-    if holds is None:
-        return []
-    sweeper = Sweeper(UnitOfWork(app.engine), holds)
+    sweeper = Sweeper(UnitOfWork(app.engine), app.services.holds)
     task = asyncio.get_running_loop().create_task(
         run_sweeper(sweeper, app.executor, app.settings.sweep_interval_seconds),
         name="hold-sweeper",

@@ -24,7 +24,6 @@ def test_get_shows_an_overdue_hold_as_returned_while_the_sweeper_is_held_off(
     assert created.availability is not None
     name = created.availability.name
     app.services.lots.approve(ADMIN, name, "", None)
-    assert app.services.holds is not None
     held = app.services.holds.reserve(ADMIN, name, "40", timedelta(hours=1), "buyer-x", "", None)
     assert held.reservation is not None
     with engine.begin() as blocker:

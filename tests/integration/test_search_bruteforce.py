@@ -300,7 +300,7 @@ def test_paged_search_equals_brute_force_scoring(
         near=pb.LatLng(latitude=center[0], longitude=center[1]),
         **REQUESTS[shape],
     )
-    expected = brute_force(engine, app.services.extra["search"], principal, request)
+    expected = brute_force(engine, app.services.search, principal, request)
     assert len(expected) > 100  # the data set really exercises paging and filters
     found = paged(who, request)
     assert [name for name, _ in found] == [name for name, _ in expected]
