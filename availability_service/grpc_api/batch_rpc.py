@@ -52,6 +52,7 @@ class BatchRpcs(RpcBase):
                     api.BatchCreateResult(
                         code=code_for(exc).value[0],
                         message=exc.message,
+                        reason=exc.reason,
                         field_violations=[f"{v.field}: {v.description}" for v in violations],
                     )
                 )

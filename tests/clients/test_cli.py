@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from prometheus_client import REGISTRY
 
 from tests.clients.conftest import Identity, identity, registered_seller
 from tests.support.server import ServerThread
@@ -92,6 +93,54 @@ def test_import_reports_failed_rows_and_a_rerun_creates_no_duplicates(
     assert again["created"] == report["created"]  # replayed by request_id, not created again
     listed = avail(server, who, "list", "--seller", who.subject)
     assert len(listed.output.splitlines()) == 2
+
+
+def rpcs_answered(method: str, code: str) -> float:
+    value = REGISTRY.get_sample_value("availability_rpc_total", {"method": method, "code": code})
+    return value or 0.0
+
+
+def test_import_sends_rows_in_batches_and_maps_each_answer_to_its_row(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    who = _seller(server)
+    csv_file = tmp_path / "lots.csv"
+    csv_file.write_text(CSV.replace("{location}", who.location_id))
+    batches = rpcs_answered("BatchCreateAvailabilities", "OK")
+    singles = rpcs_answered("CreateAvailability", "OK")
+    result = avail(server, who, "import", "--batch-size", "2", str(csv_file))
+    report = json.loads(result.output)
+    # Rows 1-2 in the first call, row 3 in the second; the bad row fails on its own.
+    assert rpcs_answered("BatchCreateAvailabilities", "OK") == batches + 2
+    assert rpcs_answered("CreateAvailability", "OK") == singles
+    assert [row["row"] for row in report["created"]] == [1, 3]
+    [failed] = report["failed"]
+    assert (failed["row"], failed["code"], failed["reason"]) == (
+        2,
+        "INVALID_ARGUMENT",
+        "INVALID_ARGUMENT",
+    )
+    names = {row["name"] for row in report["created"]}
+    listed = avail(server, who, "list", "--seller", who.subject)
+    assert {json.loads(line)["name"] for line in listed.output.splitlines()} == names
+
+
+def test_an_import_call_refused_as_a_whole_fails_every_row_of_it(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    seller = _seller(server)
+    buyer = identity("BUYER")
+    csv_file = tmp_path / "lots.csv"
+    csv_file.write_text(CSV.replace("{location}", seller.location_id))
+    result = avail(server, buyer, "import", str(csv_file))
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["created"] == []
+    assert [(f["row"], f["code"]) for f in report["failed"]] == [
+        (1, "PERMISSION_DENIED"),
+        (2, "PERMISSION_DENIED"),
+        (3, "PERMISSION_DENIED"),
+    ]
 
 
 def test_an_error_names_the_code_and_the_fields(server: ServerThread) -> None:

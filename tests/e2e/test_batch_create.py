@@ -37,6 +37,7 @@ def test_a_batch_creates_the_good_lots_and_reports_each_refusal(
     results = trader.BatchCreateAvailabilities(request).results
     assert [r.code for r in results] == [0, grpc.StatusCode.INVALID_ARGUMENT.value[0], 0]
     assert results[1].field_violations[0].startswith("availability.total_quantity:")
+    assert [r.reason for r in results] == ["", "INVALID_ARGUMENT", ""]
     assert not results[1].HasField("availability")
     created = sorted(r.availability.name for r in results if r.code == 0)
     assert trader_lots(trader) == created

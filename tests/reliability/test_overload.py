@@ -84,9 +84,7 @@ def test_calls_beyond_the_concurrency_cap_are_refused_at_once_while_the_admitted
             # The refusals come back while the admitted calls are stuck behind the lock;
             # wait for them (bounded) rather than for a fixed time on a loaded machine.
             give_up = time.monotonic() + 15.0
-            while (
-                sum(f.done() for f in futures) < calls - MAX_RPCS and time.monotonic() < give_up
-            ):
+            while sum(f.done() for f in futures) < calls - MAX_RPCS and time.monotonic() < give_up:
                 time.sleep(0.05)
             time.sleep(0.2)  # an admitted call finishing now would show up as done too
             refused_while_locked = [f.result() for f in futures if f.done()]

@@ -12,7 +12,7 @@ from tradedesk_availability_client.cli.importer import ImportSummary, import_row
 from tradedesk_availability_client.client import AvailabilityClient
 
 
-def run_import(client: AvailabilityClient, path: Path, scope: str) -> int:
+def run_import(client: AvailabilityClient, path: Path, scope: str, batch_size: int) -> int:
     """Import every row; returns the number of failed rows."""
     rows = read_rows(path)
     if output.interactive():
@@ -24,10 +24,12 @@ def run_import(client: AvailabilityClient, path: Path, scope: str) -> int:
             console=output.err_console,
         ) as progress:
             task = progress.add_task(path.name, total=len(rows))
-            summary = import_rows(client, rows, scope, on_row=lambda _: progress.advance(task))
+            summary = import_rows(
+                client, rows, scope, on_row=lambda _: progress.advance(task), chunk_rows=batch_size
+            )
         _print_summary(summary)
     else:
-        summary = import_rows(client, rows, scope)
+        summary = import_rows(client, rows, scope, chunk_rows=batch_size)
         output.emit_json(
             {
                 "total": summary.total,

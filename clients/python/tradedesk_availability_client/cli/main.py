@@ -232,12 +232,19 @@ def watch(
     help="Idempotency scope (default: the file name). Re-running the "
     "same file in the same scope creates only the rows still missing.",
 )
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 500),
+    default=100,
+    show_default=True,
+    help="Rows per BatchCreateAvailabilities call (the server takes at most 500).",
+)
 @pass_ctx
-def import_csv(ctx: Context, csv_file: Path, scope: str | None) -> None:
+def import_csv(ctx: Context, csv_file: Path, scope: str | None, batch_size: int) -> None:
     """Create one lot per CSV row; prints what failed and why."""
     from tradedesk_availability_client.cli.import_view import run_import
 
-    failed = run_import(ctx.client, csv_file, scope or csv_file.name)
+    failed = run_import(ctx.client, csv_file, scope or csv_file.name, batch_size)
     if failed:
         sys.exit(1)
 

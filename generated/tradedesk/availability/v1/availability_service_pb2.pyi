@@ -360,16 +360,18 @@ class BatchCreateAvailabilitiesRequest(_message.Message):
     def __init__(self, requests: _Optional[_Iterable[_Union[CreateAvailabilityRequest, _Mapping]]] = ...) -> None: ...
 
 class BatchCreateResult(_message.Message):
-    __slots__ = ("availability", "code", "message", "field_violations")
+    __slots__ = ("availability", "code", "message", "field_violations", "reason")
     AVAILABILITY_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     FIELD_VIOLATIONS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     availability: _resources_pb2.Availability
     code: int
     message: str
     field_violations: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, availability: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ..., code: _Optional[int] = ..., message: _Optional[str] = ..., field_violations: _Optional[_Iterable[str]] = ...) -> None: ...
+    reason: str
+    def __init__(self, availability: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ..., code: _Optional[int] = ..., message: _Optional[str] = ..., field_violations: _Optional[_Iterable[str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class BatchCreateAvailabilitiesResponse(_message.Message):
     __slots__ = ("results",)
