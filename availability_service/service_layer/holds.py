@@ -64,6 +64,10 @@ def expire_due(conn: Connection, lot: Availability, moment: datetime) -> int:
     Each expired hold and the lapsed lot get one EXPIRED event each. Returns how many events.
     """
     lapsed = rules.has_lapsed(lot, moment)
+    if not lapsed and lot.reserved_quantity <= 0:
+        # reserved_quantity is what the lot's ACTIVE holds hold (the locked row is current):
+        # nothing reserved, no hold to expire, and no query under the lock.
+        return 0
     due = holds.active_holds(conn, lot.id, lot.quantity_unit, due_by=None if lapsed else moment)
     for hold in due:
         before = lot_snapshot(lot)

@@ -1,0 +1,63 @@
+"""The migrations: a new database reaches head and every downgrade undoes its upgrade."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from availability_service.config import REPO_ROOT
+from availability_service.storage.database import make_engine, migrate
+
+
+@pytest.fixture
+def fresh_engine(database_url: str) -> Iterator[Engine]:
+    """An empty database of its own on the test server, dropped afterwards."""
+    name = f"migrations_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(make_url(database_url).set(database=name).render_as_string(False), 2)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _alembic(engine: Engine, verb: str, target: str) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        getattr(command, verb)(cfg, target)
+
+
+def _schema(engine: Engine) -> set[tuple[str, str]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT 'table', tablename FROM pg_tables WHERE schemaname = 'public' "
+                "UNION ALL SELECT 'index', indexname FROM pg_indexes WHERE schemaname = 'public'"
+            )
+        )
+        return {(kind, name) for kind, name in rows}
+
+
+def test_every_downgrade_undoes_its_upgrade(fresh_engine: Engine) -> None:
+    migrate(fresh_engine)
+    at_head = _schema(fresh_engine)
+    assert ("index", "reservations_active_by_lot") in at_head
+    _alembic(fresh_engine, "downgrade", "0002_search")
+    assert ("index", "reservations_active_by_lot") not in _schema(fresh_engine)
+    _alembic(fresh_engine, "downgrade", "base")
+    assert {name for kind, name in _schema(fresh_engine) if kind == "table"} <= {"alembic_version"}
+    migrate(fresh_engine)
+    assert _schema(fresh_engine) == at_head
