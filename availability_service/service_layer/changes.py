@@ -77,17 +77,14 @@ def record(
 ) -> list[str]:
     """Writes the lot and exactly one event in the caller's transaction; returns changed fields.
 
-    The revision bump comes last (after every lock on lots) so the counter row is held only
-    for the final writes and lock order is always lots -> counter: no deadlocks.
+    The revision is bumped by the lot's own write, which comes last (after every lock on
+    lots), so the counter row is held only for the final writes and lock order is always
+    lots -> counter: no deadlocks.
     """
     settle(lot)
-    revision = events.next_revision(conn)
-    lot.revision = revision
     lot.update_time = now()
-    if is_new:
-        lots.insert_lot(conn, lot)
-    else:
-        lots.update_lot(conn, lot)
+    lot.revision = lots.insert_lot(conn, lot) if is_new else lots.update_lot(conn, lot)
+    revision = lot.revision
     after = lot_snapshot(lot)
     fields = changed_fields(before, after)
     if reservation is not None:

@@ -6,32 +6,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, literal, select, update
+from sqlalchemy import Connection, Text, cast, func, literal, select
 
 from availability_service.storage.tables import events, revision_counter
 
 NOTIFY_CHANNEL = "availability_events"
 
 
-def next_revision(conn: Connection) -> int:
-    """Bumps the global revision.
-
-    Called as late as possible in each writing transaction: the row lock it takes is held to
-    commit, so revisions become visible strictly in order and a reader never skips one.
-    """
-    value: int = conn.execute(_BUMP_REVISION).scalar_one()
-    return int(value)
-
-
-# Built once: the statements of every write (see insert_lot in storage.lots).
-_BUMP_REVISION = (
-    update(revision_counter)
-    .where(revision_counter.c.id == 1)
-    .values(value=revision_counter.c.value + 1)
-    .returning(revision_counter.c.value)
-)
-# The wake-up rides on the insert (RETURNING evaluates it once, for the one row): one round
-# trip instead of two, queued in the same transaction at the same point as before.
+# Built once (see insert_lot in storage.lots); the revision itself is bumped by the lot's
+# write (next_revision(), migration 0004). The wake-up rides on the insert (RETURNING
+# evaluates it once, for the one row): one round trip instead of two, queued in the same
+# transaction at the same point as before.
 _INSERT_EVENT = (
     events.insert()
     .values(event_time=func.clock_timestamp())
