@@ -154,6 +154,12 @@ def _plain_ratio(from_expression: str, to_expression: str) -> float:
     return float((source / target).to("dimensionless").magnitude)
 
 
+@functools.lru_cache(maxsize=256)
+def _currency_factor(token: str, major: str) -> float:
+    # Cached like _plain_ratio: a pint conversion per price was a visible share of a create.
+    return float(UNITS.Quantity(1, token).to(major).magnitude)
+
+
 def _ratio(from_expression: str, to_expression: str, commodity: Commodity, field: str) -> float:
     """How many `to` units one `from` unit is."""
     try:
@@ -238,6 +244,6 @@ def to_canonical_price(
     )
     # Price per canonical unit = price per unit x (units in one canonical unit).
     units_per_canonical = _ratio(per_canonical, per_unit, commodity, field)
-    minor_to_major = float(UNITS.Quantity(1, token).to(major).magnitude)
+    minor_to_major = _currency_factor(token, major)
     factor = units_per_canonical * minor_to_major
     return _times(amount, factor, PRICE_PLACES), f"{major}/{commodity.price_quantity_unit}"
