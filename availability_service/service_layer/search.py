@@ -4,7 +4,9 @@ Each request recomputes the scores of the whole candidate set (at most CANDIDATE
 lots, the nearest by embedding among those passing the SQL filters), sorts it by
 (score desc, name asc) and returns the lots after the page token's (score, name). Scores
 are a pure function of the stored lots and the request, so a token stays valid across
-pages and every match is returned exactly once while the data does not change.
+pages and every match is returned exactly once while the data does not change. (With only
+the vector weight set, a nearest-first prefix of the candidates gives the same page; see
+SearchService._ranked.)
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal
 from availability_service.domain.errors import InvalidArgument, Violations
@@ -23,6 +27,7 @@ from availability_service.intelligence import (
     Embedder,
     Factor,
     LotCandidate,
+    ScoreWeights,
     SearchCriteria,
     UnknownCommodity,
     score_lot,
@@ -41,6 +46,12 @@ from availability_service.storage.search import (
 )
 
 CANDIDATE_LIMIT = 5000
+# Prefix reads when the order of the candidates is the order of the scores: the first is
+# PREFIX_FACTOR times what the pages so far and this one need (at least FIRST_PREFIX, so
+# a few filtered-out rows rarely cost a second read); each further one PREFIX_GROWTH times.
+FIRST_PREFIX = 64
+PREFIX_FACTOR = 2
+PREFIX_GROWTH = 4
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
 
@@ -159,18 +170,19 @@ class SearchService:
             query, page_size=0, page_token="", targets=dict(sorted(query.targets.items()))
         )
         fp = paging.fingerprint("search", repr(stable))
-        after = _position(query.page_token, fp) if query.page_token else None
+        after, returned = _position(query.page_token, fp) if query.page_token else (None, 0)
+        flt = self.candidate_filter(principal, query, commodity, plan)
         with self.uow.read(timeout) as conn:
             revision = events.current_revision(conn)
-            rows = search_candidates(conn, self.candidate_filter(principal, query, commodity, plan))
-            ranked = rank(plan.criteria, rows, commodity, query.score_threshold)
-            if after is not None:
-                ranked = [r for r in ranked if (-r.score, r.name) > (-after[0], after[1])]
+            ranked = self._ranked(
+                conn, flt, plan, commodity, query.score_threshold, after, size, returned
+            )
             page = ranked[:size]
             lots = lots_by_id(conn, [r.row.id for r in page])
         token = ""
         if len(ranked) > size:
-            token = paging.encode_token([page[-1].score, page[-1].name], fp)
+            # The count of results returned so far only sizes the next page's first read.
+            token = paging.encode_token([page[-1].score, page[-1].name, returned + size], fp)
         hits = [
             SearchHit(lots[r.row.id], r.score, r.breakdown, r.row.distance_km)
             for r in page
@@ -178,13 +190,65 @@ class SearchService:
         ]
         return SearchPage(hits, token, revision)
 
+    def _ranked(
+        self,
+        conn: Connection,
+        flt: CandidateFilter,
+        plan: Plan,
+        commodity: Commodity,
+        threshold: float,
+        after: tuple[float, str] | None,
+        size: int,
+        returned: int,
+    ) -> list[Ranked]:
+        """The ranked matches after the page token: enough to fill the page and tell whether
+        another follows (size + 1), or all there are. `returned` counts the results of the
+        earlier pages (from the token); it only sizes the first read.
 
-def _position(token: str, fp: str) -> tuple[float, str]:
+        In general every candidate must be scored, so the whole bounded candidate set is read.
+        When the score only falls as the embedding distance grows (only the vector weight
+        is set), the candidates are read nearest first in growing prefixes instead: every lot
+        not read yet is at least as far as the last one read, so it scores at most what that
+        one scores, and matches scoring strictly more are already in their final order.
+        The result is the same list either way, read from far fewer rows.
+        """
+        limit = CANDIDATE_LIMIT
+        if ordered_by_distance(plan.criteria.weights):
+            wanted = PREFIX_FACTOR * (returned + size + 1)
+            limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, wanted))
+        while True:
+            rows = search_candidates(conn, dataclasses.replace(flt, limit=limit))
+            ranked = rank(plan.criteria, rows, commodity, threshold)
+            if after is not None:
+                ranked = [r for r in ranked if (-r.score, r.name) > (-after[0], after[1])]
+            if len(rows) < limit or limit >= CANDIDATE_LIMIT:
+                return ranked  # every candidate there is, or the bound of the candidate set
+            ceiling = score_lot(plan.criteria, candidate_of(rows[-1]), commodity).score
+            if ceiling < threshold:
+                return ranked  # nothing unread can reach the threshold
+            settled = [r for r in ranked if r.score > ceiling]
+            if len(settled) > size:
+                return settled
+            limit = min(CANDIDATE_LIMIT, limit * PREFIX_GROWTH)
+
+
+def ordered_by_distance(weights: ScoreWeights) -> bool:
+    """Only the vector weight set: the score is (cos + 1) / 2, falling with the distance.
+
+    A lot without an embedding scores 0 and is read last (NULLS LAST), so it fits too.
+    """
+    others = (weights.quality, weights.price, weights.confidence, weights.distance)
+    return weights.vector > 0 and not any(others)
+
+
+def _position(token: str, fp: str) -> tuple[tuple[float, str], int]:
+    """The token's (score, name) position and how many results came before it."""
     position = paging.decode_token(token, fp)
     try:
         score, name = float(position[0]), str(position[1])
-    except (ValueError, IndexError, TypeError) as exc:
+        returned = int(position[2]) if len(position) > 2 else 0
+    except (ValueError, IndexError, TypeError, OverflowError) as exc:
         raise InvalidArgument.one("page_token", "is not a token this service issued") from exc
-    if not math.isfinite(score):
+    if not math.isfinite(score) or returned < 0:
         raise InvalidArgument.one("page_token", "is not a token this service issued")
-    return score, name
+    return (score, name), min(returned, CANDIDATE_LIMIT)

@@ -33,6 +33,7 @@ from availability_service.domain.model import (
 )
 from availability_service.grpc_api.search_input import search_query
 from availability_service.intelligence import LotCandidate, score_lot
+from availability_service.service_layer import search as search_module
 from availability_service.service_layer.search import SearchService
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
@@ -41,6 +42,7 @@ from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
 
 LOTS = 3000
+TWINS = 40
 REGION = "ZZ-BF"
 KM_PER_DEGREE = 111.195
 
@@ -154,6 +156,10 @@ def market(app: Application, engine: Engine) -> Iterator[tuple[tuple[float, floa
         enrich.prepare(lot, violations)  # type: ignore[attr-defined]  # the LotEnricher
         assert not violations, violations.items
         lots.append(row_values(lot))
+    # Twins: one lot copied with new ids, so many matches tie on embedding distance and
+    # score, where only the name orders them.
+    twin = next(lot for lot in lots if lot["state"] == "ACTIVE" and lot["latitude"] is not None)
+    lots += [dict(twin, id=uuid.UUID(int=rng.getrandbits(128))) for _ in range(TWINS)]
     with engine.begin() as conn:
         conn.execute(insert(t), lots)
     yield center, buyer
@@ -273,6 +279,20 @@ REQUESTS: dict[str, dict[str, Any]] = {
         page_size=200,
         weights=search_pb2.ScoreWeights(vector=1, distance=2, price=0),
     ),
+    # Only the vector weight (the others unset mean their defaults): read nearest first in
+    # growing prefixes (SearchService._ranked).
+    "vector only, small pages": dict(
+        radius_km=160,
+        page_size=20,
+        weights=search_pb2.ScoreWeights(vector=1, quality=0, price=0, confidence=0, distance=0),
+    ),
+    "vector only, a threshold and a price ceiling": dict(
+        radius_km=280,
+        max_price=pb.Money(currency_code="USD", amount="2100"),
+        score_threshold=0.9,
+        page_size=40,
+        weights=search_pb2.ScoreWeights(vector=3, quality=0, price=0, confidence=0, distance=0),
+    ),
     "targets in other units, cents per pound and an incoterm": dict(
         quality_targets={"staple": target(pb.QualityValue(text="2.9 cm"), tolerance_percent=4.0)},
         max_price=pb.Money(currency_code="USc", amount="80"),
@@ -307,3 +327,20 @@ def test_paged_search_equals_brute_force_scoring(
     assert [score for _, score in found] == pytest.approx(
         [score for _, score in expected], rel=1e-12
     )
+
+
+@pytest.mark.parametrize("shape", [shape for shape in REQUESTS if shape.startswith("vector only")])
+def test_nearest_first_prefixes_grow_until_the_page_is_settled(
+    shape: str,
+    market: tuple[tuple[float, float], str],
+    app: Application,
+    engine: Engine,
+    caller: Callable[..., Caller],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same pages when every first read is too small: each page needs further reads,
+    and a read that reaches below the threshold ends the search there."""
+    monkeypatch.setattr(search_module, "FIRST_PREFIX", 1)
+    monkeypatch.setattr(search_module, "PREFIX_FACTOR", 1)
+    monkeypatch.setattr(search_module, "PREFIX_GROWTH", 2)
+    test_paged_search_equals_brute_force_scoring(shape, market, app, engine, caller)
