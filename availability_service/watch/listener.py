@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import psycopg2
 import psycopg2.extensions
@@ -20,6 +21,15 @@ from availability_service.storage.events import NOTIFY_CHANNEL
 log = structlog.get_logger(__name__)
 APPLICATION_NAME = "availability-watch-listen"
 MAX_BACKOFF_SECONDS = 5.0
+# Connecting blocks; these threads serve every listener of the process (one per server).
+_CONNECTING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="watch-listen-connect")
+
+
+def _close_made_connection(attempt: Future[psycopg2.extensions.connection]) -> None:
+    if attempt.cancelled() or attempt.exception() is not None:
+        return
+    with contextlib.suppress(Exception):
+        attempt.result().close()
 
 
 def listen_dsn(engine: Engine) -> str:
@@ -42,7 +52,7 @@ class Listener:
         attempt = 0
         while True:
             try:
-                conn = await asyncio.to_thread(self._connect)
+                conn = await self._connect_in_thread()
             except psycopg2.Error as exc:
                 attempt += 1
                 delay = min(0.2 * 2**attempt, MAX_BACKOFF_SECONDS)
@@ -61,6 +71,20 @@ class Listener:
                 await self._lost.wait()
             finally:
                 self._close(loop)
+
+    async def _connect_in_thread(self) -> psycopg2.extensions.connection:
+        """Connects on a thread; cancelled meanwhile, the connection is closed once made.
+
+        A LISTEN connection nobody reads is worse than none: PostgreSQL blocks sending it
+        notifications once its socket buffer is full, and a backend stuck there holds up
+        anything that waits for every backend (DROP DATABASE, for one).
+        """
+        attempt = _CONNECTING.submit(self._connect)
+        try:
+            return await asyncio.wrap_future(attempt)
+        except asyncio.CancelledError:
+            attempt.add_done_callback(_close_made_connection)
+            raise
 
     def _connect(self) -> psycopg2.extensions.connection:
         conn = psycopg2.connect(

@@ -28,6 +28,9 @@ def fresh_engine(database_url: str) -> Iterator[Engine]:
     finally:
         engine.dispose()
         with admin.connect() as conn:
+            # DROP DATABASE waits for every backend of the server to answer a signal; bound
+            # that wait so a stuck backend elsewhere fails this teardown instead of hanging.
+            conn.execute(text("SET statement_timeout = '60s'"))
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
         admin.dispose()
 
