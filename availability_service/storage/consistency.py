@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, func, or_, select
 
 from availability_service.storage.tables import availabilities, reservations
 
@@ -75,7 +75,7 @@ def find_violations(
     conditions = [broken]
     if lot_ids is not None:
         conditions.append(a.c.id.in_(list(lot_ids)))
-    rows = conn.execute(query.where(and_(*conditions)).order_by(a.c.id))
+    rows = conn.execute(query.where(*conditions).order_by(a.c.id))
     return [
         LotViolation(
             lot_id=row.id,

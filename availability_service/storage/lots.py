@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, and_, bindparam, func, select, text, tuple_
+from sqlalchemy import Connection, Dialect, bindparam, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import psycopg2
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -121,7 +121,7 @@ def list_lots(
         conditions.append(tuple_(t.c.create_time, t.c.id) < tuple_(*after))
     query = (
         select(t)
-        .where(and_(*conditions))
+        .where(*conditions)
         .order_by(t.c.create_time.desc(), t.c.id.desc())
         .limit(limit)
     )
