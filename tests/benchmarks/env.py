@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.engine import make_url
 
 from availability_service.auth.tokens import mint_token
+from tests.support.processes import child_pids, free_port
 
 # Fixed secret: tokens minted here are accepted by every server process the harness starts.
 BENCH_SECRET = "bench-secret-for-the-availability-engine-0123456789"
@@ -27,12 +27,6 @@ BENCH_SECRET = "bench-secret-for-the-availability-engine-0123456789"
 
 def token(sub: str, roles: list[str], company: str | None = None, region: str | None = None) -> str:
     return mint_token(BENCH_SECRET.encode(), sub, roles, company_id=company, region=region)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def pgbench_path() -> Path | None:
@@ -148,7 +142,7 @@ class Process:
         """Resident memory of the process and its children (the workers)."""
         assert self.proc is not None
         total = 0
-        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+        for pid in [self.proc.pid, *child_pids(self.proc.pid)]:
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                     if line.startswith("VmRSS:"):
@@ -156,19 +150,6 @@ class Process:
             except OSError:
                 continue
         return total
-
-
-def _children(parent: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                out.append(int(entry.name))
-    return out
 
 
 def service(

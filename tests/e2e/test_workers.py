@@ -13,23 +13,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.callers import TEST_SECRET
-from tests.support.processes import ServerProcess, free_port
+from tests.support.processes import ServerProcess, child_pids, free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _children(parent: int) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            # Field 4 (after the parenthesised command name) is the parent pid.
-            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
-                pids.append(int(entry.name))
-    return pids
 
 
 def _listening_inodes(port: int) -> set[str]:
@@ -89,7 +75,7 @@ def test_two_workers_each_listen_on_the_shared_port_and_all_stop_on_sigterm(
         waiter.wait_serving(timeout=90)
         # Both children must be up, not just the first one to bind.
         for _ in range(300):
-            workers = _children(proc.pid)
+            workers = child_pids(proc.pid)
             listening = _listening_inodes(port)
             sharing = [pid for pid in workers if _socket_inodes(pid) & listening]
             if len(sharing) == 2:

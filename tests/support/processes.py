@@ -22,6 +22,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def child_pids(parent: int) -> list[int]:
+    """The pids whose parent is `parent`, read from /proc (Linux)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # Field 4 (after the parenthesised command name) is the parent pid.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                pids.append(int(entry.name))
+    return pids
+
+
 class ServerProcess:
     """One `availability-service serve` process on its own port, sharing the test database."""
 
