@@ -23,6 +23,7 @@ _WATCH_ENV: tuple[tuple[str, str, type], ...] = (
     ("watch_max_stream_age_seconds", "AVAILABILITY_WATCH_MAX_STREAM_AGE_SECONDS", float),
     ("watch_poll_interval_seconds", "AVAILABILITY_WATCH_POLL_INTERVAL_SECONDS", float),
     ("event_retention_seconds", "AVAILABILITY_EVENT_RETENTION_SECONDS", float),
+    ("price_recheck_interval_seconds", "AVAILABILITY_PRICE_RECHECK_INTERVAL_SECONDS", float),
 )
 
 
@@ -68,6 +69,8 @@ class Settings:
     watch_poll_interval_seconds: float = 1.0
     # Events older than this are compacted by the hub; None keeps everything (audit trail).
     event_retention_seconds: float | None = None
+    # How often flagged prices are re-checked against the market (service_layer/price_review).
+    price_recheck_interval_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

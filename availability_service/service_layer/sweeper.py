@@ -10,6 +10,7 @@ transaction holding it while waiting for a second lot could deadlock with a writ
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
@@ -52,23 +53,45 @@ class Sweeper:
             return written
 
 
-async def run_sweeper(sweeper: Sweeper, executor: Executor, interval_seconds: float) -> None:
-    """Sweeps forever on the database thread pool; a failed pass is logged and retried."""
+async def run_passes(
+    one_pass: Callable[[], int | None],
+    executor: Executor,
+    interval_seconds: float,
+    *,
+    done: tuple[str, str],
+    failed: str,
+) -> None:
+    """Runs `one_pass` forever on the database thread pool, `interval_seconds` apart.
+
+    A pass that did something is logged as done = (event, key of its result); a failed pass
+    is logged as `failed` and retried at the next interval.
+    """
     loop = asyncio.get_running_loop()
     while True:
         try:
-            written = await loop.run_in_executor(executor, sweeper.sweep_once)
-            if written:
-                log.info("sweeper_expired", events=written)
+            result = await loop.run_in_executor(executor, one_pass)
+            if result:
+                log.info(done[0], **{done[1]: result})
         except asyncio.CancelledError:
             raise
         except RuntimeError as exc:
             if "after shutdown" in str(exc):
-                return  # the process is closing its pool: nothing left to sweep with
-            log.exception("sweeper_failed")
+                return  # the process is closing its pool: nothing left to do it with
+            log.exception(failed)
         except Exception:
-            log.exception("sweeper_failed")
+            log.exception(failed)
         await asyncio.sleep(interval_seconds)
+
+
+async def run_sweeper(sweeper: Sweeper, executor: Executor, interval_seconds: float) -> None:
+    """Sweeps forever; a failed pass is logged (sweeper_failed) and retried."""
+    await run_passes(
+        sweeper.sweep_once,
+        executor,
+        interval_seconds,
+        done=("sweeper_expired", "events"),
+        failed="sweeper_failed",
+    )
 
 
 def start_sweeper(app: Application) -> list[object]:

@@ -1,0 +1,49 @@
+"""The price-anomaly baseline reads only approved, live lots: its index says so too.
+
+The baseline (storage/comparables.py) counts ACTIVE, RESERVED, SOLD and EXPIRED lots that are
+not deleted, with each seller's lots capped, so it reads seller_id as well. The old index kept
+drafts and deleted lots and lacked seller_id, which would cost a heap visit per row.
+
+Revision ID: 0005_market_baseline
+Revises: 0004_revision_function
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0005_market_baseline"
+down_revision = "0004_revision_function"
+branch_labels = None
+depends_on = None
+
+UPGRADE = """
+DROP INDEX IF EXISTS availabilities_price_comparables;
+CREATE INDEX IF NOT EXISTS availabilities_market_prices
+    ON availabilities (commodity, base_price_unit, create_time DESC)
+    INCLUDE (price_per_base_unit, grade, delivery_region, seller_id)
+    WHERE NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL
+      AND state IN ('ACTIVE', 'RESERVED', 'SOLD', 'EXPIRED');
+-- The price review (service_layer/price_review.py) walks the flagged lots by id.
+CREATE INDEX IF NOT EXISTS availabilities_price_flagged
+    ON availabilities (id) WHERE ai_price_anomaly AND delete_time IS NULL;
+"""
+
+DOWNGRADE = """
+DROP INDEX IF EXISTS availabilities_price_flagged;
+DROP INDEX IF EXISTS availabilities_market_prices;
+CREATE INDEX IF NOT EXISTS availabilities_price_comparables
+    ON availabilities (commodity, base_price_unit, create_time DESC)
+    INCLUDE (price_per_base_unit, grade, delivery_region)
+    WHERE NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL
+      AND state NOT IN ('CANCELLED', 'REJECTED');
+"""
+
+
+def upgrade() -> None:
+    op.execute(UPGRADE)
+
+
+def downgrade() -> None:
+    op.execute(DOWNGRADE)
