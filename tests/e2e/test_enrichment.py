@@ -124,13 +124,13 @@ def test_every_lot_gets_a_feature_embedding(seller: Caller) -> None:
 
 
 def market(make_caller: Callable[..., Caller], admin: Caller) -> tuple[str, str]:
-    """Approved cotton lots at 1650 USD/t from four sellers, in a grade and region of their own.
+    """25 approved cotton lots at 1650 USD/t from five sellers, in a grade and region of their own.
 
     One price on purpose: while they are posted they are checked against every other
     cotton lot of the session, and only the usual 1650 is sure never to be flagged there.
     """
     grade, region = fresh_grade_and_region()
-    for _, lot in approved_market(make_caller, admin, grade=grade, region=region):
+    for _, lot in approved_market(make_caller, admin, grade=grade, region=region, sellers=5):
         assert not lot.ai_price_anomaly
     return grade, region
 

@@ -21,8 +21,8 @@ def fresh_grade_and_region() -> tuple[str, str]:
     return f"G-{uuid.uuid4().hex[:8]}", f"ZZ-{uuid.uuid4().hex[:6].upper()}"
 
 
-def usd(amount: str) -> pb.Money:
-    return pb.Money(currency_code="USD", amount=amount)
+def priced(amount: str, currency: str) -> pb.Money:
+    return pb.Money(currency_code=currency, amount=amount)
 
 
 def post(caller: Caller, lot: pb.Availability) -> pb.Availability:
@@ -45,14 +45,21 @@ def approved_market(
     grade: str,
     region: str,
     price: str = "1650",
+    currency: str = "USD",
     sellers: int = SELLERS,
     lots_per_seller: int = LOTS_PER_SELLER,
 ) -> list[tuple[Caller, pb.Availability]]:
-    """Approved cotton lots at one price, from `sellers` traders of their own."""
+    """Approved cotton lots at one price, from `sellers` traders of their own.
+
+    A currency no other test prices cotton in makes a market of the test's own: baselines
+    are per canonical price unit, and the catalog band (USD only) does not apply to it.
+    """
     lots = []
     for _ in range(sellers):
         trader = make_caller("TRADER", company=f"co-{uuid.uuid4().hex[:6]}")
         for _ in range(lots_per_seller):
-            lot = cotton_lot(grade=grade, delivery_region=region, base_price=usd(price))
+            lot = cotton_lot(
+                grade=grade, delivery_region=region, base_price=priced(price, currency)
+            )
             lots.append((trader, post_approved(trader, admin, lot)))
     return lots
