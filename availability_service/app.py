@@ -11,7 +11,13 @@ from sqlalchemy import Engine
 
 from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
-from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_create_dev_secret
+from availability_service.auth.tls import check_tls_settings
+from availability_service.auth.tokens import (
+    DEV_SECRET_FILENAME,
+    AuthConfig,
+    TokenVerifier,
+    load_or_create_dev_secret,
+)
 from availability_service.config import Settings
 from availability_service.grpc_api.rpc_base import Services
 from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
@@ -35,13 +41,50 @@ def database_url(settings: Settings) -> str:
     return start_embedded_postgres(settings.data_dir)
 
 
+def development_secret(settings: Settings) -> bytes:
+    """The generated HS256 secret under data_dir, for local use only.
+
+    Anyone who can read the data folder can mint any token with it, so in production (and
+    outside development generally) the server refuses it: keys must be configured.
+    """
+    if settings.is_production:
+        raise ValueError(
+            "AVAILABILITY_ENVIRONMENT=production needs configured token keys: set"
+            " AVAILABILITY_JWT_SECRET, AVAILABILITY_JWT_PUBLIC_KEY_FILE or"
+            " AVAILABILITY_JWT_JWKS_FILE; the generated development secret is refused"
+        )
+    return load_or_create_dev_secret(settings.data_dir)
+
+
+def signing_secret(settings: Settings) -> bytes:
+    """The HS256 secret that local tools (token, demo) sign with: configured or development."""
+    return settings.jwt_secret.encode() if settings.jwt_secret else development_secret(settings)
+
+
+def uses_development_secret(settings: Settings) -> bool:
+    return not (settings.jwt_secret or settings.jwt_public_key_file or settings.jwt_jwks_file)
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuses, before anything starts, settings that would serve unsafely (ValueError says why)."""
+    check_tls_settings(settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file)
+    if uses_development_secret(settings) and settings.is_production:
+        development_secret(settings)  # raises, naming the settings to configure
+
+
 def auth_config(settings: Settings) -> AuthConfig:
     secret: bytes | None = None
     if settings.jwt_secret:
         secret = settings.jwt_secret.encode()
-    elif not (settings.jwt_public_key_file or settings.jwt_jwks_file):
-        # Local use: a development secret under the git-ignored data folder.
-        secret = load_or_create_dev_secret(settings.data_dir)
+    elif uses_development_secret(settings):
+        secret = development_secret(settings)
+        log.warning(
+            "development_signing_secret",
+            path=str(settings.data_dir / DEV_SECRET_FILENAME),
+            detail="tokens are verified with a generated development secret that anyone who"
+            " can read the data folder can sign with; configure AVAILABILITY_JWT_SECRET or"
+            " public keys, and AVAILABILITY_ENVIRONMENT=production, for any shared use",
+        )
     public_pem = None
     if settings.jwt_public_key_file:
         with open(settings.jwt_public_key_file) as fh:
@@ -76,6 +119,7 @@ class Application:
 
 
 def build_application(settings: Settings, *, run_migrations: bool = True) -> Application:
+    check_settings(settings)
     engine = make_engine(database_url(settings), settings.db_pool_size)
     wait_for_database(engine)
     if run_migrations:

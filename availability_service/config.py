@@ -8,6 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# AVAILABILITY_ENVIRONMENT: development conveniences (a generated signing secret, ...) are
+# refused in production.
+ENVIRONMENTS = ("development", "production")
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -32,6 +35,7 @@ class Settings:
     """Everything the server needs; each field has an AVAILABILITY_* environment twin."""
 
     address: str = "127.0.0.1:50051"
+    environment: str = "development"  # one of ENVIRONMENTS
     # None means: start the embedded PostgreSQL under data_dir.
     database_url: str | None = None
     data_dir: Path = field(default_factory=lambda: REPO_ROOT / ".data")
@@ -72,6 +76,17 @@ class Settings:
     # How often flagged prices are re-checked against the market (service_layer/price_review).
     price_recheck_interval_seconds: float = 30.0
 
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ValueError(
+                f"AVAILABILITY_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)},"
+                f" not {self.environment!r}"
+            )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Reads AVAILABILITY_* variables (and DATABASE_URL); explicit overrides win."""
@@ -80,6 +95,7 @@ class Settings:
         if env.get("DATABASE_URL"):
             values["database_url"] = env["DATABASE_URL"]
         simple = {
+            "environment": "AVAILABILITY_ENVIRONMENT",
             "address": "AVAILABILITY_ADDRESS",
             "log_level": "AVAILABILITY_LOG_LEVEL",
             "jwt_secret": "AVAILABILITY_JWT_SECRET",
