@@ -8,6 +8,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+# A caller's deadline bounds each statement, up to this: PostgreSQL refuses a statement_timeout
+# past 2^31-1 ms (about 24.8 days), and no statement of this service should run for minutes,
+# however long the caller is willing to wait.
+MAX_STATEMENT_TIMEOUT_SECONDS = 600.0
+
+
+def statement_timeout_ms(timeout_seconds: float) -> int:
+    """The SET LOCAL statement_timeout value for a remaining deadline: 1 ms up to the cap."""
+    return max(1, int(min(timeout_seconds, MAX_STATEMENT_TIMEOUT_SECONDS) * 1000))
+
 
 class UnitOfWork:
     """Hands out transactions; commit on success, rollback on any exception."""
@@ -21,7 +31,7 @@ class UnitOfWork:
             if timeout_seconds is not None:
                 # The client's remaining deadline bounds the database work: past it, nobody is
                 # waiting for the answer, so Postgres cancels the statement and we roll back.
-                ms = max(1, int(timeout_seconds * 1000))
+                ms = statement_timeout_ms(timeout_seconds)
                 conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
             yield conn
 
@@ -39,7 +49,7 @@ class UnitOfWork:
         """
         prefix = ""
         if timeout_seconds is not None:
-            prefix = f"SET LOCAL statement_timeout = {max(1, int(timeout_seconds * 1000))}; "
+            prefix = f"SET LOCAL statement_timeout = {statement_timeout_ms(timeout_seconds)}; "
         with self.engine.connect() as conn:
             # The driver's own switch, not execution_options(isolation_level=...): that one
             # sends a SET to the server on the way in and again on the way out.

@@ -4,6 +4,11 @@ The baseline (storage/comparables.py) counts ACTIVE, RESERVED, SOLD and EXPIRED 
 not deleted, with each seller's lots capped, so it reads seller_id as well. The old index kept
 drafts and deleted lots and lacked seller_id, which would cost a heap visit per row.
 
+Points are now kept to 1e-9 degree (domain/validation.check_point): a subnormal coordinate
+stored before underflows in ll_to_earth and fails every search near it, so such values (all
+below half of 1e-9, which the rounding makes 0) become 0 here. The move is sub-millimetre, so
+no event is written for it.
+
 Revision ID: 0005_market_baseline
 Revises: 0004_revision_function
 Create Date: 2026-12-01
@@ -19,6 +24,10 @@ branch_labels = None
 depends_on = None
 
 UPGRADE = """
+UPDATE availabilities SET latitude = 0 WHERE latitude <> 0 AND abs(latitude) < 5e-10;
+UPDATE availabilities SET longitude = 0 WHERE longitude <> 0 AND abs(longitude) < 5e-10;
+UPDATE locations SET latitude = 0 WHERE latitude <> 0 AND abs(latitude) < 5e-10;
+UPDATE locations SET longitude = 0 WHERE longitude <> 0 AND abs(longitude) < 5e-10;
 DROP INDEX IF EXISTS availabilities_price_comparables;
 CREATE INDEX IF NOT EXISTS availabilities_market_prices
     ON availabilities (commodity, base_price_unit, create_time DESC)
