@@ -107,7 +107,8 @@ def seller_open_holds_ratio(
 def flagged_lot_ids(conn: Connection, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
     """Live lots whose price is flagged, by id from `after` on (index in 0005)."""
     t = availabilities
-    query = select(t.c.id).where(t.c.ai_price_anomaly.is_(True), t.c.delete_time.is_(None))
+    # The bare column (not IS TRUE) so the planner matches the partial index's predicate.
+    query = select(t.c.id).where(t.c.ai_price_anomaly, t.c.delete_time.is_(None))
     if after is not None:
         query = query.where(t.c.id > after)
     return list(conn.execute(query.order_by(t.c.id).limit(limit)).scalars())

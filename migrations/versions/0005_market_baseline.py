@@ -31,7 +31,7 @@ UPDATE locations SET longitude = 0 WHERE longitude <> 0 AND abs(longitude) < 5e-
 DROP INDEX IF EXISTS availabilities_price_comparables;
 CREATE INDEX IF NOT EXISTS availabilities_market_prices
     ON availabilities (commodity, base_price_unit, create_time DESC)
-    INCLUDE (price_per_base_unit, grade, delivery_region, seller_id)
+    INCLUDE (price_per_base_unit, grade, delivery_region, seller_id, id)
     WHERE NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL
       AND state IN ('ACTIVE', 'RESERVED', 'SOLD', 'EXPIRED');
 -- The price review (service_layer/price_review.py) walks the flagged lots by id.
