@@ -16,13 +16,11 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
-
 from availability_service.domain.model import EventType
 from availability_service.intelligence import Catalog, UnknownCommodity, load_catalog
 from availability_service.service_layer.changes import lot_snapshot, record
 from availability_service.service_layer.price_check import check_price
-from availability_service.service_layer.sweeper import run_passes
+from availability_service.service_layer.sweeper import run_passes, takes_turn
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import lots
 from availability_service.storage.comparables import flagged_lot_ids
@@ -48,10 +46,7 @@ class PriceReview:
     def review_once(self) -> int | None:
         """One pass; returns how many flags were cleared, or None when another process acts."""
         with self.uow.transaction() as guard:
-            acquired: bool = guard.execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": PRICE_REVIEW_LOCK_KEY}
-            ).scalar_one()
-            if not acquired:
+            if not takes_turn(guard, PRICE_REVIEW_LOCK_KEY):
                 return None
             batch = flagged_lot_ids(guard, self.after, self.batch_size)
             self.after = batch[-1] if len(batch) == self.batch_size else None

@@ -15,7 +15,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.holds import HoldService
@@ -33,6 +33,17 @@ BATCH_SIZE = 200
 LOT_TIMEOUT_SECONDS = 10.0
 
 
+def takes_turn(guard: Connection, key: int) -> bool:
+    """Whether this process acts now: the advisory lock `key` for the guard's transaction.
+
+    Every process runs the background passes; the lock lets one act at a time across them.
+    """
+    acquired: bool = guard.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
+    ).scalar_one()
+    return acquired
+
+
 class Sweeper:
     def __init__(self, uow: UnitOfWork, holds: HoldService, batch_size: int = BATCH_SIZE) -> None:
         self.uow = uow
@@ -42,10 +53,7 @@ class Sweeper:
     def sweep_once(self) -> int | None:
         """One pass; returns the number of events written, or None when another sweeper acts."""
         with self.uow.transaction() as guard:
-            acquired: bool = guard.execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEPER_LOCK_KEY}
-            ).scalar_one()
-            if not acquired:
+            if not takes_turn(guard, SWEEPER_LOCK_KEY):
                 return None
             written = 0
             for lot_id in lots_due_for_sweep(guard, now(), self.batch_size):

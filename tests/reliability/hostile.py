@@ -73,26 +73,22 @@ HOSTILE_TEXT = [
 ]
 INT32 = [0, 1, -1, 7, 2**31 - 1, -(2**31)]
 INT64 = [*INT32, 2**63 - 1, -(2**63), 10**15]
-DOUBLES = [
-    0.0,
-    -0.0,
-    math.nan,
-    math.inf,
-    -math.inf,
-    1e308,
-    -1e308,
-    1.7976931348623157e308,
-    0.5,
-    91.0,
-    -181.0,
-    # Subnormals, the smallest normal and tiny normals whose products underflow.
+# Subnormals (the smallest is 5e-324), the smallest normal, tiny normals whose products
+# underflow, the largest doubles, infinities and NaN: each has ended in INTERNAL somewhere.
+HOSTILE_FLOATS = [
     5e-324,
     -5e-324,
     1e-310,
     2.2250738585072014e-308,
     1e-300,
     -1e-200,
+    1.7976931348623157e308,
+    -1e308,
+    math.inf,
+    -math.inf,
+    math.nan,
 ]
+DOUBLES = [*HOSTILE_FLOATS, 0.0, -0.0, 0.5, 91.0, -181.0]
 # Repeated fields: a few, and one past each count limit (32 list entries, 64 quality
 # parameters, 1000 ids); message fields stay small below the top level to bound the work.
 COUNTS = [1, 2, 33, 120]

@@ -18,27 +18,13 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.reliability.conftest import Figures
+from tests.reliability.hostile import HOSTILE_FLOATS
 from tests.support.callers import Caller, make_token
 from tests.support.lots import cotton_lot, error_details
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
 
-# Subnormals (the smallest is 5e-324), the smallest normal, tiny normals whose products
-# underflow, the largest doubles, infinities and NaN.
-HOSTILE_FLOATS = [
-    5e-324,
-    -5e-324,
-    1e-310,
-    2.2250738585072014e-308,
-    1e-300,
-    -1e-200,
-    1.7976931348623157e308,
-    -1e308,
-    math.inf,
-    -math.inf,
-    math.nan,
-]
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 WRITES = """
 SELECT (SELECT count(*) FROM availabilities), (SELECT count(*) FROM locations),
