@@ -19,9 +19,12 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from availability_service.domain.errors import FailedPrecondition
+from availability_service.domain.errors import FailedPrecondition, InvalidArgument
 from availability_service.domain.model import ZERO, Availability, HoldState, LotState, Reservation
 from availability_service.domain.quantities import settle
+
+# Why a forced withdrawal (DeleteAvailability with force) released a hold.
+LOT_WITHDRAWN = "LOT_WITHDRAWN"
 
 # Lots that can be held or sold from; RESERVED lots only while something is available.
 HOLDABLE_STATES = frozenset({LotState.ACTIVE, LotState.RESERVED})
@@ -89,6 +92,27 @@ def check_take(lot: Availability, quantity: Decimal) -> None:
         )
 
 
+def check_option(lot: Availability, option_label: str, field: str) -> None:
+    """A named price option must be one of the lot's (INVALID_ARGUMENT naming the field)."""
+    if option_label and not any(o.get("label") == option_label for o in lot.price_options):
+        raise InvalidArgument.one(field, f"{lot.name} has no price option {option_label!r}")
+
+
+def _set_terms(hold: Reservation, lot: Availability, option_label: str) -> Reservation:
+    """Copies the price the hold is made on: the chosen option's (checked), else base_price."""
+    option = next((o for o in lot.price_options if o.get("label") == option_label), None)
+    if option is None:
+        amount, currency = lot.base_price_amount, lot.base_price_currency
+    else:
+        raw = option.get("amount")
+        amount, currency = (Decimal(raw) if raw else None), option.get("currency_code", "")
+    hold.price_amount = amount
+    hold.price_currency = currency if amount is not None else ""
+    hold.price_unit = lot.price_unit
+    hold.price_option_label = option_label
+    return hold
+
+
 def place_hold(
     lot: Availability,
     *,
@@ -98,13 +122,15 @@ def place_hold(
     expire_time: datetime,
     now: datetime,
     request_id: str = "",
+    option_label: str = "",
 ) -> Reservation:
     """Moves quantity from available to reserved and returns the new ACTIVE hold."""
+    check_option(lot, option_label, "price_option_label")
     check_take(lot, quantity)
     lot.available_quantity -= quantity
     lot.reserved_quantity += quantity
     settle(lot)
-    return Reservation(
+    hold = Reservation(
         id=uuid.uuid4(),
         availability_id=lot.id,
         quantity=quantity,
@@ -117,6 +143,7 @@ def place_hold(
         negotiation_id=negotiation_id,
         request_id=request_id,
     )
+    return _set_terms(hold, lot, option_label)
 
 
 def _give_back(lot: Availability, hold: Reservation) -> None:
@@ -145,6 +172,43 @@ def release(lot: Availability, hold: Reservation, reason: str, now: datetime) ->
     hold.update_time = now
     settle(lot)
     return True
+
+
+def release_part(
+    lot: Availability, hold: Reservation, quantity: Decimal, reason: str, now: datetime
+) -> None:
+    """Gives back part of an ACTIVE hold; the rest stays held until its expire_time.
+
+    Releasing all that is held is a whole release. A lot that takes no partial orders must be
+    taken whole, so its holds cannot shrink either.
+    """
+    if is_overdue(hold, now):
+        raise _fail(f"{hold.name} has expired", "HOLD_EXPIRED", hold.name)
+    _require_active(hold, "released in part")
+    held = unsold(hold)
+    if quantity > held:
+        raise _fail(
+            f"{hold.name} holds {held} {lot.quantity_unit}; cannot release {quantity}",
+            "INSUFFICIENT_QUANTITY",
+            hold.name,
+            held_quantity=held,
+        )
+    if quantity == held:
+        release(lot, hold, reason, now)
+        return
+    if not lot.allow_partial_order:
+        raise _fail(
+            f"{lot.name} does not allow partial orders: release the whole hold",
+            "PARTIAL_NOT_ALLOWED",
+            hold.name,
+            held_quantity=held,
+        )
+    lot.reserved_quantity -= quantity
+    lot.available_quantity += quantity
+    hold.quantity -= quantity
+    hold.release_reason = reason
+    hold.update_time = now
+    settle(lot)
 
 
 def expire(lot: Availability, hold: Reservation, now: datetime) -> None:
@@ -192,6 +256,7 @@ def sell_hold(
     quantity: Decimal | None,
     trade_id: str,
     now: datetime,
+    sold_price: tuple[Decimal, str] | None = None,
 ) -> None:
     """Sells all (quantity None) or part of an ACTIVE hold; the unsold rest becomes available.
 
@@ -233,12 +298,45 @@ def sell_hold(
     hold.state = HoldState.SOLD
     hold.trade_id = trade_id
     hold.update_time = now
+    if sold_price is not None:
+        hold.sold_price_amount, hold.sold_price_currency = sold_price
     settle(lot)
 
 
-def sell_direct(lot: Availability, quantity: Decimal) -> None:
-    """A sale without a hold: straight from available to sold, under the same rules."""
+def sell_direct(
+    lot: Availability,
+    quantity: Decimal,
+    *,
+    buyer_id: str,
+    trade_id: str,
+    now: datetime,
+    sold_price: tuple[Decimal, str] | None = None,
+    request_id: str = "",
+) -> Reservation:
+    """A sale without a hold: straight from available to sold, under the same rules.
+
+    Returns the sale's record, a SOLD reservation row of its own, so a direct sale keeps its
+    buyer, trade id and prices like a sale from a hold (and lists with the holds).
+    """
     check_take(lot, quantity)
     lot.available_quantity -= quantity
     lot.sold_quantity += quantity
     settle(lot)
+    amount, currency = sold_price if sold_price is not None else (None, "")
+    record = Reservation(
+        id=uuid.uuid4(),
+        availability_id=lot.id,
+        quantity=quantity,
+        sold_quantity=quantity,
+        buyer_id=buyer_id,
+        state=HoldState.SOLD,
+        expire_time=now,
+        create_time=now,
+        update_time=now,
+        quantity_unit=lot.quantity_unit,
+        trade_id=trade_id,
+        request_id=request_id,
+        sold_price_amount=amount,
+        sold_price_currency=currency,
+    )
+    return _set_terms(record, lot, "")
