@@ -11,18 +11,11 @@ import grpc
 import pytest
 
 from tests.support.callers import Caller
-from tests.support.lots import cotton_lot, error_details
+from tests.support.lots import approved_lot, error_details
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 
 Hold = pb.Reservation
-
-
-def live_lot(seller: Caller, admin: Caller, **overrides: object) -> pb.Availability:
-    lot = seller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))
-    ).availability
-    return admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name)).availability
 
 
 def hold(service: Caller, lot: str, quantity: str, buyer: str, negotiation: str = "") -> Hold:
@@ -68,8 +61,8 @@ def market(seller: Caller, admin: Caller, service: Caller, caller: Callable[...,
     tag = uuid.uuid4().hex[:8]
     neg1, neg2, buyer_a, buyer_b = (f"{kind}-{tag}" for kind in ("n1", "n2", "ba", "bb"))
     rival = caller("SELLER")
-    mine = live_lot(seller, admin)
-    theirs = live_lot(rival, admin)
+    mine = approved_lot(seller, admin)
+    theirs = approved_lot(rival, admin)
     holds = [
         hold(service, mine.name, "10", buyer_a, neg1),
         hold(service, mine.name, "20", buyer_b, neg2),
@@ -162,7 +155,7 @@ def test_a_buyer_is_refused_and_an_invisible_parent_is_not_found(
         buyer.ListReservations(api.ListReservationsRequest(parent="availabilities/-"))
     assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
     owner, stranger = caller("SELLER"), caller("SELLER")
-    private = live_lot(
+    private = approved_lot(
         owner,
         admin,
         market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
