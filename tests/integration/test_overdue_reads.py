@@ -9,7 +9,9 @@ from sqlalchemy import Engine, text
 
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
+from availability_service.domain.model import HoldState
 from availability_service.grpc_api.lot_input import draft_from_proto
+from availability_service.service_layer.hold_list import HoldQuery
 from availability_service.service_layer.sweeper import SWEEPER_LOCK_KEY
 from tests.support.lots import cotton_lot
 
@@ -45,3 +47,32 @@ def test_get_shows_an_overdue_hold_as_returned_while_the_sweeper_is_held_off(
                 {"i": lot.id},
             ).scalar_one()
         assert stored == Decimal(40)  # nothing was written by the read
+
+
+def test_list_reservations_lists_an_overdue_hold_as_expired_while_the_sweeper_is_held_off(
+    app: Application, engine: Engine
+) -> None:
+    created = app.services.lots.create(TRADER, draft_from_proto(cotton_lot()), None)
+    assert created.availability is not None
+    name = created.availability.name
+    app.services.lots.approve(ADMIN, name, "", None)
+    held = app.services.holds.reserve(ADMIN, name, "40", timedelta(hours=1), "buyer-y", "", None)
+    assert held.reservation is not None
+    with engine.begin() as blocker:
+        blocker.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SWEEPER_LOCK_KEY})
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE reservations SET expire_time = now() - interval '1 second' "
+                    "WHERE id = :i"
+                ),
+                {"i": held.reservation.id},
+            )
+
+        def listed(*states: HoldState) -> list[tuple[str, HoldState]]:
+            page = app.services.holds.list(ADMIN, HoldQuery(parent=name, states=states))
+            return [(hold.name, hold.state) for hold in page.reservations]
+
+        assert listed(HoldState.ACTIVE) == []
+        assert listed(HoldState.EXPIRED) == [(held.reservation.name, HoldState.EXPIRED)]
+        assert listed() == [(held.reservation.name, HoldState.EXPIRED)]
