@@ -15,11 +15,11 @@ gives the unsold rest back to available at once.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from availability_service.domain.errors import FailedPrecondition, InvalidArgument
+from availability_service.domain.errors import FailedPrecondition
+from availability_service.domain.hold_terms import check_option, new_row
 from availability_service.domain.model import ZERO, Availability, HoldState, LotState, Reservation
 from availability_service.domain.quantities import settle
 
@@ -92,27 +92,6 @@ def check_take(lot: Availability, quantity: Decimal) -> None:
         )
 
 
-def check_option(lot: Availability, option_label: str, field: str) -> None:
-    """A named price option must be one of the lot's (INVALID_ARGUMENT naming the field)."""
-    if option_label and not any(o.get("label") == option_label for o in lot.price_options):
-        raise InvalidArgument.one(field, f"{lot.name} has no price option {option_label!r}")
-
-
-def _set_terms(hold: Reservation, lot: Availability, option_label: str) -> Reservation:
-    """Copies the price the hold is made on: the chosen option's (checked), else base_price."""
-    option = next((o for o in lot.price_options if o.get("label") == option_label), None)
-    if option is None:
-        amount, currency = lot.base_price_amount, lot.base_price_currency
-    else:
-        raw = option.get("amount")
-        amount, currency = (Decimal(raw) if raw else None), option.get("currency_code", "")
-    hold.price_amount = amount
-    hold.price_currency = currency if amount is not None else ""
-    hold.price_unit = lot.price_unit
-    hold.price_option_label = option_label
-    return hold
-
-
 def place_hold(
     lot: Availability,
     *,
@@ -130,20 +109,17 @@ def place_hold(
     lot.available_quantity -= quantity
     lot.reserved_quantity += quantity
     settle(lot)
-    hold = Reservation(
-        id=uuid.uuid4(),
-        availability_id=lot.id,
-        quantity=quantity,
-        buyer_id=buyer_id,
-        state=HoldState.ACTIVE,
+    return new_row(
+        lot,
+        HoldState.ACTIVE,
+        quantity,
+        buyer_id,
+        now,
+        option_label,
         expire_time=expire_time,
-        create_time=now,
-        update_time=now,
-        quantity_unit=lot.quantity_unit,
         negotiation_id=negotiation_id,
         request_id=request_id,
     )
-    return _set_terms(hold, lot, option_label)
 
 
 def _give_back(lot: Availability, hold: Reservation) -> None:
@@ -182,27 +158,10 @@ def release_part(
     Releasing all that is held is a whole release. A lot that takes no partial orders must be
     taken whole, so its holds cannot shrink either.
     """
-    if is_overdue(hold, now):
-        raise _fail(f"{hold.name} has expired", "HOLD_EXPIRED", hold.name)
-    _require_active(hold, "released in part")
-    held = unsold(hold)
-    if quantity > held:
-        raise _fail(
-            f"{hold.name} holds {held} {lot.quantity_unit}; cannot release {quantity}",
-            "INSUFFICIENT_QUANTITY",
-            hold.name,
-            held_quantity=held,
-        )
+    held = _check_part(lot, hold, quantity, "release", now)
     if quantity == held:
         release(lot, hold, reason, now)
         return
-    if not lot.allow_partial_order:
-        raise _fail(
-            f"{lot.name} does not allow partial orders: release the whole hold",
-            "PARTIAL_NOT_ALLOWED",
-            hold.name,
-            held_quantity=held,
-        )
     lot.reserved_quantity -= quantity
     lot.available_quantity += quantity
     hold.quantity -= quantity
@@ -250,6 +209,38 @@ def extend(hold: Reservation, expire_time: datetime, now: datetime) -> None:
     hold.update_time = now
 
 
+_DONE = {"sell": "sold", "release": "released"}
+
+
+def _check_part(
+    lot: Availability, hold: Reservation, amount: Decimal, verb: str, now: datetime
+) -> Decimal:
+    """May `amount` be sold or released out of this ACTIVE hold? Returns what it holds.
+
+    A part smaller than the hold is refused on a lot that takes no partial orders: such a lot
+    is taken (and given back) only whole.
+    """
+    if is_overdue(hold, now):
+        raise _fail(f"{hold.name} has expired", "HOLD_EXPIRED", hold.name)
+    _require_active(hold, _DONE[verb])
+    held = unsold(hold)
+    if amount > held:
+        raise _fail(
+            f"{hold.name} holds {held} {lot.quantity_unit}; cannot {verb} {amount}",
+            "INSUFFICIENT_QUANTITY",
+            hold.name,
+            held_quantity=held,
+        )
+    if amount < held and not lot.allow_partial_order:
+        raise _fail(
+            f"{lot.name} does not allow partial orders: {verb} the whole hold",
+            "PARTIAL_NOT_ALLOWED",
+            hold.name,
+            held_quantity=held,
+        )
+    return held
+
+
 def sell_hold(
     lot: Availability,
     hold: Reservation,
@@ -263,34 +254,16 @@ def sell_hold(
     Part of a hold is a smaller order, so the lot's partial-order and minimum rules apply to
     it; the whole hold was checked when it was placed and is always sellable.
     """
-    if is_overdue(hold, now):
-        raise _fail(f"{hold.name} has expired", "HOLD_EXPIRED", hold.name)
-    _require_active(hold, "sold")
-    held = unsold(hold)
-    amount = held if quantity is None else quantity
-    if amount > held:
+    amount = unsold(hold) if quantity is None else quantity
+    held = _check_part(lot, hold, amount, "sell", now)
+    minimum = lot.min_order_quantity
+    if amount < held and minimum is not None and amount < minimum:
         raise _fail(
-            f"{hold.name} holds {held} {lot.quantity_unit}; cannot sell {amount}",
-            "INSUFFICIENT_QUANTITY",
+            f"{amount} is below the minimum order of {minimum} {lot.quantity_unit}",
+            "BELOW_MINIMUM_ORDER",
             hold.name,
-            held_quantity=held,
+            min_order_quantity=minimum,
         )
-    if amount < held:
-        if not lot.allow_partial_order:
-            raise _fail(
-                f"{lot.name} does not allow partial orders: sell the whole hold",
-                "PARTIAL_NOT_ALLOWED",
-                hold.name,
-                held_quantity=held,
-            )
-        minimum = lot.min_order_quantity
-        if minimum is not None and amount < minimum:
-            raise _fail(
-                f"{amount} is below the minimum order of {minimum} {lot.quantity_unit}",
-                "BELOW_MINIMUM_ORDER",
-                hold.name,
-                min_order_quantity=minimum,
-            )
     lot.reserved_quantity -= held
     lot.sold_quantity += amount
     lot.available_quantity += held - amount
@@ -323,20 +296,17 @@ def sell_direct(
     lot.sold_quantity += quantity
     settle(lot)
     amount, currency = sold_price if sold_price is not None else (None, "")
-    record = Reservation(
-        id=uuid.uuid4(),
-        availability_id=lot.id,
-        quantity=quantity,
-        sold_quantity=quantity,
-        buyer_id=buyer_id,
-        state=HoldState.SOLD,
+    return new_row(
+        lot,
+        HoldState.SOLD,
+        quantity,
+        buyer_id,
+        now,
+        "",
         expire_time=now,
-        create_time=now,
-        update_time=now,
-        quantity_unit=lot.quantity_unit,
+        sold_quantity=quantity,
         trade_id=trade_id,
         request_id=request_id,
         sold_price_amount=amount,
         sold_price_currency=currency,
     )
-    return _set_terms(record, lot, "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import click
@@ -42,7 +43,6 @@ def reservations(
     limit: int,
 ) -> None:
     """Holds on LOT (a lot id or name), or on every lot you may see holds on."""
-    holds: list[pb.Reservation] = []
     found = ctx.client.iter_reservations(
         _parent(lot),
         buyer_id=buyer_id,
@@ -50,10 +50,7 @@ def reservations(
         states=[pb.Reservation.State.Value(f"STATE_{s.upper()}") for s in states],
         page_size=min(limit, 500),
     )
-    for hold in found:
-        holds.append(hold)
-        if len(holds) >= limit:
-            break
+    holds = list(itertools.islice(found, limit))
     if not output.interactive():
         for hold in holds:
             output.emit_json(hold)
