@@ -304,6 +304,7 @@ def sell_direct(
         now,
         "",
         expire_time=now,
+        direct_sale=True,
         sold_quantity=quantity,
         trade_id=trade_id,
         request_id=request_id,

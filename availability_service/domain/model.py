@@ -165,6 +165,8 @@ class Reservation:
     price_option_label: str = ""
     sold_price_amount: Decimal | None = None
     sold_price_currency: str = ""
+    # A direct sale's record: SOLD from the start, never a hold (not counted as hold load).
+    direct_sale: bool = False
 
     @property
     def name(self) -> str:

@@ -187,6 +187,7 @@ reservations = Table(
     ),
     _num("price_amount"),
     _num("sold_price_amount"),
+    Column("direct_sale", Boolean, nullable=False, server_default="false"),
     _ts("expire_time", nullable=False),
     _ts("create_time", nullable=False),
     _ts("update_time", nullable=False),

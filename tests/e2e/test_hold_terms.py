@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
 from sqlalchemy import Engine, select
 
+from availability_service.storage.comparables import seller_open_holds_ratio
 from availability_service.storage.consistency import find_violations
 from availability_service.storage.tables import events
 from tests.support.callers import Caller
@@ -313,3 +315,15 @@ def test_a_request_id_covers_the_new_fields(seller: Caller, admin: Caller, servi
     sale.sold_price.amount = "2"
     code, details = refused(lambda: service.MarkSold(sale))
     assert (code, details["reason"]) == (grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_ID_REUSED")
+
+
+def test_a_direct_sale_record_does_not_count_as_a_sellers_hold_load(
+    seller: Caller, admin: Caller, service: Caller, engine: Engine
+) -> None:
+    lot = approved_lot(seller, admin)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    reserve(service, lot.name, "10")
+    service.MarkSold(api.MarkSoldRequest(name=lot.name, quantity="50", buyer_id="b-d"))
+    with engine.connect() as conn:
+        ratio = seller_open_holds_ratio(conn, seller.subject, since, datetime.now(UTC))
+    assert ratio == 1.0  # the one hold is open; the sale was never a hold
