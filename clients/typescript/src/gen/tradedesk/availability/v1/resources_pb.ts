@@ -874,7 +874,7 @@ export type Reservation = Message<"tradedesk.availability.v1.Reservation"> & {
   price?: Money | undefined;
 
   /**
-   * Unit of price, such as "USD/t" (the lot's price_unit when the hold was made); output only. Errors: none.
+   * Quantity unit the price is quoted per, such as "t" (the lot's price_unit when the hold was made); output only. Errors: none.
    *
    * @generated from field: string price_unit = 15;
    */
