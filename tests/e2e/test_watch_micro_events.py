@@ -9,22 +9,17 @@ from collections.abc import Callable
 from typing import Any
 
 from google.protobuf import duration_pb2, field_mask_pb2
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from tests.support.callers import Caller
 from tests.support.lots import approved_lot, cotton_lot
-from tests.support.watching import Watch
+from tests.support.watching import Watch, revision_now
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 
 E = watch_pb2
 QUANTITY = E.EVENT_TYPE_QUANTITY_CHANGED
-
-
-def revision_now(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT value FROM revision_counter")).scalar_one())
 
 
 def counts(lot: pb.Availability) -> tuple[str, str, str]:

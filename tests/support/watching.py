@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import grpc
+from sqlalchemy import Engine, text
 
 from tests.support.callers import Caller
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -69,3 +70,9 @@ class Watch:
 
     def close(self) -> None:
         self.call.cancel()
+
+
+def revision_now(engine: Engine) -> int:
+    """The global revision right now: start a watch from it to see only what follows."""
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT value FROM revision_counter")).scalar_one())
