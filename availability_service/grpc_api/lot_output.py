@@ -175,7 +175,15 @@ def reservation_to_pb(hold: Reservation) -> pb.Reservation:
         trade_id=hold.trade_id,
         release_reason=hold.release_reason,
         revision=hold.revision,
+        price_unit=hold.price_unit,
+        price_option_label=hold.price_option_label,
     )
+    if hold.price_amount is not None:
+        out.price.amount = decimal_text(hold.price_amount)
+        out.price.currency_code = hold.price_currency
+    if hold.sold_price_amount is not None:
+        out.sold_price.amount = decimal_text(hold.sold_price_amount)
+        out.sold_price.currency_code = hold.sold_price_currency
     out.expire_time.CopyFrom(to_timestamp(hold.expire_time))
     out.create_time.CopyFrom(to_timestamp(hold.create_time))
     out.update_time.CopyFrom(to_timestamp(hold.update_time))

@@ -102,7 +102,13 @@ class LotRpcs(RpcBase):
         who = principal()
         key = request_key(who, "DeleteAvailability", request, request.request_id)
         outcome = await self.offload(
-            context, self.services.lots.delete, who, request.name, request.etag, key
+            context,
+            self.services.lots.delete,
+            who,
+            request.name,
+            request.etag,
+            key,
+            force=request.force,
         )
         return api.DeleteAvailabilityResponse(availability=_lot(outcome))
 

@@ -32,6 +32,7 @@ from availability_service.service_layer.changes import (
     record,
     update_event_type,
 )
+from availability_service.service_layer.hold_ends import withdraw_holds
 from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import events, lots
@@ -249,6 +250,7 @@ class LotService:
         etag: str,
         key: RequestKey | None,
         timeout: float | None = None,
+        force: bool = False,
     ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             lot = self.load_for_change(conn, principal, name)
@@ -256,6 +258,9 @@ class LotService:
                 raise NotFound(f"{name} not found")
             self._check_owner(principal, lot)
             check_etag(lot, etag)
+            if force:
+                # Withdrawal: each open hold is released (LOT_WITHDRAWN), with its own event.
+                withdraw_holds(conn, lot, principal.subject, now())
             if lot.reserved_quantity > ZERO:
                 raise FailedPrecondition(
                     f"{name} has active holds; release them before deleting",

@@ -71,7 +71,8 @@ def seller_open_holds_ratio(
 ) -> float:
     """Quantity in the seller's open (ACTIVE, unexpired) holds over all their recent holds.
 
-    Holds since `since` on any of the seller's lots; 0 when the seller has none.
+    Holds since `since` on any of the seller's lots (direct sales were never holds); 0 when
+    the seller has none.
     """
     r, t = reservations, availabilities
     open_quantity = case(
@@ -80,7 +81,7 @@ def seller_open_holds_ratio(
     query = (
         select(func.coalesce(func.sum(open_quantity), 0), func.coalesce(func.sum(r.c.quantity), 0))
         .select_from(r.join(t, t.c.id == r.c.availability_id))
-        .where(t.c.seller_id == seller_id, r.c.create_time >= since)
+        .where(t.c.seller_id == seller_id, r.c.create_time >= since, r.c.direct_sale.is_(False))
     )
     opened, total = conn.execute(query).one()
     return float(Decimal(str(opened)) / Decimal(str(total))) if total else 0.0

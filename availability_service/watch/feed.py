@@ -32,6 +32,8 @@ class WatchEvent:
     revision: int
     availability_id: uuid.UUID
     event_type: str
+    # Every type that applies, the primary first (rows before migration 0005: just the one).
+    types: tuple[str, ...]
     actor: str
     event_time: datetime
     changed_fields: tuple[str, ...]
@@ -46,6 +48,7 @@ class WatchEvent:
             revision=int(m["revision"]),
             availability_id=m["availability_id"],
             event_type=m["event_type"],
+            types=tuple(m["event_types"] or (m["event_type"],)),
             actor=m["actor"],
             event_time=m["event_time"],
             changed_fields=tuple(m["changed_fields"] or ()),

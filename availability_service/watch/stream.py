@@ -28,6 +28,7 @@ from availability_service.watch.filters import (
 )
 from availability_service.watch.hub import PAGE_SIZE, WatchHub
 from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 
 # Well under the 4 MB gRPC default, and small enough to keep per-watcher memory low.
@@ -183,9 +184,7 @@ class _Stream:
         size = 0
         last = self.pos
         for event in events:
-            kind = change_kind(
-                self.flt, self.principal, event.event_type, event.before, event.after
-            )
+            kind = change_kind(self.flt, self.principal, event.types, event.before, event.after)
             if kind is not None:
                 out = self._event_pb(event, kind)
                 out_size = out.ByteSize()
@@ -208,15 +207,29 @@ class _Stream:
         out = watch_pb2.AvailabilityEvent(
             revision=event.revision,
             type=_event_type(event.event_type),
+            types=[_event_type(name) for name in event.types],
             change=_KIND[kind],
-            availability=lot,
+            availability=self._for_watcher(lot),
             changed_fields=event.changed_fields,
             actor=event.actor,
             event_time=event.event_time_pb,
         )
+        # The lot before the change, only if the watcher could see it then (a lot that just
+        # became visible to it has no past it may read).
+        if event.before is not None and visible_to(self.principal, event.before):
+            assert event.before_pb is not None
+            out.previous.CopyFrom(self._for_watcher(event.before_pb))
         if event.reservation_pb is not None and self._may_see_hold(event):
             out.reservation.CopyFrom(event.reservation_pb)
         return out
+
+    def _for_watcher(self, lot: pb.Availability) -> pb.Availability:
+        """The one door a lot passes to reach this watcher: `availability` and `previous` alike.
+
+        Field redaction by ownership (DESIGN.md "Who sees what") applies here, so an event's
+        lot and its previous snapshot can never be shown by different rules.
+        """
+        return lot
 
     def _may_see_hold(self, event: WatchEvent) -> bool:
         """A hold is the business of the seller, its buyer, and privileged callers only."""
@@ -231,8 +244,9 @@ class _Stream:
         return watch_pb2.AvailabilityEvent(
             revision=lot.revision,
             type=watch_pb2.EVENT_TYPE_CREATED,
+            types=[watch_pb2.EVENT_TYPE_CREATED],
             change=watch_pb2.CHANGE_KIND_ADDED,
-            availability=availability_to_pb(lot),
+            availability=self._for_watcher(availability_to_pb(lot)),
             actor=lot.seller_id,
             event_time=to_timestamp(lot.update_time),
         )

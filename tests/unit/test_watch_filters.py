@@ -48,7 +48,7 @@ def kind(
     who: Principal = BUYER,
     event_type: str = "UPDATED",
 ) -> ChangeKind | None:
-    return change_kind(flt, who, event_type, before, after)
+    return change_kind(flt, who, (event_type,), before, after)
 
 
 def test_a_new_matching_lot_is_added() -> None:
