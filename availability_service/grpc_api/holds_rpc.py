@@ -8,6 +8,7 @@ from typing import TypeAlias
 import grpc
 from google.protobuf.duration_pb2 import Duration
 
+from availability_service.auth.principal import Principal
 from availability_service.domain.errors import InvalidArgument
 from availability_service.grpc_api.lot_output import availability_to_pb, reservation_to_pb
 from availability_service.grpc_api.rpc_base import RpcBase, principal, request_key, rpc
@@ -31,12 +32,12 @@ def _ttl(
         raise InvalidArgument.one("ttl", "is out of range") from exc
 
 
-def _parts(outcome: Outcome) -> dict[str, object]:
+def _parts(outcome: Outcome, who: Principal) -> dict[str, object]:
     out: dict[str, object] = {}
     if outcome.reservation is not None:
         out["reservation"] = reservation_to_pb(outcome.reservation)
     if outcome.availability is not None:
-        out["availability"] = availability_to_pb(outcome.availability)
+        out["availability"] = availability_to_pb(outcome.availability, who)
     return out
 
 
@@ -62,7 +63,7 @@ class HoldRpcs(RpcBase):
             request.negotiation_id,
             key,
         )
-        return api.ReserveAvailabilityResponse(**_parts(outcome))
+        return api.ReserveAvailabilityResponse(**_parts(outcome, who))
 
     @rpc
     async def GetReservation(
@@ -92,7 +93,7 @@ class HoldRpcs(RpcBase):
         outcome = await self.offload(
             context, self._holds.release, who, request.name, request.reason, key
         )
-        return api.ReleaseReservationResponse(**_parts(outcome))
+        return api.ReleaseReservationResponse(**_parts(outcome, who))
 
     @rpc
     async def MarkSold(self, request: api.MarkSoldRequest, context: Ctx) -> api.MarkSoldResponse:
@@ -108,4 +109,4 @@ class HoldRpcs(RpcBase):
             request.buyer_id,
             key,
         )
-        return api.MarkSoldResponse(**_parts(outcome))
+        return api.MarkSoldResponse(**_parts(outcome, who))

@@ -55,3 +55,19 @@ class UnitOfWork:
     def read(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
         with self.transaction(timeout_seconds) as conn:
             yield conn
+
+    @contextmanager
+    def snapshot(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
+        """A read-only transaction whose statements all see ONE snapshot (REPEATABLE READ).
+
+        For reads of several statements that must agree, such as the revision a page reports
+        and the lots on it: revisions commit in order, so the snapshot holds every change up
+        to the counter it reads and none above it.
+        """
+        with self.engine.begin() as conn:
+            # Must be the transaction's first statement (the driver's BEGIN is implicit).
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            if timeout_seconds is not None:
+                ms = max(1, int(timeout_seconds * 1000))
+                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+            yield conn
