@@ -187,10 +187,12 @@ def test_similar_and_readiness_answer_only_for_sources_each_role_may_see(
     visible = exposure.expected(role) - exposure.deleted()
     for name in exposure.lots.values():
         for call in (
-            lambda: viewer.ListSimilarAvailabilities(
-                api.ListSimilarAvailabilitiesRequest(name=name, page_size=100)
+            lambda n=name: viewer.ListSimilarAvailabilities(
+                api.ListSimilarAvailabilitiesRequest(name=n, page_size=100)
             ),
-            lambda: viewer.GetNegotiationReadiness(api.GetNegotiationReadinessRequest(name=name)),
+            lambda n=name: viewer.GetNegotiationReadiness(
+                api.GetNegotiationReadinessRequest(name=n)
+            ),
         ):
             if name in visible:
                 call()
