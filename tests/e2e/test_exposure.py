@@ -7,9 +7,7 @@ read RPC answers by the same rule (docs/access.md).
 
 from __future__ import annotations
 
-import random
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,8 +18,14 @@ from google.protobuf import field_mask_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Engine, text
 
-from tests.support.callers import Caller, make_token
-from tests.support.lots import cotton_lot, register_location
+from tests.support.callers import Caller
+from tests.support.lots import cotton_lot
+from tests.support.roles import (
+    ROLES,
+    SEES_EVERYTHING,
+    callers_per_role,
+    owner_posts_from_a_point_of_its_own,
+)
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
@@ -30,8 +34,6 @@ A = pb.Availability
 STATES = ["DRAFT", "ACTIVE", "RESERVED", "SOLD", "EXPIRED", "REJECTED", "CANCELLED"]
 MARKET_STATES = {"ACTIVE", "RESERVED", "SOLD", "EXPIRED"}
 VISIBILITIES = ["PUBLIC", "PRIVATE"]
-ROLES = ["owner", "other seller", "buyer", "invited buyer", "trader", "admin", "service"]
-SEES_EVERYTHING = {"owner", "admin", "service"}
 
 
 def sees(role: str, state: str, visibility: str) -> bool:
@@ -75,26 +77,9 @@ def _wait_for(check: Callable[[], bool], timeout: float = 30.0) -> None:
 
 @pytest.fixture(scope="module")
 def exposure(channel: grpc.Channel) -> Iterator[Exposure]:
-    tag = uuid.uuid4().hex[:6]
-
-    def make(role: str, roles: list[str], region: str | None = "IN-GJ") -> Caller:
-        subject = f"{role.replace(' ', '-')}-{tag}"
-        return Caller(channel, make_token(subject, roles, f"co-{subject}", region), subject)
-
-    callers = {
-        "owner": make("owner", ["SELLER"]),
-        "other seller": make("other seller", ["SELLER"]),
-        "buyer": make("buyer", ["BUYER"]),
-        "invited buyer": make("invited buyer", ["BUYER"]),
-        "trader": make("trader", ["TRADER"]),
-        "admin": make("admin", ["ADMIN"]),
-        "service": make("service", ["SERVICE"]),
-    }
+    callers = callers_per_role(channel)
     owner, admin, service = callers["owner"], callers["admin"], callers["service"]
-    point = pb.LatLng(latitude=random.uniform(-40, 40), longitude=random.uniform(-160, 10))
-    owner.location_id = register_location(
-        admin, owner.subject, point=point, region="ZZ-EXPOSURE"
-    ).location_id
+    point = owner_posts_from_a_point_of_its_own(callers, "ZZ-EXPOSURE")
     found = Exposure(callers, point)
     soon = _timestamp(datetime.now(UTC) + timedelta(seconds=3))
     for state in STATES:

@@ -7,7 +7,6 @@ owner, ADMIN and SERVICE, whether the lot comes from Get, List, Search, ListSimi
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,15 +17,19 @@ import pytest
 from google.protobuf import field_mask_pb2
 from sqlalchemy import Engine, text
 
-from tests.support.callers import Caller, make_token
-from tests.support.lots import cotton_lot, register_location
+from tests.support.callers import Caller
+from tests.support.lots import cotton_lot
+from tests.support.roles import (
+    ROLES,
+    SEES_EVERYTHING,
+    callers_per_role,
+    owner_posts_from_a_point_of_its_own,
+)
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 
 A = pb.Availability
-ROLES = ["owner", "other seller", "buyer", "invited buyer", "trader", "admin", "service"]
-SEES_EVERYTHING = {"owner", "admin", "service"}
 
 
 def owner_only(lot: pb.Availability) -> dict[str, Any]:
@@ -71,26 +74,9 @@ class Market:
 
 @pytest.fixture(scope="module")
 def market(channel: grpc.Channel, engine: Engine) -> Iterator[Market]:
-    tag = uuid.uuid4().hex[:6]
-
-    def make(role: str, roles: list[str]) -> Caller:
-        subject = f"{role.replace(' ', '-')}-{tag}"
-        return Caller(channel, make_token(subject, roles, f"co-{subject}", "IN-GJ"), subject)
-
-    callers = {
-        "owner": make("owner", ["SELLER"]),
-        "other seller": make("other seller", ["SELLER"]),
-        "buyer": make("buyer", ["BUYER"]),
-        "invited buyer": make("invited buyer", ["BUYER"]),
-        "trader": make("trader", ["TRADER"]),
-        "admin": make("admin", ["ADMIN"]),
-        "service": make("service", ["SERVICE"]),
-    }
+    callers = callers_per_role(channel)
     owner, admin = callers["owner"], callers["admin"]
-    point = pb.LatLng(latitude=random.uniform(-40, 40), longitude=random.uniform(-160, 10))
-    owner.location_id = register_location(
-        admin, owner.subject, point=point, region="ZZ-REDACT"
-    ).location_id
+    point = owner_posts_from_a_point_of_its_own(callers, "ZZ-REDACT")
     shapes = [
         {
             "market_visibility": A.MARKET_VISIBILITY_PRIVATE,
