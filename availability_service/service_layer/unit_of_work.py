@@ -18,11 +18,7 @@ class UnitOfWork:
     @contextmanager
     def transaction(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
         with self.engine.begin() as conn:
-            if timeout_seconds is not None:
-                # The client's remaining deadline bounds the database work: past it, nobody is
-                # waiting for the answer, so Postgres cancels the statement and we roll back.
-                ms = max(1, int(timeout_seconds * 1000))
-                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+            _bound_by_deadline(conn, timeout_seconds)
             yield conn
 
     @contextmanager
@@ -67,7 +63,13 @@ class UnitOfWork:
         with self.engine.begin() as conn:
             # Must be the transaction's first statement (the driver's BEGIN is implicit).
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
-            if timeout_seconds is not None:
-                ms = max(1, int(timeout_seconds * 1000))
-                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+            _bound_by_deadline(conn, timeout_seconds)
             yield conn
+
+
+def _bound_by_deadline(conn: Connection, timeout_seconds: float | None) -> None:
+    """The client's remaining deadline bounds the database work: past it, nobody is waiting
+    for the answer, so Postgres cancels the statement and the transaction rolls back."""
+    if timeout_seconds is not None:
+        ms = max(1, int(timeout_seconds * 1000))
+        conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
