@@ -23,6 +23,13 @@ class LotState(enum.StrEnum):
     REJECTED = "REJECTED"
 
 
+# States that passed review: the only ones shown to callers other than the owner, ADMIN and
+# SERVICE (auth.visibility.can_see and its SQL twin storage.lots.visible_to_sql).
+MARKET_STATES: frozenset[LotState] = frozenset(
+    {LotState.ACTIVE, LotState.RESERVED, LotState.SOLD, LotState.EXPIRED}
+)
+
+
 class Visibility(enum.StrEnum):
     PUBLIC = "PUBLIC"
     PRIVATE = "PRIVATE"

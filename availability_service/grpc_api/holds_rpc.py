@@ -8,6 +8,7 @@ from typing import TypeAlias
 import grpc
 from google.protobuf.duration_pb2 import Duration
 
+from availability_service.auth.principal import Principal
 from availability_service.domain.errors import InvalidArgument
 from availability_service.grpc_api.lot_output import (
     HOLD_STATE_TO_PB,
@@ -62,12 +63,12 @@ def _money(message: api.MarkSoldRequest) -> tuple[str, str] | None:
     return price.amount, price.currency_code
 
 
-def _parts(outcome: Outcome) -> dict[str, object]:
+def _parts(outcome: Outcome, who: Principal) -> dict[str, object]:
     out: dict[str, object] = {}
     if outcome.reservation is not None:
         out["reservation"] = reservation_to_pb(outcome.reservation)
     if outcome.availability is not None:
-        out["availability"] = availability_to_pb(outcome.availability)
+        out["availability"] = availability_to_pb(outcome.availability, who)
     return out
 
 
@@ -94,7 +95,7 @@ class HoldRpcs(RpcBase):
             key,
             price_option_label=request.price_option_label,
         )
-        return api.ReserveAvailabilityResponse(**_parts(outcome))
+        return api.ReserveAvailabilityResponse(**_parts(outcome, who))
 
     @rpc
     async def GetReservation(
@@ -130,7 +131,7 @@ class HoldRpcs(RpcBase):
             key,
             quantity=request.quantity,
         )
-        return api.ReleaseReservationResponse(**_parts(outcome))
+        return api.ReleaseReservationResponse(**_parts(outcome, who))
 
     @rpc
     async def MarkSold(self, request: api.MarkSoldRequest, context: Ctx) -> api.MarkSoldResponse:
@@ -147,7 +148,7 @@ class HoldRpcs(RpcBase):
             key,
             sold_price=_money(request),
         )
-        return api.MarkSoldResponse(**_parts(outcome))
+        return api.MarkSoldResponse(**_parts(outcome, who))
 
     @rpc
     async def ListReservations(

@@ -21,7 +21,7 @@ from availability_service.domain.errors import (
     StaleEtag,
     Violations,
 )
-from availability_service.domain.model import ZERO, Availability, EventType, LotState
+from availability_service.domain.model import ZERO, Availability, EventType, LotState, Visibility
 from availability_service.domain.quantities import change_total
 from availability_service.domain.validation import validate_lot
 from availability_service.service_layer import paging
@@ -71,6 +71,16 @@ def visibility_for(principal: Principal) -> Any:
     return lots.visible_to_sql(
         principal.subject, principal.company_id, principal.region, principal.is_privileged
     )
+
+
+def drop_stale_audience(lot: Availability) -> None:
+    """The invitee list belongs to PRIVATE and the region list to RESTRICTED: under any other
+    visibility they are cleared, so switching a PRIVATE lot to PUBLIC never keeps (or later
+    republishes) who was invited."""
+    if lot.market_visibility is not Visibility.PRIVATE:
+        lot.restricted_buyer_ids = []
+    if lot.market_visibility is not Visibility.RESTRICTED:
+        lot.allowed_regions = []
 
 
 def check_etag(lot: Availability, etag: str) -> None:
@@ -132,6 +142,7 @@ class LotService:
             violations = Violations()
             if self.place is not None:
                 self.place(conn, principal, lot, None, violations)
+            drop_stale_audience(lot)
             validate_lot(lot, violations)
             if not violations:
                 self.enrich(conn, lot, violations)
@@ -184,7 +195,8 @@ class LotService:
                 raise InvalidArgument.one(
                     "page_token", "is not a token this service issued"
                 ) from exc
-        with self.uow.read(timeout) as conn:
+        # One snapshot, so the revision reported is the one the page was read at.
+        with self.uow.snapshot(timeout) as conn:
             revision = events.current_revision(conn)
             page = lots.list_lots(
                 conn,
@@ -231,6 +243,7 @@ class LotService:
             violations = Violations()
             if self.place is not None:
                 self.place(conn, principal, lot, changes.keys(), violations)
+            drop_stale_audience(lot)
             validate_lot(lot, violations)
             if not violations:
                 self.enrich(conn, lot, violations)

@@ -83,6 +83,7 @@ def visible_to(principal: Principal, snapshot: Mapping[str, Any]) -> bool:
         str(snapshot.get("market_visibility", "")),
         snapshot.get("restricted_buyer_ids") or (),
         snapshot.get("allowed_regions") or (),
+        state=str(snapshot.get("state", "")),
     )
 
 

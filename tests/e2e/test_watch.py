@@ -49,6 +49,11 @@ def create(caller: Caller, **overrides: Any) -> pb.Availability:
     ).availability
 
 
+def approved(admin: Caller, lot: pb.Availability) -> pb.Availability:
+    """The lot once an ADMIN approved it: from then on the market may see it."""
+    return admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name)).availability
+
+
 def update(caller: Caller, name: str, paths: list[str], **fields: Any) -> pb.Availability:
     lot = pb.Availability(name=name, **fields)
     return caller.UpdateAvailability(
@@ -118,16 +123,17 @@ def test_resuming_from_a_revision_mid_stream_delivers_exactly_the_remainder(
 
 
 def test_a_public_lot_made_private_is_deleted_for_a_buyer_and_added_back_when_public(
-    seller: Caller, buyer: Caller, engine: Engine, watch: Callable[..., Watch]
+    seller: Caller, buyer: Caller, admin: Caller, engine: Engine, watch: Callable[..., Watch]
 ) -> None:
     stream = watch(buyer, start_revision=revision_now(engine), seller_ids=[seller.subject])
-    lot = create(seller)
+    lot = approved(admin, create(seller))
     hidden = make_private(seller, lot.name, ["someone-else"])
     never_seen = create(
         seller,
         market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
         restricted_buyer_ids=["someone-else"],
     )
+    approved(admin, never_seen)
     shown = make_public(seller, lot.name)
     cancelled = seller.DeleteAvailability(api.DeleteAvailabilityRequest(name=lot.name))
     found = stream.events_until(cancelled.availability.revision)
@@ -147,6 +153,7 @@ def test_a_public_lot_made_private_is_deleted_for_a_buyer_and_added_back_when_pu
 def test_the_listed_buyer_of_a_private_lot_sees_it_and_others_do_not(
     seller: Caller,
     buyer: Caller,
+    admin: Caller,
     caller: Callable[..., Caller],
     engine: Engine,
     watch: Callable[..., Watch],
@@ -165,8 +172,9 @@ def test_the_listed_buyer_of_a_private_lot_sees_it_and_others_do_not(
         market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
         restricted_buyer_ids=[buyer.subject],
     )
+    private = approved(admin, private)
     assert kinds(listed.events_until(private.revision)) == [
-        (private.name, watch_pb2.EVENT_TYPE_CREATED, ADDED)
+        (private.name, watch_pb2.EVENT_TYPE_APPROVED, ADDED)
     ]
     assert unlisted.events_until(private.revision) == []
 

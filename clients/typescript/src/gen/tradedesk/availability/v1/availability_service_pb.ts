@@ -202,7 +202,7 @@ export type ListAvailabilitiesResponse = Message<"tradedesk.availability.v1.List
   nextPageToken: string;
 
   /**
-   * Global revision the page was read at (start a watch from it).
+   * Global revision of the snapshot the page was read from (start a watch from it).
    *
    * @generated from field: int64 revision = 3;
    */
@@ -601,7 +601,7 @@ export type SearchAvailabilitiesResponse = Message<"tradedesk.availability.v1.Se
   nextPageToken: string;
 
   /**
-   * Global revision the search read at.
+   * Global revision of the snapshot the search read from.
    *
    * @generated from field: int64 revision = 3;
    */
@@ -1112,7 +1112,7 @@ export type WatchAvailabilitiesRequest = Message<"tradedesk.availability.v1.Watc
   eventTypes: EventType[];
 
   /**
-   * Deliver events with a revision greater than this; 0 means from now.
+   * Deliver events with a revision greater than this; 0 means from now; beyond the head is OUT_OF_RANGE.
    *
    * @generated from field: int64 start_revision = 6;
    */
@@ -1660,7 +1660,7 @@ export const AvailabilityService: GenService<{
     output: typeof ListReservationsResponseSchema;
   },
   /**
-   * Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
+   * Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.WatchAvailabilities
    */

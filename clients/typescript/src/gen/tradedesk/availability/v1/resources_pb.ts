@@ -366,14 +366,14 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   marketVisibility: Availability_MarketVisibility;
 
   /**
-   * Buyers who may see a PRIVATE lot; required for PRIVATE.
+   * Buyers who may see a PRIVATE lot; required for PRIVATE, cleared otherwise; owner, ADMIN and SERVICE only.
    *
    * @generated from field: repeated string restricted_buyer_ids = 29;
    */
   restrictedBuyerIds: string[];
 
   /**
-   * Regions that may see a RESTRICTED lot; required for RESTRICTED.
+   * Regions that may see a RESTRICTED lot; required for RESTRICTED, cleared otherwise; owner, ADMIN and SERVICE only.
    *
    * @generated from field: repeated string allowed_regions = 30;
    */
@@ -387,35 +387,35 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   state: Availability_State;
 
   /**
-   * Who approved the lot; output only.
+   * Who approved the lot; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: string approved_by = 32;
    */
   approvedBy: string;
 
   /**
-   * When the lot was approved; output only.
+   * When the lot was approved; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: google.protobuf.Timestamp approve_time = 33;
    */
   approveTime?: Timestamp | undefined;
 
   /**
-   * Who rejected the lot; output only.
+   * Who rejected the lot; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: string rejected_by = 34;
    */
   rejectedBy: string;
 
   /**
-   * When the lot was rejected; output only.
+   * When the lot was rejected; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: google.protobuf.Timestamp reject_time = 35;
    */
   rejectTime?: Timestamp | undefined;
 
   /**
-   * Why the lot was rejected; output only.
+   * Why the lot was rejected; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: string rejection_reason = 36;
    */
@@ -541,7 +541,7 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   tags: string[];
 
   /**
-   * Seller's own reference, at most 128 characters.
+   * Seller's own reference, at most 128 characters; owner, ADMIN and SERVICE only.
    *
    * @generated from field: string internal_reference = 54;
    */

@@ -44,21 +44,21 @@ export type AvailabilityEvent = Message<"tradedesk.availability.v1.AvailabilityE
   change: ChangeKind;
 
   /**
-   * The lot after the change.
+   * The lot after the change, with owner-only fields cleared for other viewers.
    *
    * @generated from field: tradedesk.availability.v1.Availability availability = 4;
    */
   availability?: Availability | undefined;
 
   /**
-   * Contract field paths of the fields that changed, such as "base_price", "available_quantity" or "quality_params.staple_length".
+   * Contract field paths of the fields that changed, such as "base_price" or "quality_params.staple_length" (owner-only ones only for the owner, ADMIN and SERVICE).
    *
    * @generated from field: repeated string changed_fields = 5;
    */
   changedFields: string[];
 
   /**
-   * Partner id that made the change ("system" for the sweeper).
+   * Partner id that made the change ("system" for the sweeper); empty for other viewers unless it is the seller.
    *
    * @generated from field: string actor = 6;
    */
