@@ -77,7 +77,8 @@ def seller_open_holds_ratio(
     """Quantity in the seller's open (ACTIVE, unexpired) holds over all their recent holds.
 
     Holds (direct sales were never holds) since `since` on those of the seller's lots the
-    caller may see (`visible`, from visible_to_sql), so a readiness score says nothing about lots hidden from its caller.
+    caller may see (`visible`, from visible_to_sql), so a readiness score says nothing about
+    lots hidden from its caller.
     Quantities are in canonical units (a hold's share of its lot times the lot's canonical
     quantity), so a 10 t hold weighs as 10 000 kg, not as 10; lots without a canonical
     quantity (unknown unit) are left out. 0 when there are no such holds.
