@@ -43,6 +43,8 @@ POLICY: Mapping[str, frozenset[Role]] = MappingProxyType(
         "ExtendReservation": _HOLDERS,
         "ReleaseReservation": _HOLDERS,
         "MarkSold": _HOLDERS,
+        # A seller reads the holds on its own lots (filtered in service_layer.hold_list).
+        "ListReservations": _HOLDERS | _SELLERS,
         # Locations
         "UpsertLocation": _ADMIN,
         "ListLocations": frozenset({Role.ADMIN, Role.SELLER, Role.TRADER, Role.SERVICE}),

@@ -23,6 +23,7 @@ METHOD_GROUPS: dict[str, MethodGroup] = {
     "ListSimilarAvailabilities": "read",
     "GetNegotiationReadiness": "read",
     "GetReservation": "read",
+    "ListReservations": "read",
     "ListLocations": "read",
     "CreateAvailability": "write",
     "BatchCreateAvailabilities": "write",

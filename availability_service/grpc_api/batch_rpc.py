@@ -93,4 +93,4 @@ class BatchRpcs(RpcBase):
                 field_violations=[f"{v.field}: {v.description}" for v in violations],
             )
         assert outcome.availability is not None
-        return api.BatchCreateResult(availability=availability_to_pb(outcome.availability))
+        return api.BatchCreateResult(availability=availability_to_pb(outcome.availability, who))

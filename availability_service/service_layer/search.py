@@ -172,13 +172,15 @@ class SearchService:
         fp = paging.fingerprint("search", repr(stable))
         after, returned = _position(query.page_token, fp) if query.page_token else (None, 0)
         flt = self.candidate_filter(principal, query, commodity, plan)
-        with self.uow.read(timeout) as conn:
+        # One snapshot: the revision reported is the one the candidates and the lots were
+        # read at, and a lot cannot change (or become invisible) between the two reads.
+        with self.uow.snapshot(timeout) as conn:
             revision = events.current_revision(conn)
             ranked = self._ranked(
                 conn, flt, plan, commodity, query.score_threshold, after, size, returned
             )
             page = ranked[:size]
-            lots = lots_by_id(conn, [r.row.id for r in page])
+            lots = lots_by_id(conn, [r.row.id for r in page], flt.visible)
         token = ""
         if len(ranked) > size:
             # The count of results returned so far only sizes the next page's first read.

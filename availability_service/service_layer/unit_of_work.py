@@ -28,11 +28,7 @@ class UnitOfWork:
     @contextmanager
     def transaction(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
         with self.engine.begin() as conn:
-            if timeout_seconds is not None:
-                # The client's remaining deadline bounds the database work: past it, nobody is
-                # waiting for the answer, so Postgres cancels the statement and we roll back.
-                ms = statement_timeout_ms(timeout_seconds)
-                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+            _bound_by_deadline(conn, timeout_seconds)
             yield conn
 
     @contextmanager
@@ -65,3 +61,25 @@ class UnitOfWork:
     def read(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
         with self.transaction(timeout_seconds) as conn:
             yield conn
+
+    @contextmanager
+    def snapshot(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
+        """A read-only transaction whose statements all see ONE snapshot (REPEATABLE READ).
+
+        For reads of several statements that must agree, such as the revision a page reports
+        and the lots on it: revisions commit in order, so the snapshot holds every change up
+        to the counter it reads and none above it.
+        """
+        with self.engine.begin() as conn:
+            # Must be the transaction's first statement (the driver's BEGIN is implicit).
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            _bound_by_deadline(conn, timeout_seconds)
+            yield conn
+
+
+def _bound_by_deadline(conn: Connection, timeout_seconds: float | None) -> None:
+    """The client's remaining deadline bounds the database work: past it, nobody is waiting
+    for the answer, so Postgres cancels the statement and the transaction rolls back."""
+    if timeout_seconds is not None:
+        ms = statement_timeout_ms(timeout_seconds)
+        conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))

@@ -8,7 +8,9 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
+from availability_service.domain.model import MARKET_STATES
 from availability_service.storage import driver
 from availability_service.storage.tables import availabilities, reservations
 
@@ -33,7 +35,7 @@ def recent_prices(
     per_seller: int,
     scan: int,
 ) -> list[ComparablePrice]:
-    """The market's recent prices, newest first (index in 0005).
+    """The market's recent prices, newest first (index in 0006).
 
     Only lots that passed review and are not deleted count, never the lot's own seller's,
     and each other seller contributes at most its `per_seller` newest lots, so no one
@@ -68,7 +70,8 @@ def recent_prices(
     ]
 
 
-# The states of a lot that passed review; drafts, rejected and cancelled lots are no market.
+# Lots that passed review (MARKET_STATES); drafts, rejected and cancelled lots are no market.
+_MARKET_STATES_SQL = ", ".join(f"'{s.value}'" for s in sorted(MARKET_STATES))
 _RECENT_PRICES = (
     "SELECT price_per_base_unit, grade, delivery_region FROM ("
     " SELECT price_per_base_unit, grade, delivery_region, create_time, row_number()"
@@ -77,7 +80,7 @@ _RECENT_PRICES = (
     "  FROM availabilities"
     "  WHERE commodity = %(commodity)s AND base_price_unit = %(unit)s"
     "  AND NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL"
-    "  AND state IN ('ACTIVE', 'RESERVED', 'SOLD', 'EXPIRED') AND create_time >= %(since)s"
+    f"  AND state IN ({_MARKET_STATES_SQL}) AND create_time >= %(since)s"
     "  AND id <> %(exclude)s::uuid AND seller_id <> %(seller)s"
     "  ORDER BY create_time DESC LIMIT %(scan)s) AS recent) AS capped"
     " WHERE nth <= %(per_seller)s ORDER BY create_time DESC LIMIT %(limit)s"
@@ -85,27 +88,44 @@ _RECENT_PRICES = (
 
 
 def seller_open_holds_ratio(
-    conn: Connection, seller_id: str, since: datetime, now: datetime
+    conn: Connection,
+    seller_id: str,
+    since: datetime,
+    now: datetime,
+    visible: ColumnElement[bool] | None,
 ) -> float:
     """Quantity in the seller's open (ACTIVE, unexpired) holds over all their recent holds.
 
-    Holds since `since` on any of the seller's lots; 0 when the seller has none.
+    Holds (direct sales were never holds) since `since` on those of the seller's lots the
+    caller may see (`visible`, from visible_to_sql), so a readiness score says nothing about
+    lots hidden from its caller.
+    Quantities are in canonical units (a hold's share of its lot times the lot's canonical
+    quantity), so a 10 t hold weighs as 10 000 kg, not as 10; lots without a canonical
+    quantity (unknown unit) are left out. 0 when there are no such holds.
     """
     r, t = reservations, availabilities
-    open_quantity = case(
-        (and_(r.c.state == "ACTIVE", r.c.expire_time > now), r.c.quantity), else_=0
-    )
+    canonical = r.c.quantity * t.c.quantity_in_base_unit / t.c.total_quantity
+    open_quantity = case((and_(r.c.state == "ACTIVE", r.c.expire_time > now), canonical), else_=0)
+    conditions = [
+        t.c.seller_id == seller_id,
+        r.c.create_time >= since,
+        r.c.direct_sale.is_(False),
+        t.c.quantity_in_base_unit.is_not(None),
+        t.c.total_quantity > 0,
+    ]
+    if visible is not None:
+        conditions.append(visible)
     query = (
-        select(func.coalesce(func.sum(open_quantity), 0), func.coalesce(func.sum(r.c.quantity), 0))
+        select(func.coalesce(func.sum(open_quantity), 0), func.coalesce(func.sum(canonical), 0))
         .select_from(r.join(t, t.c.id == r.c.availability_id))
-        .where(t.c.seller_id == seller_id, r.c.create_time >= since)
+        .where(*conditions)
     )
     opened, total = conn.execute(query).one()
     return float(Decimal(str(opened)) / Decimal(str(total))) if total else 0.0
 
 
 def flagged_lot_ids(conn: Connection, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
-    """Live lots whose price is flagged, by id from `after` on (index in 0005)."""
+    """Live lots whose price is flagged, by id from `after` on (index in 0006)."""
     t = availabilities
     # The bare column (not IS TRUE) so the planner matches the partial index's predicate.
     query = select(t.c.id).where(t.c.ai_price_anomaly, t.c.delete_time.is_(None))

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Float, and_, cast, func, literal, or_, select, text
+from sqlalchemy import Connection, Float, and_, cast, func, literal, null, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import Availability
@@ -152,8 +152,10 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
     the `limit` nearest lots that pass the filters.
     """
     t = availabilities
+    # Without a point the column is a NULL typed as float8: an untyped NULL in the CTE is
+    # typed text by PostgreSQL, which the Float result processor refuses.
     distance: ColumnElement[Any] = (
-        (earth_distance_m(*f.near) / 1000.0) if f.near is not None else literal(None, Float)
+        (earth_distance_m(*f.near) / 1000.0) if f.near is not None else cast(null(), Float)
     )
     filtered = (
         select(
@@ -186,10 +188,17 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
     ]
 
 
-def lots_by_id(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Availability]:
+def lots_by_id(
+    conn: Connection, ids: Sequence[uuid.UUID], visible: ColumnElement[bool] | None
+) -> dict[uuid.UUID, Availability]:
+    """The lots with these ids that the caller may still see (the predicate is re-checked,
+    so a lot that became invisible since the candidate read is never returned)."""
     if not ids:
         return {}
-    rows = conn.execute(select(availabilities).where(availabilities.c.id.in_(list(ids))))
+    query = select(availabilities).where(availabilities.c.id.in_(list(ids)))
+    if visible is not None:
+        query = query.where(visible)
+    rows = conn.execute(query)
     return {lot.id: lot for lot in map(row_to_lot, rows)}
 
 

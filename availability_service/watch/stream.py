@@ -91,6 +91,7 @@ class _Stream:
             async for response in self._initial_state():
                 yield response
         elif self.request.start_revision > 0:
+            self._check_not_future(await self._read(reads.current_revision, self.hub.engine))
             self.pos = self.request.start_revision
             oldest = await self._read(reads.oldest_revision, self.hub.engine)
             self._check_retained(oldest)
@@ -183,9 +184,7 @@ class _Stream:
         size = 0
         last = self.pos
         for event in events:
-            kind = change_kind(
-                self.flt, self.principal, event.event_type, event.before, event.after
-            )
+            kind = change_kind(self.flt, self.principal, event.types, event.before, event.after)
             if kind is not None:
                 out = self._event_pb(event, kind)
                 out_size = out.ByteSize()
@@ -201,19 +200,27 @@ class _Stream:
         self.pos = max(self.pos, last)
 
     def _event_pb(self, event: WatchEvent, kind: ChangeKind) -> watch_pb2.AvailabilityEvent:
-        lot = event.after_pb
-        if kind is ChangeKind.DELETED and not visible_to(self.principal, event.after):
+        who = self.principal
+        lot = event.after_for(who)
+        if kind is ChangeKind.DELETED and not visible_to(who, event.after):
             # The watcher lost sight of the lot: show the last state it was allowed to see.
-            lot = event.before_pb or lot
+            lot = event.before_for(who) or lot
         out = watch_pb2.AvailabilityEvent(
             revision=event.revision,
             type=_event_type(event.event_type),
+            types=[_event_type(name) for name in event.types],
             change=_KIND[kind],
             availability=lot,
-            changed_fields=event.changed_fields,
-            actor=event.actor,
+            changed_fields=event.changed_fields_for(who),
+            actor=event.actor_for(who),
             event_time=event.event_time_pb,
         )
+        # The lot before the change, only if the watcher could see it then (a lot that just
+        # became visible to it has no past it may read).
+        # It passes the same per-viewer redaction (visibility.redact) as `availability`.
+        previous = event.before_for(who)
+        if previous is not None and event.before is not None and visible_to(who, event.before):
+            out.previous.CopyFrom(previous)
         if event.reservation_pb is not None and self._may_see_hold(event):
             out.reservation.CopyFrom(event.reservation_pb)
         return out
@@ -231,11 +238,23 @@ class _Stream:
         return watch_pb2.AvailabilityEvent(
             revision=lot.revision,
             type=watch_pb2.EVENT_TYPE_CREATED,
+            types=[watch_pb2.EVENT_TYPE_CREATED],
             change=watch_pb2.CHANGE_KIND_ADDED,
-            availability=availability_to_pb(lot),
+            availability=availability_to_pb(lot, self.principal),
             actor=lot.seller_id,
             event_time=to_timestamp(lot.update_time),
         )
+
+    def _check_not_future(self, head: int) -> None:
+        """A start beyond the head names changes that do not exist yet: resuming there would
+        silently skip whatever comes next up to it."""
+        if self.request.start_revision > head:
+            raise OutOfRange(
+                f"start_revision {self.request.start_revision} is beyond the current revision "
+                f"{head}; resume from a revision this service returned",
+                reason="REVISION_NOT_YET_WRITTEN",
+                metadata={"current_revision": str(head)},
+            )
 
     def _check_retained(self, oldest: int | None) -> None:
         if oldest is not None and self.pos < oldest - 1:

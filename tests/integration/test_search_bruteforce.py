@@ -202,6 +202,7 @@ def brute_force(
             r.market_visibility,
             r.restricted_buyer_ids,
             r.allowed_regions,
+            state=r.state,
         ):
             continue
         if (r.ai_price_anomaly and not query.include_anomalies) or r.latitude is None:

@@ -73,6 +73,13 @@ def test_typescript_reserve_holds_quantity(flow: dict[str, Any]) -> None:
     assert reserve == {"state": "ACTIVE", "quantity": "10", "available": "90", "reserved": "10"}
 
 
+def test_typescript_lists_the_hold_of_its_negotiation_with_its_price(
+    flow: dict[str, Any],
+) -> None:
+    _require(flow["reserve"])
+    assert _require(flow["reservations"]) == {"names": [True], "price": "1650"}
+
+
 def test_typescript_release_gives_the_quantity_back(flow: dict[str, Any]) -> None:
     _require(flow["reserve"])
     release = _require(flow["release"])

@@ -147,6 +147,16 @@ async function main(): Promise<void> {
   });
 
   if (reserved) {
+    // A restarted negotiation engine finds its holds again by negotiation.
+    await step("reservations", "ListReservations", async () => {
+      const res = await holder.listReservations({
+        parent: lot.name, negotiationId: "neg-interop", states: [Reservation_State.ACTIVE],
+      });
+      return {
+        names: res.reservations.map((r) => r.name === reservationName),
+        price: res.reservations[0]?.price?.amount ?? null,
+      };
+    });
     await step("release", "ReleaseReservation", async () => {
       const res = await holder.releaseReservation({
         name: reservationName, reason: "interop test", requestId: randomUUID(),

@@ -17,6 +17,7 @@ from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 from tradedesk_availability_client.cli import output
 from tradedesk_availability_client.cli.lotfile import load_documents, to_availability
+from tradedesk_availability_client.cli.reservations import reservations
 from tradedesk_availability_client.cli.search import search
 from tradedesk_availability_client.client import AvailabilityClient
 from tradedesk_availability_client.errors import AvailabilityError
@@ -132,6 +133,7 @@ def list_lots(
 
 
 cli.add_command(search)
+cli.add_command(reservations)
 
 
 @cli.command()

@@ -113,6 +113,11 @@ class AvailabilityServiceStub:
                 request_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.MarkSoldRequest.SerializeToString,
                 response_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.MarkSoldResponse.FromString,
                 _registered_method=True)
+        self.ListReservations = channel.unary_unary(
+                '/tradedesk.availability.v1.AvailabilityService/ListReservations',
+                request_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListReservationsRequest.SerializeToString,
+                response_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListReservationsResponse.FromString,
+                _registered_method=True)
         self.WatchAvailabilities = channel.unary_stream(
                 '/tradedesk.availability.v1.AvailabilityService/WatchAvailabilities',
                 request_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchAvailabilitiesRequest.SerializeToString,
@@ -171,7 +176,7 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteAvailability(self, request, context):
-        """Soft-deletes a lot (STATE_CANCELLED). Errors: NOT_FOUND, ABORTED, FAILED_PRECONDITION (active holds), PERMISSION_DENIED.
+        """Soft-deletes a lot (STATE_CANCELLED); with force its open holds are released first. Errors: NOT_FOUND, ABORTED, FAILED_PRECONDITION (active holds without force), PERMISSION_DENIED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -247,8 +252,15 @@ class AvailabilityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListReservations(self, request, context):
+        """Lists holds (and direct-sale records), oldest first: SERVICE and ADMIN see all, a SELLER those on its own lots. Errors: INVALID_ARGUMENT (bad parent, filter or page token), NOT_FOUND (parent lot absent or not visible), PERMISSION_DENIED (other roles).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def WatchAvailabilities(self, request, context):
-        """Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
+        """Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -352,6 +364,11 @@ def add_AvailabilityServiceServicer_to_server(servicer, server):
                     servicer.MarkSold,
                     request_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.MarkSoldRequest.FromString,
                     response_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.MarkSoldResponse.SerializeToString,
+            ),
+            'ListReservations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReservations,
+                    request_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListReservationsRequest.FromString,
+                    response_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListReservationsResponse.SerializeToString,
             ),
             'WatchAvailabilities': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchAvailabilities,
@@ -783,6 +800,33 @@ class AvailabilityService:
             '/tradedesk.availability.v1.AvailabilityService/MarkSold',
             tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.MarkSoldRequest.SerializeToString,
             tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.MarkSoldResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReservations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradedesk.availability.v1.AvailabilityService/ListReservations',
+            tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListReservationsRequest.SerializeToString,
+            tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListReservationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

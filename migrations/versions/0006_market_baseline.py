@@ -9,8 +9,8 @@ stored before underflows in ll_to_earth and fails every search near it, so such 
 below half of 1e-9, which the rounding makes 0) become 0 here. The move is sub-millimetre, so
 no event is written for it.
 
-Revision ID: 0005_market_baseline
-Revises: 0004_revision_function
+Revision ID: 0006_market_baseline
+Revises: 0005_hold_terms
 Create Date: 2026-12-01
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005_market_baseline"
-down_revision = "0004_revision_function"
+revision = "0006_market_baseline"
+down_revision = "0005_hold_terms"
 branch_labels = None
 depends_on = None
 
