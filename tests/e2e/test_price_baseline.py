@@ -134,7 +134,11 @@ def reviewing_channel(reviewing_app: Application) -> Iterator[grpc.Channel]:
 
 
 def test_a_flag_left_after_its_supporting_lots_are_deleted_is_cleared_within_the_bound(
-    caller: Callable[..., Caller], admin: Caller, reviewing_channel: grpc.Channel, engine: Engine
+    caller: Callable[..., Caller],
+    admin: Caller,
+    buyer: Caller,
+    reviewing_channel: grpc.Channel,
+    engine: Engine,
 ) -> None:
     grade, region = fresh_grade_and_region()
     market = approved_market(
@@ -167,6 +171,10 @@ def test_a_flag_left_after_its_supporting_lots_are_deleted_is_cleared_within_the
         ).all()
     assert [(e.event_type, e.actor) for e in events] == [("UPDATED", REVIEW_ACTOR)]
     assert "ai_price_anomaly" in events[0].changed_fields
+    # The review changes a verdict, not who sees the lot: a buyer still cannot see a draft.
+    with pytest.raises(grpc.RpcError) as err:
+        buyer.GetAvailability(api.GetAvailabilityRequest(name=lot.name))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 def test_a_flag_that_still_holds_is_left_as_it_is(
