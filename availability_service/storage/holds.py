@@ -98,3 +98,9 @@ def lots_due_for_sweep(conn: Connection, now: datetime, limit: int) -> list[uuid
     both = union(overdue, lapsed).subquery()
     rows = conn.execute(select(both.c.lot_id).order_by(both.c.lot_id).limit(limit))
     return [r[0] for r in rows]
+
+
+def has_holds(conn: Connection, lot_id: uuid.UUID) -> bool:
+    """Whether any hold, in any state, was ever placed on the lot (index reservations_lot)."""
+    query = select(t.c.id).where(t.c.availability_id == lot_id).limit(1)
+    return conn.execute(query).first() is not None
