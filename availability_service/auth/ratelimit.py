@@ -24,6 +24,8 @@ METHOD_GROUPS: dict[str, MethodGroup] = {
     "GetNegotiationReadiness": "read",
     "GetReservation": "read",
     "ListLocations": "read",
+    "ListAvailabilityEvents": "read",
+    "ListCommodities": "read",
     "CreateAvailability": "write",
     "BatchCreateAvailabilities": "write",
     "UpdateAvailability": "write",

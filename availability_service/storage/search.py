@@ -222,7 +222,9 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
     """
     t = availabilities
     distance: ColumnElement[Any] = (
-        (earth_distance_m(*f.near) / 1000.0) if f.near is not None else literal(None, Float)
+        # Without a point the distance is a typed NULL: an untyped one comes back as text,
+        # which the driver cannot read as a float (search without `near` was INTERNAL).
+        (earth_distance_m(*f.near) / 1000.0) if f.near is not None else cast(None, Float)
     )
     order_columns = [t.c[name] for name in _ORDER_COLUMNS] if f.order is not None else []
     filtered = (

@@ -35,6 +35,8 @@ ALL_RPCS = {
     "BatchCreateAvailabilities",
     "UpsertLocation",
     "ListLocations",
+    "ListAvailabilityEvents",
+    "ListCommodities",
 }
 
 
@@ -83,6 +85,8 @@ def test_admin_may_call_everything_except_creating_lots() -> None:
         ("UpsertLocation", Role.SELLER, False),
         ("ListLocations", Role.BUYER, False),
         ("ListLocations", Role.TRADER, True),
+        ("ListAvailabilityEvents", Role.BUYER, True),
+        ("ListCommodities", Role.BUYER, True),
     ],
 )
 def test_spot_rules(method: str, role: Role, expected: bool) -> None:
