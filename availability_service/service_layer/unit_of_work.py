@@ -40,11 +40,14 @@ class UnitOfWork:
                 conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
             # conn.info outlives the checkout (it belongs to the pooled DBAPI connection),
             # so the queue is removed whatever happens; a rollback drops what was queued.
-            conn.info[_AFTER_COMMIT] = committed
+            # The dict is held here: after a lost connection, conn.info would try to
+            # reconnect inside the failed transaction and raise instead of the real error.
+            info = conn.info
+            info[_AFTER_COMMIT] = committed
             try:
                 yield conn
             finally:
-                conn.info.pop(_AFTER_COMMIT, None)
+                info.pop(_AFTER_COMMIT, None)
         for action in committed:
             action()
 

@@ -179,14 +179,14 @@ export const CommoditySchema: GenMessage<Commodity> = /*@__PURE__*/
  */
 export type ListCommoditiesRequest = Message<"tradedesk.availability.v1.ListCommoditiesRequest"> & {
   /**
-   * At most this many commodities (default 100, at most 1000); the catalog usually fits one page.
+   * At most this many commodities (default 100, at most 1000); the catalog usually fits one page. Errors: INVALID_ARGUMENT when negative.
    *
    * @generated from field: int32 page_size = 1;
    */
   pageSize: number;
 
   /**
-   * Opaque token from a previous response.
+   * Opaque token from a previous response. Errors: INVALID_ARGUMENT when not issued for the loaded catalog version.
    *
    * @generated from field: string page_token = 2;
    */

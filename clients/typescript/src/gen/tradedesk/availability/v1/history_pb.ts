@@ -21,21 +21,21 @@ export const file_tradedesk_availability_v1_history: GenFile = /*@__PURE__*/
  */
 export type ListAvailabilityEventsRequest = Message<"tradedesk.availability.v1.ListAvailabilityEventsRequest"> & {
   /**
-   * The lot, "availabilities/{uuid}"; required.
+   * The lot, "availabilities/{uuid}"; required. Errors: INVALID_ARGUMENT when malformed, NOT_FOUND when absent or not visible.
    *
    * @generated from field: string parent = 1;
    */
   parent: string;
 
   /**
-   * At most this many events (default 100, at most 500).
+   * At most this many stored events per page (default 100, at most 500). Errors: INVALID_ARGUMENT when negative.
    *
    * @generated from field: int32 page_size = 2;
    */
   pageSize: number;
 
   /**
-   * Opaque token from a previous response; it never widens access.
+   * Opaque token from a previous response for the same lot; it never widens access. Errors: INVALID_ARGUMENT when not issued for this lot.
    *
    * @generated from field: string page_token = 3;
    */
