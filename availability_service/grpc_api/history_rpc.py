@@ -9,9 +9,12 @@ import grpc
 from availability_service.grpc_api.rpc_base import RpcBase, principal, rpc
 from availability_service.intelligence import Commodity
 from availability_service.watch.emit import event_to_pb
+from availability_service.watch.stream import BATCH_MAX_BYTES
 from tradedesk.availability.v1 import catalog_pb2, history_pb2
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
+# A page of events stays well under the 4 MB message limit, like a watch batch.
+MAX_PAGE_BYTES = BATCH_MAX_BYTES
 Kind = catalog_pb2.CommodityParameter.Kind
 
 
@@ -53,10 +56,17 @@ class HistoryRpcs(RpcBase):
             request.page_size,
             request.page_token,
         )
-        return history_pb2.ListAvailabilityEventsResponse(
-            events=[event_to_pb(who, seen.event, seen.kind) for seen in page.events],
-            next_page_token=page.next_page_token,
-        )
+        response = history_pb2.ListAvailabilityEventsResponse(next_page_token=page.next_page_token)
+        size = 0
+        for seen in page.events:
+            event = event_to_pb(who, seen.event, seen.kind)
+            size += event.ByteSize()
+            if response.events and size > MAX_PAGE_BYTES:
+                # Cut short to fit the transport; the rest follows from the last one sent.
+                response.next_page_token = page.token_after(response.events[-1].revision)
+                break
+            response.events.append(event)
+        return response
 
     @rpc
     async def ListCommodities(

@@ -36,6 +36,11 @@ class SeenEvent:
 class HistoryPage:
     events: list[SeenEvent]
     next_page_token: str
+    fingerprint: str
+
+    def token_after(self, revision: int) -> str:
+        """The token of the events after `revision`, for a page cut short by its size."""
+        return paging.encode_token([revision], self.fingerprint)
 
 
 class HistoryService:
@@ -70,7 +75,7 @@ class HistoryService:
         token = ""
         if len(rows) > size:
             token = paging.encode_token([scanned[-1].revision], fp)
-        return HistoryPage(seen, token)
+        return HistoryPage(seen, token, fp)
 
 
 def _after(token: str, fp: str) -> int:

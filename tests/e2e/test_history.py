@@ -15,6 +15,7 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
+from availability_service.grpc_api import history_rpc
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -97,6 +98,18 @@ def test_history_pages_through_a_lots_life_oldest_first(
     assert events[3].reservation.quantity == "10"  # the owner sees the holds on its lot
     assert events[6].availability.sold_quantity == "30"
     assert events[-1].change == watch_pb2.CHANGE_KIND_DELETED
+
+
+def test_a_page_is_cut_short_to_stay_under_the_message_size_and_the_rest_follows(
+    seller: Caller, admin: Caller, service: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = live_a_life(seller, admin, service, "buyer-h")
+    (whole,) = history(seller, name)
+    # Room for about three events per message (the server runs in this process).
+    monkeypatch.setattr(history_rpc, "MAX_PAGE_BYTES", 3 * whole[0].ByteSize() + 10)
+    pages = history(seller, name, page_size=100)
+    assert len(pages) >= 3 and all(0 < len(page) <= 3 for page in pages)
+    assert [e.revision for page in pages for e in page] == [e.revision for e in whole]
 
 
 def test_history_without_page_size_comes_in_one_page(
