@@ -37,6 +37,8 @@ POLICY: Mapping[str, frozenset[Role]] = MappingProxyType(
         "ListSimilarAvailabilities": _READERS,
         "GetNegotiationReadiness": _READERS,
         "WatchAvailabilities": _READERS,
+        "ListAvailabilityEvents": _READERS,
+        "ListCommodities": _READERS,
         # Holds and sales
         "ReserveAvailability": _HOLDERS,
         "GetReservation": _HOLDERS,

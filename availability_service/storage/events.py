@@ -115,3 +115,16 @@ def revision_before(conn: Connection, moment: Any) -> int | None:
         select(func.max(events.c.revision)).where(events.c.event_time < moment)
     ).scalar()
     return None if value is None else int(value)
+
+
+def lot_events(
+    conn: Connection, availability_id: uuid.UUID, after_revision: int, limit: int
+) -> list[Any]:
+    """One lot's events after `after_revision`, oldest first (index events_lot)."""
+    query = (
+        select(events)
+        .where(events.c.availability_id == availability_id, events.c.revision > after_revision)
+        .order_by(events.c.revision)
+        .limit(limit)
+    )
+    return list(conn.execute(query))

@@ -13,6 +13,7 @@ from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2, watch_pb2
+from tradedesk_availability_client.history import HistoryCalls
 from tradedesk_availability_client.pages import iter_pages
 from tradedesk_availability_client.retry import RetryPolicy
 from tradedesk_availability_client.transport import DEFAULT_TARGET, Transport, new_request_id
@@ -27,7 +28,7 @@ def _duration(ttl: timedelta | float | None) -> duration_pb2.Duration | None:
     return out
 
 
-class AvailabilityClient:
+class AvailabilityClient(HistoryCalls):
     """Calls the Availability Engine. Mutating calls get a UUID request_id unless given one,
     and keep it across retries, so a retried call never does the work twice."""
 

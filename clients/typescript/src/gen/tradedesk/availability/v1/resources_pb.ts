@@ -513,21 +513,21 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   exportPort: string;
 
   /**
-   * Goods available from this time.
+   * Goods available from this time; before it search skips the lot and ReserveAvailability refuses (OUTSIDE_AVAILABILITY_WINDOW).
    *
    * @generated from field: google.protobuf.Timestamp available_from = 50;
    */
   availableFrom?: Timestamp | undefined;
 
   /**
-   * Goods available until this time; after available_from.
+   * Goods available until this time (exclusive); after available_from; from it on search skips the lot and ReserveAvailability refuses (OUTSIDE_AVAILABILITY_WINDOW).
    *
    * @generated from field: google.protobuf.Timestamp available_until = 51;
    */
   availableUntil?: Timestamp | undefined;
 
   /**
-   * Daily order cut-off as "HH:MM" (24 h, UTC).
+   * Daily order cut-off as "HH:MM" (24 h, UTC); from it until 00:00 UTC ReserveAvailability refuses (PAST_DAILY_CUTOFF).
    *
    * @generated from field: string eod_cutoff = 52;
    */
