@@ -77,7 +77,9 @@ CASES: list[tuple[str, str, Callable[[float], Any]]] = [
     (
         "search weights",
         "SearchAvailabilities",
-        lambda x: search(weights=search_pb2.ScoreWeights(vector=x, distance=x)),
+        lambda x: search(
+            weights=search_pb2.ScoreWeights(vector=x, quality=x, price=x, confidence=x, distance=x)
+        ),
     ),
     ("search score threshold", "SearchAvailabilities", lambda x: search(score_threshold=x)),
     (
