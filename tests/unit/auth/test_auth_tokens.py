@@ -80,7 +80,8 @@ def test_optional_claims_default_to_none() -> None:
     ("overrides", "reason"),
     [
         ({"exp": int(time.time()) - 120}, "token expired"),
-        ({"nbf": int(time.time()) + 600}, "token not yet valid"),
+        # A day ahead: the value is taken at collection, and a full run can take many minutes.
+        ({"nbf": int(time.time()) + 86400}, "token not yet valid"),
         ({"aud": "some-other-service"}, "wrong audience"),
         ({"iss": "evil-issuer"}, "wrong issuer"),
         # CVE-2024-53861: PyJWT 2.10.0 took a substring of the expected issuer as a match.
