@@ -36,6 +36,7 @@ _OPERATIONS_ENV: tuple[tuple[str, str, type], ...] = (
     ("max_connection_age_grace_seconds", "AVAILABILITY_MAX_CONNECTION_AGE_GRACE_SECONDS", float),
     ("idempotency_retention_seconds", "AVAILABILITY_IDEMPOTENCY_RETENTION_SECONDS", float),
     ("retention_batch_size", "AVAILABILITY_RETENTION_BATCH_SIZE", int),
+    ("retention_interval_seconds", "AVAILABILITY_RETENTION_INTERVAL_SECONDS", float),
 )
 
 
@@ -96,6 +97,8 @@ class Settings:
     idempotency_retention_seconds: float = 7 * 24 * 3600.0
     # Rows deleted per retention statement, so no pass holds locks or bloats WAL for long.
     retention_batch_size: int = 1000
+    # How often the sweeper's leader looks for rows to delete (it sweeps holds every second).
+    retention_interval_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
