@@ -100,6 +100,15 @@ class Settings:
     # How often the sweeper's leader looks for rows to delete (it sweeps holds every second).
     retention_interval_seconds: float = 30.0
 
+    @property
+    def metrics_endpoint(self) -> tuple[str, int | None]:
+        """/metrics host and port from metrics_address ("host" or "host:port", whose port
+        wins) and metrics_port; no port: no endpoint."""
+        host, sep, tail = self.metrics_address.rpartition(":")
+        if sep and tail.isdigit() and not host.endswith(":"):
+            return host.strip("[]") or "0.0.0.0", int(tail)
+        return self.metrics_address.strip("[]"), self.metrics_port
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Reads AVAILABILITY_* variables (and DATABASE_URL); explicit overrides win."""

@@ -73,14 +73,6 @@ def instrument_pool(engine: Engine) -> None:
     event.listen(engine, "connect", lambda *_: POOL_CONNECTIONS_OPENED.inc())
 
 
-def split_address(address: str, port: int | None) -> tuple[str, int | None]:
-    """ "host" or "host:port" (an explicit port wins over the separate setting)."""
-    host, sep, tail = address.rpartition(":")
-    if sep and tail.isdigit() and not host.endswith(":"):
-        return host.strip("[]") or "0.0.0.0", int(tail)
-    return address.strip("[]"), port
-
-
 def serve_metrics(port: int, address: str = "127.0.0.1") -> None:
     """Starts the /metrics HTTP endpoint in a daemon thread.
 
