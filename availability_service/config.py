@@ -47,6 +47,9 @@ class Settings:
     address: str = "127.0.0.1:50051"
     # None means: start the embedded PostgreSQL under data_dir.
     database_url: str | None = None
+    # The watch hub's LISTEN connection, when database_url goes through a transaction pooler
+    # (PgBouncer) that cannot keep a LISTEN session; None: database_url.
+    listen_database_url: str | None = None
     data_dir: Path = field(default_factory=lambda: REPO_ROOT / ".data")
     log_level: str = "info"
     log_json: bool | None = None  # None: JSON when stdout is not a TTY
@@ -128,6 +131,7 @@ class Settings:
             "tls_key_file": "AVAILABILITY_TLS_KEY_FILE",
             "tls_client_ca_file": "AVAILABILITY_TLS_CLIENT_CA_FILE",
             "metrics_address": "AVAILABILITY_METRICS_ADDRESS",
+            "listen_database_url": "AVAILABILITY_LISTEN_DATABASE_URL",
         }
         for attr, var in simple.items():
             if env.get(var):

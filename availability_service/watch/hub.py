@@ -59,9 +59,18 @@ class HubLimits:
 
 
 class WatchHub:
-    def __init__(self, engine: Engine, executor: ThreadPoolExecutor, limits: HubLimits) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        executor: ThreadPoolExecutor,
+        limits: HubLimits,
+        listen_url: str | None = None,
+    ) -> None:
         self.engine = engine
         self.limits = limits
+        # LISTEN needs a session of its own: behind a transaction-pooling PgBouncer, a URL
+        # straight to PostgreSQL (docs/deployment.md).
+        self.listen_dsn = listen_dsn(engine, listen_url)
         # Streams' own reads (initial state, catch-up) share the RPC pool; the hub's reads get
         # a thread of their own so live fan-out never queues behind request traffic.
         self._executor = executor
@@ -83,7 +92,7 @@ class WatchHub:
     def start(self) -> list[asyncio.Task[Any]]:
         """Starts the hub in the running loop; returns its tasks (for the app's background)."""
         self.loop = asyncio.get_running_loop()
-        listener = Listener(listen_dsn(self.engine), self._wake.set)
+        listener = Listener(self.listen_dsn, self._wake.set)
         self._tasks = [
             asyncio.create_task(self._run(), name="watch-hub"),
             asyncio.create_task(listener.run(), name="watch-listen"),
@@ -229,7 +238,10 @@ _HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WatchHub] = weakref.
 
 def start_watch_hub(app: Application) -> list[object]:
     """Background starter: one hub per server, reachable by the servicer."""
-    hub = WatchHub(app.engine, app.executor, HubLimits.from_settings(app.settings))
+    settings = app.settings
+    hub = WatchHub(
+        app.engine, app.executor, HubLimits.from_settings(settings), settings.listen_database_url
+    )
     tasks = hub.start()
     _HUBS[asyncio.get_running_loop()] = hub
     if app.services.watch_hub is None or app.services.watch_hub.closing:
