@@ -60,7 +60,7 @@ def expire_keys(conn: Connection, created_before: Any, limit: int) -> int:
     """Deletes up to `limit` keys created before `created_before`; returns how many.
 
     A retry of an expired request_id is then a new request: the retention window must be
-    longer than any client retries (docs/operations.md, Retention).
+    longer than any client retries (docs/deployment.md, Retention).
     """
     doomed = select(t.c.principal, t.c.request_id).where(t.c.create_time < created_before)
     result = conn.execute(

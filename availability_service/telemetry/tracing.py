@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
+from opentelemetry.context import Context
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import Engine, event
 
@@ -28,6 +30,9 @@ _SERVER_ERRORS = frozenset(
     {"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS"}
 )
 _STATEMENT_LIMIT = 2000  # characters of SQL kept on a span (batch inserts can be huge)
+# Probes call these every few seconds from every balancer: spans of them would be most of
+# the trace volume and say nothing.
+_UNTRACED_PREFIXES = ("/grpc.health.v1.Health/",)
 
 # Tests install an SDK provider with an in-memory exporter here; None: the global provider
 # (a no-op until configure_tracing installs one).
@@ -84,9 +89,13 @@ class ServerSpan:
     def __init__(self, method: str, metadata: Iterable[tuple[str, Any]] | None) -> None:
         carrier = {key: value for key, value in metadata or () if isinstance(value, str)}
         parent = propagate.extract(carrier)
+        self._token: Token[Context] | None = None
+        if method.startswith(_UNTRACED_PREFIXES):
+            self.span: Span = trace.get_current_span(parent)  # the caller's, if any: unrecorded
+            return
         full = method.lstrip("/")
         service, _, name = full.partition("/")
-        self.span: Span = _tracer().start_span(
+        self.span = _tracer().start_span(
             full,
             context=parent,
             kind=SpanKind.SERVER,
@@ -101,6 +110,8 @@ class ServerSpan:
         return format(span_context.trace_id, "032x") if span_context.is_valid else None
 
     def finish(self, code: str, code_number: int) -> None:
+        if self._token is None:
+            return  # an untraced method: the span is not ours to end
         self.span.set_attribute("rpc.grpc.status_code", code_number)
         if code in _SERVER_ERRORS:
             self.span.set_status(Status(StatusCode.ERROR, code))

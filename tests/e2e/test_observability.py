@@ -121,6 +121,16 @@ def test_a_refused_call_is_traced_with_its_code_and_without_a_caller(
     assert "enduser.id" not in refused.attributes
 
 
+def test_health_probes_are_not_traced(
+    spans: InMemorySpanExporter, channel: grpc.Channel, buyer: Caller
+) -> None:
+    health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+    with pytest.raises(grpc.RpcError):  # a traced call after it, to wait for
+        buyer.GetAvailability(api.GetAvailabilityRequest(name=f"availabilities/{uuid.uuid4()}"))
+    _server_spans(spans, GET)
+    assert not [s for s in spans.get_finished_spans() if "Health" in s.name]
+
+
 def test_tracing_is_off_unless_an_exporter_is_named() -> None:
     assert tracing.configure_tracing({}) is False
     assert tracing.configure_tracing({"OTEL_TRACES_EXPORTER": "none"}) is False
