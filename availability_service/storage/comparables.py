@@ -35,7 +35,7 @@ def recent_prices(
     per_seller: int,
     scan: int,
 ) -> list[ComparablePrice]:
-    """The market's recent prices, newest first (index in 0006).
+    """The market's recent prices, newest first (index in 0007).
 
     Only lots that passed review and are not deleted count, never the lot's own seller's,
     and each other seller contributes at most its `per_seller` newest lots, so no one
@@ -125,7 +125,7 @@ def seller_open_holds_ratio(
 
 
 def flagged_lot_ids(conn: Connection, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
-    """Live lots whose price is flagged, by id from `after` on (index in 0006)."""
+    """Live lots whose price is flagged, by id from `after` on (index in 0007)."""
     t = availabilities
     # The bare column (not IS TRUE) so the planner matches the partial index's predicate.
     query = select(t.c.id).where(t.c.ai_price_anomaly, t.c.delete_time.is_(None))

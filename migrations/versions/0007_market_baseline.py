@@ -9,8 +9,8 @@ stored before underflows in ll_to_earth and fails every search near it, so such 
 below half of 1e-9, which the rounding makes 0) become 0 here. The move is sub-millimetre, so
 no event is written for it.
 
-Revision ID: 0006_market_baseline
-Revises: 0005_hold_terms
+Revision ID: 0007_market_baseline
+Revises: 0006_idempotency_retention
 Create Date: 2026-12-01
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0006_market_baseline"
-down_revision = "0005_hold_terms"
+revision = "0007_market_baseline"
+down_revision = "0006_idempotency_retention"
 branch_labels = None
 depends_on = None
 
