@@ -11,13 +11,7 @@ from sqlalchemy import Engine
 
 from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
-from availability_service.auth.tls import check_tls_settings
-from availability_service.auth.tokens import (
-    DEV_SECRET_FILENAME,
-    AuthConfig,
-    TokenVerifier,
-    load_or_create_dev_secret,
-)
+from availability_service.auth.tokens import DEV_SECRET_FILENAME, AuthConfig, TokenVerifier
 from availability_service.config import Settings
 from availability_service.grpc_api.rpc_base import Services
 from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
@@ -29,6 +23,11 @@ from availability_service.service_layer.locations import LocationService, place_
 from availability_service.service_layer.lots import LotService
 from availability_service.service_layer.search import SearchService
 from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.startup_checks import (
+    check_settings,
+    development_secret,
+    uses_development_secret,
+)
 from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
@@ -43,37 +42,6 @@ def database_url(settings: Settings) -> str:
     if settings.database_url:
         return settings.database_url
     return start_embedded_postgres(settings.data_dir)
-
-
-def development_secret(settings: Settings) -> bytes:
-    """The generated HS256 secret under data_dir, for local use only.
-
-    Anyone who can read the data folder can mint any token with it, so in production (and
-    outside development generally) the server refuses it: keys must be configured.
-    """
-    if settings.is_production:
-        raise ValueError(
-            "AVAILABILITY_ENVIRONMENT=production needs configured token keys: set"
-            " AVAILABILITY_JWT_SECRET, AVAILABILITY_JWT_PUBLIC_KEY_FILE or"
-            " AVAILABILITY_JWT_JWKS_FILE; the generated development secret is refused"
-        )
-    return load_or_create_dev_secret(settings.data_dir)
-
-
-def signing_secret(settings: Settings) -> bytes:
-    """The HS256 secret that local tools (token, demo) sign with: configured or development."""
-    return settings.jwt_secret.encode() if settings.jwt_secret else development_secret(settings)
-
-
-def uses_development_secret(settings: Settings) -> bool:
-    return not (settings.jwt_secret or settings.jwt_public_key_file or settings.jwt_jwks_file)
-
-
-def check_settings(settings: Settings) -> None:
-    """Refuses, before anything starts, settings that would serve unsafely (ValueError says why)."""
-    check_tls_settings(settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file)
-    if uses_development_secret(settings) and settings.is_production:
-        development_secret(settings)  # raises, naming the settings to configure
 
 
 def auth_config(settings: Settings) -> AuthConfig:

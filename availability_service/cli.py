@@ -72,7 +72,7 @@ async def serve_forever(settings: Settings) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from availability_service.app import check_settings
+    from availability_service.startup_checks import check_settings
 
     try:
         settings = _settings(args)
@@ -128,8 +128,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from availability_service.app import signing_secret
     from availability_service.auth.tokens import mint_token
+    from availability_service.startup_checks import signing_secret
 
     settings = _settings(args)
     secret = signing_secret(settings)

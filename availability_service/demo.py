@@ -11,9 +11,9 @@ from typing import Any
 
 import grpc
 
-from availability_service.app import signing_secret
 from availability_service.auth.tokens import mint_token
 from availability_service.config import Settings
+from availability_service.startup_checks import signing_secret
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
