@@ -87,3 +87,8 @@ def test_typescript_watch_receives_every_event_of_the_flow_in_order(
     if "unimplemented" not in flow["reserve"]:
         expected += ["RESERVED", "RELEASED"]
     assert watch == {"types": expected}
+
+
+def test_typescript_sends_its_last_write_revision_as_x_min_revision(flow: dict[str, Any]) -> None:
+    assert flow["readYourWrites"]["afterCreate"] == flow["create"]["revision"]
+    assert flow["readYourWrites"]["beforeCreate"] == ""  # its only call before was a read
