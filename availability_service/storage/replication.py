@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, create_engine, select, text
+from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from availability_service.storage.database import make_engine
 from availability_service.storage.tables import revision_counter
 
 # SQLSTATEs that say "this standby cannot answer now" rather than "the query is wrong":
@@ -55,18 +56,11 @@ def read_database_name(url: str) -> str:
 
 
 def make_read_engine(url: str, pool_size: int) -> Engine:
-    """A pool for one standby; connects fail fast, since the primary can always answer instead."""
-    if url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        # No pre-ping (as on the primary): a dead connection fails its read, the read is run
-        # again on the primary and the standby is set aside until a probe finds it back.
-        pool_pre_ping=False,
-        pool_recycle=1800,
-        connect_args={"application_name": "availability-service-read", "connect_timeout": 2},
+    """A pool for one standby, as the primary's; connects fail fast, since the primary can
+    always answer instead. (No pre-ping either: a dead connection fails its read, the read is
+    run again on the primary and the standby is set aside until a probe finds it back.)"""
+    return make_engine(
+        url, pool_size, application_name="availability-service-read", connect_timeout=2
     )
 
 

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.clients.conftest import Identity, registered_seller
 from tests.support.callers import make_token
-from tests.support.replication import Replicated, replicated  # noqa: F401  # the fixture
+from tests.support.replication import Replicated, paused, replicated  # noqa: F401  # fixtures
 from tradedesk_availability_client import AvailabilityClient, NotFoundError
 
 
-@pytest.fixture
-def paused(replicated: Replicated) -> Iterator[Replicated]:  # noqa: F811  # the fixture
-    replicated.wait_for_fresh_standby()
-    replicated.pause_replay()
-    try:
-        yield replicated
-    finally:
-        replicated.resume_replay()
-
-
 def test_the_client_sees_its_own_write_although_the_standby_has_not_replayed_it(
-    paused: Replicated,
+    paused: Replicated,  # noqa: F811  # the fixture
 ) -> None:
     address = paused.server.address
     with AvailabilityClient(address, make_token("admin-rw", ["ADMIN"])) as admin:

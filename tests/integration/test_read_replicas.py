@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -18,8 +18,8 @@ from prometheus_client import REGISTRY
 
 from availability_service.read_databases import HEALTH_PREFIX
 from tests.support.callers import Caller
-from tests.support.lots import RAJKOT, cotton_lot, error_details
-from tests.support.replication import Replicated, replicated  # noqa: F401  # the fixture
+from tests.support.lots import RAJKOT, error_details
+from tests.support.replication import Replicated, paused, replicated  # noqa: F401  # fixtures
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 
@@ -36,9 +36,7 @@ def at_revision(revision: int) -> list[tuple[str, str]]:
 
 
 def live_lot(rep: Replicated, seller: Caller, admin: Caller) -> pb.Availability:
-    lot = seller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot())
-    ).availability
+    lot = rep.draft(seller)
     return admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name)).availability
 
 
@@ -63,17 +61,6 @@ def listed(caller: Caller, metadata: list[tuple[str, str]] | None = None) -> lis
         timeout=30,
     )
     return [lot.name for lot in page.availabilities]
-
-
-@pytest.fixture
-def paused(replicated: Replicated) -> Iterator[Replicated]:  # noqa: F811  # the fixture
-    """The standby caught up, then its replay paused for the test; resumed after it."""
-    replicated.wait_for_fresh_standby()
-    replicated.pause_replay()
-    try:
-        yield replicated
-    finally:
-        replicated.resume_replay()
 
 
 def test_every_read_rpc_is_answered_by_the_standby_when_it_has_the_callers_write(
@@ -130,12 +117,10 @@ def test_every_read_rpc_is_answered_by_the_standby_when_it_has_the_callers_write
 
 
 def test_a_read_naming_a_revision_the_paused_standby_lacks_still_sees_the_write(
-    paused: Replicated,
+    paused: Replicated,  # noqa: F811  # the fixture
 ) -> None:
     seller = paused.caller("SELLER")
-    lot = seller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot())
-    ).availability
+    lot = paused.draft(seller)
     fallbacks = routed("primary", "revision_not_replayed")
     assert get(seller, lot.name, at_revision(lot.revision)).availability.name == lot.name
     assert lot.name in listed(seller, at_revision(lot.revision))
@@ -143,12 +128,10 @@ def test_a_read_naming_a_revision_the_paused_standby_lacks_still_sees_the_write(
 
 
 def test_reads_without_a_revision_may_miss_a_write_younger_than_the_lag_bound_never_older(
-    paused: Replicated,
+    paused: Replicated,  # noqa: F811  # the fixture
 ) -> None:
     seller = paused.caller("SELLER")
-    lot = seller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot())
-    ).availability
+    lot = paused.draft(seller)
     # Within the bound (120 s here), the paused standby answers and does not have the lot yet.
     with pytest.raises(grpc.RpcError) as missing:
         get(seller, lot.name)
@@ -169,12 +152,10 @@ def test_reads_without_a_revision_may_miss_a_write_younger_than_the_lag_bound_ne
 
 
 def test_a_read_naming_a_revision_waits_for_the_standby_to_replay_it_within_the_bound(
-    paused: Replicated,
+    paused: Replicated,  # noqa: F811  # the fixture
 ) -> None:
     seller = paused.caller("SELLER")
-    lot = seller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot())
-    ).availability
+    lot = paused.draft(seller)
     router = paused.app.reads
     assert router is not None
     bound, router.wait_seconds = router.wait_seconds, 60.0
@@ -217,9 +198,7 @@ def test_a_stopped_standby_fails_no_read_and_health_and_metrics_show_it(
 ) -> None:
     rep = replicated
     seller = rep.caller("SELLER")
-    lot = seller.CreateAvailability(
-        api.CreateAvailabilityRequest(availability=cotton_lot())
-    ).availability
+    lot = rep.draft(seller)
     rep.wait_for_fresh_standby()
     rep.wait_until(lambda: health_of(rep) == health_pb2.HealthCheckResponse.SERVING, "SERVING")
     assert lag_metric(rep) == 0.0

@@ -22,8 +22,10 @@ from availability_service.app import Application, build_application
 from availability_service.storage.embedded import start_embedded_postgres
 from availability_service.storage.embedded_standby import EmbeddedStandby, start_embedded_standby
 from tests.support.callers import TEST_SECRET, Caller, make_token
-from tests.support.lots import register_location
+from tests.support.lots import cotton_lot, register_location
 from tests.support.server import ServerThread
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 
 # Large enough that a paused standby stays "fresh" for the whole of a staleness test on a
 # busy machine; tests that need it skipped lower the router's bound themselves.
@@ -38,6 +40,11 @@ class Replicated:
     standby: EmbeddedStandby
     standby_sql: Engine  # the test's own autocommit connection pool to the standby
     registrar: Caller
+
+    def draft(self, seller: Caller) -> pb.Availability:
+        """A lot the seller just created (a DRAFT only the seller and the privileged see)."""
+        request = api.CreateAvailabilityRequest(availability=cotton_lot())
+        return seller.CreateAvailability(request).availability
 
     def caller(self, *roles: str, region: str | None = None) -> Caller:
         subject = f"{roles[0].lower()}-{uuid.uuid4().hex[:8]}"
@@ -92,6 +99,17 @@ class Replicated:
             )
 
         self.wait_until(fresh, "the standby is up and caught up")
+
+
+@pytest.fixture
+def paused(replicated: Replicated) -> Iterator[Replicated]:
+    """The standby caught up, then its replay paused for the test; resumed after it."""
+    replicated.wait_for_fresh_standby()
+    replicated.pause_replay()
+    try:
+        yield replicated
+    finally:
+        replicated.resume_replay()
 
 
 @pytest.fixture(scope="module")
