@@ -26,6 +26,9 @@ from availability_service.storage.tables import revision_counter
 _STANDBY_TROUBLE_PREFIXES = ("08", "57P")
 _RECOVERY_CONFLICT = "40001"
 
+# A probe that takes longer than this finds the database too slow to read from.
+PROBE_TIMEOUT_MS = 2000
+
 # The oldest change a standby lacks, aged on the primary's clock. Reading it by the events
 # primary key makes the probe one index lookup however many changes are pending.
 _OLDEST_MISSING_AGE = text(
@@ -71,13 +74,14 @@ def replayed_revision(conn: Connection) -> int:
 
 def probe(standby: Engine, primary: Engine) -> Position:
     """Reads the standby's replayed revision, then ages what it lacks on the primary."""
-    with standby.connect() as conn:
-        conn.execute(text("SET statement_timeout = 2000"))
+    # SET LOCAL: the timeout ends with the probe's transaction, not with the pooled connection
+    # (a read borrowing it next must keep its own deadline).
+    with standby.begin() as conn:
+        conn.execute(text(f"SET LOCAL statement_timeout = {PROBE_TIMEOUT_MS}"))
         replayed = replayed_revision(conn)
-        conn.rollback()
-    with primary.connect() as conn:
+    with primary.begin() as conn:
+        conn.execute(text(f"SET LOCAL statement_timeout = {PROBE_TIMEOUT_MS}"))
         row = conn.execute(_OLDEST_MISSING_AGE, {"replayed": replayed}).one()
-        conn.rollback()
     if int(row.head) <= replayed:
         lag = 0.0
     else:

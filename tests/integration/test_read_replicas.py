@@ -15,6 +15,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import REGISTRY
+from sqlalchemy import text
 
 from availability_service.read_databases import HEALTH_PREFIX
 from tests.support.callers import Caller
@@ -179,6 +180,18 @@ def test_a_malformed_min_revision_header_is_invalid_argument_naming_the_header(
             listed(seller, [("x-min-revision", bad)])
         assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT
         assert error_details(error.value)["fields"] == ["x-min-revision"]
+
+
+def test_a_probe_leaves_no_statement_timeout_on_the_connection_a_read_borrows_next(
+    replicated: Replicated,  # noqa: F811  # the fixture
+) -> None:
+    router = replicated.app.reads
+    assert router is not None
+    standby = router.standbys[0].engine
+    standby.dispose()
+    router.refresh()  # the pool now holds only connections a probe used
+    with standby.connect() as conn:
+        assert conn.execute(text("SHOW statement_timeout")).scalar() == "0"
 
 
 def health_of(rep: Replicated) -> int:
