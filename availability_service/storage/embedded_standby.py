@@ -20,8 +20,8 @@ import structlog
 log = structlog.get_logger(__name__)
 
 # Copied by pg_basebackup from the primary's directory but belonging to the primary's
-# running server: its socket lock, its log and its start options.
-_PRIMARY_ONLY_FILES = (".s.PGSQL.5432.lock", "log", "postmaster.opts", "postmaster.pid")
+# running server: its log and its start options (and its socket lock, removed by pattern).
+_PRIMARY_ONLY_FILES = ("log", "postmaster.opts", "postmaster.pid")
 _REPLICATION_HBA = "local   replication     all                                     trust\n"
 
 
@@ -112,6 +112,8 @@ def start_embedded_standby(
         )
         for name in _PRIMARY_ONLY_FILES:
             (standby_pgdata / name).unlink(missing_ok=True)
+        for lock in standby_pgdata.glob(".s.PGSQL.*.lock"):
+            lock.unlink()
     standby.start()
     atexit.register(standby._cleanup)
     log.info("embedded_standby_started", pgdata=str(standby_pgdata))

@@ -75,7 +75,7 @@ def test_every_read_rpc_is_answered_by_the_standby_when_it_has_the_callers_write
         api.ReserveAvailabilityRequest(name=lot.name, quantity="5", buyer_id="b-1")
     )
     written = hold.availability.revision
-    rep.wait_for_fresh_standby()
+    rep.wait_for_fresh_standby(written)
     scans_before = rep.standby_scans()
     meta = at_revision(written)
     reads: dict[str, Callable[[], Any]] = {
@@ -212,7 +212,7 @@ def test_a_stopped_standby_fails_no_read_and_health_and_metrics_show_it(
     rep = replicated
     seller = rep.caller("SELLER")
     lot = rep.draft(seller)
-    rep.wait_for_fresh_standby()
+    rep.wait_for_fresh_standby(lot.revision)
     rep.wait_until(lambda: health_of(rep) == health_pb2.HealthCheckResponse.SERVING, "SERVING")
     assert lag_metric(rep) == 0.0
     get(seller, lot.name)  # the pool now holds a connection to the standby

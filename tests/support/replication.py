@@ -87,18 +87,23 @@ class Replicated:
                 raise AssertionError(f"gave up waiting until {what}")
             time.sleep(0.05)
 
-    def wait_for_fresh_standby(self) -> None:
-        """Until the router has probed the standby and found it caught up."""
+    def wait_for_fresh_standby(self, revision: int = 0) -> None:
+        """Until the router's last probe found the standby up, caught up, and showing at
+        least `revision` (a probe from before that write may say "caught up" too)."""
         router = self.app.reads
         assert router is not None
 
         def fresh() -> bool:
             db = router.standbys[0]
-            return db.staleness(time.monotonic()) <= router.max_lag_seconds and (
-                db.position is not None and db.position.lag_seconds == 0
+            position = db.position
+            return (
+                db.staleness(time.monotonic()) <= router.max_lag_seconds
+                and position is not None
+                and position.lag_seconds == 0
+                and position.replayed_revision >= revision
             )
 
-        self.wait_until(fresh, "the standby is up and caught up")
+        self.wait_until(fresh, f"the standby is up, caught up and shows revision {revision}")
 
 
 @pytest.fixture
