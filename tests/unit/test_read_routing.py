@@ -114,3 +114,13 @@ def test_read_databases_come_from_the_environment_comma_separated(
     assert settings.read_database_urls == ("postgresql://a/x", "postgresql://b/x")
     assert settings.read_max_lag_seconds == 2.5
     assert read_database_name("postgresql://u:secret@db2:5433/avail") == "db2:5433/avail"
+
+
+def test_without_read_database_urls_no_router_is_built_and_reads_stay_on_the_primary() -> None:
+    from availability_service.read_databases import build_read_router
+
+    assert build_read_router(Settings(), PRIMARY) is None
+    router = build_read_router(Settings(read_database_urls=("postgresql://s1@/db",)), PRIMARY)
+    assert router is not None
+    assert [db.name for db in router.standbys] == ["local/db"]
+    router.dispose()
