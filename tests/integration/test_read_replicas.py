@@ -22,6 +22,7 @@ from tests.support.callers import Caller
 from tests.support.lots import RAJKOT, error_details
 from tests.support.replication import Replicated, paused, replicated  # noqa: F401  # fixtures
 from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import history_pb2
 from tradedesk.availability.v1 import resources_pb2 as pb
 
 
@@ -98,6 +99,13 @@ def test_every_read_rpc_is_answered_by_the_standby_when_it_has_the_callers_write
         "ListLocations": lambda: rep.registrar.stub.ListLocations(
             api.ListLocationsRequest(), metadata=rep.registrar.metadata + meta
         ),
+        "ListReservations": lambda: service.stub.ListReservations(
+            api.ListReservationsRequest(parent=lot.name), metadata=service.metadata + meta
+        ),
+        "ListAvailabilityEvents": lambda: seller.stub.ListAvailabilityEvents(
+            history_pb2.ListAvailabilityEventsRequest(parent=lot.name),
+            metadata=seller.metadata + meta,
+        ),
     }
     for rpc, read in reads.items():
         before = routed(rep.standby_name, "fresh") + routed(rep.standby_name, "waited")
@@ -113,6 +121,10 @@ def test_every_read_rpc_is_answered_by_the_standby_when_it_has_the_callers_write
     )
     assert lot.name in [r.availability.name for r in search.results]
     assert search.revision >= written
+    holds = reads["ListReservations"]().reservations
+    assert [h.name for h in holds] == [hold.reservation.name]
+    history = reads["ListAvailabilityEvents"]().events
+    assert history and history[-1].revision == written
     # And the standby's own statistics show the reads ran there.
     rep.wait_until(lambda: rep.standby_scans() > scans_before, "the standby counts the scans")
 
