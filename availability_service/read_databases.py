@@ -34,16 +34,20 @@ READ_LAG = Gauge(
     "availability_read_database_lag_seconds",
     "Age of the oldest change a read database does not show yet (0: caught up; +Inf: down)",
     ["database"],
+    # Under `serve --workers`: each process probes on its own; show the worst live view.
+    multiprocess_mode="livemax",
 )
 READ_REPLAYED = Gauge(
     "availability_read_database_replayed_revision",
     "Newest revision a read database has replayed",
     ["database"],
+    multiprocess_mode="livemax",
 )
 READ_UP = Gauge(
     "availability_read_database_up",
     "1 while the last probe of a read database worked",
     ["database"],
+    multiprocess_mode="livemin",
 )
 READS_ROUTED = Counter(
     "availability_reads_routed_total",
