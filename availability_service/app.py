@@ -15,12 +15,14 @@ from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_
 from availability_service.config import Settings
 from availability_service.grpc_api.rpc_base import Services
 from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
+from availability_service.read_databases import build_read_router
 from availability_service.service_layer.commodities import CommodityService
 from availability_service.service_layer.enrichment import LotEnricher
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService, place_lot
 from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.read_routing import ReadRouter
 from availability_service.service_layer.search import SearchService
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage.catalog import upsert_catalog
@@ -73,10 +75,14 @@ class Application:
     background: list[Any] = field(default_factory=list)
     # The grpc health servicer, set by create_server; the database monitor flips it.
     health: Any = None
+    # Hot standbys serving reads (read_databases.py); None: every read on the primary.
+    reads: ReadRouter | None = None
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
+        if self.reads is not None:
+            self.reads.dispose()
 
 
 def build_application(settings: Settings, *, run_migrations: bool = True) -> Application:
@@ -92,7 +98,8 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     with engine.begin() as conn:
         upsert_catalog(conn, catalog_to_rows(catalog))
     embedder = FeatureEmbedder(catalog)
-    uow = UnitOfWork(engine)
+    reads = build_read_router(settings, engine)
+    uow = UnitOfWork(engine, reads)
     services = Services(
         lots=LotService(uow, LotEnricher(catalog, embedder), place_lot),
         locations=LocationService(uow),
@@ -115,4 +122,5 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
             parse_rate_limits(settings.rate_limits, settings.rate_limit_enabled)
         ),
         concurrency=ConcurrencyLimiter(settings.max_concurrent_rpcs),
+        reads=reads,
     )

@@ -71,9 +71,25 @@ async def serve_forever(settings: Settings) -> None:
     log.info("stopped")
 
 
+def _with_embedded_standby(settings: Settings) -> Settings:
+    """Development: the embedded primary plus a hot standby of it serving reads (issue 18)."""
+    if settings.database_url:
+        raise SystemExit("--with-standby needs the embedded database (no DATABASE_URL)")
+    from dataclasses import replace
+
+    from availability_service.storage.embedded import start_embedded_postgres
+    from availability_service.storage.embedded_standby import start_embedded_standby
+
+    primary = start_embedded_postgres(settings.data_dir)
+    standby = start_embedded_standby(settings.data_dir / "pgdata", settings.data_dir / "standby")
+    return replace(settings, database_url=primary, read_database_urls=(standby.url,))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
+    if getattr(args, "with_standby", False):
+        settings = _with_embedded_standby(settings)
     if settings.workers > 1:
         from availability_service.workers import serve_workers
 
@@ -197,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help="allow plaintext on a non-loopback address (env AVAILABILITY_ALLOW_INSECURE)",
+    )
+    serve.add_argument(
+        "--with-standby",
+        action="store_true",
+        help="development: also start a hot standby of the embedded database and read from it",
     )
     serve.set_defaults(func=cmd_serve)
 

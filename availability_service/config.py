@@ -40,6 +40,17 @@ _OPERATIONS_ENV: tuple[tuple[str, str, type], ...] = (
 )
 
 
+_READ_ENV: tuple[tuple[str, str], ...] = (
+    ("read_max_lag_seconds", "AVAILABILITY_READ_MAX_LAG_SECONDS"),
+    ("read_wait_seconds", "AVAILABILITY_READ_WAIT_SECONDS"),
+)
+
+
+def parse_url_list(raw: str) -> tuple[str, ...]:
+    """Comma-separated database URLs; blanks between commas are ignored."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs; each field has an AVAILABILITY_* environment twin."""
@@ -103,6 +114,13 @@ class Settings:
     # How often the sweeper's leader looks for rows to delete (it sweeps holds every second).
     retention_interval_seconds: float = 30.0
 
+    # Hot standbys that serve reads (docs/operations.md, "Read databases"); none: all on the
+    # primary. Reads without x-min-revision may miss changes at most read_max_lag_seconds old;
+    # a read naming a revision waits at most read_wait_seconds for a standby to replay it.
+    read_database_urls: tuple[str, ...] = ()
+    read_max_lag_seconds: float = 5.0
+    read_wait_seconds: float = 0.25
+
     @property
     def metrics_endpoint(self) -> tuple[str, int | None]:
         """/metrics host and port from metrics_address ("host" or "host:port", whose port
@@ -153,6 +171,11 @@ class Settings:
         for attr, var, kind in _WATCH_ENV + _OPERATIONS_ENV:
             if env.get(var):
                 values[attr] = kind(env[var])
+        if env.get("AVAILABILITY_READ_DATABASE_URLS"):
+            values["read_database_urls"] = parse_url_list(env["AVAILABILITY_READ_DATABASE_URLS"])
+        for attr, var in _READ_ENV:
+            if env.get(var):
+                values[attr] = float(env[var])
         values["allow_insecure"] = _env_bool("AVAILABILITY_ALLOW_INSECURE", False)
         values["rate_limit_enabled"] = _env_bool("AVAILABILITY_RATE_LIMIT_ENABLED", True)
         if env.get("AVAILABILITY_RATE_LIMITS"):

@@ -22,7 +22,13 @@ class DatabaseSetupError(RuntimeError):
     """The database cannot serve this service (for example pgvector is not installed)."""
 
 
-def make_engine(url: str, pool_size: int = 16) -> Engine:
+def make_engine(
+    url: str,
+    pool_size: int = 16,
+    *,
+    application_name: str = "availability-service",
+    connect_timeout: int = 5,
+) -> Engine:
     """Creates the pooled engine; connections check liveness so a restarted server is survived."""
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
@@ -34,7 +40,7 @@ def make_engine(url: str, pool_size: int = 16) -> Engine:
         # database restart fails one call (UNAVAILABLE, retryable) and the pool is invalidated.
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"application_name": "availability-service", "connect_timeout": 5},
+        connect_args={"application_name": application_name, "connect_timeout": connect_timeout},
     )
 
 

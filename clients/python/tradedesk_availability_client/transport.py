@@ -15,6 +15,9 @@ from tradedesk_availability_client.retry import RetryPolicy
 Response = TypeVar("Response")
 
 DEFAULT_TARGET = "127.0.0.1:50051"
+# Read-your-writes (docs/contract.md): every call names the newest revision this client wrote;
+# the server answers it from a database that shows at least that revision.
+MIN_REVISION_HEADER = "x-min-revision"
 
 # The channel's own reconnect backoff starts at 1 s and grows to 2 min; after a server
 # restart that would fail our retries fast with UNAVAILABLE long after the server is back.
@@ -29,6 +32,17 @@ _CHANNEL_OPTIONS = [
 
 def new_request_id() -> str:
     return str(uuid.uuid4())
+
+
+def written_revision(request: Any, response: Any) -> int:
+    """The newest lot or hold revision a write returned; 0 for reads (no request_id field)."""
+    fields = request.DESCRIPTOR.fields_by_name
+    if "request_id" not in fields and "requests" not in fields:
+        return 0
+    results = list(getattr(response, "results", ()))
+    lots = [getattr(response, "availability", None), *(r.availability for r in results)]
+    holds = [getattr(response, "reservation", None)]
+    return max((item.revision for item in lots + holds if item is not None), default=0)
 
 
 class Transport:
@@ -50,6 +64,7 @@ class Transport:
         self.metadata: tuple[tuple[str, str], ...] = (
             (("authorization", f"Bearer {token}"),) if token else ()
         )
+        self.last_write_revision = 0
         self._owns_channel = channel is None
         if channel is not None:
             self.channel = channel
@@ -75,12 +90,18 @@ class Transport:
         attempt = 0
         while True:
             attempt += 1
+            metadata = self.metadata
+            if self.last_write_revision:
+                metadata += ((MIN_REVISION_HEADER, str(self.last_write_revision)),)
             try:
-                return method(
+                response = method(
                     request,
-                    metadata=self.metadata,
+                    metadata=metadata,
                     timeout=timeout if timeout is not None else self.timeout,
                 )
+                revision = written_revision(request, response)
+                self.last_write_revision = max(self.last_write_revision, revision)
+                return response
             except grpc.RpcError as rpc_error:
                 error = from_rpc_error(rpc_error)
                 if not self.retry.should_retry(error, attempt, idempotent):
