@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run a server (the message says which setting to change)."""
+
+
+def default_data_dir() -> Path:
+    """`.data` under the current directory (never inside the installed package): the
+    repository's own `.data/` for `make run`, a folder of its own wherever else it runs."""
+    return Path.cwd() / ".data"
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -33,7 +41,10 @@ class Settings:
     address: str = "127.0.0.1:50051"
     # None means: start the embedded PostgreSQL under data_dir.
     database_url: str | None = None
-    data_dir: Path = field(default_factory=lambda: REPO_ROOT / ".data")
+    data_dir: Path = field(default_factory=default_data_dir)
+    # "production" refuses to start without DATABASE_URL (the embedded database is for
+    # development); anything else is development.
+    environment: str = "development"
     log_level: str = "info"
     log_json: bool | None = None  # None: JSON when stdout is not a TTY
     db_pool_size: int = 16
@@ -78,6 +89,7 @@ class Settings:
             values["database_url"] = env["DATABASE_URL"]
         simple = {
             "address": "AVAILABILITY_ADDRESS",
+            "environment": "AVAILABILITY_ENVIRONMENT",
             "log_level": "AVAILABILITY_LOG_LEVEL",
             "jwt_secret": "AVAILABILITY_JWT_SECRET",
             "jwt_public_key_file": "AVAILABILITY_JWT_PUBLIC_KEY_FILE",

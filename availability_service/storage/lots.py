@@ -120,10 +120,7 @@ def list_lots(
     if after is not None:
         conditions.append(tuple_(t.c.create_time, t.c.id) < tuple_(*after))
     query = (
-        select(t)
-        .where(*conditions)
-        .order_by(t.c.create_time.desc(), t.c.id.desc())
-        .limit(limit)
+        select(t).where(*conditions).order_by(t.c.create_time.desc(), t.c.id.desc()).limit(limit)
     )
     return [row_to_lot(r) for r in conn.execute(query)]
 

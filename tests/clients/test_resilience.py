@@ -73,8 +73,9 @@ def test_a_call_made_before_the_server_starts_succeeds_once_it_is_up(
     result: dict[str, Any] = {}
     attempts = _DropFirstReply("/ListAvailabilities", drop=False)
     channel = grpc.intercept_channel(grpc.insecure_channel(server.address), attempts)
+    # One deadline covers every attempt: long enough for a server process to start.
     admin = AvailabilityClient(
-        server.address, identity("ADMIN").token, retry=PATIENT, channel=channel
+        server.address, identity("ADMIN").token, retry=PATIENT, channel=channel, timeout=60
     )
 
     def call() -> None:

@@ -11,8 +11,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from availability_service.config import REPO_ROOT
-from availability_service.storage.database import make_engine, migrate
+from availability_service.storage.database import MIGRATIONS_DIR, make_engine, migrate
 
 
 @pytest.fixture
@@ -37,7 +36,7 @@ def fresh_engine(database_url: str) -> Iterator[Engine]:
 
 def _alembic(engine: Engine, verb: str, target: str) -> None:
     cfg = Config()
-    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         getattr(command, verb)(cfg, target)
