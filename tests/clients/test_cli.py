@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 from tests.clients.conftest import Identity, identity, registered_seller
 from tests.support.server import ServerThread
 from tradedesk_availability_client import AvailabilityClient
+from tradedesk_availability_client.cli import exit_codes
 from tradedesk_availability_client.cli.main import cli
 
 LOT_YAML = """
@@ -146,5 +147,5 @@ def test_an_import_call_refused_as_a_whole_fails_every_row_of_it(
 def test_an_error_names_the_code_and_the_fields(server: ServerThread) -> None:
     who = _seller(server)
     result = avail(server, who, "get", "not/a-lot")
-    assert result.exit_code != 0
-    assert "INVALID_ARGUMENT" in str(result.exception)
+    assert result.exit_code == exit_codes.INVALID_ARGUMENT
+    assert "INVALID_ARGUMENT" in result.stderr
