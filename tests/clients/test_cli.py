@@ -6,14 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
 from prometheus_client import REGISTRY
 
-from tests.clients.conftest import Identity, identity, registered_seller
+from tests.clients.conftest import Identity, identity, registered_seller, run_avail
 from tests.support.server import ServerThread
 from tradedesk_availability_client import AvailabilityClient
 from tradedesk_availability_client.cli import exit_codes
-from tradedesk_availability_client.cli.main import cli
 
 LOT_YAML = """
 commodity: cotton
@@ -43,11 +41,7 @@ cotton,DCH-32,t,40,1800,USD,t,IN-GJ,22.3,70.8,{location},31 mm,
 
 
 def avail(server: ServerThread, who: Identity, *args: str) -> Any:
-    runner = CliRunner()
-    result = runner.invoke(
-        cli, list(args), env={"AVAIL_TARGET": server.address, "AVAIL_TOKEN": who.token}
-    )
-    return result
+    return run_avail(server.address, who.token, *args)
 
 
 def _seller(server: ServerThread) -> Identity:
