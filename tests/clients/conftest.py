@@ -68,7 +68,7 @@ def client_for(server: ServerThread) -> Iterator[Callable[[Identity], Availabili
         client.close()
 
 
-def run_avail(target: str, token: str | None, *args: str, **env: str | None) -> Result:
+def run_avail(target: str | None, token: str | None, *args: str, **env: str | None) -> Result:
     """`avail ARGS` in-process, talking to target with token, blind to the user's own
     AVAIL_* variables and config file; env adds AVAIL_* variables."""
     isolated: dict[str, str | None] = {
