@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,15 +33,23 @@ def _run(*argv: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str
     return done
 
 
+# Left out of the copy that is built: a stale build/ would put removed modules in a wheel.
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git", ".venv", "node_modules", "build", "dist", "*.egg-info", ".data", "__pycache__"
+)
+
+
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One wheel per package, built from this checkout as `pip wheel` builds them."""
+    """One wheel per package, built by `pip wheel` from a clean copy of this checkout."""
     out = tmp_path_factory.mktemp("wheels")
+    copy = tmp_path_factory.mktemp("source") / "checkout"
+    shutil.copytree(ROOT, copy, ignore=_NOT_SOURCE)
     built = {}
     for name, source in PACKAGES.items():
         before = set(out.iterdir())
         _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-             "-q", "-w", out, source)  # fmt: skip
+             "-q", "-w", out, copy / source.relative_to(ROOT))  # fmt: skip
         (built[name],) = set(out.iterdir()) - before
     return built
 
