@@ -3,32 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from availability_service.app import Application
 from tests.clients.conftest import identity, run_avail
-from tests.support.pki import Pki, make_pki, serve_tls
+from tests.support.pki import Pki
 from tests.support.server import ServerThread
 from tradedesk_availability_client import NO_RETRY, AvailabilityClient, Tls, UnavailableError
 from tradedesk_availability_client.cli import exit_codes
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def tls_server(app: Application, pki: Pki) -> Iterator[ServerThread]:
-    yield from serve_tls(app, pki, client_ca=None)
-
-
-@pytest.fixture
-def mtls_server(app: Application, pki: Pki) -> Iterator[ServerThread]:
-    yield from serve_tls(app, pki, client_ca=str(pki.ca_file))
 
 
 def _lists(server: ServerThread, tls: Tls | None) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -14,26 +13,11 @@ from availability_service.app import Application
 from availability_service.cli import _settings, build_parser
 from availability_service.grpc_api.server import create_server
 from tests.support.callers import Caller, make_token
-from tests.support.pki import Pki, issue, make_pki, serve_tls
+from tests.support.pki import Pki, issue
 from tests.support.server import ServerThread
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 HOST_OVERRIDE = [("grpc.ssl_target_name_override", "localhost")]
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def tls_server(app: Application, pki: Pki) -> Iterator[ServerThread]:
-    yield from serve_tls(app, pki, client_ca=None)
-
-
-@pytest.fixture
-def mtls_server(app: Application, pki: Pki) -> Iterator[ServerThread]:
-    yield from serve_tls(app, pki, client_ca=str(pki.ca_file))
 
 
 def _health(channel: grpc.Channel) -> int:

@@ -6,31 +6,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from availability_service.app import Application
 from tests.interop.conftest import TYPESCRIPT
 from tests.support.callers import make_token
-from tests.support.pki import Pki, make_pki, serve_tls
+from tests.support.pki import Pki
 from tests.support.server import ServerThread
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
-    return make_pki(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def mtls_server(app: Application, pki: Pki) -> Iterator[ServerThread]:
-    yield from serve_tls(app, pki, client_ca=str(pki.ca_file))
-
-
-@pytest.fixture
-def tls_server(app: Application, pki: Pki) -> Iterator[ServerThread]:
-    yield from serve_tls(app, pki, client_ca=None)
 
 
 def _check(script: Path, server: ServerThread, tmp_path: Path, **files: Path) -> dict[str, str]:

@@ -1,5 +1,7 @@
 """A private CA, a server certificate for localhost/127.0.0.1 and a client certificate, on
-disk, and a TLS server on them: for TLS and mTLS tests of the server and the clients."""
+disk, and TLS servers on them: for TLS and mTLS tests of the server and the clients.
+
+tests/conftest.py registers the fixtures (pki, tls_server, mtls_server) for every test."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import ipaddress
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -93,7 +96,7 @@ def make_pki(folder: Path) -> Pki:
     return Pki(ca, server, client, *files)
 
 
-def serve_tls(app: Application, pki: Pki, client_ca: str | None) -> Iterator[ServerThread]:
+def _serve_tls(app: Application, pki: Pki, client_ca: str | None) -> Iterator[ServerThread]:
     """A second server on the same database, configured for TLS like `serve --tls-*`."""
     settings = dataclasses.replace(
         app.settings,
@@ -105,3 +108,20 @@ def serve_tls(app: Application, pki: Pki, client_ca: str | None) -> Iterator[Ser
     thread = ServerThread(configured).start()
     yield thread
     thread.stop()
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def tls_server(app: Application, pki: Pki) -> Iterator[ServerThread]:
+    """TLS with the test CA's server certificate; any client may connect."""
+    yield from _serve_tls(app, pki, client_ca=None)
+
+
+@pytest.fixture
+def mtls_server(app: Application, pki: Pki) -> Iterator[ServerThread]:
+    """mTLS: only clients with a certificate from the test CA may connect."""
+    yield from _serve_tls(app, pki, client_ca=str(pki.ca_file))
