@@ -64,6 +64,20 @@ def parse_decimal(
     return value
 
 
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$|^USc$")
+
+
+def parse_money(
+    amount: str, currency: str, field: str, v: Violations
+) -> tuple[Decimal, str] | None:
+    """A Money given in a request: a positive decimal amount and an ISO 4217 code (or USc)."""
+    value = parse_decimal(amount, f"{field}.amount", v)
+    if not _CURRENCY_RE.match(currency):
+        v.add(f"{field}.currency_code", "must be an ISO 4217 code such as 'USD' (or 'USc')")
+        return None
+    return None if value is None else (value, currency)
+
+
 def check_text(value: str, field: str, v: Violations, limit: int = SHORT_TEXT) -> None:
     if len(value) > limit:
         v.add(field, f"at most {limit} characters")
@@ -135,9 +149,7 @@ def validate_lot(lot: Availability, v: Violations) -> None:
         v.add("availability.base_price", "PRICE_TYPE_FIXED needs a base_price")
     if lot.price_type is PriceType.MATRIX and not lot.price_options:
         v.add("availability.price_options", "PRICE_TYPE_MATRIX needs price_options")
-    if lot.base_price_amount is not None and not re.match(
-        r"^[A-Z]{3}$|^USc$", lot.base_price_currency
-    ):
+    if lot.base_price_amount is not None and not _CURRENCY_RE.match(lot.base_price_currency):
         v.add(
             "availability.base_price.currency_code",
             "must be an ISO 4217 code such as 'USD' (or 'USc' for US cents)",

@@ -4,6 +4,8 @@ export * from "./tokens.js";
 export { backoffMs, retryableMethods, serviceConfigRetries } from "./retry.js";
 export * from "./watch.js";
 export * from "./gen/tradedesk/availability/v1/availability_service_pb.js";
+export * from "./gen/tradedesk/availability/v1/catalog_pb.js";
+export * from "./gen/tradedesk/availability/v1/history_pb.js";
 export * from "./gen/tradedesk/availability/v1/resources_pb.js";
 export * from "./gen/tradedesk/availability/v1/search_pb.js";
 export * from "./gen/tradedesk/availability/v1/watch_pb.js";

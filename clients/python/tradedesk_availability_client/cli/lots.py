@@ -129,10 +129,11 @@ def _assignment(text: str) -> tuple[str, str]:
 @click.command()
 @click.argument("name")
 @click.option("--etag", default="")
+@click.option("--force", is_flag=True, help="Release its open holds first (LOT_WITHDRAWN).")
 @pass_ctx
-def delete(ctx: Context, name: str, etag: str) -> None:
+def delete(ctx: Context, name: str, etag: str, force: bool) -> None:
     """Delete lot NAME (soft: `list --show-deleted` still shows it)."""
-    output.show_message(ctx.client.delete_availability(lot_name(name), etag=etag))
+    output.show_message(ctx.client.delete_availability(lot_name(name), etag=etag, force=force))
 
 
 @click.command()

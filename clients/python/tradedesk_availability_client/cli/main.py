@@ -13,7 +13,16 @@ from typing import Any
 import click
 from google.protobuf import json_format
 
-from tradedesk_availability_client.cli import exit_codes, holds, locations, lots, output, search
+from tradedesk_availability_client.cli import (
+    exit_codes,
+    history,
+    holds,
+    locations,
+    lots,
+    output,
+    reservations,
+    search,
+)
 from tradedesk_availability_client.cli import watch as watching
 from tradedesk_availability_client.cli.settings import config_file, make_context, resolve
 from tradedesk_availability_client.errors import AvailabilityError
@@ -105,7 +114,7 @@ def cli(ctx: click.Context, config: str | None, **options: Any) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for group in (lots, search, holds, watching, locations):
+for group in (lots, search, holds, reservations, history, watching, locations):
     for command in group.COMMANDS:
         cli.add_command(command)
 

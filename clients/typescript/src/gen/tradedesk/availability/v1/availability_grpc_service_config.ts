@@ -39,6 +39,18 @@ export const serviceConfig = {
         },
         {
           "service": "tradedesk.availability.v1.AvailabilityService",
+          "method": "ListReservations"
+        },
+        {
+          "service": "tradedesk.availability.v1.AvailabilityService",
+          "method": "ListAvailabilityEvents"
+        },
+        {
+          "service": "tradedesk.availability.v1.AvailabilityService",
+          "method": "ListCommodities"
+        },
+        {
+          "service": "tradedesk.availability.v1.AvailabilityService",
           "method": "CreateAvailability"
         },
         {
