@@ -12,6 +12,7 @@ from tests.clients.conftest import Identity, identity, registered_seller, run_av
 from tests.clients.test_cli import LOT_YAML
 from tests.support.server import ServerThread
 from tradedesk_availability_client import AvailabilityClient
+from tradedesk_availability_client.cli import exit_codes
 
 
 class Avail:
@@ -151,3 +152,25 @@ def test_yaml_and_table_output_show_the_same_reply_as_json(
     assert "2 lots" in table
     assert "DRAFT" in table
     assert "{" not in table
+
+
+def test_hold_flags_release_part_sell_at_a_price_and_force_a_withdrawal(
+    server: ServerThread, tmp_path: Path
+) -> None:
+    admin, seller, engine = _people(server)
+    name = seller.one("create", _lot_file(tmp_path, seller.who))["name"]
+    admin.run("approve", name)
+    hold = engine.one("reserve", name, "30", "--buyer", "buyer-7")["reservation"]["name"]
+    part = engine.one("release", hold, "--quantity", "10")
+    assert (part["reservation"]["quantity"], part["availability"]["available_quantity"]) == (
+        "20",
+        "80",
+    )
+    sold = engine.one("mark-sold", hold, "--price", "1690", "--currency", "USD")
+    assert sold["reservation"]["sold_price"] == {"currency_code": "USD", "amount": "1690"}
+    open_hold = engine.one("reserve", name, "5", "--buyer", "buyer-8")["reservation"]["name"]
+    refused = run_avail(server.address, seller.who.token, "delete", name)
+    assert refused.exit_code == exit_codes.PRECONDITION
+    assert "delete_time" in seller.one("delete", name, "--force")
+    withdrawn = engine.one("reservation", open_hold)["reservation"]
+    assert (withdrawn["state"], withdrawn["release_reason"]) == ("STATE_RELEASED", "LOT_WITHDRAWN")
