@@ -17,7 +17,7 @@ from tradedesk_availability_client.tokens import TokenLike, token_source
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
-# The server accepts a keepalive ping every 20 s at most (docs/operations.md); pinging
+# The server accepts keepalive pings down to 20 s apart (its minimum ping interval); pinging
 # more often ends the connection with GOAWAY too_many_pings.
 DEFAULT_KEEPALIVE_SECONDS = 30.0
 

@@ -35,7 +35,7 @@ export interface ClientOptions {
   unaryTimeoutMs?: number;
   /**
    * Keepalive ping interval on a connection with open calls. Default 30 s; the server
-   * accepts one every 20 s at most and ends connections that ping more often.
+   * accepts pings down to 20 s apart and ends connections that ping more often.
    */
   keepaliveMs?: number;
 }
