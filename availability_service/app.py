@@ -35,7 +35,7 @@ def database_url(settings: Settings) -> str:
     """DATABASE_URL, else an embedded PostgreSQL: said loudly, and refused in production."""
     if settings.database_url:
         return settings.database_url
-    if settings.environment == "production":
+    if settings.is_production:
         raise ConfigurationError(
             "AVAILABILITY_ENVIRONMENT=production needs DATABASE_URL: "
             "the embedded PostgreSQL is for development only"

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+# AVAILABILITY_ENVIRONMENT: development conveniences (a generated signing secret, ...) are
+# refused in production.
+ENVIRONMENTS = ("development", "production")
+
 
 class ConfigurationError(RuntimeError):
     """The settings cannot run a server (the message says which setting to change)."""
@@ -39,12 +43,10 @@ class Settings:
     """Everything the server needs; each field has an AVAILABILITY_* environment twin."""
 
     address: str = "127.0.0.1:50051"
+    environment: str = "development"  # one of ENVIRONMENTS
     # None means: start the embedded PostgreSQL under data_dir.
     database_url: str | None = None
     data_dir: Path = field(default_factory=default_data_dir)
-    # "production" refuses to start without DATABASE_URL (the embedded database is for
-    # development); anything else is development.
-    environment: str = "development"
     log_level: str = "info"
     log_json: bool | None = None  # None: JSON when stdout is not a TTY
     db_pool_size: int = 16
@@ -80,6 +82,17 @@ class Settings:
     # Events older than this are compacted by the hub; None keeps everything (audit trail).
     event_retention_seconds: float | None = None
 
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ValueError(
+                f"AVAILABILITY_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)},"
+                f" not {self.environment!r}"
+            )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Reads AVAILABILITY_* variables (and DATABASE_URL); explicit overrides win."""
@@ -88,8 +101,8 @@ class Settings:
         if env.get("DATABASE_URL"):
             values["database_url"] = env["DATABASE_URL"]
         simple = {
-            "address": "AVAILABILITY_ADDRESS",
             "environment": "AVAILABILITY_ENVIRONMENT",
+            "address": "AVAILABILITY_ADDRESS",
             "log_level": "AVAILABILITY_LOG_LEVEL",
             "jwt_secret": "AVAILABILITY_JWT_SECRET",
             "jwt_public_key_file": "AVAILABILITY_JWT_PUBLIC_KEY_FILE",

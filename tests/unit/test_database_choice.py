@@ -63,3 +63,8 @@ def test_the_data_folder_defaults_to_dot_data_in_the_current_directory(
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("AVAILABILITY_DATA_DIR", raising=False)
     assert Settings.from_env().data_dir == tmp_path / ".data"
+
+
+def test_an_unknown_environment_is_refused_rather_than_taken_for_development() -> None:
+    with pytest.raises(ValueError, match="AVAILABILITY_ENVIRONMENT"):
+        Settings(environment="prod")
