@@ -52,7 +52,9 @@ def types(events: list[watch_pb2.AvailabilityEvent]) -> list[str]:
     return [watch_pb2.EventType.Name(e.type).removeprefix("EVENT_TYPE_") for e in events]
 
 
-def live_a_life(seller: Caller, admin: Caller, service: Caller, buyer_id: str) -> str:
+def live_a_life(
+    seller: Caller, admin: Caller, service: Caller, buyer_id: str, *, withdraw: bool = True
+) -> str:
     """Post, approve, reprice, hold, release, hold again, sell part of it, withdraw the rest."""
     name: str = seller.CreateAvailability(
         api.CreateAvailabilityRequest(availability=cotton_lot())
@@ -67,7 +69,8 @@ def live_a_life(seller: Caller, admin: Caller, service: Caller, buyer_id: str) -
         api.ReserveAvailabilityRequest(name=name, quantity="30", buyer_id=buyer_id)
     ).reservation
     service.MarkSold(api.MarkSoldRequest(name=second.name, quantity="30", trade_id="t-1"))
-    seller.DeleteAvailability(api.DeleteAvailabilityRequest(name=name))
+    if withdraw:
+        seller.DeleteAvailability(api.DeleteAvailabilityRequest(name=name))
     return name
 
 
@@ -123,18 +126,22 @@ def test_history_without_page_size_comes_in_one_page(
 def test_a_buyer_sees_the_history_without_other_buyers_holds(
     seller: Caller, admin: Caller, service: Caller, caller: Callable[..., Caller]
 ) -> None:
-    name = live_a_life(seller, admin, service, "buyer-with-the-hold")
+    # Not withdrawn: a CANCELLED lot is the owner's alone, history included.
+    name = live_a_life(seller, admin, service, "buyer-with-the-hold", withdraw=False)
     onlooker = caller("BUYER")
     holder = caller("BUYER", sub="buyer-with-the-hold")
     seen = [e for page in history(onlooker, name, page_size=2) for e in page]
-    # From approval on the lot is public (whether a DRAFT shows to others is the visibility
-    # rule's business, not the history's).
-    assert types(seen)[-7:] == LIFE[1:]
+    # The market sees the lot from its approval on (its DRAFT creation was the owner's).
+    assert types(seen) == LIFE[1:-1]
     assert not any(e.HasField("reservation") for e in seen)
     mine = [e for page in history(holder, name) for e in page]
     assert [e.reservation.buyer_id for e in mine if e.HasField("reservation")] == [
         "buyer-with-the-hold"
     ] * 4
+    seller.DeleteAvailability(api.DeleteAvailabilityRequest(name=name))
+    with pytest.raises(grpc.RpcError) as err:
+        onlooker.ListAvailabilityEvents(history_pb2.ListAvailabilityEventsRequest(parent=name))
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND  # withdrawn: no longer the market's
 
 
 def test_events_from_before_a_caller_could_see_the_lot_are_left_out(
