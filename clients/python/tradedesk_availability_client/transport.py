@@ -17,8 +17,9 @@ from tradedesk_availability_client.tokens import TokenLike, token_source
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 
-# The server accepts keepalive pings down to 20 s apart (its minimum ping interval); pinging
-# more often ends the connection with GOAWAY too_many_pings.
+# The server accepts keepalive pings down to 10 s apart (its minimum ping interval; gRPC's
+# default of 5 minutes ends such connections with GOAWAY too_many_pings). Clients keep to
+# 20 s or more, so timer jitter never makes a ping early.
 DEFAULT_KEEPALIVE_SECONDS = 30.0
 
 

@@ -34,8 +34,8 @@ export interface ClientOptions {
   /** Deadline of a whole unary call, its retries included. Default 10 s; streams get none. */
   unaryTimeoutMs?: number;
   /**
-   * Keepalive ping interval on a connection with open calls. Default 30 s; the server
-   * accepts pings down to 20 s apart and ends connections that ping more often.
+   * Keepalive ping interval on a connection with open calls. Default 30 s; keep it at 20 s
+   * or more: the server ends connections that ping more often than it accepts (10 s).
    */
   keepaliveMs?: number;
 }
