@@ -39,6 +39,8 @@ def test_each_kind_of_failure_has_its_own_exit_status(server: ServerThread) -> N
     }
     statuses = {expected: result.exit_code for expected, result in cases.items()}
     assert statuses == {expected: expected for expected in cases}
+    bad_point = run_avail(address, seller, "search", "cotton", "--near", "22.3")
+    assert (bad_point.exit_code, "--near" in bad_point.stderr) == (exit_codes.USAGE, True)
     # The code name is on stderr; stdout stays clean for the pipe.
     assert "NOT_FOUND" in cases[exit_codes.NOT_FOUND].stderr
     assert cases[exit_codes.NOT_FOUND].stdout == ""

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk_availability_client.client import AvailabilityClient
 
 
@@ -26,6 +27,17 @@ def parse_ttl(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         raise click.BadParameter(f'{value!r}: use "90s", "15m", "2h", "1d"') from None
+
+
+def parse_point(value: str, option: str) -> pb.LatLng:
+    """ "22.3,70.8" -> a LatLng; anything else is a usage error naming the option."""
+    lat, sep, lng = value.partition(",")
+    try:
+        if sep:
+            return pb.LatLng(latitude=float(lat), longitude=float(lng))
+    except ValueError:
+        pass
+    raise click.BadParameter(f"expected LAT,LNG, got {value!r}", param_hint=option)
 
 
 def enum_names(enum: Any, prefix: str) -> list[str]:

@@ -7,7 +7,7 @@ from rich.table import Table
 
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk_availability_client.cli import output
-from tradedesk_availability_client.cli.context import Context, pass_ctx
+from tradedesk_availability_client.cli.context import Context, parse_point, pass_ctx
 
 
 @click.command("upsert-location")
@@ -21,17 +21,10 @@ def upsert_location(
     ctx: Context, location_id: str, owner_id: str, point: str, region: str, display_name: str
 ) -> None:
     """Register or replace a seller's delivery location (ADMIN)."""
-    lat, sep, lng = point.partition(",")
-    try:
-        latlng = pb.LatLng(latitude=float(lat), longitude=float(lng))
-    except ValueError:
-        raise click.BadParameter(f"expected LAT,LNG, got {point!r}", param_hint="--point") from None
-    if not sep:
-        raise click.BadParameter(f"expected LAT,LNG, got {point!r}", param_hint="--point")
     location = pb.Location(
         location_id=location_id,
         owner_id=owner_id,
-        point=latlng,
+        point=parse_point(point, "--point"),
         region=region,
         display_name=display_name,
     )

@@ -11,7 +11,7 @@ from rich.table import Table
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
 from tradedesk_availability_client.cli import output
-from tradedesk_availability_client.cli.context import Context, lot_name, pass_ctx
+from tradedesk_availability_client.cli.context import Context, lot_name, parse_point, pass_ctx
 
 
 def quality_target(spec: str) -> tuple[str, search_pb2.QualityTarget]:
@@ -96,8 +96,7 @@ def search(
     if min_price:
         criteria["min_price"] = pb.Money(currency_code=currency, amount=min_price)
     if near:
-        lat, _, lng = near.partition(",")
-        criteria["near"] = pb.LatLng(latitude=float(lat), longitude=float(lng))
+        criteria["near"] = parse_point(near, "--near")
         criteria["radius_km"] = radius_km
     results = []
     for result in ctx.client.iter_search(commodity, page_size=min(limit, 200), **criteria):
