@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
 from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_create_dev_secret
-from availability_service.config import Settings
+from availability_service.config import ConfigurationError, Settings
 from availability_service.grpc_api.rpc_base import Services
 from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
 from availability_service.read_databases import build_read_router
@@ -36,8 +36,20 @@ log = structlog.get_logger(__name__)
 
 
 def database_url(settings: Settings) -> str:
+    """DATABASE_URL, else an embedded PostgreSQL: said loudly, and refused in production."""
     if settings.database_url:
         return settings.database_url
+    if settings.is_production:
+        raise ConfigurationError(
+            "AVAILABILITY_ENVIRONMENT=production needs DATABASE_URL: "
+            "the embedded PostgreSQL is for development only"
+        )
+    log.warning(
+        "embedded_database",
+        detail="no DATABASE_URL: running an embedded PostgreSQL for development only; "
+        "set DATABASE_URL for anything that keeps data",
+        pgdata=str(settings.data_dir / "pgdata"),
+    )
     return start_embedded_postgres(settings.data_dir)
 
 

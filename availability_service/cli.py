@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="availability-service", description="The Availability Engine gRPC service."
     )
     parser.add_argument(
-        "--data-dir", help="data folder (default .data in the repo; env AVAILABILITY_DATA_DIR)"
+        "--data-dir", help="data folder (default ./.data; env AVAILABILITY_DATA_DIR)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -259,8 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from availability_service.config import ConfigurationError
+
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except ConfigurationError as error:
+        print(f"availability-service: {error}", file=sys.stderr)
+        return 2
     return result
 
 

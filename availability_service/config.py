@@ -7,7 +7,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# AVAILABILITY_ENVIRONMENT: development conveniences (a generated signing secret, ...) are
+# refused in production.
+ENVIRONMENTS = ("development", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run a server (the message says which setting to change)."""
+
+
+def default_data_dir() -> Path:
+    """`.data` under the current directory (never inside the installed package): the
+    repository's own `.data/` for `make run`, a folder of its own wherever else it runs."""
+    return Path.cwd() / ".data"
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -56,12 +68,13 @@ class Settings:
     """Everything the server needs; each field has an AVAILABILITY_* environment twin."""
 
     address: str = "127.0.0.1:50051"
+    environment: str = "development"  # one of ENVIRONMENTS
     # None means: start the embedded PostgreSQL under data_dir.
     database_url: str | None = None
     # The watch hub's LISTEN connection, when database_url goes through a transaction pooler
     # (PgBouncer) that cannot keep a LISTEN session; None: database_url.
     listen_database_url: str | None = None
-    data_dir: Path = field(default_factory=lambda: REPO_ROOT / ".data")
+    data_dir: Path = field(default_factory=default_data_dir)
     log_level: str = "info"
     log_json: bool | None = None  # None: JSON when stdout is not a TTY
     db_pool_size: int = 16
@@ -130,6 +143,17 @@ class Settings:
             return host.strip("[]") or "0.0.0.0", int(tail)
         return self.metrics_address.strip("[]"), self.metrics_port
 
+    def __post_init__(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ValueError(
+                f"AVAILABILITY_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)},"
+                f" not {self.environment!r}"
+            )
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Reads AVAILABILITY_* variables (and DATABASE_URL); explicit overrides win."""
@@ -138,6 +162,7 @@ class Settings:
         if env.get("DATABASE_URL"):
             values["database_url"] = env["DATABASE_URL"]
         simple = {
+            "environment": "AVAILABILITY_ENVIRONMENT",
             "address": "AVAILABILITY_ADDRESS",
             "log_level": "AVAILABILITY_LOG_LEVEL",
             "jwt_secret": "AVAILABILITY_JWT_SECRET",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import structlog
 from alembic import command
@@ -10,9 +11,10 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from availability_service.config import REPO_ROOT
-
 log = structlog.get_logger(__name__)
+
+# Inside the package, so an installed wheel migrates without the repository.
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # Any constant works; it only has to be the same in every process that migrates.
 _MIGRATION_LOCK_KEY = 7_301_001
@@ -77,7 +79,7 @@ def migrate(engine: Engine) -> None:
     """Applies pending migrations; an advisory lock keeps concurrent starters from racing."""
     _check_pgvector(engine)
     cfg = Config()
-    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = conn
