@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 import grpc
 import structlog
 
+from availability_service.domain.errors import ResourceExhausted
+from availability_service.grpc_api import metrics
 from availability_service.grpc_api.errors import build_status, status_for
 from availability_service.grpc_api.rpc_base import RpcBase, principal
-from availability_service.watch.hub import HubClosing, hub_for_this_server
-from availability_service.watch.stream import StreamUnavailable, watch_stream
+from availability_service.watch.hub import HubClosing, WatchSlot, hub_for_this_server
+from availability_service.watch.stream import StreamUnavailable, open_stream
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 log = structlog.get_logger(__name__)
@@ -37,16 +39,59 @@ class WatchRpcs(RpcBase):
         self,
         request: api.WatchAvailabilitiesRequest,
         context: grpc.aio.ServicerContext,
-    ) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+    ) -> None:
+        # A coroutine writing with context.write, not a generator: only then can a write
+        # that the client does not take be timed out while the write itself stays pending.
         hub = hub_for_this_server(self.services)
         try:
             if hub is None:
                 raise StreamUnavailable("the change feed is not running on this server")
-            async for response in watch_stream(request, principal(), hub):
-                yield response
+            slot, stream = await open_stream(request, principal(), hub)
+            try:
+                await _send_all(stream, context, hub.limits.send_timeout_seconds, slot)
+            finally:
+                slot.release()
+                await stream.aclose()  # type: ignore[attr-defined]  # an async generator
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # mapped to a status below, outside the handler
             status = _status(exc)
         await context.abort_with_status(status)
+
+
+async def _send_all(
+    stream: AsyncIterator[api.WatchAvailabilitiesResponse],
+    context: grpc.aio.ServicerContext,
+    send_timeout: float,
+    slot: WatchSlot,
+) -> None:
+    """Writes every message; a write the transport has not taken within `send_timeout` (the
+    client stopped reading and the HTTP/2 windows are full) ends the stream.
+
+    The slot is given back at once. The write cannot be withdrawn from the transport, so it
+    stays pending: a client that reads again gets that message and then RESOURCE_EXHAUSTED
+    (SEND_TIMEOUT) with the revision to resume from; one that never reads holds only that
+    message until it disconnects (availability_watch_unread_streams counts these).
+    """
+    async for response in stream:
+        write = asyncio.ensure_future(context.write(response))
+        done, _ = await asyncio.wait({write}, timeout=send_timeout)
+        if done:
+            write.result()
+            continue
+        slot.release()
+        metrics.WATCH_CUTOFFS.labels("send_timeout").inc()
+        log.warning("watch_send_timeout", revision=response.revision, seconds=send_timeout)
+        metrics.WATCH_UNREAD.inc()
+        try:
+            await write
+        finally:
+            metrics.WATCH_UNREAD.dec()
+        raise ResourceExhausted(
+            f"the client took no message for {send_timeout:g}s; resume from revision "
+            f"{response.revision}",
+            reason="SEND_TIMEOUT",
+            retry_after_seconds=1.0,
+            metadata={"last_revision": str(response.revision)},
+        )

@@ -113,3 +113,20 @@ def revision_before(conn: Connection, moment: Any) -> int | None:
         select(func.max(events.c.revision)).where(events.c.event_time < moment)
     ).scalar()
     return None if value is None else int(value)
+
+
+def states_at(
+    conn: Connection, lot_ids: Sequence[uuid.UUID], revision: int
+) -> dict[uuid.UUID, dict[str, Any] | None]:
+    """Each lot's snapshot as of `revision`, for lots changed after it: the `before` of its
+    first later event (None when that event created it). Lots absent from the answer have no
+    later event."""
+    if not lot_ids:
+        return {}
+    query = (
+        select(events.c.availability_id, events.c.before)
+        .where(events.c.availability_id.in_(lot_ids), events.c.revision > revision)
+        .order_by(events.c.availability_id, events.c.revision)
+        .distinct(events.c.availability_id)
+    )
+    return {row.availability_id: row.before for row in conn.execute(query)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,8 +21,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import structlog
 from sqlalchemy import Engine
 
+from availability_service.auth.concurrency import KeyedConcurrencyLimiter
+from availability_service.auth.principal import Principal
 from availability_service.config import Settings
 from availability_service.domain.errors import ResourceExhausted
+from availability_service.grpc_api import metrics
 from availability_service.watch import reads
 from availability_service.watch.feed import End, Subscription, WatchEvent
 from availability_service.watch.listener import Listener, listen_dsn
@@ -49,6 +52,11 @@ class HubLimits:
     max_stream_age_seconds: float = 1800.0
     poll_interval_seconds: float = 1.0
     retention: timedelta | None = None
+    send_timeout_seconds: float = 30.0
+    max_per_caller: int = 100
+    # Slots of max_watchers that only ADMIN and SERVICE may take: however many buyers
+    # connect, the other engines can still follow the market.
+    reserved_privileged: int = 200
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubLimits:
@@ -59,7 +67,31 @@ class HubLimits:
             max_stream_age_seconds=settings.watch_max_stream_age_seconds,
             poll_interval_seconds=settings.watch_poll_interval_seconds,
             retention=None if retention is None else timedelta(seconds=retention),
+            send_timeout_seconds=settings.watch_send_timeout_seconds,
+            max_per_caller=settings.watch_max_per_caller,
+            reserved_privileged=min(
+                settings.watch_reserved_privileged, settings.watch_max_watchers // 2
+            ),
         )
+
+
+class WatchSlot:
+    """One admitted stream's place in the process and in its caller's cap.
+
+    release() is idempotent: a stream cut off for not reading gives its slot back at once,
+    while its last message may still wait in the transport.
+    """
+
+    def __init__(self, hub: WatchHub, subject: str, caller_class: str) -> None:
+        self._hub = hub
+        self.subject = subject
+        self.caller_class = caller_class
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._hub._leave(self)
 
 
 class WatchHub:
@@ -74,6 +106,7 @@ class WatchHub:
         self.closing = False
         self._subs: set[Subscription] = set()
         self._active = 0
+        self._per_caller = KeyedConcurrencyLimiter(limits.max_per_caller)
         self._tasks: list[asyncio.Task[Any]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         # asyncio.Event binds to a loop on first wait, so creating them here is safe.
@@ -115,26 +148,34 @@ class WatchHub:
 
     # --- streams ---------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """One watcher slot of this process for the duration of a stream."""
+    def admit(self, principal: Principal) -> WatchSlot:
+        """A slot for a new stream, or RESOURCE_EXHAUSTED (TOO_MANY_WATCHERS) when the caller
+        has its maximum, or the process has no room left for this class of caller."""
         if self.closing:
             raise HubClosing("server is shutting down")
-        if self._active >= self.limits.max_watchers:
-            raise ResourceExhausted(
-                f"this server already serves {self.limits.max_watchers} watch streams",
-                reason="TOO_MANY_WATCHERS",
-                retry_after_seconds=1.0,
-                metadata={"max_watchers": str(self.limits.max_watchers)},
+        caller_class = "privileged" if principal.is_privileged else "other"
+        room = self.limits.max_watchers
+        if not principal.is_privileged:
+            room -= self.limits.reserved_privileged
+        if self._active >= room:
+            raise _too_many("process", room, f"this server already serves {room} watch streams")
+        if not self._per_caller.try_enter(principal.subject):
+            raise _too_many(
+                "caller",
+                self.limits.max_per_caller,
+                f"this caller already has {self.limits.max_per_caller} watch streams",
             )
         self._active += 1
         self._idle.clear()
-        try:
-            yield
-        finally:
-            self._active -= 1
-            if self._active == 0:
-                self._idle.set()
+        metrics.WATCH_STREAMS.labels(caller_class).inc()
+        return WatchSlot(self, principal.subject, caller_class)
+
+    def _leave(self, slot: WatchSlot) -> None:
+        self._per_caller.exit(slot.subject)
+        metrics.WATCH_STREAMS.labels(slot.caller_class).dec()
+        self._active -= 1
+        if self._active == 0:
+            self._idle.set()
 
     def subscribe(self) -> tuple[Subscription, int]:
         """A new subscription, and the revision after which it receives every event."""
@@ -197,6 +238,7 @@ class WatchHub:
             for sub in cut:
                 sub.end(End.OVERFLOW)
                 self._subs.discard(sub)
+                metrics.WATCH_CUTOFFS.labels("slow_watcher").inc()
                 log.warning("watch_slow_watcher_cut_off", revision=event.revision)
             self.position = event.revision
             if i % 64 == 63:
@@ -234,6 +276,16 @@ class WatchHub:
                     log.info("watch_events_compacted", removed=removed)
             except Exception as exc:  # retried at the next interval
                 log.warning("watch_compaction_failed", error=str(exc).strip()[:200])
+
+
+def _too_many(scope: str, limit: int, message: str) -> ResourceExhausted:
+    metrics.WATCH_CUTOFFS.labels(f"too_many_watchers_{scope}").inc()
+    return ResourceExhausted(
+        message,
+        reason="TOO_MANY_WATCHERS",
+        retry_after_seconds=1.0,
+        metadata={"scope": scope, "max_watchers": str(limit)},
+    )
 
 
 # One hub per server, and one server per event loop. Tests run extra servers (own loops) on a

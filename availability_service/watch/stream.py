@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from availability_service.auth.principal import Principal
 from availability_service.domain.errors import OutOfRange, ResourceExhausted
 from availability_service.domain.model import Availability
+from availability_service.grpc_api import metrics
 from availability_service.grpc_api.lot_output import availability_to_pb, to_timestamp
 from availability_service.watch import reads
 from availability_service.watch.feed import End, Subscription, WatchEvent
@@ -26,11 +27,14 @@ from availability_service.watch.filters import (
     parse_request,
     visible_to,
 )
-from availability_service.watch.hub import PAGE_SIZE, WatchHub
+from availability_service.watch.hub import PAGE_SIZE, WatchHub, WatchSlot
 from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 
-# Well under the 4 MB gRPC default, and small enough to keep per-watcher memory low.
+# Well under the transport limit (the server refuses to start below about 3.9 MiB, see
+# grpc_api.lot_size), and small enough to keep per-watcher memory low. One event of a lot
+# under the size cap is a few kilobytes, so a revision always fits a message of its own.
 BATCH_MAX_BYTES = 1024 * 1024
 BATCH_MAX_EVENTS = 500
 READY_TIMEOUT_SECONDS = 10.0
@@ -64,15 +68,14 @@ def _bookmark(revision: int, reason: int) -> api.WatchAvailabilitiesResponse:
     )
 
 
-async def watch_stream(
+async def open_stream(
     request: Any, principal: Principal, hub: WatchHub
-) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+) -> tuple[WatchSlot, AsyncIterator[api.WatchAvailabilitiesResponse]]:
+    """Validates the request and takes a slot; the caller sends the messages and releases it."""
     parsed = parse_request(request)
     if not await hub.wait_ready(READY_TIMEOUT_SECONDS):
         raise StreamUnavailable("the change feed is not ready yet; retry")
-    with hub.slot():
-        async for response in _Stream(parsed, principal, hub).run():
-            yield response
+    return hub.admit(principal), _Stream(parsed, principal, hub).run()
 
 
 class _Stream:
@@ -112,20 +115,29 @@ class _Stream:
     # --- phases ----------------------------------------------------------------------------
 
     async def _initial_state(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
-        state = await self._read(
-            reads.read_initial_state, self.hub.engine, self.flt, self.principal
-        )
-        for start in range(0, len(state.lots), BATCH_MAX_EVENTS):
+        # Revisions commit in counter order: every revision up to this value is committed.
+        revision = await self._read(reads.current_revision, self.hub.engine)
+        after = None
+        while True:
             if self.hub.closing:
                 # Without the end-of-state bookmark there is no revision to resume from.
                 raise StreamUnavailable("server is shutting down; watch again elsewhere")
-            events = (
-                self._initial_event(lot) for lot in state.lots[start : start + BATCH_MAX_EVENTS]
+            page = await self._read(
+                reads.read_initial_page,
+                self.hub.engine,
+                self.flt,
+                self.principal,
+                revision,
+                after,
+                BATCH_MAX_EVENTS,
             )
-            for batch in _split(events):
-                yield api.WatchAvailabilitiesResponse(revision=state.revision, events=batch)
-        self.pos = state.revision
-        yield self._sent(_bookmark(state.revision, Reason.REASON_INITIAL_STATE_END))
+            for batch in _split(self._initial_event(lot) for lot in page.lots):
+                yield api.WatchAvailabilitiesResponse(revision=revision, events=batch)
+            after = page.next_after
+            if after is None:
+                break
+        self.pos = revision
+        yield self._sent(_bookmark(revision, Reason.REASON_INITIAL_STATE_END))
 
     async def _catch_up(self, until: int | None) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
         while self.hub.closing is False and time.monotonic() < self.deadline:
@@ -154,6 +166,8 @@ class _Stream:
                 )
             now = time.monotonic()
             if sub.ended is End.SHUTDOWN or self.hub.closing or now >= self.deadline:
+                ended = "max_age" if now >= self.deadline else "shutdown"
+                metrics.WATCH_CUTOFFS.labels(ended).inc()
                 yield _bookmark(self.pos, Reason.REASON_STREAM_END)
                 return
             batch = [e for e in sub.take(BATCH_MAX_EVENTS) if e.revision > self.pos]
@@ -187,7 +201,7 @@ class _Stream:
                 self.flt, self.principal, event.event_type, event.before, event.after
             )
             if kind is not None:
-                out = self._event_pb(event, kind)
+                out = _fitted(self._event_pb(event, kind))
                 out_size = out.ByteSize()
                 if batch and (len(batch) >= BATCH_MAX_EVENTS or size + out_size > BATCH_MAX_BYTES):
                     yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
@@ -261,7 +275,7 @@ def _split(
     """Groups initial-state events into messages under the size cap."""
     batch: list[watch_pb2.AvailabilityEvent] = []
     size = 0
-    for event in events:
+    for event in map(_fitted, events):
         event_size = event.ByteSize()
         if batch and size + event_size > BATCH_MAX_BYTES:
             yield batch
@@ -270,3 +284,31 @@ def _split(
         size += event_size
     if batch:
         yield batch
+
+
+def _fitted(event: watch_pb2.AvailabilityEvent) -> watch_pb2.AvailabilityEvent:
+    """The event, or (never for a lot written under the size cap) its lot cut to its identity.
+
+    A revision is never split and never skipped: a lot stored before the cap existed that no
+    longer fits a message is still announced, with only what says which lot changed, how and
+    at which revision (GetAvailability has the rest), rather than ending every stream (and
+    every resume) at that revision.
+    """
+    if event.ByteSize() <= BATCH_MAX_BYTES:
+        return event
+    metrics.WATCH_OVERSIZED_EVENTS.inc()
+    lot = event.availability
+    slim = watch_pb2.AvailabilityEvent()
+    slim.CopyFrom(event)
+    slim.availability.CopyFrom(
+        pb.Availability(
+            name=lot.name,
+            seller_id=lot.seller_id,
+            commodity=lot.commodity,
+            state=lot.state,
+            revision=lot.revision,
+            etag=lot.etag,
+            update_time=lot.update_time,
+        )
+    )
+    return slim
