@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from availability_service.storage.tables import events, revision_counter
 
@@ -127,6 +128,6 @@ def states_at(
         select(events.c.availability_id, events.c.before)
         .where(events.c.availability_id.in_(lot_ids), events.c.revision > revision)
         .order_by(events.c.availability_id, events.c.revision)
-        .distinct(events.c.availability_id)
+        .ext(distinct_on(events.c.availability_id))
     )
     return {row.availability_id: row.before for row in conn.execute(query)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -107,6 +108,7 @@ class WatchHub:
         self._subs: set[Subscription] = set()
         self._active = 0
         self._per_caller = KeyedConcurrencyLimiter(limits.max_per_caller)
+        self._by_class: Counter[str] = Counter()
         self._tasks: list[asyncio.Task[Any]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         # asyncio.Event binds to a loop on first wait, so creating them here is safe.
@@ -154,11 +156,17 @@ class WatchHub:
         if self.closing:
             raise HubClosing("server is shutting down")
         caller_class = "privileged" if principal.is_privileged else "other"
-        room = self.limits.max_watchers
-        if not principal.is_privileged:
-            room -= self.limits.reserved_privileged
-        if self._active >= room:
-            raise _too_many("process", room, f"this server already serves {room} watch streams")
+        limit = self.limits.max_watchers
+        if self._active >= limit:
+            raise _too_many("process", limit, f"this server already serves {limit} watch streams")
+        share = limit - self.limits.reserved_privileged
+        if not principal.is_privileged and self._by_class[caller_class] >= share:
+            raise _too_many(
+                "process",
+                share,
+                f"this server already serves {share} watch streams of callers other than "
+                "ADMIN and SERVICE",
+            )
         if not self._per_caller.try_enter(principal.subject):
             raise _too_many(
                 "caller",
@@ -166,6 +174,7 @@ class WatchHub:
                 f"this caller already has {self.limits.max_per_caller} watch streams",
             )
         self._active += 1
+        self._by_class[caller_class] += 1
         self._idle.clear()
         metrics.WATCH_STREAMS.labels(caller_class).inc()
         return WatchSlot(self, principal.subject, caller_class)
@@ -173,6 +182,7 @@ class WatchHub:
     def _leave(self, slot: WatchSlot) -> None:
         self._per_caller.exit(slot.subject)
         metrics.WATCH_STREAMS.labels(slot.caller_class).dec()
+        self._by_class[slot.caller_class] -= 1
         self._active -= 1
         if self._active == 0:
             self._idle.set()

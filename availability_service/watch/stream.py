@@ -37,6 +37,8 @@ from tradedesk.availability.v1 import watch_pb2
 # under the size cap is a few kilobytes, so a revision always fits a message of its own.
 BATCH_MAX_BYTES = 1024 * 1024
 BATCH_MAX_EVENTS = 500
+# Lots per read of the initial state: only one page is in memory at a time.
+INITIAL_PAGE_SIZE = 500
 READY_TIMEOUT_SECONDS = 10.0
 _KIND = {
     ChangeKind.ADDED: watch_pb2.CHANGE_KIND_ADDED,
@@ -129,7 +131,7 @@ class _Stream:
                 self.principal,
                 revision,
                 after,
-                BATCH_MAX_EVENTS,
+                INITIAL_PAGE_SIZE,
             )
             for batch in _split(self._initial_event(lot) for lot in page.lots):
                 yield api.WatchAvailabilitiesResponse(revision=revision, events=batch)
