@@ -69,29 +69,48 @@ async def _send_all(
     """Writes every message; a write the transport has not taken within `send_timeout` (the
     client stopped reading and the HTTP/2 windows are full) ends the stream.
 
-    The slot is given back at once. The write cannot be withdrawn from the transport, so it
-    stays pending: a client that reads again gets that message and then RESOURCE_EXHAUSTED
-    (SEND_TIMEOUT) with the revision to resume from; one that never reads holds only that
-    message until it disconnects (availability_watch_unread_streams counts these).
+    The slot is given back when the timer fires. The write cannot be withdrawn from the
+    transport, so it stays pending: a client that reads again gets that message and then
+    RESOURCE_EXHAUSTED (SEND_TIMEOUT) with the revision to resume from; one that never reads
+    holds only that message until it disconnects (availability_watch_unread_streams).
+    A timer per message, not a task: the fast path costs next to nothing.
     """
+    loop = asyncio.get_running_loop()
+    stuck = _Stuck(slot)
     async for response in stream:
-        write = asyncio.ensure_future(context.write(response))
-        done, _ = await asyncio.wait({write}, timeout=send_timeout)
-        if done:
-            write.result()
-            continue
-        slot.release()
-        metrics.WATCH_CUTOFFS.labels("send_timeout").inc()
-        log.warning("watch_send_timeout", revision=response.revision, seconds=send_timeout)
-        metrics.WATCH_UNREAD.inc()
+        timer = loop.call_later(send_timeout, stuck.cut_off, response.revision, send_timeout)
         try:
-            await write
+            await context.write(response)
         finally:
+            timer.cancel()
+            stuck.written()
+        if stuck.timed_out:
+            raise ResourceExhausted(
+                f"the client took no message for {send_timeout:g}s; resume from revision "
+                f"{response.revision}",
+                reason="SEND_TIMEOUT",
+                retry_after_seconds=1.0,
+                metadata={"last_revision": str(response.revision)},
+            )
+
+
+class _Stuck:
+    """What happens when a write outlives the send timeout: the slot goes back at once."""
+
+    def __init__(self, slot: WatchSlot) -> None:
+        self.slot = slot
+        self.timed_out = False
+        self._unread = False
+
+    def cut_off(self, revision: int, seconds: float) -> None:
+        self.timed_out = self._unread = True
+        self.slot.release()
+        metrics.WATCH_CUTOFFS.labels("send_timeout").inc()
+        metrics.WATCH_UNREAD.inc()
+        log.warning("watch_send_timeout", revision=revision, seconds=seconds)
+
+    def written(self) -> None:
+        """The pending write finished (or failed): it no longer waits in the transport."""
+        if self._unread:
+            self._unread = False
             metrics.WATCH_UNREAD.dec()
-        raise ResourceExhausted(
-            f"the client took no message for {send_timeout:g}s; resume from revision "
-            f"{response.revision}",
-            reason="SEND_TIMEOUT",
-            retry_after_seconds=1.0,
-            metadata={"last_revision": str(response.revision)},
-        )
