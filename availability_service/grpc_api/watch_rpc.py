@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 
 import grpc
 import structlog
@@ -47,11 +48,12 @@ class WatchRpcs(RpcBase):
             if hub is None:
                 raise StreamUnavailable("the change feed is not running on this server")
             slot, stream = await open_stream(request, principal(), hub)
+            messages = stream.run()
             try:
-                await _send_all(stream, context, hub.limits.send_timeout_seconds, slot)
+                await _send_all(messages, context, stream.send_timeout, slot)
             finally:
                 slot.release()
-                await stream.aclose()  # type: ignore[attr-defined]  # an async generator
+                await messages.aclose()  # type: ignore[attr-defined]  # an async generator
             return
         except asyncio.CancelledError:
             raise
@@ -63,11 +65,12 @@ class WatchRpcs(RpcBase):
 async def _send_all(
     stream: AsyncIterator[api.WatchAvailabilitiesResponse],
     context: grpc.aio.ServicerContext,
-    send_timeout: float,
+    send_timeout: Callable[[float], float],
     slot: WatchSlot,
 ) -> None:
-    """Writes every message; a write the transport has not taken within `send_timeout` (the
-    client stopped reading and the HTTP/2 windows are full) ends the stream.
+    """Writes every message; a write the transport has not taken within the send timeout (the
+    client stopped reading and the HTTP/2 windows are full), or past the stream's maximum
+    age, ends the stream.
 
     The slot is given back when the timer fires. The write cannot be withdrawn from the
     transport, so it stays pending: a client that reads again gets that message and then
@@ -78,7 +81,8 @@ async def _send_all(
     loop = asyncio.get_running_loop()
     stuck = _Stuck(slot)
     async for response in stream:
-        timer = loop.call_later(send_timeout, stuck.cut_off, response.revision, send_timeout)
+        seconds = send_timeout(time.monotonic())
+        timer = loop.call_later(seconds, stuck.cut_off, response.revision, seconds)
         try:
             await context.write(response)
         finally:
@@ -86,7 +90,7 @@ async def _send_all(
             stuck.written()
         if stuck.timed_out:
             raise ResourceExhausted(
-                f"the client took no message for {send_timeout:g}s; resume from revision "
+                f"the client took no message for {stuck.seconds:g}s; resume from revision "
                 f"{response.revision}",
                 reason="SEND_TIMEOUT",
                 retry_after_seconds=1.0,
@@ -100,10 +104,12 @@ class _Stuck:
     def __init__(self, slot: WatchSlot) -> None:
         self.slot = slot
         self.timed_out = False
+        self.seconds = 0.0
         self._unread = False
 
     def cut_off(self, revision: int, seconds: float) -> None:
         self.timed_out = self._unread = True
+        self.seconds = seconds
         self.slot.release()
         metrics.WATCH_CUTOFFS.labels("send_timeout").inc()
         metrics.WATCH_UNREAD.inc()

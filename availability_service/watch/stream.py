@@ -40,6 +40,9 @@ BATCH_MAX_EVENTS = 500
 # Lots per read of the initial state: only one page is in memory at a time.
 INITIAL_PAGE_SIZE = 500
 READY_TIMEOUT_SECONDS = 10.0
+# A write still pending when the stream reaches its maximum age gets this much longer (the
+# final bookmark of a reading client goes out well within it); then the stream is cut off.
+AGE_GRACE_SECONDS = 1.0
 _KIND = {
     ChangeKind.ADDED: watch_pb2.CHANGE_KIND_ADDED,
     ChangeKind.MODIFIED: watch_pb2.CHANGE_KIND_MODIFIED,
@@ -72,12 +75,13 @@ def _bookmark(revision: int, reason: int) -> api.WatchAvailabilitiesResponse:
 
 async def open_stream(
     request: Any, principal: Principal, hub: WatchHub
-) -> tuple[WatchSlot, AsyncIterator[api.WatchAvailabilitiesResponse]]:
-    """Validates the request and takes a slot; the caller sends the messages and releases it."""
+) -> tuple[WatchSlot, _Stream]:
+    """Validates the request and takes a slot; the caller sends the messages of `run()` and
+    releases the slot."""
     parsed = parse_request(request)
     if not await hub.wait_ready(READY_TIMEOUT_SECONDS):
         raise StreamUnavailable("the change feed is not ready yet; retry")
-    return hub.admit(principal), _Stream(parsed, principal, hub).run()
+    return hub.admit(principal), _Stream(parsed, principal, hub)
 
 
 class _Stream:
@@ -90,6 +94,14 @@ class _Stream:
         now = time.monotonic()
         self.deadline = now + hub.limits.max_stream_age_seconds
         self.last_sent = now
+
+    def send_timeout(self, now: float) -> float:
+        """How long the next write may wait for the client: the send timeout, and never much
+        past the stream's maximum age, so the age holds even for a stream stuck in flow
+        control."""
+        return min(
+            self.hub.limits.send_timeout_seconds, max(self.deadline - now, AGE_GRACE_SECONDS)
+        )
 
     async def run(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
         if self.request.send_initial_state:

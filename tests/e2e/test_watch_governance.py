@@ -103,20 +103,31 @@ def test_a_watcher_that_never_reads_loses_its_slot_and_another_takes_it(
         assert int(details["metadata"]["last_revision"]) > 0
 
 
-def test_the_maximum_age_ends_a_stream_stuck_in_flow_control(strict: SmallServer) -> None:
-    seller, reader = strict.caller("SELLER"), strict.caller("ADMIN")
-    hub = strict.app.services.watch_hub
-    assert hub is not None
-    idle = api.WatchAvailabilitiesRequest(
-        seller_ids=[seller.subject],
-        progress_notify_interval=duration_pb2.Duration(seconds=60),
+def test_the_maximum_age_ends_a_stream_stuck_in_flow_control(
+    database_url: str, data_dir: Path, server: ServerThread
+) -> None:
+    # A send timeout far beyond the test: only the maximum age can end this stream.
+    aged = SmallServer(
+        database_url,
+        data_dir,
+        watch_send_timeout_seconds=600.0,
+        watch_max_stream_age_seconds=2.0,
     )
-    with grpc.insecure_channel(strict.thread.address, options=SMALL_WINDOW) as raw:
-        stuck = Watch(Caller(raw, reader.token, reader.subject), idle, deadline=60, read=False)
-        assert eventually(lambda: hub.watchers == 1, timeout=10)
-        heavy_lots(seller, 20)  # live events pile up in the unread window
-        assert eventually(lambda: hub.watchers == 0)
-        stuck.close()
+    try:
+        seller, reader = aged.caller("SELLER"), aged.caller("ADMIN")
+        hub = aged.app.services.watch_hub
+        assert hub is not None
+        request = api.WatchAvailabilitiesRequest(
+            send_initial_state=True, seller_ids=[seller.subject]
+        )
+        heavy_lots(seller)
+        with grpc.insecure_channel(aged.thread.address, options=SMALL_WINDOW) as raw:
+            stuck = Watch(Caller(raw, reader.token, reader.subject), request, read=False)
+            assert eventually(lambda: hub.watchers == 1, timeout=10)
+            assert eventually(lambda: hub.watchers == 0)
+            stuck.close()
+    finally:
+        aged.close()
 
 
 @pytest.fixture
