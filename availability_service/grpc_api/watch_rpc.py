@@ -9,12 +9,11 @@ from collections.abc import AsyncIterator, Callable
 import grpc
 import structlog
 
-from availability_service.domain.errors import ResourceExhausted
 from availability_service.grpc_api import metrics
 from availability_service.grpc_api.errors import build_status, status_for
 from availability_service.grpc_api.rpc_base import RpcBase, principal
 from availability_service.watch.hub import HubClosing, WatchSlot, hub_for_this_server
-from availability_service.watch.stream import StreamUnavailable, open_stream
+from availability_service.watch.stream import StreamUnavailable, cut_off, open_stream
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 log = structlog.get_logger(__name__)
@@ -89,13 +88,8 @@ async def _send_all(
             timer.cancel()
             stuck.written()
         if stuck.timed_out:
-            raise ResourceExhausted(
-                f"the client took no message for {stuck.seconds:g}s; resume from revision "
-                f"{response.revision}",
-                reason="SEND_TIMEOUT",
-                retry_after_seconds=1.0,
-                metadata={"last_revision": str(response.revision)},
-            )
+            why = f"the client took no message for {stuck.seconds:g}s"
+            raise cut_off("SEND_TIMEOUT", why, response.revision)
 
 
 class _Stuck:

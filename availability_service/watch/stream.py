@@ -67,6 +67,16 @@ def _event_type(name: str) -> int:
         return watch_pb2.EVENT_TYPE_UNSPECIFIED
 
 
+def cut_off(reason: str, why: str, last_revision: int) -> ResourceExhausted:
+    """The error that ends a stream the server gave up on: resume from `last_revision`."""
+    return ResourceExhausted(
+        f"{why}; resume from revision {last_revision}",
+        reason=reason,
+        retry_after_seconds=1.0,
+        metadata={"last_revision": str(last_revision)},
+    )
+
+
 def _bookmark(revision: int, reason: int) -> api.WatchAvailabilitiesResponse:
     return api.WatchAvailabilitiesResponse(
         revision=revision, bookmark=watch_pb2.Bookmark(reason=reason)
@@ -171,12 +181,8 @@ class _Stream:
         progress = self.request.progress_seconds
         while True:
             if sub.ended is End.OVERFLOW:
-                raise ResourceExhausted(
-                    f"watcher fell more than {sub.capacity} events behind; resume from "
-                    f"revision {self.pos}",
-                    reason="SLOW_WATCHER",
-                    retry_after_seconds=1.0,
-                    metadata={"last_revision": str(self.pos)},
+                raise cut_off(
+                    "SLOW_WATCHER", f"watcher fell more than {sub.capacity} events behind", self.pos
                 )
             now = time.monotonic()
             if sub.ended is End.SHUTDOWN or self.hub.closing or now >= self.deadline:
