@@ -13,6 +13,7 @@ from google.protobuf import field_mask_pb2
 from sqlalchemy import Engine, text
 
 from availability_service.domain.validation import MAX_LOT_BYTES
+from availability_service.grpc_api.batch_rpc import MAX_BATCH
 from availability_service.service_layer.lots import MAX_PAGE_SIZE
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
@@ -186,20 +187,20 @@ def largest_accepted(caller: Caller) -> pb.Availability:
     raise AssertionError("no lot of that shape fits the cap")
 
 
-def test_a_full_list_page_of_the_largest_lots_fits_one_message(
+def test_a_full_batch_and_a_full_list_page_of_the_largest_lots_fit_one_message(
     caller: Callable[..., Caller],
 ) -> None:
     trader = caller("TRADER")
     lot = largest_accepted(trader)
-    for _ in range(2):
-        batch = [
-            api.CreateAvailabilityRequest(availability=lot, request_id=uuid.uuid4().hex)
-            for _ in range(MAX_PAGE_SIZE // 2)
-        ]
-        results = trader.BatchCreateAvailabilities(
-            api.BatchCreateAvailabilitiesRequest(requests=batch), timeout=300
-        ).results
-        assert {r.code for r in results} == {0}
+    # A full batch of them fits one request and its reply one response.
+    batch = [
+        api.CreateAvailabilityRequest(availability=lot, request_id=uuid.uuid4().hex)
+        for _ in range(MAX_BATCH)
+    ]
+    results = trader.BatchCreateAvailabilities(
+        api.BatchCreateAvailabilitiesRequest(requests=batch), timeout=300
+    ).results
+    assert {r.code for r in results} == {0}
     page = trader.ListAvailabilities(
         api.ListAvailabilitiesRequest(seller_id=trader.subject, page_size=MAX_PAGE_SIZE),
         timeout=60,

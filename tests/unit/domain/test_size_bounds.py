@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import pytest
+
 from availability_service.config import Settings
 from availability_service.domain.errors import MAX_VIOLATIONS, FieldViolation, InvalidArgument
 from availability_service.domain.model import Availability, LotState
@@ -18,9 +20,14 @@ from availability_service.domain.validation import (
 )
 from availability_service.grpc_api.batch_rpc import MAX_BATCH
 from availability_service.grpc_api.lot_output import availability_to_pb
-from availability_service.grpc_api.lot_size import MIN_MESSAGE_BYTES, lot_size
+from availability_service.grpc_api.lot_size import (
+    MIN_MESSAGE_BYTES,
+    check_message_limit,
+    lot_size,
+)
 from availability_service.intelligence.embedding import EMBEDDING_DIM
 from availability_service.service_layer import insight, lots, search
+from availability_service.watch import stream as watch_stream
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2, watch_pb2
@@ -128,3 +135,23 @@ def test_one_watch_event_of_the_largest_lot_is_far_below_a_watch_batch() -> None
     )
     event.reservation.name = "n" * 200
     assert event.ByteSize() < 2 * MAX_EMITTED_LOT_BYTES
+
+
+def test_a_server_configured_below_a_full_page_refuses_to_start() -> None:
+    check_message_limit(Settings().max_message_bytes)
+    with pytest.raises(ValueError, match="max_message_bytes"):
+        check_message_limit(1024 * 1024)
+
+
+def test_a_legacy_lot_too_large_for_a_message_is_announced_by_its_identity() -> None:
+    lot = worst_lot()
+    lot.description = "x" * (watch_stream.BATCH_MAX_BYTES + 1)
+    event = watch_pb2.AvailabilityEvent(revision=7, availability=lot, actor="seller-1")
+    fitted = watch_stream._fitted(event)
+    assert fitted.ByteSize() < MAX_EMITTED_LOT_BYTES
+    assert (fitted.revision, fitted.actor) == (7, "seller-1")
+    assert fitted.availability.name == lot.name
+    assert fitted.availability.etag == lot.etag
+    assert fitted.availability.description == ""
+    small = watch_pb2.AvailabilityEvent(revision=8, availability=worst_lot())
+    assert watch_stream._fitted(small) is small
