@@ -84,6 +84,10 @@ async def _send_all(
         timer = loop.call_later(seconds, stuck.cut_off, response.revision, seconds)
         try:
             await context.write(response)
+        except Exception:
+            if not stuck.timed_out:
+                raise
+            # The client went away without reading: the stream had already ended for it.
         finally:
             timer.cancel()
             stuck.written()

@@ -133,9 +133,10 @@ def test_the_maximum_age_ends_a_stream_stuck_in_flow_control(
         )
         heavy_lots(seller)
         with grpc.insecure_channel(aged.thread.address, options=SMALL_WINDOW) as raw:
-            stuck = Watch(Caller(raw, reader.token, reader.subject), request, read=False)
+            # The client's own deadline is far away too.
+            stuck = Watch(Caller(raw, reader.token, reader.subject), request, 300, read=False)
             assert eventually(lambda: hub.watchers == 1, timeout=10)
-            assert eventually(lambda: hub.watchers == 0)
+            assert eventually(lambda: hub.watchers == 0, timeout=20)
             stuck.close()
 
 
