@@ -71,8 +71,9 @@ async def _send_all(
     client stopped reading and the HTTP/2 windows are full), or past the stream's maximum
     age, ends the stream.
 
-    The slot is given back when the timer fires. The write cannot be withdrawn from the
-    transport, so it stays pending: a client that reads again gets that message and then
+    The process slot is given back when the timer fires (the caller's, once the write is
+    done: see WatchSlot). The write cannot be withdrawn from the transport, so it stays
+    pending: a client that reads again gets that message and then
     RESOURCE_EXHAUSTED (SEND_TIMEOUT) with the revision to resume from; one that never reads
     holds only that message until it disconnects (availability_watch_unread_streams).
     A timer per message, not a task: the fast path costs next to nothing.
@@ -108,7 +109,7 @@ class _Stuck:
     def cut_off(self, revision: int, seconds: float) -> None:
         self.timed_out = self._unread = True
         self.seconds = seconds
-        self.slot.release()
+        self.slot.cut_off()
         metrics.WATCH_CUTOFFS.labels("send_timeout").inc()
         metrics.WATCH_UNREAD.inc()
         log.warning("watch_send_timeout", revision=revision, seconds=seconds)

@@ -79,20 +79,29 @@ class HubLimits:
 class WatchSlot:
     """One admitted stream's place in the process and in its caller's cap.
 
-    release() is idempotent: a stream cut off for not reading gives its slot back at once,
-    while its last message may still wait in the transport.
+    A stream cut off for not reading gives its process slot back at once (cut_off), so it
+    crowds out nobody; its caller's slot is given back with release(), once its last message
+    no longer waits in the transport (the client read it or went away). So one caller's
+    unread streams, and the memory they hold, stay within that caller's own cap.
     """
 
     def __init__(self, hub: WatchHub, subject: str, caller_class: str) -> None:
         self._hub = hub
         self.subject = subject
         self.caller_class = caller_class
-        self._held = True
+        self._in_process = True
+        self._of_caller = True
+
+    def cut_off(self) -> None:
+        if self._in_process:
+            self._in_process = False
+            self._hub._leave_process(self)
 
     def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._hub._leave(self)
+        self.cut_off()
+        if self._of_caller:
+            self._of_caller = False
+            self._hub._leave_caller(self)
 
 
 class WatchHub:
@@ -179,8 +188,10 @@ class WatchHub:
         metrics.WATCH_STREAMS.labels(caller_class).inc()
         return WatchSlot(self, principal.subject, caller_class)
 
-    def _leave(self, slot: WatchSlot) -> None:
+    def _leave_caller(self, slot: WatchSlot) -> None:
         self._per_caller.exit(slot.subject)
+
+    def _leave_process(self, slot: WatchSlot) -> None:
         metrics.WATCH_STREAMS.labels(slot.caller_class).dec()
         self._by_class[slot.caller_class] -= 1
         self._active -= 1

@@ -118,6 +118,33 @@ def test_a_watcher_that_never_reads_loses_its_slot_and_another_takes_it(
         assert int(details["metadata"]["last_revision"]) > 0
 
 
+def test_a_callers_unread_streams_count_against_its_own_cap_until_it_goes_away(
+    database_url: str, data_dir: Path, server: ServerThread
+) -> None:
+    with small_server(
+        database_url, data_dir, watch_max_per_caller=1, watch_send_timeout_seconds=1.0
+    ) as one_each:
+        seller, reader = one_each.caller("SELLER"), one_each.caller("SERVICE")
+        heavy_lots(seller)
+        hub = one_each.app.services.watch_hub
+        assert hub is not None
+        request = api.WatchAvailabilitiesRequest(
+            send_initial_state=True, seller_ids=[seller.subject]
+        )
+        with grpc.insecure_channel(one_each.thread.address, options=SMALL_WINDOW) as raw:
+            stuck = Watch(Caller(raw, reader.token, reader.subject), request, 300, read=False)
+            assert eventually(lambda: hub.watchers == 1, timeout=10)
+            assert eventually(lambda: hub.watchers == 0)  # cut off: no process slot held
+            again = refused(progress_watch(reader))
+            assert (again["reason"], again["metadata"]["scope"]) == ("TOO_MANY_WATCHERS", "caller")
+            others = progress_watch(one_each.caller("SERVICE"))
+            assert others.message().bookmark.reason == Reason.REASON_PROGRESS
+            others.close()
+            stuck.close()
+        # The unread client went away: its caller may watch again.
+        assert eventually(lambda: admitted(reader), timeout=10)
+
+
 def test_the_maximum_age_ends_a_stream_stuck_in_flow_control(
     database_url: str, data_dir: Path, server: ServerThread
 ) -> None:
@@ -160,6 +187,14 @@ def progress_watch(caller: Caller) -> Watch:
             progress_notify_interval=duration_pb2.Duration(nanos=200_000_000)
         ),
     )
+
+
+def admitted(caller: Caller) -> bool:
+    stream = progress_watch(caller)
+    try:
+        return not isinstance(stream.next(), grpc.RpcError)
+    finally:
+        stream.close()
 
 
 def refused(stream: Watch) -> dict[str, Any]:
