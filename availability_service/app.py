@@ -16,6 +16,7 @@ from availability_service.config import Settings
 from availability_service.grpc_api.lot_size import lot_size
 from availability_service.grpc_api.rpc_base import Services
 from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
+from availability_service.service_layer.commodities import CommodityService
 from availability_service.service_layer.enrichment import LotEnricher
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.insight import InsightService
@@ -26,6 +27,7 @@ from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
+from availability_service.watch.history import HistoryService
 
 log = structlog.get_logger(__name__)
 
@@ -96,6 +98,8 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
         ),
         search=SearchService(uow, catalog, embedder),
         insight=InsightService(uow, catalog),
+        history=HistoryService(uow),
+        commodities=CommodityService(catalog),
     )
     return Application(
         settings=settings,

@@ -37,12 +37,16 @@ POLICY: Mapping[str, frozenset[Role]] = MappingProxyType(
         "ListSimilarAvailabilities": _READERS,
         "GetNegotiationReadiness": _READERS,
         "WatchAvailabilities": _READERS,
+        "ListAvailabilityEvents": _READERS,
+        "ListCommodities": _READERS,
         # Holds and sales
         "ReserveAvailability": _HOLDERS,
         "GetReservation": _HOLDERS,
         "ExtendReservation": _HOLDERS,
         "ReleaseReservation": _HOLDERS,
         "MarkSold": _HOLDERS,
+        # A seller reads the holds on its own lots (filtered in service_layer.hold_list).
+        "ListReservations": _HOLDERS | _SELLERS,
         # Locations
         "UpsertLocation": _ADMIN,
         "ListLocations": frozenset({Role.ADMIN, Role.SELLER, Role.TRADER, Role.SERVICE}),

@@ -23,6 +23,13 @@ class LotState(enum.StrEnum):
     REJECTED = "REJECTED"
 
 
+# States that passed review: the only ones shown to callers other than the owner, ADMIN and
+# SERVICE (auth.visibility.can_see and its SQL twin storage.lots.visible_to_sql).
+MARKET_STATES: frozenset[LotState] = frozenset(
+    {LotState.ACTIVE, LotState.RESERVED, LotState.SOLD, LotState.EXPIRED}
+)
+
+
 class Visibility(enum.StrEnum):
     PUBLIC = "PUBLIC"
     PRIVATE = "PRIVATE"
@@ -158,6 +165,15 @@ class Reservation:
     release_reason: str = ""
     request_id: str = ""
     revision: int = 0
+    # The terms when the hold was made (the lot's price, or the chosen option's), and the sale's.
+    price_amount: Decimal | None = None
+    price_currency: str = ""
+    price_unit: str = ""
+    price_option_label: str = ""
+    sold_price_amount: Decimal | None = None
+    sold_price_currency: str = ""
+    # A direct sale's record: SOLD from the start, never a hold (not counted as hold load).
+    direct_sale: bool = False
 
     @property
     def name(self) -> str:
@@ -203,6 +219,8 @@ _DECIMAL = {
     "price_per_base_unit",
     "ai_suggested_price",
     "quantity",
+    "price_amount",
+    "sold_price_amount",
 }
 _DATETIME = {
     "create_time",

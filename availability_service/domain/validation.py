@@ -83,6 +83,17 @@ def parse_decimal(
     return value
 
 
+def parse_money(
+    amount: str, currency: str, field: str, v: Violations
+) -> tuple[Decimal, str] | None:
+    """A Money given in a request: a positive decimal amount and an ISO 4217 code (or USc)."""
+    value = parse_decimal(amount, f"{field}.amount", v)
+    if not _CURRENCY_RE.match(currency):
+        v.add(f"{field}.currency_code", "must be an ISO 4217 code such as 'USD' (or 'USc')")
+        return None
+    return None if value is None else (value, currency)
+
+
 def utf8_size(value: str) -> int:
     """Bytes on the wire: limits count these, not characters ("é" is 2, "棉" is 3)."""
     return len(value.encode("utf-8", "surrogatepass"))

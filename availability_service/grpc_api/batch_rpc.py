@@ -59,6 +59,6 @@ class BatchRpcs(RpcBase):
                 continue
             assert outcome.availability is not None
             results.append(
-                api.BatchCreateResult(availability=availability_to_pb(outcome.availability))
+                api.BatchCreateResult(availability=availability_to_pb(outcome.availability, who))
             )
         return results

@@ -8,6 +8,8 @@ from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from availability_service.auth.principal import Principal
+from availability_service.auth.visibility import redact
 from availability_service.domain.model import (
     Availability,
     HoldState,
@@ -106,7 +108,12 @@ def quality_to_pb(values: dict[str, dict[str, Any]], target: Any) -> None:
         target[key].unit = str(item.get("unit") or "")
 
 
-def availability_to_pb(lot: Availability, full: bool = False) -> pb.Availability:
+def availability_to_pb(lot: Availability, viewer: Principal, full: bool = False) -> pb.Availability:
+    """The lot as `viewer` may read it: the fields pass through visibility.redact first.
+
+    The viewer is required so that no path can emit a lot without deciding its fields.
+    """
+    lot = redact(viewer, lot)
     out = pb.Availability(
         name=lot.name,
         total_quantity=decimal_text(lot.total_quantity),
@@ -175,7 +182,15 @@ def reservation_to_pb(hold: Reservation) -> pb.Reservation:
         trade_id=hold.trade_id,
         release_reason=hold.release_reason,
         revision=hold.revision,
+        price_unit=hold.price_unit,
+        price_option_label=hold.price_option_label,
     )
+    if hold.price_amount is not None:
+        out.price.amount = decimal_text(hold.price_amount)
+        out.price.currency_code = hold.price_currency
+    if hold.sold_price_amount is not None:
+        out.sold_price.amount = decimal_text(hold.sold_price_amount)
+        out.sold_price.currency_code = hold.sold_price_currency
     out.expire_time.CopyFrom(to_timestamp(hold.expire_time))
     out.create_time.CopyFrom(to_timestamp(hold.create_time))
     out.update_time.CopyFrom(to_timestamp(hold.update_time))

@@ -7,6 +7,7 @@ so that a full page, a batch reply and a watch event always fit the transport's 
 
 from __future__ import annotations
 
+from availability_service.auth.principal import Principal
 from availability_service.domain.model import Availability
 from availability_service.domain.validation import MAX_EMITTED_LOT_BYTES, MAX_LOT_BYTES
 from availability_service.grpc_api.lot_output import availability_to_pb
@@ -36,7 +37,8 @@ def check_message_limit(max_message_bytes: int) -> None:
 
 def lot_size(lot: Availability) -> tuple[int, str]:
     """The lot's encoded size in bytes and, when over MAX_LOT_BYTES, its largest field."""
-    message = availability_to_pb(lot, full=True)
+    # The owner's view: every field (redaction only ever removes some).
+    message = availability_to_pb(lot, Principal(lot.seller_id), full=True)
     size = message.ByteSize()
     if size <= MAX_LOT_BYTES:
         return size, ""

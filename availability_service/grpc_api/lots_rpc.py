@@ -22,7 +22,7 @@ Ctx: TypeAlias = grpc.aio.ServicerContext
 
 def _lot(outcome: Outcome) -> object:
     assert outcome.availability is not None
-    return availability_to_pb(outcome.availability)
+    return availability_to_pb(outcome.availability, principal())
 
 
 def _full(view: int) -> bool:
@@ -48,13 +48,14 @@ class LotRpcs(RpcBase):
     ) -> api.GetAvailabilityResponse:
         full = _full(request.view)
         lot = await self.offload(context, self.services.lots.get, principal(), request.name)
-        return api.GetAvailabilityResponse(availability=availability_to_pb(lot, full))
+        return api.GetAvailabilityResponse(availability=availability_to_pb(lot, principal(), full))
 
     @rpc
     async def ListAvailabilities(
         self, request: api.ListAvailabilitiesRequest, context: Ctx
     ) -> api.ListAvailabilitiesResponse:
         full = _full(request.view)
+        who = principal()
         states = []
         for i, state in enumerate(request.states):
             if state not in STATE_FROM_PB:
@@ -63,7 +64,7 @@ class LotRpcs(RpcBase):
         page = await self.offload(
             context,
             self.services.lots.list,
-            principal(),
+            who,
             page_size=request.page_size,
             page_token=request.page_token,
             seller_id=request.seller_id,
@@ -72,7 +73,7 @@ class LotRpcs(RpcBase):
             show_deleted=request.show_deleted,
         )
         return api.ListAvailabilitiesResponse(
-            availabilities=[availability_to_pb(lot, full) for lot in page.availabilities],
+            availabilities=[availability_to_pb(lot, who, full) for lot in page.availabilities],
             next_page_token=page.next_page_token,
             revision=page.revision,
         )
@@ -102,7 +103,13 @@ class LotRpcs(RpcBase):
         who = principal()
         key = request_key(who, "DeleteAvailability", request, request.request_id)
         outcome = await self.offload(
-            context, self.services.lots.delete, who, request.name, request.etag, key
+            context,
+            self.services.lots.delete,
+            who,
+            request.name,
+            request.etag,
+            key,
+            force=request.force,
         )
         return api.DeleteAvailabilityResponse(availability=_lot(outcome))
 

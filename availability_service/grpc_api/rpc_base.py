@@ -18,6 +18,7 @@ from google.protobuf.message import Message
 from availability_service.auth.principal import Principal, get_principal
 from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.request_guard import check_request
+from availability_service.service_layer.commodities import CommodityService
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.idempotent import RequestKey
 from availability_service.service_layer.insight import InsightService
@@ -26,6 +27,7 @@ from availability_service.service_layer.lots import LotService
 from availability_service.service_layer.search import SearchService
 
 if TYPE_CHECKING:
+    from availability_service.watch.history import HistoryService
     from availability_service.watch.hub import WatchHub
 
 log = structlog.get_logger(__name__)
@@ -42,6 +44,8 @@ class Services:
     holds: HoldService
     search: SearchService
     insight: InsightService
+    history: HistoryService
+    commodities: CommodityService
     # The process's watch fan-out, set by background.start_background (None until then).
     watch_hub: WatchHub | None = None
 

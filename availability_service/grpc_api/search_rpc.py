@@ -59,13 +59,14 @@ class SearchRpcs(RpcBase):
     ) -> api.SearchAvailabilitiesResponse:
         query, violations = search_query(request)
         violations.raise_if_any()
-        page = await self.offload(context, self.search_service.search, principal(), query)
+        who = principal()
+        page = await self.offload(context, self.search_service.search, who, query)
         response = api.SearchAvailabilitiesResponse(
             next_page_token=page.next_page_token, revision=page.revision
         )
         for hit in page.results:
             result = response.results.add(
-                availability=availability_to_pb(hit.availability), score=hit.score
+                availability=availability_to_pb(hit.availability, who), score=hit.score
             )
             result.breakdown.extend(factor_to_pb(f, hit) for f in hit.breakdown)
             if hit.distance_km is not None:
@@ -76,13 +77,14 @@ class SearchRpcs(RpcBase):
     async def ListSimilarAvailabilities(
         self, request: api.ListSimilarAvailabilitiesRequest, context: Ctx
     ) -> api.ListSimilarAvailabilitiesResponse:
+        who = principal()
         similar = await self.offload(
-            context, self.insight_service.similar, principal(), request.name, request.page_size
+            context, self.insight_service.similar, who, request.name, request.page_size
         )
         return api.ListSimilarAvailabilitiesResponse(
             results=[
                 search_pb2.SimilarAvailability(
-                    availability=availability_to_pb(s.availability),
+                    availability=availability_to_pb(s.availability, who),
                     similarity=s.similarity,
                     same_commodity=s.same_commodity,
                 )

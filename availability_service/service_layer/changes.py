@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from availability_service.domain.field_paths import field_paths
 from availability_service.domain.model import (
     Availability,
     EventType,
@@ -14,6 +15,7 @@ from availability_service.domain.model import (
     to_snapshot,
 )
 from availability_service.domain.quantities import settle
+from availability_service.service_layer import market
 from availability_service.storage import events, lots
 
 # Fields that never matter to a change list: they move on every change.
@@ -53,16 +55,54 @@ def changed_fields(before: dict[str, Any] | None, after: dict[str, Any]) -> list
     return sorted(k for k, v in after.items() if k not in _BOOKKEEPING and before.get(k) != v)
 
 
+# Types that describe what changed on the lot, in precedence order (the primary of an update).
+_KINDS = (
+    (EventType.VISIBILITY_CHANGED, _VISIBILITY),
+    (EventType.PRICE_CHANGED, _PRICE),
+    (EventType.QUANTITY_CHANGED, _QUANTITY),
+)
+_UPDATES = frozenset({EventType.UPDATED, *(kind for kind, _ in _KINDS)})
+# Columns the service derives from others (state from quantities, scores from the lot): a
+# change of them alone does not make an update UPDATED as well.
+_DERIVED = {
+    "state",
+    "quantity_in_base_unit",
+    "base_quantity_unit",
+    "base_price_unit",
+    "normalized_quality_params",
+    "ai_suggested_price",
+    "ai_confidence_score",
+    "ai_price_anomaly",
+    "ai_anomaly_reason",
+    "ai_anomaly_score",
+}
+_QUALIFIED = _VISIBILITY | _PRICE | _QUANTITY | _DERIVED
+
+
 def update_event_type(fields: list[str]) -> EventType:
-    """One event per change: the most specific type that describes it."""
+    """The primary type of an update: the most specific type that describes it."""
     changed = set(fields)
-    if changed & _VISIBILITY:
-        return EventType.VISIBILITY_CHANGED
-    if changed & _PRICE:
-        return EventType.PRICE_CHANGED
-    if changed & _QUANTITY:
-        return EventType.QUANTITY_CHANGED
+    for kind, columns in _KINDS:
+        if changed & columns:
+            return kind
     return EventType.UPDATED
+
+
+def event_types(primary: EventType, fields: list[str]) -> list[EventType]:
+    """Every type that applies to a change, the primary first.
+
+    A reserve, release, sale or hold expiry moves quantities, so it is also QUANTITY_CHANGED;
+    an update of price and visibility is both; an update that also changed other fields is
+    UPDATED too. Lifecycle types (CREATED, APPROVED, ...) add only what their fields show.
+    """
+    changed = set(fields)
+    out = [primary]
+    for kind, columns in _KINDS:
+        if changed & columns and kind not in out:
+            out.append(kind)
+    if primary in _UPDATES and changed - _QUALIFIED and EventType.UPDATED not in out:
+        out.append(EventType.UPDATED)
+    return out
 
 
 def record(
@@ -87,6 +127,7 @@ def record(
     revision = lot.revision
     after = lot_snapshot(lot)
     fields = changed_fields(before, after)
+    types = event_types(event_type, fields)
     if reservation is not None:
         reservation.revision = revision
     events.append_event(
@@ -94,11 +135,13 @@ def record(
         revision=revision,
         availability_id=lot.id,
         event_type=event_type.value,
+        event_types=[kind.value for kind in types],
         actor=actor,
-        changed_fields=fields,
+        changed_fields=field_paths(fields, before, after),
         before=before,
         after=after,
         reservation_id=None if reservation is None else reservation.id,
         reservation=None if reservation is None else to_snapshot(reservation),
     )
+    market.note_change(conn, lot, event_type, before, reservation, lot.update_time)
     return fields

@@ -8,7 +8,6 @@ back too; the sweeper redoes them within one sweep interval.
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from datetime import datetime, timedelta
 
@@ -22,16 +21,16 @@ from availability_service.domain.errors import (
     NotFound,
     Violations,
 )
-from availability_service.domain.model import Availability, EventType, HoldState, Reservation
-from availability_service.domain.validation import check_text, parse_decimal
+from availability_service.domain.model import Availability, EventType, Reservation
+from availability_service.domain.validation import check_text, parse_decimal, parse_money
 from availability_service.service_layer.changes import lot_snapshot, now, record
+from availability_service.service_layer.hold_ends import expire_due
+from availability_service.service_layer.hold_list import HoldPage, HoldQuery, list_holds, present
 from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
 from availability_service.service_layer.lots import lot_id_from_name, visibility_for
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import holds, lots
 
-# Actor of expiries, whether the sweeper or a write on the lot noticed them first.
-EXPIRY_ACTOR = "system:expiry"
 MIN_TTL = timedelta(seconds=1)
 MAX_REASON = 1000
 _HOLD_NAME = "must look like 'availabilities/{uuid}/reservations/{uuid}'"
@@ -49,36 +48,6 @@ def hold_ids_from_name(name: str, field: str = "name") -> tuple[uuid.UUID, uuid.
         return uuid.UUID(parts[1]), uuid.UUID(parts[3])
     except ValueError as exc:
         raise InvalidArgument.one(field, _HOLD_NAME) from exc
-
-
-def present(hold: Reservation, moment: datetime) -> Reservation:
-    """Reads never show an overdue hold as ACTIVE: it is shown EXPIRED until swept."""
-    if rules.is_overdue(hold, moment):
-        return dataclasses.replace(hold, state=HoldState.EXPIRED)
-    return hold
-
-
-def expire_due(conn: Connection, lot: Availability, moment: datetime) -> int:
-    """Expires the locked lot's overdue holds, or all of them and the lot when it has lapsed.
-
-    Each expired hold and the lapsed lot get one EXPIRED event each. Returns how many events.
-    """
-    lapsed = rules.has_lapsed(lot, moment)
-    if not lapsed and lot.reserved_quantity <= 0:
-        # reserved_quantity is what the lot's ACTIVE holds hold (the locked row is current):
-        # nothing reserved, no hold to expire, and no query under the lock.
-        return 0
-    due = holds.active_holds(conn, lot.id, lot.quantity_unit, due_by=None if lapsed else moment)
-    for hold in due:
-        before = lot_snapshot(lot)
-        rules.expire(lot, hold, moment)
-        record(conn, lot, EventType.EXPIRED, EXPIRY_ACTOR, before, reservation=hold)
-        holds.update_hold(conn, hold)
-    if lapsed:
-        before = lot_snapshot(lot)
-        rules.lapse(lot)
-        record(conn, lot, EventType.EXPIRED, EXPIRY_ACTOR, before)
-    return len(due) + int(lapsed)
 
 
 class HoldService:
@@ -130,6 +99,7 @@ class HoldService:
         negotiation_id: str,
         key: RequestKey | None,
         timeout: float | None = None,
+        price_option_label: str = "",
     ) -> Outcome:
         lot_id = lot_id_from_name(name)
         v = Violations()
@@ -139,6 +109,7 @@ class HoldService:
             v.add("buyer_id", "is required")
         check_text(buyer_id, "buyer_id", v)
         check_text(negotiation_id, "negotiation_id", v)
+        check_text(price_option_label, "price_option_label", v)
         v.raise_if_any()
         assert amount is not None
 
@@ -155,6 +126,7 @@ class HoldService:
                 expire_time=moment + life,
                 now=moment,
                 request_id="" if key is None else key.request_id,
+                option_label=price_option_label,
             )
             record(conn, lot, EventType.RESERVED, principal.subject, before, reservation=hold)
             holds.insert_hold(conn, hold)
@@ -202,18 +174,24 @@ class HoldService:
         reason: str,
         key: RequestKey | None,
         timeout: float | None = None,
+        quantity: str = "",
     ) -> Outcome:
         hold_ids_from_name(name)
         v = Violations()
         check_text(reason, "reason", v, MAX_REASON)
+        # Empty releases the whole hold; a quantity releases that part of an ACTIVE hold.
+        part = parse_decimal(quantity, "quantity", v, required=False)
         v.raise_if_any()
 
         def body(conn: Connection) -> Outcome:
             lot, hold, moment = self._load_hold(conn, principal, name)
             before = lot_snapshot(lot)
-            if rules.release(lot, hold, reason, moment):
-                record(conn, lot, EventType.RELEASED, principal.subject, before, reservation=hold)
-                holds.update_hold(conn, hold)
+            if part is not None:
+                rules.release_part(lot, hold, part, reason, moment)
+            elif not rules.release(lot, hold, reason, moment):
+                return Outcome(availability=lot, reservation=hold)  # already over: no event
+            record(conn, lot, EventType.RELEASED, principal.subject, before, reservation=hold)
+            holds.update_hold(conn, hold)
             return Outcome(availability=lot, reservation=hold)
 
         return run_once(self.uow, key, body, timeout)
@@ -227,6 +205,7 @@ class HoldService:
         buyer_id: str,
         key: RequestKey | None,
         timeout: float | None = None,
+        sold_price: tuple[str, str] | None = None,
     ) -> Outcome:
         from_hold = is_hold_name(name)
         lot_id = hold_ids_from_name(name)[0] if from_hold else lot_id_from_name(name)
@@ -235,6 +214,7 @@ class HoldService:
         amount = parse_decimal(quantity, "quantity", v, required=not from_hold)
         check_text(trade_id, "trade_id", v)
         check_text(buyer_id, "buyer_id", v)
+        price = None if sold_price is None else parse_money(*sold_price, "sold_price", v)
         v.raise_if_any()
 
         def sell_from_hold(conn: Connection) -> Outcome:
@@ -247,7 +227,7 @@ class HoldService:
                     metadata={"subject": name},
                 )
             before = lot_snapshot(lot)
-            rules.sell_hold(lot, hold, amount, trade_id, moment)
+            rules.sell_hold(lot, hold, amount, trade_id, moment, price)
             record(conn, lot, EventType.SOLD, principal.subject, before, reservation=hold)
             holds.update_hold(conn, hold)
             return Outcome(availability=lot, reservation=hold)
@@ -255,13 +235,28 @@ class HoldService:
         def sell_direct(conn: Connection) -> Outcome:
             assert amount is not None
             lot = self._lock_lot(conn, principal, lot_id, name)
-            expire_due(conn, lot, now())
+            moment = now()
+            expire_due(conn, lot, moment)
             before = lot_snapshot(lot)
-            rules.sell_direct(lot, amount)
-            record(conn, lot, EventType.SOLD, principal.subject, before)
-            return Outcome(availability=lot)
+            sale = rules.sell_direct(
+                lot,
+                amount,
+                buyer_id=buyer_id,
+                trade_id=trade_id,
+                now=moment,
+                sold_price=price,
+                request_id="" if key is None else key.request_id,
+            )
+            record(conn, lot, EventType.SOLD, principal.subject, before, reservation=sale)
+            holds.insert_hold(conn, sale)
+            return Outcome(availability=lot, reservation=sale)
 
         return run_once(self.uow, key, sell_from_hold if from_hold else sell_direct, timeout)
+
+    def list(
+        self, principal: Principal, query: HoldQuery, timeout: float | None = None
+    ) -> HoldPage:
+        return list_holds(self.uow, principal, query, timeout)
 
     def expire_due_on(self, lot_id: uuid.UUID, timeout: float | None = None) -> int:
         """The sweeper's unit of work: one lot, one transaction. Returns how many events."""

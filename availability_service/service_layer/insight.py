@@ -104,7 +104,9 @@ class InsightService:
                 # No band in the lot's own currency: price_in_band says "unknown" (0.5)
                 # instead of comparing, say, INR with the catalog's USD band.
                 commodity = dataclasses.replace(commodity, price_band=None)
-            holds = seller_open_holds_ratio(conn, lot.seller_id, moment - HOLD_LOOKBACK, moment)
+            holds = seller_open_holds_ratio(
+                conn, lot.seller_id, moment - HOLD_LOOKBACK, moment, visibility_for(principal)
+            )
         approved = bool(lot.approved_by) or lot.approve_time is not None
         result = readiness_score(
             commodity=commodity,

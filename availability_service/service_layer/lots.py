@@ -21,7 +21,7 @@ from availability_service.domain.errors import (
     StaleEtag,
     Violations,
 )
-from availability_service.domain.model import ZERO, Availability, EventType, LotState
+from availability_service.domain.model import ZERO, Availability, EventType, LotState, Visibility
 from availability_service.domain.quantities import change_total
 from availability_service.domain.validation import (
     MAX_REJECTION_REASON,
@@ -37,6 +37,7 @@ from availability_service.service_layer.changes import (
     record,
     update_event_type,
 )
+from availability_service.service_layer.hold_ends import withdraw_holds
 from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import events, lots
@@ -78,6 +79,16 @@ def visibility_for(principal: Principal) -> Any:
     return lots.visible_to_sql(
         principal.subject, principal.company_id, principal.region, principal.is_privileged
     )
+
+
+def drop_stale_audience(lot: Availability) -> None:
+    """The invitee list belongs to PRIVATE and the region list to RESTRICTED: under any other
+    visibility they are cleared, so switching a PRIVATE lot to PUBLIC never keeps (or later
+    republishes) who was invited."""
+    if lot.market_visibility is not Visibility.PRIVATE:
+        lot.restricted_buyer_ids = []
+    if lot.market_visibility is not Visibility.RESTRICTED:
+        lot.allowed_regions = []
 
 
 def check_etag(lot: Availability, etag: str) -> None:
@@ -157,6 +168,7 @@ class LotService:
             violations = Violations()
             if self.place is not None:
                 self.place(conn, principal, lot, None, violations)
+            drop_stale_audience(lot)
             self._validate_and_enrich(conn, lot, violations)
             record(conn, lot, EventType.CREATED, principal.subject, None, is_new=True)
             return Outcome(availability=lot)
@@ -206,7 +218,8 @@ class LotService:
                 raise InvalidArgument.one(
                     "page_token", "is not a token this service issued"
                 ) from exc
-        with self.uow.read(timeout) as conn:
+        # One snapshot, so the revision reported is the one the page was read at.
+        with self.uow.snapshot(timeout) as conn:
             revision = events.current_revision(conn)
             page = lots.list_lots(
                 conn,
@@ -253,6 +266,7 @@ class LotService:
             violations = Violations()
             if self.place is not None:
                 self.place(conn, principal, lot, changes.keys(), violations)
+            drop_stale_audience(lot)
             self._validate_and_enrich(conn, lot, violations)
             fields = changed_fields(before, lot_snapshot(lot))
             if not fields:
@@ -269,6 +283,7 @@ class LotService:
         etag: str,
         key: RequestKey | None,
         timeout: float | None = None,
+        force: bool = False,
     ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             lot = self.load_for_change(conn, principal, name)
@@ -276,6 +291,9 @@ class LotService:
                 raise NotFound(f"{name} not found")
             self._check_owner(principal, lot)
             check_etag(lot, etag)
+            if force:
+                # Withdrawal: each open hold is released (LOT_WITHDRAWN), with its own event.
+                withdraw_holds(conn, lot, principal.subject, now())
             if lot.reserved_quantity > ZERO:
                 raise FailedPrecondition(
                     f"{name} has active holds; release them before deleting",

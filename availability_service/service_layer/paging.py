@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import uuid
+from datetime import datetime
 from typing import Any
 
 from availability_service.domain.errors import InvalidArgument
@@ -37,3 +39,18 @@ def decode_token(token: str, query_fingerprint: str, field: str = "page_token") 
     if not isinstance(position, list) or issued_for != query_fingerprint:
         raise InvalidArgument.one(field, "was issued for a different query")
     return position
+
+
+def decode_time_id(token: str, query_fingerprint: str) -> tuple[datetime, uuid.UUID] | None:
+    """The (create_time, id) keyset position of a token; None for the first page."""
+    if not token:
+        return None
+    position = decode_token(token, query_fingerprint)
+    try:
+        return datetime.fromisoformat(position[0]), uuid.UUID(position[1])
+    except (ValueError, IndexError, TypeError) as exc:
+        raise InvalidArgument.one("page_token", "is not a token this service issued") from exc
+
+
+def encode_time_id(create_time: datetime, row_id: uuid.UUID, query_fingerprint: str) -> str:
+    return encode_token([create_time.isoformat(), str(row_id)], query_fingerprint)

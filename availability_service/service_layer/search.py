@@ -15,10 +15,12 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import localcontext
 
 from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal
+from availability_service.domain import holds as hold_rules
 from availability_service.domain.errors import InvalidArgument, Violations
 from availability_service.domain.model import Availability
 from availability_service.intelligence import (
@@ -33,6 +35,7 @@ from availability_service.intelligence import (
     score_lot,
 )
 from availability_service.service_layer import paging
+from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import numeric_quality
 from availability_service.service_layer.lots import visibility_for
 from availability_service.service_layer.search_criteria import Plan, SearchQuery, plan_search
@@ -41,6 +44,7 @@ from availability_service.storage import events
 from availability_service.storage.search import (
     CandidateFilter,
     CandidateRow,
+    OrderFilter,
     lots_by_id,
     search_candidates,
 )
@@ -54,6 +58,9 @@ PREFIX_FACTOR = 2
 PREFIX_GROWTH = 4
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
+MAX_DELIVERY_REGIONS = 64
+# Enough digits that products of two stored quantities (numeric(30, 6)) are never rounded.
+_EXACT_DIGITS = 100
 
 
 @dataclass(frozen=True)
@@ -90,12 +97,45 @@ def candidate_of(row: CandidateRow) -> LotCandidate:
     )
 
 
+def grants_order(row: CandidateRow, order: OrderFilter) -> bool:
+    """Would ReserveAvailability grant a hold of the order's quantity on this lot now?
+
+    The hold rules themselves (domain.holds), on quantities scaled to "canonical unit x
+    total": the lot's quantities times quantity_in_base_unit, the order times total_quantity.
+    Scaling every side by one positive factor leaves each comparison as it was, and no
+    division means no rounding.
+    """
+    terms = row.order_terms
+    if terms is None or terms.quantity_in_base_unit is None:
+        return False
+    if terms.valid_until is not None and terms.valid_until <= order.moment:
+        return False  # lapsed: the next write on it makes it EXPIRED before any check
+    if hold_rules.timing_refusal(terms, order.moment) is not None:
+        return False
+    scale = terms.quantity_in_base_unit
+    with localcontext(prec=_EXACT_DIGITS):
+        minimum = terms.min_order_quantity
+        refusal = hold_rules.quantity_refusal(
+            terms.available_quantity * scale,
+            order.quantity * terms.total_quantity,
+            terms.allow_partial_order,
+            None if minimum is None else minimum * scale,
+        )
+    return refusal is None
+
+
 def rank(
-    criteria: SearchCriteria, rows: Sequence[CandidateRow], commodity: Commodity, threshold: float
+    criteria: SearchCriteria,
+    rows: Sequence[CandidateRow],
+    commodity: Commodity,
+    threshold: float,
+    order: OrderFilter | None = None,
 ) -> list[Ranked]:
     """Score every row, keep the passing ones at or above the threshold, best first."""
     ranked = []
     for row in rows:
+        if order is not None and not grants_order(row, order):
+            continue
         scored = score_lot(criteria, candidate_of(row), commodity)
         if scored.passes and scored.score >= threshold:
             ranked.append(Ranked(f"availabilities/{row.id}", scored.score, scored.breakdown, row))
@@ -118,6 +158,10 @@ def _check(query: SearchQuery, v: Violations) -> None:
         v.add("price_tolerance_percent", "must be a finite number >= 0")
     if query.min_quantity is not None and query.min_quantity < 0:
         v.add("min_quantity", "must not be negative")
+    if query.order_quantity is not None and query.order_quantity <= 0:
+        v.add("order_quantity", "must be positive")
+    if len(query.delivery_regions) > MAX_DELIVERY_REGIONS:
+        v.add("delivery_regions", f"at most {MAX_DELIVERY_REGIONS} regions")
 
 
 class SearchService:
@@ -142,6 +186,10 @@ class SearchService:
     def candidate_filter(
         self, principal: Principal, query: SearchQuery, commodity: Commodity, plan: Plan
     ) -> CandidateFilter:
+        moment = now()
+        order = None
+        if query.order_quantity is not None:
+            order = OrderFilter(query.order_quantity, moment)
         return CandidateFilter(
             commodity=commodity.code,
             visible=visibility_for(principal),
@@ -157,6 +205,10 @@ class SearchService:
             delivery_window_start=query.delivery_window_start,
             delivery_window_end=query.delivery_window_end,
             incoterm=query.incoterm,
+            moment=moment,
+            delivery_regions=frozenset(r.lower() for r in query.delivery_regions),
+            price_floor=plan.price_floor,
+            order=order,
         )
 
     def search(
@@ -172,13 +224,15 @@ class SearchService:
         fp = paging.fingerprint("search", repr(stable))
         after, returned = _position(query.page_token, fp) if query.page_token else (None, 0)
         flt = self.candidate_filter(principal, query, commodity, plan)
-        with self.uow.read(timeout) as conn:
+        # One snapshot: the revision reported is the one the candidates and the lots were
+        # read at, and a lot cannot change (or become invisible) between the two reads.
+        with self.uow.snapshot(timeout) as conn:
             revision = events.current_revision(conn)
             ranked = self._ranked(
                 conn, flt, plan, commodity, query.score_threshold, after, size, returned
             )
             page = ranked[:size]
-            lots = lots_by_id(conn, [r.row.id for r in page])
+            lots = lots_by_id(conn, [r.row.id for r in page], flt.visible)
         token = ""
         if len(ranked) > size:
             # The count of results returned so far only sizes the next page's first read.
@@ -218,7 +272,7 @@ class SearchService:
             limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, wanted))
         while True:
             rows = search_candidates(conn, dataclasses.replace(flt, limit=limit))
-            ranked = rank(plan.criteria, rows, commodity, threshold)
+            ranked = rank(plan.criteria, rows, commodity, threshold, flt.order)
             if after is not None:
                 ranked = [r for r in ranked if (-r.score, r.name) > (-after[0], after[1])]
             if len(rows) < limit or limit >= CANDIDATE_LIMIT:

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+
+_AFTER_COMMIT = "availability_after_commit"
+
+
+def after_commit(conn: Connection, action: Callable[[], None]) -> None:
+    """Runs `action` once the transaction of `conn` has committed (never on rollback).
+
+    Only transactions opened by UnitOfWork.transaction run it; on any other connection
+    nothing is queued, so nothing is ever run for work that may not commit.
+    """
+    queued = conn.info.get(_AFTER_COMMIT)
+    if queued is not None:
+        queued.append(action)
 
 
 class UnitOfWork:
@@ -17,13 +30,22 @@ class UnitOfWork:
 
     @contextmanager
     def transaction(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
+        """Commits on success; then runs what after_commit() queued on the connection."""
+        committed: list[Callable[[], None]] = []
         with self.engine.begin() as conn:
-            if timeout_seconds is not None:
-                # The client's remaining deadline bounds the database work: past it, nobody is
-                # waiting for the answer, so Postgres cancels the statement and we roll back.
-                ms = max(1, int(timeout_seconds * 1000))
-                conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
-            yield conn
+            _bound_by_deadline(conn, timeout_seconds)
+            # conn.info outlives the checkout (it belongs to the pooled DBAPI connection),
+            # so the queue is removed whatever happens; a rollback drops what was queued.
+            # The dict is held here: after a lost connection, conn.info would try to
+            # reconnect inside the failed transaction and raise instead of the real error.
+            info = conn.info
+            info[_AFTER_COMMIT] = committed
+            try:
+                yield conn
+            finally:
+                info.pop(_AFTER_COMMIT, None)
+        for action in committed:
+            action()
 
     @contextmanager
     def statement_read(
@@ -55,3 +77,25 @@ class UnitOfWork:
     def read(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
         with self.transaction(timeout_seconds) as conn:
             yield conn
+
+    @contextmanager
+    def snapshot(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
+        """A read-only transaction whose statements all see ONE snapshot (REPEATABLE READ).
+
+        For reads of several statements that must agree, such as the revision a page reports
+        and the lots on it: revisions commit in order, so the snapshot holds every change up
+        to the counter it reads and none above it.
+        """
+        with self.engine.begin() as conn:
+            # Must be the transaction's first statement (the driver's BEGIN is implicit).
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            _bound_by_deadline(conn, timeout_seconds)
+            yield conn
+
+
+def _bound_by_deadline(conn: Connection, timeout_seconds: float | None) -> None:
+    """The client's remaining deadline bounds the database work: past it, nobody is waiting
+    for the answer, so Postgres cancels the statement and the transaction rolls back."""
+    if timeout_seconds is not None:
+        ms = max(1, int(timeout_seconds * 1000))
+        conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.storage import driver
 from availability_service.storage.tables import availabilities, reservations
@@ -67,20 +68,37 @@ _RECENT_PRICES = (
 
 
 def seller_open_holds_ratio(
-    conn: Connection, seller_id: str, since: datetime, now: datetime
+    conn: Connection,
+    seller_id: str,
+    since: datetime,
+    now: datetime,
+    visible: ColumnElement[bool] | None,
 ) -> float:
     """Quantity in the seller's open (ACTIVE, unexpired) holds over all their recent holds.
 
-    Holds since `since` on any of the seller's lots; 0 when the seller has none.
+    Holds (direct sales were never holds) since `since` on those of the seller's lots the
+    caller may see (`visible`, from visible_to_sql), so a readiness score says nothing about
+    lots hidden from its caller.
+    Quantities are in canonical units (a hold's share of its lot times the lot's canonical
+    quantity), so a 10 t hold weighs as 10 000 kg, not as 10; lots without a canonical
+    quantity (unknown unit) are left out. 0 when there are no such holds.
     """
     r, t = reservations, availabilities
-    open_quantity = case(
-        (and_(r.c.state == "ACTIVE", r.c.expire_time > now), r.c.quantity), else_=0
-    )
+    canonical = r.c.quantity * t.c.quantity_in_base_unit / t.c.total_quantity
+    open_quantity = case((and_(r.c.state == "ACTIVE", r.c.expire_time > now), canonical), else_=0)
+    conditions = [
+        t.c.seller_id == seller_id,
+        r.c.create_time >= since,
+        r.c.direct_sale.is_(False),
+        t.c.quantity_in_base_unit.is_not(None),
+        t.c.total_quantity > 0,
+    ]
+    if visible is not None:
+        conditions.append(visible)
     query = (
-        select(func.coalesce(func.sum(open_quantity), 0), func.coalesce(func.sum(r.c.quantity), 0))
+        select(func.coalesce(func.sum(open_quantity), 0), func.coalesce(func.sum(canonical), 0))
         .select_from(r.join(t, t.c.id == r.c.availability_id))
-        .where(t.c.seller_id == seller_id, r.c.create_time >= since)
+        .where(*conditions)
     )
     opened, total = conn.execute(query).one()
     return float(Decimal(str(opened)) / Decimal(str(total))) if total else 0.0

@@ -37,6 +37,7 @@ def append_event(
     event_type: str,
     actor: str,
     changed_fields: Sequence[str],
+    event_types: Sequence[str] = (),
     before: dict[str, Any] | None,
     after: dict[str, Any],
     reservation_id: uuid.UUID | None = None,
@@ -50,6 +51,7 @@ def append_event(
             "availability_id": availability_id,
             "reservation_id": reservation_id,
             "event_type": event_type,
+            "event_types": list(event_types or (event_type,)),
             "actor": actor,
             "changed_fields": list(changed_fields),
             "before": before,
@@ -114,6 +116,19 @@ def revision_before(conn: Connection, moment: Any) -> int | None:
         select(func.max(events.c.revision)).where(events.c.event_time < moment)
     ).scalar()
     return None if value is None else int(value)
+
+
+def lot_events(
+    conn: Connection, availability_id: uuid.UUID, after_revision: int, limit: int
+) -> list[Any]:
+    """One lot's events after `after_revision`, oldest first (index events_lot)."""
+    query = (
+        select(events)
+        .where(events.c.availability_id == availability_id, events.c.revision > after_revision)
+        .order_by(events.c.revision)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
 
 
 def states_at(

@@ -7,10 +7,12 @@ Hold rows are only written by a transaction that has already locked their lot ro
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, union
+from sqlalchemy import Connection, and_, bindparam, or_, select, tuple_, union
+from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import RESERVATION_FIELDS, HoldState, Reservation
 from availability_service.storage.tables import availabilities, reservations
@@ -98,3 +100,57 @@ def lots_due_for_sweep(conn: Connection, now: datetime, limit: int) -> list[uuid
     both = union(overdue, lapsed).subquery()
     rows = conn.execute(select(both.c.lot_id).order_by(both.c.lot_id).limit(limit))
     return [r[0] for r in rows]
+
+
+def page_holds(
+    conn: Connection,
+    *,
+    now: datetime,
+    lot_id: uuid.UUID | None,
+    seller_id: str | None,
+    buyer_id: str,
+    negotiation_id: str,
+    states: Collection[HoldState],
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Reservation]:
+    """Holds oldest first by (create_time, id), after a keyset position; with their lot's unit.
+
+    seller_id keeps only holds on that seller's lots. An ACTIVE hold past its expire_time
+    counts as EXPIRED, as every read presents it.
+    """
+    a = availabilities
+    query = select(t, a.c.quantity_unit.label("lot_quantity_unit")).join(
+        a, a.c.id == t.c.availability_id
+    )
+    if lot_id is not None:
+        query = query.where(t.c.availability_id == lot_id)
+    if seller_id is not None:
+        query = query.where(a.c.seller_id == seller_id)
+    if buyer_id:
+        query = query.where(t.c.buyer_id == buyer_id)
+    if negotiation_id:
+        query = query.where(t.c.negotiation_id == negotiation_id)
+    if states:
+        query = query.where(or_(*(_in_state(state, now) for state in states)))
+    if after is not None:
+        query = query.where(tuple_(t.c.create_time, t.c.id) > tuple_(*after))
+    query = query.order_by(t.c.create_time, t.c.id).limit(limit)
+    return [row_to_hold(row, row.lot_quantity_unit) for row in conn.execute(query)]
+
+
+def _in_state(state: HoldState, now: datetime) -> ColumnElement[bool]:
+    """The state a read presents: an overdue ACTIVE hold is EXPIRED until the sweeper writes it."""
+    overdue = and_(t.c.state == HoldState.ACTIVE.value, t.c.expire_time <= now)
+    if state is HoldState.ACTIVE:
+        return and_(t.c.state == HoldState.ACTIVE.value, t.c.expire_time > now)
+    if state is HoldState.EXPIRED:
+        return or_(t.c.state == HoldState.EXPIRED.value, overdue)
+    return t.c.state == state.value
+
+
+def has_holds(conn: Connection, lot_id: uuid.UUID) -> bool:
+    """Whether any hold, in any state, was ever placed on the lot (index reservations_lot)."""
+    # A direct sale's record was never a hold.
+    query = select(t.c.id).where(t.c.availability_id == lot_id, t.c.direct_sale.is_(False)).limit(1)
+    return conn.execute(query).first() is not None

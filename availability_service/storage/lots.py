@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import (
     AVAILABILITY_FIELDS,
+    MARKET_STATES,
     Availability,
     LotState,
     PriceType,
@@ -120,26 +121,26 @@ def list_lots(
     if after is not None:
         conditions.append(tuple_(t.c.create_time, t.c.id) < tuple_(*after))
     query = (
-        select(t)
-        .where(*conditions)
-        .order_by(t.c.create_time.desc(), t.c.id.desc())
-        .limit(limit)
+        select(t).where(*conditions).order_by(t.c.create_time.desc(), t.c.id.desc()).limit(limit)
     )
     return [row_to_lot(r) for r in conn.execute(query)]
 
 
 # Built once: constructing the expression per call cost more than the query itself. Empty
 # region or company never match (validation forbids empty list entries and the guards below
-# keep a caller without a company from seeing INTERNAL lots of sellers without one).
+# keep a caller without a company from seeing INTERNAL lots of sellers without one). The
+# owner sees every state; everyone else only the market states, then by market visibility.
+_MARKET_STATES_SQL = ", ".join(f"'{s.value}'" for s in sorted(MARKET_STATES))
 _VISIBLE = text(
-    "(availabilities.market_visibility = 'PUBLIC'"
-    " OR availabilities.seller_id = :vis_subject"
-    " OR (availabilities.market_visibility = 'PRIVATE'"
-    "     AND :vis_subject = ANY(availabilities.restricted_buyer_ids))"
-    " OR (availabilities.market_visibility = 'RESTRICTED' AND :vis_region <> ''"
-    "     AND :vis_region = ANY(availabilities.allowed_regions))"
-    " OR (availabilities.market_visibility = 'INTERNAL' AND :vis_company <> ''"
-    "     AND availabilities.company_id = :vis_company))"
+    "(availabilities.seller_id = :vis_subject"
+    f" OR (availabilities.state IN ({_MARKET_STATES_SQL})"
+    "  AND (availabilities.market_visibility = 'PUBLIC'"
+    "   OR (availabilities.market_visibility = 'PRIVATE'"
+    "       AND :vis_subject = ANY(availabilities.restricted_buyer_ids))"
+    "   OR (availabilities.market_visibility = 'RESTRICTED' AND :vis_region <> ''"
+    "       AND :vis_region = ANY(availabilities.allowed_regions))"
+    "   OR (availabilities.market_visibility = 'INTERNAL' AND :vis_company <> ''"
+    "       AND availabilities.company_id = :vis_company))))"
 )
 
 
@@ -157,9 +158,9 @@ def visible_to_sql(
 ) -> ColumnElement[bool] | None:
     """The one visibility predicate in SQL (twin of auth.visibility.can_see).
 
-    PUBLIC to everyone; PRIVATE to the owner and listed buyers; RESTRICTED to callers whose
-    region is listed; INTERNAL to the owner's company. Owner, ADMIN and SERVICE see all.
-    None means "no restriction".
+    Owner, ADMIN and SERVICE see all. Everyone else sees only lots in MARKET_STATES, and of
+    those: PUBLIC to everyone; PRIVATE to listed buyers; RESTRICTED to callers whose region is
+    listed; INTERNAL to the owner's company. None means "no restriction".
     """
     params = visibility_params(subject, company_id, region, privileged)
     if params is None:

@@ -2,7 +2,10 @@
 
 The filters here are a superset of the exact ones: numeric bounds are widened by a hair
 (EDGE_SLACK) so float noise in SQL never drops a lot the exact decimal check in
-intelligence.scoring would keep; scoring then decides every edge in one place.
+intelligence.scoring would keep; scoring then decides every edge in one place. The same holds
+for `order_quantity`: SQL keeps the lots that have the quantity available now (a necessary
+condition of every hold), and the hold rules of domain.holds decide each candidate exactly
+(service_layer.search.grants_order), from the columns read into OrderTerms.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Float, and_, cast, func, literal, or_, select, text
+from sqlalchemy import Connection, Float, and_, cast, func, literal, null, or_, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import Availability
@@ -35,6 +38,29 @@ class QualityRange:
 
 
 @dataclass(frozen=True)
+class OrderFilter:
+    """Keep lots that could grant a hold of `quantity` (canonical unit) at `moment`."""
+
+    quantity: Decimal
+    moment: datetime
+
+
+@dataclass(frozen=True)
+class OrderTerms:
+    """What the hold rules need of a candidate to decide an order (lot-unit quantities)."""
+
+    available_quantity: Decimal
+    total_quantity: Decimal
+    quantity_in_base_unit: Decimal | None
+    min_order_quantity: Decimal | None
+    allow_partial_order: bool
+    valid_until: datetime | None
+    available_from: datetime | None
+    available_until: datetime | None
+    eod_cutoff: str
+
+
+@dataclass(frozen=True)
 class CandidateFilter:
     commodity: str
     visible: ColumnElement[bool] | None
@@ -50,6 +76,11 @@ class CandidateFilter:
     delivery_window_start: datetime | None = None
     delivery_window_end: datetime | None = None
     incoterm: str = ""
+    # Lots outside their availability window at this moment are left out (None: no check).
+    moment: datetime | None = None
+    delivery_regions: frozenset[str] = frozenset()  # lower-cased region codes
+    price_floor: Decimal | None = None  # in price_unit, like price_limit
+    order: OrderFilter | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +93,7 @@ class CandidateRow:
     ai_confidence_score: float
     cosine_distance: float | None
     distance_km: float | None
+    order_terms: OrderTerms | None = None
 
 
 def quality_number(name: str) -> ColumnElement[Any]:
@@ -141,7 +173,44 @@ def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
                 t.c.incoterm == f.incoterm, literal(f.incoterm) == func.any(t.c.supported_incoterms)
             )
         )
+    if f.moment is not None:
+        out += _in_window(f.moment)
+    if f.delivery_regions:
+        out.append(func.lower(t.c.delivery_region).in_(sorted(f.delivery_regions)))
+    if f.price_floor is not None:
+        out += [t.c.base_price_unit == f.price_unit, t.c.price_per_base_unit >= f.price_floor]
+    if f.order is not None:
+        # The order fits in what is available (canonical units, compared without dividing);
+        # partial orders, the minimum and the cut-off are decided exactly on each candidate.
+        out += [
+            t.c.quantity_in_base_unit.is_not(None),
+            t.c.available_quantity * t.c.quantity_in_base_unit
+            >= f.order.quantity * t.c.total_quantity,
+            or_(t.c.valid_until.is_(None), t.c.valid_until > f.order.moment),
+        ]
     return out
+
+
+def _in_window(moment: datetime) -> list[ColumnElement[bool]]:
+    """available_from <= moment < available_until, each bound optional."""
+    t = availabilities
+    return [
+        or_(t.c.available_from.is_(None), t.c.available_from <= moment),
+        or_(t.c.available_until.is_(None), t.c.available_until > moment),
+    ]
+
+
+_ORDER_COLUMNS = (
+    "available_quantity",
+    "total_quantity",
+    "quantity_in_base_unit",
+    "min_order_quantity",
+    "allow_partial_order",
+    "valid_until",
+    "available_from",
+    "available_until",
+    "eod_cutoff",
+)
 
 
 def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow]:
@@ -152,9 +221,12 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
     the `limit` nearest lots that pass the filters.
     """
     t = availabilities
+    # Without a point the column is a NULL typed as float8: an untyped NULL in the CTE is
+    # typed text by PostgreSQL, which the Float result processor refuses.
     distance: ColumnElement[Any] = (
-        (earth_distance_m(*f.near) / 1000.0) if f.near is not None else literal(None, Float)
+        (earth_distance_m(*f.near) / 1000.0) if f.near is not None else cast(null(), Float)
     )
+    order_columns = [t.c[name] for name in _ORDER_COLUMNS] if f.order is not None else []
     filtered = (
         select(
             t.c.id,
@@ -163,6 +235,7 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
             t.c.ai_confidence_score,
             t.c.ai_score_vector.cosine_distance(f.target_vector).label("cosine_distance"),
             distance.label("distance_km"),
+            *order_columns,
         )
         .where(and_(*_conditions(f)))
         .cte("filtered")
@@ -181,15 +254,25 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
             ai_confidence_score=float(r.ai_confidence_score),
             cosine_distance=None if r.cosine_distance is None else float(r.cosine_distance),
             distance_km=None if r.distance_km is None else float(r.distance_km),
+            order_terms=None
+            if f.order is None
+            else OrderTerms(**{name: r._mapping[name] for name in _ORDER_COLUMNS}),
         )
         for r in conn.execute(query)
     ]
 
 
-def lots_by_id(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Availability]:
+def lots_by_id(
+    conn: Connection, ids: Sequence[uuid.UUID], visible: ColumnElement[bool] | None
+) -> dict[uuid.UUID, Availability]:
+    """The lots with these ids that the caller may still see (the predicate is re-checked,
+    so a lot that became invisible since the candidate read is never returned)."""
     if not ids:
         return {}
-    rows = conn.execute(select(availabilities).where(availabilities.c.id.in_(list(ids))))
+    query = select(availabilities).where(availabilities.c.id.in_(list(ids)))
+    if visible is not None:
+        query = query.where(visible)
+    rows = conn.execute(query)
     return {lot.id: lot for lot in map(row_to_lot, rows)}
 
 

@@ -179,8 +179,15 @@ reservations = Table(
             "trade_id",
             "release_reason",
             "request_id",
+            "price_currency",
+            "price_unit",
+            "price_option_label",
+            "sold_price_currency",
         )
     ),
+    _num("price_amount"),
+    _num("sold_price_amount"),
+    Column("direct_sale", Boolean, nullable=False, server_default="false"),
     _ts("expire_time", nullable=False),
     _ts("create_time", nullable=False),
     _ts("update_time", nullable=False),
@@ -200,6 +207,8 @@ events = Table(
     Column("before", JSONB),
     Column("after", JSONB, nullable=False),
     Column("reservation", JSONB),
+    # Every type that applies (migration 0005); '{}' on older rows means just event_type.
+    Column("event_types", ARRAY(Text), nullable=False, server_default="{}"),
 )
 
 idempotency_keys = Table(

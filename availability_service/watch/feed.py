@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from availability_service.auth.principal import Principal
+from availability_service.auth.visibility import OWNER_ONLY_FIELDS, sees_everything
 from availability_service.domain.model import availability_from_snapshot, reservation_from_snapshot
 from availability_service.grpc_api.lot_output import (
     availability_to_pb,
@@ -32,12 +34,19 @@ class WatchEvent:
     revision: int
     availability_id: uuid.UUID
     event_type: str
+    # Every type that applies, the primary first (rows before migration 0005: just the one).
+    types: tuple[str, ...]
     actor: str
     event_time: datetime
     changed_fields: tuple[str, ...]
     before: dict[str, Any] | None
     after: dict[str, Any]
     reservation: dict[str, Any] | None
+    # The lot's protobuf forms by (snapshot, viewer sees everything): redaction depends only on
+    # that, so each form is built once and shared by every watcher it applies to.
+    _lots_pb: dict[tuple[str, bool], pb.Availability] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_row(cls, row: Any) -> WatchEvent:
@@ -46,6 +55,7 @@ class WatchEvent:
             revision=int(m["revision"]),
             availability_id=m["availability_id"],
             event_type=m["event_type"],
+            types=tuple(m["event_types"] or (m["event_type"],)),
             actor=m["actor"],
             event_time=m["event_time"],
             changed_fields=tuple(m["changed_fields"] or ()),
@@ -54,15 +64,40 @@ class WatchEvent:
             reservation=m["reservation"],
         )
 
-    @functools.cached_property
-    def after_pb(self) -> pb.Availability:
-        return availability_to_pb(availability_from_snapshot(self.after))
+    def sees_everything(self, viewer: Principal) -> bool:
+        """The viewer owns the lot or is privileged: every field, the actor, every change."""
+        return sees_everything(viewer, str(self.after.get("seller_id", "")))
 
-    @functools.cached_property
-    def before_pb(self) -> pb.Availability | None:
+    def after_for(self, viewer: Principal) -> pb.Availability:
+        """The lot after the event, as `viewer` may read it (visibility.redact)."""
+        return self._lot_pb("after", self.after, viewer)
+
+    def before_for(self, viewer: Principal) -> pb.Availability | None:
+        """The lot before the event (None for a creation), as `viewer` may read it."""
         if self.before is None:
             return None
-        return availability_to_pb(availability_from_snapshot(self.before))
+        return self._lot_pb("before", self.before, viewer)
+
+    def changed_fields_for(self, viewer: Principal) -> tuple[str, ...]:
+        """The changed field names, without owner-only ones for a viewer who may not read them."""
+        if self.sees_everything(viewer):
+            return self.changed_fields
+        return tuple(f for f in self.changed_fields if f not in OWNER_ONLY_FIELDS)
+
+    def actor_for(self, viewer: Principal) -> str:
+        """Who acted: shown to others only when it is the lot's seller (an operator's or an
+        engine's identity, such as who approved the lot, is a review detail)."""
+        if self.sees_everything(viewer) or self.actor == self.after.get("seller_id"):
+            return self.actor
+        return ""
+
+    def _lot_pb(self, which: str, snapshot: dict[str, Any], viewer: Principal) -> pb.Availability:
+        key = (which, self.sees_everything(viewer))
+        found = self._lots_pb.get(key)
+        if found is None:
+            found = availability_to_pb(availability_from_snapshot(snapshot), viewer)
+            self._lots_pb[key] = found
+        return found
 
     @functools.cached_property
     def reservation_pb(self) -> pb.Reservation | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,8 +59,9 @@ class WatchFilter:
             return False
         return not (self.lot_ids and _lot_id(snapshot) not in self.lot_ids)
 
-    def wants_type(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types
+    def wants_types(self, event_types: Collection[str]) -> bool:
+        """An event passes when any of its types is wanted (AvailabilityEvent.types)."""
+        return not self.event_types or any(kind in self.event_types for kind in event_types)
 
 
 def _lot_id(snapshot: Mapping[str, Any]) -> uuid.UUID | None:
@@ -82,6 +83,7 @@ def visible_to(principal: Principal, snapshot: Mapping[str, Any]) -> bool:
         str(snapshot.get("market_visibility", "")),
         snapshot.get("restricted_buyer_ids") or (),
         snapshot.get("allowed_regions") or (),
+        state=str(snapshot.get("state", "")),
     )
 
 
@@ -95,12 +97,12 @@ def matches(flt: WatchFilter, principal: Principal, snapshot: Mapping[str, Any] 
 def change_kind(
     flt: WatchFilter,
     principal: Principal,
-    event_type: str,
+    event_types: Collection[str],
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any],
 ) -> ChangeKind | None:
     """ADDED, MODIFIED or DELETED for this watcher, or None when the event is not for it."""
-    if not flt.wants_type(event_type):
+    if not flt.wants_types(event_types):
         return None
     was = matches(flt, principal, before)
     now = matches(flt, principal, after)

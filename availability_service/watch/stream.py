@@ -19,13 +19,12 @@ from availability_service.domain.model import Availability
 from availability_service.grpc_api import metrics
 from availability_service.grpc_api.lot_output import availability_to_pb, to_timestamp
 from availability_service.watch import reads
+from availability_service.watch.emit import event_to_pb
 from availability_service.watch.feed import End, Subscription, WatchEvent
 from availability_service.watch.filters import (
-    ChangeKind,
     WatchRequest,
     change_kind,
     parse_request,
-    visible_to,
 )
 from availability_service.watch.hub import PAGE_SIZE, WatchHub, WatchSlot
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -43,11 +42,6 @@ READY_TIMEOUT_SECONDS = 10.0
 # A write still pending when the stream reaches its maximum age gets this much longer (the
 # final bookmark of a reading client goes out well within it); then the stream is cut off.
 AGE_GRACE_SECONDS = 1.0
-_KIND = {
-    ChangeKind.ADDED: watch_pb2.CHANGE_KIND_ADDED,
-    ChangeKind.MODIFIED: watch_pb2.CHANGE_KIND_MODIFIED,
-    ChangeKind.DELETED: watch_pb2.CHANGE_KIND_DELETED,
-}
 Reason = watch_pb2.Bookmark.Reason
 
 
@@ -58,13 +52,6 @@ class StreamUnavailable(Exception):
         super().__init__(message)
         self.message = message
         self.last_revision = last_revision
-
-
-def _event_type(name: str) -> int:
-    try:
-        return int(watch_pb2.EventType.Value(f"EVENT_TYPE_{name}"))
-    except ValueError:
-        return watch_pb2.EVENT_TYPE_UNSPECIFIED
 
 
 def cut_off(reason: str, why: str, last_revision: int) -> ResourceExhausted:
@@ -118,6 +105,7 @@ class _Stream:
             async for response in self._initial_state():
                 yield response
         elif self.request.start_revision > 0:
+            self._check_not_future(await self._read(reads.current_revision, self.hub.engine))
             self.pos = self.request.start_revision
             oldest = await self._read(reads.oldest_revision, self.hub.engine)
             self._check_retained(oldest)
@@ -217,11 +205,9 @@ class _Stream:
         size = 0
         last = self.pos
         for event in events:
-            kind = change_kind(
-                self.flt, self.principal, event.event_type, event.before, event.after
-            )
+            kind = change_kind(self.flt, self.principal, event.types, event.before, event.after)
             if kind is not None:
-                out = _fitted(self._event_pb(event, kind))
+                out = _fitted(event_to_pb(self.principal, event, kind))
                 out_size = out.ByteSize()
                 if batch and (len(batch) >= BATCH_MAX_EVENTS or size + out_size > BATCH_MAX_BYTES):
                     yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
@@ -234,42 +220,27 @@ class _Stream:
             yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
         self.pos = max(self.pos, last)
 
-    def _event_pb(self, event: WatchEvent, kind: ChangeKind) -> watch_pb2.AvailabilityEvent:
-        lot = event.after_pb
-        if kind is ChangeKind.DELETED and not visible_to(self.principal, event.after):
-            # The watcher lost sight of the lot: show the last state it was allowed to see.
-            lot = event.before_pb or lot
-        out = watch_pb2.AvailabilityEvent(
-            revision=event.revision,
-            type=_event_type(event.event_type),
-            change=_KIND[kind],
-            availability=lot,
-            changed_fields=event.changed_fields,
-            actor=event.actor,
-            event_time=event.event_time_pb,
-        )
-        if event.reservation_pb is not None and self._may_see_hold(event):
-            out.reservation.CopyFrom(event.reservation_pb)
-        return out
-
-    def _may_see_hold(self, event: WatchEvent) -> bool:
-        """A hold is the business of the seller, its buyer, and privileged callers only."""
-        who = self.principal
-        hold = event.reservation or {}
-        return who.is_privileged or who.subject in (
-            event.after.get("seller_id"),
-            hold.get("buyer_id"),
-        )
-
     def _initial_event(self, lot: Availability) -> watch_pb2.AvailabilityEvent:
         return watch_pb2.AvailabilityEvent(
             revision=lot.revision,
             type=watch_pb2.EVENT_TYPE_CREATED,
+            types=[watch_pb2.EVENT_TYPE_CREATED],
             change=watch_pb2.CHANGE_KIND_ADDED,
-            availability=availability_to_pb(lot),
+            availability=availability_to_pb(lot, self.principal),
             actor=lot.seller_id,
             event_time=to_timestamp(lot.update_time),
         )
+
+    def _check_not_future(self, head: int) -> None:
+        """A start beyond the head names changes that do not exist yet: resuming there would
+        silently skip whatever comes next up to it."""
+        if self.request.start_revision > head:
+            raise OutOfRange(
+                f"start_revision {self.request.start_revision} is beyond the current revision "
+                f"{head}; resume from a revision this service returned",
+                reason="REVISION_NOT_YET_WRITTEN",
+                metadata={"current_revision": str(head)},
+            )
 
     def _check_retained(self, oldest: int | None) -> None:
         if oldest is not None and self.pos < oldest - 1:

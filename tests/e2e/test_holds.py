@@ -238,16 +238,25 @@ def test_selling_part_of_a_hold_returns_the_rest_to_available(
     assert (code, details["reason"]) == (grpc.StatusCode.FAILED_PRECONDITION, "INVALID_STATE")
 
 
-def test_a_direct_sale_sells_available_quantity_without_a_hold(
+def test_a_direct_sale_sells_available_quantity_without_a_hold_and_keeps_its_record(
     seller: Caller, admin: Caller, service: Caller, engine: Engine
 ) -> None:
     lot = live_lot(seller, admin)
     sold = service.MarkSold(
         api.MarkSoldRequest(name=lot.name, quantity="60", trade_id="t-9", buyer_id="b-9")
     )
-    assert not sold.HasField("reservation")
     assert counts(sold.availability) == ("40", "0", "60")
     assert event_types(engine, lot.name)[-1] == "SOLD"
+    # The sale's record: its own SOLD row under the lot, with the buyer and the trade.
+    record = sold.reservation
+    assert record.name.startswith(lot.name + "/reservations/")
+    assert (record.state, record.sold_quantity, record.buyer_id, record.trade_id) == (
+        Hold.STATE_SOLD,
+        "60",
+        "b-9",
+        "t-9",
+    )
+    assert service.GetReservation(api.GetReservationRequest(name=record.name)).reservation == record
 
 
 def test_a_hold_cannot_be_sold_to_another_buyer(

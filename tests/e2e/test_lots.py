@@ -283,17 +283,24 @@ def test_stale_etag_is_aborted(seller: Caller) -> None:
     assert err.value.code() == grpc.StatusCode.ABORTED
 
 
-def test_another_seller_cannot_change_a_lot(seller: Caller, caller) -> None:  # type: ignore[no-untyped-def]
+def test_another_seller_cannot_change_a_lot(seller: Caller, admin: Caller, caller) -> None:  # type: ignore[no-untyped-def]
     lot = create(seller)
     other = caller("SELLER")
-    with pytest.raises(grpc.RpcError) as err:
-        other.UpdateAvailability(
-            api.UpdateAvailabilityRequest(
-                availability=pb.Availability(name=lot.name, description="mine now"),
-                update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+
+    def change() -> grpc.StatusCode:
+        with pytest.raises(grpc.RpcError) as err:
+            other.UpdateAvailability(
+                api.UpdateAvailabilityRequest(
+                    availability=pb.Availability(name=lot.name, description="mine now"),
+                    update_mask=field_mask_pb2.FieldMask(paths=["description"]),
+                )
             )
-        )
-    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        return err.value.code()
+
+    # A draft is not the other seller's to see at all; an approved lot is, but not to change.
+    assert change() == grpc.StatusCode.NOT_FOUND
+    admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name))
+    assert change() == grpc.StatusCode.PERMISSION_DENIED
 
 
 def test_approve_moves_draft_to_active_and_twice_is_failed_precondition(

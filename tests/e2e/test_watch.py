@@ -6,7 +6,6 @@ with a timeout: a broken stream fails the test in seconds instead of hanging it.
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import uuid
@@ -26,6 +25,7 @@ from tests.conftest import settings_for
 from tests.support.callers import Caller, make_token
 from tests.support.lots import cotton_lot, error_details, register_location
 from tests.support.server import ServerThread
+from tests.support.watching import END, Watch
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
@@ -36,74 +36,6 @@ ADDED, MODIFIED, DELETED = (
     watch_pb2.CHANGE_KIND_MODIFIED,
     watch_pb2.CHANGE_KIND_DELETED,
 )
-_END = object()
-
-
-class Watch:
-    """One open WatchAvailabilities call whose messages are read with per-step timeouts."""
-
-    def __init__(
-        self,
-        caller: Caller,
-        request: api.WatchAvailabilitiesRequest,
-        deadline: float = 30.0,
-        read: bool = True,
-    ) -> None:
-        self.call = caller.stub.WatchAvailabilities(
-            request, metadata=caller.metadata, timeout=deadline
-        )
-        self.items: queue.Queue[Any] = queue.Queue()
-        if read:
-            self.start_reading()
-
-    def start_reading(self) -> None:
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        try:
-            for message in self.call:
-                self.items.put(message)
-        except grpc.RpcError as error:
-            self.items.put(error)
-        self.items.put(_END)
-
-    def next(self, timeout: float = 10.0) -> Any:
-        """The next message, or the RpcError / _END that closed the stream."""
-        return self.items.get(timeout=timeout)
-
-    def message(self, timeout: float = 10.0) -> api.WatchAvailabilitiesResponse:
-        item = self.next(timeout)
-        if isinstance(item, grpc.RpcError):
-            raise item
-        assert item is not _END, "stream ended"
-        return item  # type: ignore[no-any-return]
-
-    def events_until(self, revision: int, timeout: float = 10.0) -> list[Any]:
-        """Events of every message up to one covering `revision` (bookmarks skipped)."""
-        out: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while True:
-            message = self.message(max(deadline - time.monotonic(), 0.01))
-            out.extend(message.events)
-            if message.revision >= revision:
-                return out
-
-    def close(self) -> None:
-        self.call.cancel()
-
-
-@pytest.fixture
-def watch() -> Iterator[Callable[..., Watch]]:
-    opened: list[Watch] = []
-
-    def open_watch(caller: Caller, **request: Any) -> Watch:
-        stream = Watch(caller, api.WatchAvailabilitiesRequest(**request))
-        opened.append(stream)
-        return stream
-
-    yield open_watch
-    for stream in opened:
-        stream.close()
 
 
 def revision_now(engine: Engine) -> int:
@@ -115,6 +47,11 @@ def create(caller: Caller, **overrides: Any) -> pb.Availability:
     return caller.CreateAvailability(
         api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))
     ).availability
+
+
+def approved(admin: Caller, lot: pb.Availability) -> pb.Availability:
+    """The lot once an ADMIN approved it: from then on the market may see it."""
+    return admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name)).availability
 
 
 def update(caller: Caller, name: str, paths: list[str], **fields: Any) -> pb.Availability:
@@ -168,7 +105,7 @@ def test_a_watcher_sees_each_change_once_in_revision_order_with_who_and_what(
     ]
     assert [e.revision for e in found] == [lot.revision, repriced.revision]
     assert found[1].availability.base_price.amount == "1700"
-    assert "base_price_amount" in found[1].changed_fields
+    assert "base_price" in found[1].changed_fields  # a contract field path, not a column
     assert {e.actor for e in found} == {seller.subject}
     assert all(e.event_time.seconds > 0 for e in found)
 
@@ -186,16 +123,17 @@ def test_resuming_from_a_revision_mid_stream_delivers_exactly_the_remainder(
 
 
 def test_a_public_lot_made_private_is_deleted_for_a_buyer_and_added_back_when_public(
-    seller: Caller, buyer: Caller, engine: Engine, watch: Callable[..., Watch]
+    seller: Caller, buyer: Caller, admin: Caller, engine: Engine, watch: Callable[..., Watch]
 ) -> None:
     stream = watch(buyer, start_revision=revision_now(engine), seller_ids=[seller.subject])
-    lot = create(seller)
+    lot = approved(admin, create(seller))
     hidden = make_private(seller, lot.name, ["someone-else"])
     never_seen = create(
         seller,
         market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
         restricted_buyer_ids=["someone-else"],
     )
+    approved(admin, never_seen)
     shown = make_public(seller, lot.name)
     cancelled = seller.DeleteAvailability(api.DeleteAvailabilityRequest(name=lot.name))
     found = stream.events_until(cancelled.availability.revision)
@@ -215,6 +153,7 @@ def test_a_public_lot_made_private_is_deleted_for_a_buyer_and_added_back_when_pu
 def test_the_listed_buyer_of_a_private_lot_sees_it_and_others_do_not(
     seller: Caller,
     buyer: Caller,
+    admin: Caller,
     caller: Callable[..., Caller],
     engine: Engine,
     watch: Callable[..., Watch],
@@ -233,8 +172,9 @@ def test_the_listed_buyer_of_a_private_lot_sees_it_and_others_do_not(
         market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
         restricted_buyer_ids=[buyer.subject],
     )
+    private = approved(admin, private)
     assert kinds(listed.events_until(private.revision)) == [
-        (private.name, watch_pb2.EVENT_TYPE_CREATED, ADDED)
+        (private.name, watch_pb2.EVENT_TYPE_APPROVED, ADDED)
     ]
     assert unlisted.events_until(private.revision) == []
 
@@ -481,7 +421,7 @@ def test_a_watcher_that_stops_reading_is_cut_off_while_a_fast_one_keeps_up(
         item = slow.next()
         if isinstance(item, grpc.RpcError):
             break
-        assert item is not _END, "the slow stream must end with an error"
+        assert item is not END, "the slow stream must end with an error"
         got.extend(e.revision for e in item.events)
     assert item.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     details = error_details(item)
@@ -526,7 +466,7 @@ def test_a_stream_ends_with_a_stream_end_bookmark_at_its_maximum_age(
         message = stream.message(timeout=10)
         assert message.bookmark.reason == Reason.REASON_STREAM_END
         assert message.revision >= start
-        assert stream.next() is _END  # then the stream ends OK
+        assert stream.next() is END  # then the stream ends OK
     finally:
         aged.close()
 
@@ -552,7 +492,7 @@ def test_server_shutdown_ends_each_stream_with_a_resumable_bookmark(
             message = stream.message()
         assert message.bookmark.reason == Reason.REASON_STREAM_END
         assert message.revision >= start
-        assert stream.next() is _END
+        assert stream.next() is END
     finally:
         stopping.close()
 

@@ -4,7 +4,9 @@ A few thousand random cotton lots go straight into the table (enriched by the se
 own enricher, anomaly fields drawn at random), spread around a point of this test's own.
 Brute force reads every one of them back, applies the documented filters in plain Python
 and scores each with intelligence.scoring.score_lot; paging through SearchAvailabilities
-must return exactly that list in exactly that order.
+must return exactly that list in exactly that order. `order_quantity` is judged here by the
+hold rules themselves (domain.holds.check_take and the timing rule) on the order converted
+to the lot's unit, the way ReserveAvailability would see it.
 """
 
 from __future__ import annotations
@@ -14,16 +16,17 @@ import random
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, Float, cast, delete, func, insert, select
 
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
 from availability_service.auth.visibility import can_see
-from availability_service.domain.errors import Violations
+from availability_service.domain import holds as hold_rules
+from availability_service.domain.errors import FailedPrecondition, Violations
 from availability_service.domain.model import (
     AVAILABILITY_FIELDS,
     Availability,
@@ -44,6 +47,7 @@ from tradedesk.availability.v1 import search_pb2
 LOTS = 3000
 TWINS = 40
 REGION = "ZZ-BF"
+OTHER_REGION = "ZZ-BG"  # a share of the lots, for the delivery_regions filter
 KM_PER_DEGREE = 111.195
 
 
@@ -52,6 +56,11 @@ def point_near(rng: random.Random, lat: float, lng: float, km: float) -> tuple[f
     dlat = distance * math.cos(bearing) / KM_PER_DEGREE
     dlng = distance * math.sin(bearing) / (KM_PER_DEGREE * math.cos(math.radians(lat)))
     return lat + dlat, lng + dlng
+
+
+def open_cutoff(moment: datetime) -> str | None:
+    """A cut-off later today that stays ahead of the clock for the whole test, if any."""
+    return f"{moment.hour + 2:02d}:00" if moment.hour < 21 else None
 
 
 def random_lot(rng: random.Random, center: tuple[float, float], buyer: str) -> Availability:
@@ -76,6 +85,24 @@ def random_lot(rng: random.Random, center: tuple[float, float], buyer: str) -> A
         incoterm=rng.choice(["FOB", "CIF", "EXW"]),
         supported_incoterms=rng.choice([[], ["FOB"], ["CIF", "FOB"]]),
     )
+    if rng.random() < 0.3:
+        lot.delivery_region = OTHER_REGION
+    if rng.random() < 0.3:
+        lot.min_order_quantity = Decimal(rng.randint(1, int(total)))
+    lot.allow_partial_order = rng.random() > 0.15
+    roll = rng.random()
+    if roll < 0.04:
+        lot.available_from = moment + timedelta(days=rng.randint(1, 30))  # not yet
+    elif roll < 0.08:
+        lot.available_until = moment - timedelta(days=rng.randint(1, 30))  # over
+    elif roll < 0.2:
+        lot.available_from = moment - timedelta(days=2)
+        lot.available_until = moment + timedelta(days=2)
+    roll = rng.random()
+    if roll < 0.1:
+        lot.eod_cutoff = "00:00"  # closed all day
+    elif roll < 0.2:
+        lot.eod_cutoff = open_cutoff(moment) or ""
     if rng.random() < 0.9:
         staple = round(rng.uniform(24, 34), 2)
         lot.quality_params["staple_length"] = (
@@ -176,24 +203,43 @@ def brute_force(
     query, violations = search_query(request)
     assert not violations
     commodity, plan = search.plan(query)
-    assert query.near is not None
-    distance = (
-        func.earth_distance(
-            func.ll_to_earth(*query.near), func.ll_to_earth(t.c.latitude, t.c.longitude)
+    moment = datetime.now(UTC)
+    distance: Any = None
+    if query.near is not None:
+        distance = (
+            func.earth_distance(
+                func.ll_to_earth(*query.near), func.ll_to_earth(t.c.latitude, t.c.longitude)
+            )
+            / 1000.0
         )
-        / 1000.0
-    )
     with engine.connect() as conn:
         rows = conn.execute(
             select(
                 t,
                 t.c.ai_score_vector.cosine_distance(plan.target_vector).label("cos"),
-                distance.label("km"),
-            ).where(t.c.delivery_region == REGION)
+                (distance if distance is not None else cast(None, Float)).label("km"),
+            ).where(t.c.delivery_region.in_([REGION, OTHER_REGION]))
         ).all()
     ranked = []
+    regions = {region.lower() for region in query.delivery_regions}
     for r in rows:
         if r.state != "ACTIVE" or r.delete_time is not None or r.available_quantity <= 0:
+            continue
+        if (r.available_from is not None and moment < r.available_from) or (
+            r.available_until is not None and moment >= r.available_until
+        ):
+            continue
+        if regions and r.delivery_region.lower() not in regions:
+            continue
+        if plan.price_floor is not None and (
+            r.price_per_base_unit is None
+            or r.base_price_unit != plan.price_unit
+            or r.price_per_base_unit < plan.price_floor
+        ):
+            continue
+        if query.order_quantity is not None and not reserve_would_grant(
+            r, query.order_quantity, moment
+        ):
             continue
         if not can_see(
             principal,
@@ -202,9 +248,12 @@ def brute_force(
             r.market_visibility,
             r.restricted_buyer_ids,
             r.allowed_regions,
+            state=r.state,
         ):
             continue
-        if (r.ai_price_anomaly and not query.include_anomalies) or r.latitude is None:
+        if r.ai_price_anomaly and not query.include_anomalies:
+            continue
+        if query.near is not None and r.latitude is None:
             continue
         if plan.price_limit is not None and (
             r.price_per_base_unit is None or r.base_price_unit != plan.price_unit
@@ -241,6 +290,21 @@ def brute_force(
         if scored.passes and scored.score >= query.score_threshold:
             ranked.append((f"availabilities/{r.id}", scored.score))
     return sorted(ranked, key=lambda item: (-item[1], item[0]))
+
+
+def reserve_would_grant(row: Any, order_quantity: Decimal, moment: datetime) -> bool:
+    """The hold rules on the order in the lot's own unit (a division, where search scales)."""
+    lot = Availability(**{name: row._mapping[name] for name in AVAILABILITY_FIELDS})
+    lot.state = LotState(row.state)
+    if lot.quantity_in_base_unit is None:
+        return False
+    with localcontext(prec=100):
+        in_lot_unit = order_quantity * lot.total_quantity / lot.quantity_in_base_unit
+    try:
+        hold_rules.check_take(lot, in_lot_unit)
+    except FailedPrecondition:
+        return False
+    return hold_rules.timing_refusal(lot, moment) is None
 
 
 def paged(caller: Caller, request: api.SearchAvailabilitiesRequest) -> list[tuple[str, float]]:
@@ -301,7 +365,29 @@ REQUESTS: dict[str, dict[str, Any]] = {
         incoterm="FOB",
         page_size=97,
     ),
+    "delivery regions and a price floor": dict(
+        radius_km=300,
+        delivery_regions=[OTHER_REGION.lower()],
+        min_price=pb.Money(currency_code="USD", amount="1700"),
+        page_size=60,
+    ),
+    "an order quantity inside a price band": dict(
+        radius_km=300,
+        order_quantity="20000",  # kg: 20 t, 20000 kg or about 92 bales
+        min_price=pb.Money(currency_code="USD", amount="1500"),
+        max_price=pb.Money(currency_code="USD", amount="2500"),
+        page_size=50,
+    ),
+    # Without `near`, the two regions of this data set keep every other test's lots out.
+    "without near: both regions, an order quantity and a price floor": dict(
+        delivery_regions=[REGION, OTHER_REGION],
+        order_quantity="7500",
+        min_price=pb.Money(currency_code="USc", amount="60"),
+        price_unit="USc/lb",
+        page_size=80,
+    ),
 }
+NO_POINT = {"without near: both regions, an order quantity and a price floor"}
 
 
 @pytest.mark.parametrize("shape", list(REQUESTS))
@@ -315,11 +401,9 @@ def test_paged_search_equals_brute_force_scoring(
     center, buyer = market
     who = caller("BUYER", sub=buyer, region=REGION)
     principal = Principal(buyer, None, frozenset({Role.BUYER}), REGION)
-    request = api.SearchAvailabilitiesRequest(
-        commodity="cotton",
-        near=pb.LatLng(latitude=center[0], longitude=center[1]),
-        **REQUESTS[shape],
-    )
+    request = api.SearchAvailabilitiesRequest(commodity="cotton", **REQUESTS[shape])
+    if shape not in NO_POINT:
+        request.near.CopyFrom(pb.LatLng(latitude=center[0], longitude=center[1]))
     expected = brute_force(engine, app.services.search, principal, request)
     assert len(expected) > 100  # the data set really exercises paging and filters
     found = paged(who, request)

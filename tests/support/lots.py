@@ -86,3 +86,11 @@ def error_details(error: Any) -> dict[str, Any]:
             detail.Unpack(retry)
             out["retry_delay"] = retry.retry_delay.ToTimedelta().total_seconds()
     return out
+
+
+def approved_lot(seller: Any, admin: Any, **overrides: Any) -> pb.Availability:
+    """A cotton lot created by `seller` and approved by `admin`, through the real RPCs."""
+    lot = seller.CreateAvailability(
+        api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))
+    ).availability
+    return admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name)).availability

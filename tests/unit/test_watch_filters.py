@@ -33,6 +33,7 @@ def snap(**overrides: Any) -> dict[str, Any]:
         "commodity": "cotton",
         "delivery_region": "IN-GJ",
         "market_visibility": "PUBLIC",
+        "state": "ACTIVE",
         "restricted_buyer_ids": [],
         "allowed_regions": [],
         "delete_time": None,
@@ -48,11 +49,26 @@ def kind(
     who: Principal = BUYER,
     event_type: str = "UPDATED",
 ) -> ChangeKind | None:
-    return change_kind(flt, who, event_type, before, after)
+    return change_kind(flt, who, (event_type,), before, after)
 
 
 def test_a_new_matching_lot_is_added() -> None:
     assert kind(WatchFilter(), None, snap(), event_type="CREATED") is ChangeKind.ADDED
+
+
+def test_a_new_draft_is_not_sent_to_a_buyer_but_is_to_an_admin() -> None:
+    draft = snap(state="DRAFT")
+    assert kind(WatchFilter(), None, draft, event_type="CREATED") is None
+    assert kind(WatchFilter(), None, draft, ADMIN, event_type="CREATED") is ChangeKind.ADDED
+
+
+def test_an_approved_draft_is_added_for_a_buyer_and_a_cancelled_lot_deleted() -> None:
+    draft, active = snap(state="DRAFT"), snap(state="ACTIVE")
+    assert kind(WatchFilter(), draft, active, event_type="APPROVED") is ChangeKind.ADDED
+    cancelled = snap(state="CANCELLED", delete_time="2026-01-01T00:00:00+00:00")
+    assert kind(WatchFilter(), active, cancelled, event_type="CANCELLED") is ChangeKind.DELETED
+    # A rejected draft was never the buyer's business: no event at all.
+    assert kind(WatchFilter(), draft, snap(state="REJECTED"), event_type="REJECTED") is None
 
 
 def test_a_lot_matching_before_and_after_is_modified() -> None:

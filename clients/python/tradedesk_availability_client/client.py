@@ -13,6 +13,7 @@ from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2, watch_pb2
+from tradedesk_availability_client.history import HistoryCalls
 from tradedesk_availability_client.pages import iter_pages
 from tradedesk_availability_client.retry import RetryPolicy
 from tradedesk_availability_client.transport import DEFAULT_TARGET, Transport, new_request_id
@@ -27,7 +28,7 @@ def _duration(ttl: timedelta | float | None) -> duration_pb2.Duration | None:
     return out
 
 
-class AvailabilityClient:
+class AvailabilityClient(HistoryCalls):
     """Calls the Availability Engine. Mutating calls get a UUID request_id unless given one,
     and keep it across retries, so a retried call never does the work twice."""
 
@@ -120,10 +121,11 @@ class AvailabilityClient:
         return self._t.call(self._stub.UpdateAvailability, request, idempotent=True).availability
 
     def delete_availability(
-        self, name: str, *, etag: str = "", request_id: str | None = None
+        self, name: str, *, etag: str = "", force: bool = False, request_id: str | None = None
     ) -> pb.Availability:
+        """Soft-deletes a lot; with force, its open holds are released (LOT_WITHDRAWN) first."""
         request = api.DeleteAvailabilityRequest(
-            name=name, etag=etag, request_id=request_id or new_request_id()
+            name=name, etag=etag, force=force, request_id=request_id or new_request_id()
         )
         return self._t.call(self._stub.DeleteAvailability, request, idempotent=True).availability
 
@@ -204,6 +206,7 @@ class AvailabilityClient:
         *,
         ttl: timedelta | float | None = None,
         negotiation_id: str = "",
+        price_option_label: str = "",
         request_id: str | None = None,
     ) -> api.ReserveAvailabilityResponse:
         request = api.ReserveAvailabilityRequest(
@@ -211,6 +214,7 @@ class AvailabilityClient:
             quantity=quantity,
             buyer_id=buyer_id,
             negotiation_id=negotiation_id,
+            price_option_label=price_option_label,
             ttl=_duration(ttl),
             request_id=request_id or new_request_id(),
         )
@@ -229,10 +233,11 @@ class AvailabilityClient:
         return self._t.call(self._stub.ExtendReservation, request, idempotent=True).reservation
 
     def release_reservation(
-        self, name: str, *, reason: str = "", request_id: str | None = None
+        self, name: str, *, reason: str = "", quantity: str = "", request_id: str | None = None
     ) -> api.ReleaseReservationResponse:
+        """Releases the hold whole, or only `quantity` of it (the rest stays held)."""
         request = api.ReleaseReservationRequest(
-            name=name, reason=reason, request_id=request_id or new_request_id()
+            name=name, reason=reason, quantity=quantity, request_id=request_id or new_request_id()
         )
         return self._t.call(self._stub.ReleaseReservation, request, idempotent=True)
 
@@ -243,6 +248,7 @@ class AvailabilityClient:
         quantity: str = "",
         trade_id: str = "",
         buyer_id: str = "",
+        sold_price: pb.Money | None = None,
         request_id: str | None = None,
     ) -> api.MarkSoldResponse:
         request = api.MarkSoldRequest(
@@ -250,9 +256,40 @@ class AvailabilityClient:
             quantity=quantity,
             trade_id=trade_id,
             buyer_id=buyer_id,
+            sold_price=sold_price,
             request_id=request_id or new_request_id(),
         )
         return self._t.call(self._stub.MarkSold, request, idempotent=True)
+
+    def list_reservations(
+        self,
+        parent: str = "availabilities/-",
+        *,
+        buyer_id: str = "",
+        negotiation_id: str = "",
+        states: Sequence[int] = (),
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> api.ListReservationsResponse:
+        """One page of holds, oldest first; parent "availabilities/-" means every lot."""
+        request = api.ListReservationsRequest(
+            parent=parent,
+            buyer_id=buyer_id,
+            negotiation_id=negotiation_id,
+            states=list(states),
+            page_size=page_size,
+            page_token=page_token,
+        )
+        return self._t.call(self._stub.ListReservations, request, idempotent=True)
+
+    def iter_reservations(
+        self, parent: str = "availabilities/-", **filters: Any
+    ) -> Iterator[pb.Reservation]:
+        """Every matching hold across all pages (same filters as list_reservations)."""
+        return iter_pages(
+            lambda token: self.list_reservations(parent, page_token=token, **filters),
+            lambda page: page.reservations,
+        )
 
     # Watch
 

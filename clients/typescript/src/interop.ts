@@ -147,6 +147,16 @@ async function main(): Promise<void> {
   });
 
   if (reserved) {
+    // A restarted negotiation engine finds its holds again by negotiation.
+    await step("reservations", "ListReservations", async () => {
+      const res = await holder.listReservations({
+        parent: lot.name, negotiationId: "neg-interop", states: [Reservation_State.ACTIVE],
+      });
+      return {
+        names: res.reservations.map((r) => r.name === reservationName),
+        price: res.reservations[0]?.price?.amount ?? null,
+      };
+    });
     await step("release", "ReleaseReservation", async () => {
       const res = await holder.releaseReservation({
         name: reservationName, reason: "interop test", requestId: randomUUID(),
@@ -160,6 +170,26 @@ async function main(): Promise<void> {
   } else {
     out.release = { unimplemented: "ReserveAvailability" };
   }
+
+  await step("filtered_search", "SearchAvailabilities", async () => {
+    const res = await buyer.searchAvailabilities({
+      commodity: "cotton", near: { latitude, longitude }, radiusKm: 5, pageSize: 20,
+      deliveryRegions: [lot.deliveryRegion], orderQuantity: "100001",
+      minPrice: { currencyCode: "USD", amount: "1" },
+    });
+    return { found: res.results.some((r) => r.availability?.name === lot.name) };
+  });
+
+  await step("history", "ListAvailabilityEvents", async () => {
+    const res = await seller.listAvailabilityEvents({ parent: lot.name, pageSize: 100 });
+    return { types: res.events.map((e) => EventType[e.type]) };
+  });
+
+  await step("commodities", "ListCommodities", async () => {
+    const res = await buyer.listCommodities({});
+    const cotton = res.commodities.find((c) => c.code === "cotton");
+    return { quantityUnit: cotton?.quantityUnit ?? null, count: res.commodities.length };
+  });
 
   // Wait for the watch to see the last event of the flow, but never hang the test.
   const expectLast = reserved ? "RELEASED" : "APPROVED";

@@ -31,10 +31,13 @@ ALL_RPCS = {
     "ExtendReservation",
     "ReleaseReservation",
     "MarkSold",
+    "ListReservations",
     "WatchAvailabilities",
     "BatchCreateAvailabilities",
     "UpsertLocation",
     "ListLocations",
+    "ListAvailabilityEvents",
+    "ListCommodities",
 }
 
 
@@ -83,6 +86,12 @@ def test_admin_may_call_everything_except_creating_lots() -> None:
         ("UpsertLocation", Role.SELLER, False),
         ("ListLocations", Role.BUYER, False),
         ("ListLocations", Role.TRADER, True),
+        ("ListReservations", Role.SERVICE, True),
+        ("ListReservations", Role.ADMIN, True),
+        ("ListReservations", Role.SELLER, True),
+        ("ListReservations", Role.BUYER, False),
+        ("ListAvailabilityEvents", Role.BUYER, True),
+        ("ListCommodities", Role.BUYER, True),
     ],
 )
 def test_spot_rules(method: str, role: Role, expected: bool) -> None:

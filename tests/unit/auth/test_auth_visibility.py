@@ -19,7 +19,9 @@ def caller(
     return Principal(subject=subject, company_id=company_id, roles=frozenset({role}), region=region)
 
 
-def sees(principal: Principal, visibility: str, company: str | None = "sellco") -> bool:
+def sees(
+    principal: Principal, visibility: str, company: str | None = "sellco", state: str = "ACTIVE"
+) -> bool:
     return can_see(
         principal,
         lot_seller_id=SELLER,
@@ -27,6 +29,7 @@ def sees(principal: Principal, visibility: str, company: str | None = "sellco") 
         visibility=visibility,
         restricted_buyer_ids=["buyer-1"],
         allowed_regions={"EU", "UK"},
+        state=state,
     )
 
 
@@ -56,8 +59,28 @@ def test_internal_lots_are_seen_only_within_the_company() -> None:
 def test_owner_admin_and_service_see_everything(visibility: str) -> None:
     for subject, role in [(SELLER, Role.SELLER), ("ops", Role.ADMIN), ("matching", Role.SERVICE)]:
         outsider = caller(subject=subject, company_id="elsewhere", region="MARS", role=role)
-        assert sees(outsider, visibility)
+        assert sees(outsider, visibility, state="DRAFT")
 
 
 def test_unknown_visibility_is_hidden_from_ordinary_callers() -> None:
     assert not sees(caller(subject="buyer-1", company_id="sellco", region="EU"), "BOGUS")
+
+
+@pytest.mark.parametrize("state", ["ACTIVE", "RESERVED", "SOLD", "EXPIRED"])
+def test_lots_that_passed_review_are_seen_by_the_market(state: str) -> None:
+    assert sees(caller(), "PUBLIC", state=state)
+    assert sees(caller(subject="buyer-1"), "PRIVATE", state=state)
+
+
+@pytest.mark.parametrize("state", ["DRAFT", "REJECTED", "CANCELLED", "BOGUS"])
+def test_lots_outside_the_market_are_hidden_from_every_other_caller(state: str) -> None:
+    for visibility in ["PUBLIC", "PRIVATE", "RESTRICTED", "INTERNAL"]:
+        # Even a caller every visibility admits: invited, in region, same company.
+        insider = caller(subject="buyer-1", company_id="sellco", region="EU")
+        assert not sees(insider, visibility, state=state)
+
+
+@pytest.mark.parametrize("state", ["DRAFT", "REJECTED", "CANCELLED"])
+def test_owner_admin_and_service_see_lots_outside_the_market(state: str) -> None:
+    for subject, role in [(SELLER, Role.SELLER), ("ops", Role.ADMIN), ("matching", Role.SERVICE)]:
+        assert sees(caller(subject=subject, role=role), "PRIVATE", state=state)

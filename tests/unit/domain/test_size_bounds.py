@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from availability_service.auth.principal import Principal
 from availability_service.config import Settings
 from availability_service.domain.errors import MAX_VIOLATIONS, FieldViolation, InvalidArgument
 from availability_service.domain.model import Availability, LotState
@@ -76,7 +77,8 @@ def grown_by_the_server(lot: Availability) -> Availability:
 
 
 def worst_lot() -> pb.Availability:
-    return availability_to_pb(grown_by_the_server(lot_at_the_write_cap()), full=True)
+    lot = grown_by_the_server(lot_at_the_write_cap())
+    return availability_to_pb(lot, Principal(lot.seller_id), full=True)
 
 
 def test_later_server_changes_keep_a_capped_lot_under_the_emitted_bound() -> None:

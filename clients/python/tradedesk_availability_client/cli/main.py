@@ -16,7 +16,9 @@ from google.protobuf import json_format
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 from tradedesk_availability_client.cli import output
+from tradedesk_availability_client.cli.history import commodities, history
 from tradedesk_availability_client.cli.lotfile import load_documents, to_availability
+from tradedesk_availability_client.cli.reservations import reservations
 from tradedesk_availability_client.cli.search import search
 from tradedesk_availability_client.client import AvailabilityClient
 from tradedesk_availability_client.errors import AvailabilityError
@@ -132,6 +134,8 @@ def list_lots(
 
 
 cli.add_command(search)
+for _command in (reservations, history, commodities):
+    cli.add_command(_command)
 
 
 @cli.command()

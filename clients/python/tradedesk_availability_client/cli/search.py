@@ -45,6 +45,11 @@ def quality_target(spec: str) -> tuple[str, search_pb2.QualityTarget]:
 @click.option("--near", help="LAT,LNG centre of a radius search.")
 @click.option("--radius-km", type=float, default=0.0)
 @click.option("--min-quantity", default="")
+@click.option("--min-price", help="Lowest price per unit, in --currency and --price-unit.")
+@click.option("--region", "regions", multiple=True, help="Delivery region code; repeatable.")
+@click.option(
+    "--order-quantity", default="", help="Only lots that would grant a hold of this much now."
+)
 @click.option("--incoterm", default="")
 @click.option(
     "--quality", "qualities", multiple=True, help="NAME=VALUE[~TOL] or NAME=MIN..MAX; repeatable."
@@ -63,6 +68,9 @@ def search(
     near: str | None,
     radius_km: float,
     min_quantity: str,
+    min_price: str | None,
+    regions: tuple[str, ...],
+    order_quantity: str,
     incoterm: str,
     qualities: tuple[str, ...],
     include_anomalies: bool,
@@ -72,6 +80,8 @@ def search(
     """Ranked search of ACTIVE lots of COMMODITY, best first."""
     criteria: dict[str, Any] = {
         "min_quantity": min_quantity,
+        "order_quantity": order_quantity,
+        "delivery_regions": list(regions),
         "incoterm": incoterm,
         "price_unit": price_unit,
         "price_tolerance_percent": price_tolerance,
@@ -81,6 +91,8 @@ def search(
     }
     if max_price:
         criteria["max_price"] = pb.Money(currency_code=currency, amount=max_price)
+    if min_price:
+        criteria["min_price"] = pb.Money(currency_code=currency, amount=min_price)
     if near:
         lat, _, lng = near.partition(",")
         criteria["near"] = pb.LatLng(latitude=float(lat), longitude=float(lng))

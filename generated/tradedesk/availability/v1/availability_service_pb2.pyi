@@ -3,6 +3,8 @@ import datetime
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from tradedesk.availability.v1 import catalog_pb2 as _catalog_pb2
+from tradedesk.availability.v1 import history_pb2 as _history_pb2
 from tradedesk.availability.v1 import resources_pb2 as _resources_pb2
 from tradedesk.availability.v1 import search_pb2 as _search_pb2
 from tradedesk.availability.v1 import watch_pb2 as _watch_pb2
@@ -97,14 +99,16 @@ class UpdateAvailabilityResponse(_message.Message):
     def __init__(self, availability: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ...) -> None: ...
 
 class DeleteAvailabilityRequest(_message.Message):
-    __slots__ = ("name", "etag", "request_id")
+    __slots__ = ("name", "etag", "request_id", "force")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
     name: str
     etag: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., etag: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    force: bool
+    def __init__(self, name: _Optional[str] = ..., etag: _Optional[str] = ..., request_id: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
 
 class DeleteAvailabilityResponse(_message.Message):
     __slots__ = ("availability",)
@@ -147,7 +151,7 @@ class RejectAvailabilityResponse(_message.Message):
     def __init__(self, availability: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ...) -> None: ...
 
 class SearchAvailabilitiesRequest(_message.Message):
-    __slots__ = ("commodity", "quality_targets", "max_price", "price_tolerance_percent", "near", "radius_km", "min_quantity", "include_anomalies", "weights", "score_threshold", "page_size", "page_token", "delivery_window_start", "delivery_window_end", "incoterm", "price_unit")
+    __slots__ = ("commodity", "quality_targets", "max_price", "price_tolerance_percent", "near", "radius_km", "min_quantity", "include_anomalies", "weights", "score_threshold", "page_size", "page_token", "delivery_window_start", "delivery_window_end", "incoterm", "price_unit", "delivery_regions", "min_price", "order_quantity")
     class QualityTargetsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -171,6 +175,9 @@ class SearchAvailabilitiesRequest(_message.Message):
     DELIVERY_WINDOW_END_FIELD_NUMBER: _ClassVar[int]
     INCOTERM_FIELD_NUMBER: _ClassVar[int]
     PRICE_UNIT_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_REGIONS_FIELD_NUMBER: _ClassVar[int]
+    MIN_PRICE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_QUANTITY_FIELD_NUMBER: _ClassVar[int]
     commodity: str
     quality_targets: _containers.MessageMap[str, _search_pb2.QualityTarget]
     max_price: _resources_pb2.Money
@@ -187,7 +194,10 @@ class SearchAvailabilitiesRequest(_message.Message):
     delivery_window_end: _timestamp_pb2.Timestamp
     incoterm: str
     price_unit: str
-    def __init__(self, commodity: _Optional[str] = ..., quality_targets: _Optional[_Mapping[str, _search_pb2.QualityTarget]] = ..., max_price: _Optional[_Union[_resources_pb2.Money, _Mapping]] = ..., price_tolerance_percent: _Optional[float] = ..., near: _Optional[_Union[_resources_pb2.LatLng, _Mapping]] = ..., radius_km: _Optional[float] = ..., min_quantity: _Optional[str] = ..., include_anomalies: _Optional[bool] = ..., weights: _Optional[_Union[_search_pb2.ScoreWeights, _Mapping]] = ..., score_threshold: _Optional[float] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., delivery_window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., incoterm: _Optional[str] = ..., price_unit: _Optional[str] = ...) -> None: ...
+    delivery_regions: _containers.RepeatedScalarFieldContainer[str]
+    min_price: _resources_pb2.Money
+    order_quantity: str
+    def __init__(self, commodity: _Optional[str] = ..., quality_targets: _Optional[_Mapping[str, _search_pb2.QualityTarget]] = ..., max_price: _Optional[_Union[_resources_pb2.Money, _Mapping]] = ..., price_tolerance_percent: _Optional[float] = ..., near: _Optional[_Union[_resources_pb2.LatLng, _Mapping]] = ..., radius_km: _Optional[float] = ..., min_quantity: _Optional[str] = ..., include_anomalies: _Optional[bool] = ..., weights: _Optional[_Union[_search_pb2.ScoreWeights, _Mapping]] = ..., score_threshold: _Optional[float] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., delivery_window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., incoterm: _Optional[str] = ..., price_unit: _Optional[str] = ..., delivery_regions: _Optional[_Iterable[str]] = ..., min_price: _Optional[_Union[_resources_pb2.Money, _Mapping]] = ..., order_quantity: _Optional[str] = ...) -> None: ...
 
 class SearchAvailabilitiesResponse(_message.Message):
     __slots__ = ("results", "next_page_token", "revision")
@@ -232,20 +242,22 @@ class GetNegotiationReadinessResponse(_message.Message):
     def __init__(self, name: _Optional[str] = ..., score: _Optional[float] = ..., factors: _Optional[_Iterable[_Union[_search_pb2.ScoreFactor, _Mapping]]] = ..., ready: _Optional[bool] = ...) -> None: ...
 
 class ReserveAvailabilityRequest(_message.Message):
-    __slots__ = ("name", "quantity", "ttl", "buyer_id", "negotiation_id", "request_id")
+    __slots__ = ("name", "quantity", "ttl", "buyer_id", "negotiation_id", "request_id", "price_option_label")
     NAME_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     TTL_FIELD_NUMBER: _ClassVar[int]
     BUYER_ID_FIELD_NUMBER: _ClassVar[int]
     NEGOTIATION_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_OPTION_LABEL_FIELD_NUMBER: _ClassVar[int]
     name: str
     quantity: str
     ttl: _duration_pb2.Duration
     buyer_id: str
     negotiation_id: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., quantity: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., buyer_id: _Optional[str] = ..., negotiation_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    price_option_label: str
+    def __init__(self, name: _Optional[str] = ..., quantity: _Optional[str] = ..., ttl: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., buyer_id: _Optional[str] = ..., negotiation_id: _Optional[str] = ..., request_id: _Optional[str] = ..., price_option_label: _Optional[str] = ...) -> None: ...
 
 class ReserveAvailabilityResponse(_message.Message):
     __slots__ = ("reservation", "availability")
@@ -284,14 +296,16 @@ class ExtendReservationResponse(_message.Message):
     def __init__(self, reservation: _Optional[_Union[_resources_pb2.Reservation, _Mapping]] = ...) -> None: ...
 
 class ReleaseReservationRequest(_message.Message):
-    __slots__ = ("name", "reason", "request_id")
+    __slots__ = ("name", "reason", "request_id", "quantity")
     NAME_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
     name: str
     reason: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    quantity: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ..., quantity: _Optional[str] = ...) -> None: ...
 
 class ReleaseReservationResponse(_message.Message):
     __slots__ = ("reservation", "availability")
@@ -302,18 +316,20 @@ class ReleaseReservationResponse(_message.Message):
     def __init__(self, reservation: _Optional[_Union[_resources_pb2.Reservation, _Mapping]] = ..., availability: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ...) -> None: ...
 
 class MarkSoldRequest(_message.Message):
-    __slots__ = ("name", "quantity", "trade_id", "request_id", "buyer_id")
+    __slots__ = ("name", "quantity", "trade_id", "request_id", "buyer_id", "sold_price")
     NAME_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
     TRADE_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     BUYER_ID_FIELD_NUMBER: _ClassVar[int]
+    SOLD_PRICE_FIELD_NUMBER: _ClassVar[int]
     name: str
     quantity: str
     trade_id: str
     request_id: str
     buyer_id: str
-    def __init__(self, name: _Optional[str] = ..., quantity: _Optional[str] = ..., trade_id: _Optional[str] = ..., request_id: _Optional[str] = ..., buyer_id: _Optional[str] = ...) -> None: ...
+    sold_price: _resources_pb2.Money
+    def __init__(self, name: _Optional[str] = ..., quantity: _Optional[str] = ..., trade_id: _Optional[str] = ..., request_id: _Optional[str] = ..., buyer_id: _Optional[str] = ..., sold_price: _Optional[_Union[_resources_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class MarkSoldResponse(_message.Message):
     __slots__ = ("reservation", "availability")
@@ -408,3 +424,27 @@ class ListLocationsResponse(_message.Message):
     locations: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Location]
     next_page_token: str
     def __init__(self, locations: _Optional[_Iterable[_Union[_resources_pb2.Location, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ListReservationsRequest(_message.Message):
+    __slots__ = ("parent", "buyer_id", "negotiation_id", "states", "page_size", "page_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    BUYER_ID_FIELD_NUMBER: _ClassVar[int]
+    NEGOTIATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    buyer_id: str
+    negotiation_id: str
+    states: _containers.RepeatedScalarFieldContainer[_resources_pb2.Reservation.State]
+    page_size: int
+    page_token: str
+    def __init__(self, parent: _Optional[str] = ..., buyer_id: _Optional[str] = ..., negotiation_id: _Optional[str] = ..., states: _Optional[_Iterable[_Union[_resources_pb2.Reservation.State, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListReservationsResponse(_message.Message):
+    __slots__ = ("reservations", "next_page_token")
+    RESERVATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    reservations: _containers.RepeatedCompositeFieldContainer[_resources_pb2.Reservation]
+    next_page_token: str
+    def __init__(self, reservations: _Optional[_Iterable[_Union[_resources_pb2.Reservation, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...

@@ -233,7 +233,7 @@ class Availability(_message.Message):
     def __init__(self, name: _Optional[str] = ..., seller_id: _Optional[str] = ..., company_id: _Optional[str] = ..., commodity: _Optional[str] = ..., variety: _Optional[str] = ..., grade: _Optional[str] = ..., description: _Optional[str] = ..., quantity_unit: _Optional[str] = ..., total_quantity: _Optional[str] = ..., available_quantity: _Optional[str] = ..., reserved_quantity: _Optional[str] = ..., sold_quantity: _Optional[str] = ..., min_order_quantity: _Optional[str] = ..., allow_partial_order: _Optional[bool] = ..., quality_params: _Optional[_Mapping[str, QualityValue]] = ..., normalized_quality_params: _Optional[_Mapping[str, QualityValue]] = ..., base_price: _Optional[_Union[Money, _Mapping]] = ..., price_unit: _Optional[str] = ..., price_options: _Optional[_Iterable[_Union[PriceOption, _Mapping]]] = ..., price_type: _Optional[_Union[Availability.PriceType, str]] = ..., delivery_location: _Optional[_Union[LatLng, _Mapping]] = ..., delivery_region: _Optional[str] = ..., location_id: _Optional[str] = ..., incoterm: _Optional[str] = ..., delivery_window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., market_visibility: _Optional[_Union[Availability.MarketVisibility, str]] = ..., restricted_buyer_ids: _Optional[_Iterable[str]] = ..., allowed_regions: _Optional[_Iterable[str]] = ..., state: _Optional[_Union[Availability.State, str]] = ..., approved_by: _Optional[str] = ..., approve_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rejected_by: _Optional[str] = ..., reject_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rejection_reason: _Optional[str] = ..., ai_suggested_price: _Optional[_Union[Money, _Mapping]] = ..., ai_confidence_score: _Optional[float] = ..., ai_price_anomaly: _Optional[bool] = ..., ai_anomaly_reason: _Optional[str] = ..., ai_score_vector: _Optional[_Iterable[float]] = ..., revision: _Optional[int] = ..., etag: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delete_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., country_of_origin: _Optional[str] = ..., supported_incoterms: _Optional[_Iterable[str]] = ..., export_port: _Optional[str] = ..., available_from: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., available_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., eod_cutoff: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., internal_reference: _Optional[str] = ..., test_report_url: _Optional[str] = ..., test_report_verified: _Optional[bool] = ..., media_urls: _Optional[_Iterable[str]] = ..., quantity_in_base_unit: _Optional[str] = ..., base_quantity_unit: _Optional[str] = ..., price_per_base_unit: _Optional[_Union[Money, _Mapping]] = ..., base_price_unit: _Optional[str] = ..., ai_anomaly_score: _Optional[float] = ...) -> None: ...
 
 class Reservation(_message.Message):
-    __slots__ = ("name", "quantity", "quantity_unit", "buyer_id", "negotiation_id", "state", "expire_time", "create_time", "update_time", "sold_quantity", "trade_id", "release_reason", "revision")
+    __slots__ = ("name", "quantity", "quantity_unit", "buyer_id", "negotiation_id", "state", "expire_time", "create_time", "update_time", "sold_quantity", "trade_id", "release_reason", "revision", "price", "price_unit", "price_option_label", "sold_price")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Reservation.State]
@@ -259,6 +259,10 @@ class Reservation(_message.Message):
     TRADE_ID_FIELD_NUMBER: _ClassVar[int]
     RELEASE_REASON_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_UNIT_FIELD_NUMBER: _ClassVar[int]
+    PRICE_OPTION_LABEL_FIELD_NUMBER: _ClassVar[int]
+    SOLD_PRICE_FIELD_NUMBER: _ClassVar[int]
     name: str
     quantity: str
     quantity_unit: str
@@ -272,7 +276,11 @@ class Reservation(_message.Message):
     trade_id: str
     release_reason: str
     revision: int
-    def __init__(self, name: _Optional[str] = ..., quantity: _Optional[str] = ..., quantity_unit: _Optional[str] = ..., buyer_id: _Optional[str] = ..., negotiation_id: _Optional[str] = ..., state: _Optional[_Union[Reservation.State, str]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sold_quantity: _Optional[str] = ..., trade_id: _Optional[str] = ..., release_reason: _Optional[str] = ..., revision: _Optional[int] = ...) -> None: ...
+    price: Money
+    price_unit: str
+    price_option_label: str
+    sold_price: Money
+    def __init__(self, name: _Optional[str] = ..., quantity: _Optional[str] = ..., quantity_unit: _Optional[str] = ..., buyer_id: _Optional[str] = ..., negotiation_id: _Optional[str] = ..., state: _Optional[_Union[Reservation.State, str]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sold_quantity: _Optional[str] = ..., trade_id: _Optional[str] = ..., release_reason: _Optional[str] = ..., revision: _Optional[int] = ..., price: _Optional[_Union[Money, _Mapping]] = ..., price_unit: _Optional[str] = ..., price_option_label: _Optional[str] = ..., sold_price: _Optional[_Union[Money, _Mapping]] = ...) -> None: ...
 
 class Location(_message.Message):
     __slots__ = ("location_id", "owner_id", "display_name", "point", "region", "update_time")

@@ -52,7 +52,7 @@ CHANGE_KIND_MODIFIED: ChangeKind
 CHANGE_KIND_DELETED: ChangeKind
 
 class AvailabilityEvent(_message.Message):
-    __slots__ = ("revision", "type", "change", "availability", "changed_fields", "actor", "event_time", "reservation")
+    __slots__ = ("revision", "type", "change", "availability", "changed_fields", "actor", "event_time", "reservation", "types", "previous")
     REVISION_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     CHANGE_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +61,8 @@ class AvailabilityEvent(_message.Message):
     ACTOR_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
     RESERVATION_FIELD_NUMBER: _ClassVar[int]
+    TYPES_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
     revision: int
     type: EventType
     change: ChangeKind
@@ -69,7 +71,9 @@ class AvailabilityEvent(_message.Message):
     actor: str
     event_time: _timestamp_pb2.Timestamp
     reservation: _resources_pb2.Reservation
-    def __init__(self, revision: _Optional[int] = ..., type: _Optional[_Union[EventType, str]] = ..., change: _Optional[_Union[ChangeKind, str]] = ..., availability: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ..., actor: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reservation: _Optional[_Union[_resources_pb2.Reservation, _Mapping]] = ...) -> None: ...
+    types: _containers.RepeatedScalarFieldContainer[EventType]
+    previous: _resources_pb2.Availability
+    def __init__(self, revision: _Optional[int] = ..., type: _Optional[_Union[EventType, str]] = ..., change: _Optional[_Union[ChangeKind, str]] = ..., availability: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ..., actor: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reservation: _Optional[_Union[_resources_pb2.Reservation, _Mapping]] = ..., types: _Optional[_Iterable[_Union[EventType, str]]] = ..., previous: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ...) -> None: ...
 
 class Bookmark(_message.Message):
     __slots__ = ("reason",)

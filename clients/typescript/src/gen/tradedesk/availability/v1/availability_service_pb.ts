@@ -6,7 +6,11 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Duration, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { Availability, Availability_State, LatLng, Location, Money, Reservation } from "./resources_pb.js";
+import type { ListCommoditiesRequestSchema, ListCommoditiesResponseSchema } from "./catalog_pb.js";
+import { file_tradedesk_availability_v1_catalog } from "./catalog_pb.js";
+import type { ListAvailabilityEventsRequestSchema, ListAvailabilityEventsResponseSchema } from "./history_pb.js";
+import { file_tradedesk_availability_v1_history } from "./history_pb.js";
+import type { Availability, Availability_State, LatLng, Location, Money, Reservation, Reservation_State } from "./resources_pb.js";
 import { file_tradedesk_availability_v1_resources } from "./resources_pb.js";
 import type { QualityTarget, ScoreFactor, ScoreWeights, SearchResult, SimilarAvailability } from "./search_pb.js";
 import { file_tradedesk_availability_v1_search } from "./search_pb.js";
@@ -18,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tradedesk/availability/v1/availability_service.proto.
  */
 export const file_tradedesk_availability_v1_availability_service: GenFile = /*@__PURE__*/
-  fileDesc("CjR0cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxL2F2YWlsYWJpbGl0eV9zZXJ2aWNlLnByb3RvEhl0cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxIm4KGUNyZWF0ZUF2YWlsYWJpbGl0eVJlcXVlc3QSPQoMYXZhaWxhYmlsaXR5GAEgASgLMicudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BdmFpbGFiaWxpdHkSEgoKcmVxdWVzdF9pZBgCIAEoCSJbChpDcmVhdGVBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSJVChZHZXRBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSLQoEdmlldxgCIAEoDjIfLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuVmlldyJYChdHZXRBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSLsAQoZTGlzdEF2YWlsYWJpbGl0aWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIRCglzZWxsZXJfaWQYAyABKAkSEQoJY29tbW9kaXR5GAQgASgJEj0KBnN0YXRlcxgFIAMoDjItLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5LlN0YXRlEhQKDHNob3dfZGVsZXRlZBgGIAEoCBItCgR2aWV3GAcgASgOMh8udHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5WaWV3IogBChpMaXN0QXZhaWxhYmlsaXRpZXNSZXNwb25zZRI/Cg5hdmFpbGFiaWxpdGllcxgBIAMoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIQCghyZXZpc2lvbhgDIAEoAyKfAQoZVXBkYXRlQXZhaWxhYmlsaXR5UmVxdWVzdBI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSEgoKcmVxdWVzdF9pZBgDIAEoCSJbChpVcGRhdGVBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSJLChlEZWxldGVBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEZXRhZxgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIlsKGkRlbGV0ZUF2YWlsYWJpbGl0eVJlc3BvbnNlEj0KDGF2YWlsYWJpbGl0eRgBIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5IkwKGkFwcHJvdmVBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEZXRhZxgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIlwKG0FwcHJvdmVBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSJbChlSZWplY3RBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEgwKBGV0YWcYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJbChpSZWplY3RBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSLVBQobU2VhcmNoQXZhaWxhYmlsaXRpZXNSZXF1ZXN0EhEKCWNvbW1vZGl0eRgBIAEoCRJjCg9xdWFsaXR5X3RhcmdldHMYAiADKAsySi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlNlYXJjaEF2YWlsYWJpbGl0aWVzUmVxdWVzdC5RdWFsaXR5VGFyZ2V0c0VudHJ5EjMKCW1heF9wcmljZRgDIAEoCzIgLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTW9uZXkSHwoXcHJpY2VfdG9sZXJhbmNlX3BlcmNlbnQYBCABKAESLwoEbmVhchgFIAEoCzIhLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGF0TG5nEhEKCXJhZGl1c19rbRgGIAEoARIUCgxtaW5fcXVhbnRpdHkYByABKAkSGQoRaW5jbHVkZV9hbm9tYWxpZXMYCCABKAgSOAoHd2VpZ2h0cxgJIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuU2NvcmVXZWlnaHRzEhcKD3Njb3JlX3RocmVzaG9sZBgKIAEoARIRCglwYWdlX3NpemUYCyABKAUSEgoKcGFnZV90b2tlbhgMIAEoCRI5ChVkZWxpdmVyeV93aW5kb3dfc3RhcnQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjcKE2RlbGl2ZXJ5X3dpbmRvd19lbmQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGluY290ZXJtGA8gASgJEhIKCnByaWNlX3VuaXQYECABKAkaXwoTUXVhbGl0eVRhcmdldHNFbnRyeRILCgNrZXkYASABKAkSNwoFdmFsdWUYAiABKAsyKC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlF1YWxpdHlUYXJnZXQ6AjgBIoMBChxTZWFyY2hBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEjgKB3Jlc3VsdHMYASADKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlNlYXJjaFJlc3VsdBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSEAoIcmV2aXNpb24YAyABKAMiQwogTGlzdFNpbWlsYXJBdmFpbGFiaWxpdGllc1JlcXVlc3QSDAoEbmFtZRgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUiZAohTGlzdFNpbWlsYXJBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEj8KB3Jlc3VsdHMYASADKAsyLi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlNpbWlsYXJBdmFpbGFiaWxpdHkiLgoeR2V0TmVnb3RpYXRpb25SZWFkaW5lc3NSZXF1ZXN0EgwKBG5hbWUYASABKAkihgEKH0dldE5lZ290aWF0aW9uUmVhZGluZXNzUmVzcG9uc2USDAoEbmFtZRgBIAEoCRINCgVzY29yZRgCIAEoARI3CgdmYWN0b3JzGAMgAygLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5TY29yZUZhY3RvchINCgVyZWFkeRgEIAEoCCKiAQoaUmVzZXJ2ZUF2YWlsYWJpbGl0eVJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghxdWFudGl0eRgCIAEoCRImCgN0dGwYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEAoIYnV5ZXJfaWQYBCABKAkSFgoObmVnb3RpYXRpb25faWQYBSABKAkSEgoKcmVxdWVzdF9pZBgGIAEoCSKZAQobUmVzZXJ2ZUF2YWlsYWJpbGl0eVJlc3BvbnNlEjsKC3Jlc2VydmF0aW9uGAEgASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbhI9CgxhdmFpbGFiaWxpdHkYAiABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSIlChVHZXRSZXNlcnZhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCSJVChZHZXRSZXNlcnZhdGlvblJlc3BvbnNlEjsKC3Jlc2VydmF0aW9uGAEgASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbiJkChhFeHRlbmRSZXNlcnZhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRImCgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SEgoKcmVxdWVzdF9pZBgDIAEoCSJYChlFeHRlbmRSZXNlcnZhdGlvblJlc3BvbnNlEjsKC3Jlc2VydmF0aW9uGAEgASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbiJNChlSZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEhIKCnJlcXVlc3RfaWQYAyABKAkimAEKGlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEjsKC3Jlc2VydmF0aW9uGAEgASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbhI9CgxhdmFpbGFiaWxpdHkYAiABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSJpCg9NYXJrU29sZFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghxdWFudGl0eRgCIAEoCRIQCgh0cmFkZV9pZBgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJEhAKCGJ1eWVyX2lkGAUgASgJIo4BChBNYXJrU29sZFJlc3BvbnNlEjsKC3Jlc2VydmF0aW9uGAEgASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbhI9CgxhdmFpbGFiaWxpdHkYAiABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSKaAgoaV2F0Y2hBdmFpbGFiaWxpdGllc1JlcXVlc3QSEwoLY29tbW9kaXRpZXMYASADKAkSEgoKc2VsbGVyX2lkcxgCIAMoCRIYChBkZWxpdmVyeV9yZWdpb25zGAMgAygJEg0KBW5hbWVzGAQgAygJEjkKC2V2ZW50X3R5cGVzGAUgAygOMiQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5FdmVudFR5cGUSFgoOc3RhcnRfcmV2aXNpb24YBiABKAMSGgoSc2VuZF9pbml0aWFsX3N0YXRlGAcgASgIEjsKGHByb2dyZXNzX25vdGlmeV9pbnRlcnZhbBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKkAQobV2F0Y2hBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgDEjwKBmV2ZW50cxgCIAMoCzIsLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5RXZlbnQSNQoIYm9va21hcmsYAyABKAsyIy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkJvb2ttYXJrImoKIEJhdGNoQ3JlYXRlQXZhaWxhYmlsaXRpZXNSZXF1ZXN0EkYKCHJlcXVlc3RzGAEgAygLMjQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5DcmVhdGVBdmFpbGFiaWxpdHlSZXF1ZXN0IpsBChFCYXRjaENyZWF0ZVJlc3VsdBI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eRIMCgRjb2RlGAIgASgFEg8KB21lc3NhZ2UYAyABKAkSGAoQZmllbGRfdmlvbGF0aW9ucxgEIAMoCRIOCgZyZWFzb24YBSABKAkiYgohQmF0Y2hDcmVhdGVBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEj0KB3Jlc3VsdHMYASADKAsyLC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkJhdGNoQ3JlYXRlUmVzdWx0Ik4KFVVwc2VydExvY2F0aW9uUmVxdWVzdBI1Cghsb2NhdGlvbhgBIAEoCzIjLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTG9jYXRpb24iTwoWVXBzZXJ0TG9jYXRpb25SZXNwb25zZRI1Cghsb2NhdGlvbhgBIAEoCzIjLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTG9jYXRpb24iTwoUTGlzdExvY2F0aW9uc1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiaAoVTGlzdExvY2F0aW9uc1Jlc3BvbnNlEjYKCWxvY2F0aW9ucxgBIAMoCzIjLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTG9jYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKjsKBFZpZXcSFAoQVklFV19VTlNQRUNJRklFRBAAEg4KClZJRVdfQkFTSUMQARINCglWSUVXX0ZVTEwQAjLUEwoTQXZhaWxhYmlsaXR5U2VydmljZRKBAQoSQ3JlYXRlQXZhaWxhYmlsaXR5EjQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5DcmVhdGVBdmFpbGFiaWxpdHlSZXF1ZXN0GjUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5DcmVhdGVBdmFpbGFiaWxpdHlSZXNwb25zZRJ4Cg9HZXRBdmFpbGFiaWxpdHkSMS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkdldEF2YWlsYWJpbGl0eVJlcXVlc3QaMi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkdldEF2YWlsYWJpbGl0eVJlc3BvbnNlEoEBChJMaXN0QXZhaWxhYmlsaXRpZXMSNC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxpc3RBdmFpbGFiaWxpdGllc1JlcXVlc3QaNS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxpc3RBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEoEBChJVcGRhdGVBdmFpbGFiaWxpdHkSNC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlVwZGF0ZUF2YWlsYWJpbGl0eVJlcXVlc3QaNS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlVwZGF0ZUF2YWlsYWJpbGl0eVJlc3BvbnNlEoEBChJEZWxldGVBdmFpbGFiaWxpdHkSNC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkRlbGV0ZUF2YWlsYWJpbGl0eVJlcXVlc3QaNS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkRlbGV0ZUF2YWlsYWJpbGl0eVJlc3BvbnNlEoQBChNBcHByb3ZlQXZhaWxhYmlsaXR5EjUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BcHByb3ZlQXZhaWxhYmlsaXR5UmVxdWVzdBo2LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXBwcm92ZUF2YWlsYWJpbGl0eVJlc3BvbnNlEoEBChJSZWplY3RBdmFpbGFiaWxpdHkSNC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlamVjdEF2YWlsYWJpbGl0eVJlcXVlc3QaNS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlamVjdEF2YWlsYWJpbGl0eVJlc3BvbnNlEocBChRTZWFyY2hBdmFpbGFiaWxpdGllcxI2LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuU2VhcmNoQXZhaWxhYmlsaXRpZXNSZXF1ZXN0GjcudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5TZWFyY2hBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEpYBChlMaXN0U2ltaWxhckF2YWlsYWJpbGl0aWVzEjsudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5MaXN0U2ltaWxhckF2YWlsYWJpbGl0aWVzUmVxdWVzdBo8LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGlzdFNpbWlsYXJBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEpABChdHZXROZWdvdGlhdGlvblJlYWRpbmVzcxI5LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuR2V0TmVnb3RpYXRpb25SZWFkaW5lc3NSZXF1ZXN0GjoudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5HZXROZWdvdGlhdGlvblJlYWRpbmVzc1Jlc3BvbnNlEoQBChNSZXNlcnZlQXZhaWxhYmlsaXR5EjUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZlQXZhaWxhYmlsaXR5UmVxdWVzdBo2LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUmVzZXJ2ZUF2YWlsYWJpbGl0eVJlc3BvbnNlEnUKDkdldFJlc2VydmF0aW9uEjAudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5HZXRSZXNlcnZhdGlvblJlcXVlc3QaMS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkdldFJlc2VydmF0aW9uUmVzcG9uc2USfgoRRXh0ZW5kUmVzZXJ2YXRpb24SMy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkV4dGVuZFJlc2VydmF0aW9uUmVxdWVzdBo0LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuRXh0ZW5kUmVzZXJ2YXRpb25SZXNwb25zZRKBAQoSUmVsZWFzZVJlc2VydmF0aW9uEjQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXF1ZXN0GjUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZWxlYXNlUmVzZXJ2YXRpb25SZXNwb25zZRJjCghNYXJrU29sZBIqLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTWFya1NvbGRSZXF1ZXN0GisudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5NYXJrU29sZFJlc3BvbnNlEoYBChNXYXRjaEF2YWlsYWJpbGl0aWVzEjUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5XYXRjaEF2YWlsYWJpbGl0aWVzUmVxdWVzdBo2LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuV2F0Y2hBdmFpbGFiaWxpdGllc1Jlc3BvbnNlMAESlgEKGUJhdGNoQ3JlYXRlQXZhaWxhYmlsaXRpZXMSOy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkJhdGNoQ3JlYXRlQXZhaWxhYmlsaXRpZXNSZXF1ZXN0GjwudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5CYXRjaENyZWF0ZUF2YWlsYWJpbGl0aWVzUmVzcG9uc2USdQoOVXBzZXJ0TG9jYXRpb24SMC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlVwc2VydExvY2F0aW9uUmVxdWVzdBoxLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuVXBzZXJ0TG9jYXRpb25SZXNwb25zZRJyCg1MaXN0TG9jYXRpb25zEi8udHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5MaXN0TG9jYXRpb25zUmVxdWVzdBowLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGlzdExvY2F0aW9uc1Jlc3BvbnNlQlNaUWdpdGh1Yi5jb20vdHJhZGVkZXNrL2F2YWlsYWJpbGl0eS9nZW4vZ28vdHJhZGVkZXNrL2F2YWlsYWJpbGl0eS92MTthdmFpbGFiaWxpdHl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_tradedesk_availability_v1_resources, file_tradedesk_availability_v1_search, file_tradedesk_availability_v1_watch]);
+  fileDesc("CjR0cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxL2F2YWlsYWJpbGl0eV9zZXJ2aWNlLnByb3RvEhl0cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxIm4KGUNyZWF0ZUF2YWlsYWJpbGl0eVJlcXVlc3QSPQoMYXZhaWxhYmlsaXR5GAEgASgLMicudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BdmFpbGFiaWxpdHkSEgoKcmVxdWVzdF9pZBgCIAEoCSJbChpDcmVhdGVBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSJVChZHZXRBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSLQoEdmlldxgCIAEoDjIfLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuVmlldyJYChdHZXRBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSLsAQoZTGlzdEF2YWlsYWJpbGl0aWVzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIRCglzZWxsZXJfaWQYAyABKAkSEQoJY29tbW9kaXR5GAQgASgJEj0KBnN0YXRlcxgFIAMoDjItLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5LlN0YXRlEhQKDHNob3dfZGVsZXRlZBgGIAEoCBItCgR2aWV3GAcgASgOMh8udHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5WaWV3IogBChpMaXN0QXZhaWxhYmlsaXRpZXNSZXNwb25zZRI/Cg5hdmFpbGFiaWxpdGllcxgBIAMoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIQCghyZXZpc2lvbhgDIAEoAyKfAQoZVXBkYXRlQXZhaWxhYmlsaXR5UmVxdWVzdBI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSEgoKcmVxdWVzdF9pZBgDIAEoCSJbChpVcGRhdGVBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSJaChlEZWxldGVBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEZXRhZxgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJEg0KBWZvcmNlGAQgASgIIlsKGkRlbGV0ZUF2YWlsYWJpbGl0eVJlc3BvbnNlEj0KDGF2YWlsYWJpbGl0eRgBIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5IkwKGkFwcHJvdmVBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSDAoEZXRhZxgCIAEoCRISCgpyZXF1ZXN0X2lkGAMgASgJIlwKG0FwcHJvdmVBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSJbChlSZWplY3RBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSDgoGcmVhc29uGAIgASgJEgwKBGV0YWcYAyABKAkSEgoKcmVxdWVzdF9pZBgEIAEoCSJbChpSZWplY3RBdmFpbGFiaWxpdHlSZXNwb25zZRI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSK8BgobU2VhcmNoQXZhaWxhYmlsaXRpZXNSZXF1ZXN0EhEKCWNvbW1vZGl0eRgBIAEoCRJjCg9xdWFsaXR5X3RhcmdldHMYAiADKAsySi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlNlYXJjaEF2YWlsYWJpbGl0aWVzUmVxdWVzdC5RdWFsaXR5VGFyZ2V0c0VudHJ5EjMKCW1heF9wcmljZRgDIAEoCzIgLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTW9uZXkSHwoXcHJpY2VfdG9sZXJhbmNlX3BlcmNlbnQYBCABKAESLwoEbmVhchgFIAEoCzIhLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGF0TG5nEhEKCXJhZGl1c19rbRgGIAEoARIUCgxtaW5fcXVhbnRpdHkYByABKAkSGQoRaW5jbHVkZV9hbm9tYWxpZXMYCCABKAgSOAoHd2VpZ2h0cxgJIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuU2NvcmVXZWlnaHRzEhcKD3Njb3JlX3RocmVzaG9sZBgKIAEoARIRCglwYWdlX3NpemUYCyABKAUSEgoKcGFnZV90b2tlbhgMIAEoCRI5ChVkZWxpdmVyeV93aW5kb3dfc3RhcnQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjcKE2RlbGl2ZXJ5X3dpbmRvd19lbmQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGluY290ZXJtGA8gASgJEhIKCnByaWNlX3VuaXQYECABKAkSGAoQZGVsaXZlcnlfcmVnaW9ucxgRIAMoCRIzCgltaW5fcHJpY2UYEiABKAsyIC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLk1vbmV5EhYKDm9yZGVyX3F1YW50aXR5GBMgASgJGl8KE1F1YWxpdHlUYXJnZXRzRW50cnkSCwoDa2V5GAEgASgJEjcKBXZhbHVlGAIgASgLMigudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5RdWFsaXR5VGFyZ2V0OgI4ASKDAQocU2VhcmNoQXZhaWxhYmlsaXRpZXNSZXNwb25zZRI4CgdyZXN1bHRzGAEgAygLMicudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5TZWFyY2hSZXN1bHQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhAKCHJldmlzaW9uGAMgASgDIkMKIExpc3RTaW1pbGFyQXZhaWxhYmlsaXRpZXNSZXF1ZXN0EgwKBG5hbWUYASABKAkSEQoJcGFnZV9zaXplGAIgASgFImQKIUxpc3RTaW1pbGFyQXZhaWxhYmlsaXRpZXNSZXNwb25zZRI/CgdyZXN1bHRzGAEgAygLMi4udHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5TaW1pbGFyQXZhaWxhYmlsaXR5Ii4KHkdldE5lZ290aWF0aW9uUmVhZGluZXNzUmVxdWVzdBIMCgRuYW1lGAEgASgJIoYBCh9HZXROZWdvdGlhdGlvblJlYWRpbmVzc1Jlc3BvbnNlEgwKBG5hbWUYASABKAkSDQoFc2NvcmUYAiABKAESNwoHZmFjdG9ycxgDIAMoCzImLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuU2NvcmVGYWN0b3ISDQoFcmVhZHkYBCABKAgivgEKGlJlc2VydmVBdmFpbGFiaWxpdHlSZXF1ZXN0EgwKBG5hbWUYASABKAkSEAoIcXVhbnRpdHkYAiABKAkSJgoDdHRsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhAKCGJ1eWVyX2lkGAQgASgJEhYKDm5lZ290aWF0aW9uX2lkGAUgASgJEhIKCnJlcXVlc3RfaWQYBiABKAkSGgoScHJpY2Vfb3B0aW9uX2xhYmVsGAcgASgJIpkBChtSZXNlcnZlQXZhaWxhYmlsaXR5UmVzcG9uc2USOwoLcmVzZXJ2YXRpb24YASABKAsyJi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlc2VydmF0aW9uEj0KDGF2YWlsYWJpbGl0eRgCIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5IiUKFUdldFJlc2VydmF0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJIlUKFkdldFJlc2VydmF0aW9uUmVzcG9uc2USOwoLcmVzZXJ2YXRpb24YASABKAsyJi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlc2VydmF0aW9uImQKGEV4dGVuZFJlc2VydmF0aW9uUmVxdWVzdBIMCgRuYW1lGAEgASgJEiYKA3R0bBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhISCgpyZXF1ZXN0X2lkGAMgASgJIlgKGUV4dGVuZFJlc2VydmF0aW9uUmVzcG9uc2USOwoLcmVzZXJ2YXRpb24YASABKAsyJi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlc2VydmF0aW9uIl8KGVJlbGVhc2VSZXNlcnZhdGlvblJlcXVlc3QSDAoEbmFtZRgBIAEoCRIOCgZyZWFzb24YAiABKAkSEgoKcmVxdWVzdF9pZBgDIAEoCRIQCghxdWFudGl0eRgEIAEoCSKYAQoaUmVsZWFzZVJlc2VydmF0aW9uUmVzcG9uc2USOwoLcmVzZXJ2YXRpb24YASABKAsyJi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlc2VydmF0aW9uEj0KDGF2YWlsYWJpbGl0eRgCIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5Ip8BCg9NYXJrU29sZFJlcXVlc3QSDAoEbmFtZRgBIAEoCRIQCghxdWFudGl0eRgCIAEoCRIQCgh0cmFkZV9pZBgDIAEoCRISCgpyZXF1ZXN0X2lkGAQgASgJEhAKCGJ1eWVyX2lkGAUgASgJEjQKCnNvbGRfcHJpY2UYBiABKAsyIC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLk1vbmV5Io4BChBNYXJrU29sZFJlc3BvbnNlEjsKC3Jlc2VydmF0aW9uGAEgASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbhI9CgxhdmFpbGFiaWxpdHkYAiABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eSKaAgoaV2F0Y2hBdmFpbGFiaWxpdGllc1JlcXVlc3QSEwoLY29tbW9kaXRpZXMYASADKAkSEgoKc2VsbGVyX2lkcxgCIAMoCRIYChBkZWxpdmVyeV9yZWdpb25zGAMgAygJEg0KBW5hbWVzGAQgAygJEjkKC2V2ZW50X3R5cGVzGAUgAygOMiQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5FdmVudFR5cGUSFgoOc3RhcnRfcmV2aXNpb24YBiABKAMSGgoSc2VuZF9pbml0aWFsX3N0YXRlGAcgASgIEjsKGHByb2dyZXNzX25vdGlmeV9pbnRlcnZhbBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKkAQobV2F0Y2hBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEhAKCHJldmlzaW9uGAEgASgDEjwKBmV2ZW50cxgCIAMoCzIsLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5RXZlbnQSNQoIYm9va21hcmsYAyABKAsyIy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkJvb2ttYXJrImoKIEJhdGNoQ3JlYXRlQXZhaWxhYmlsaXRpZXNSZXF1ZXN0EkYKCHJlcXVlc3RzGAEgAygLMjQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5DcmVhdGVBdmFpbGFiaWxpdHlSZXF1ZXN0IpsBChFCYXRjaENyZWF0ZVJlc3VsdBI9CgxhdmFpbGFiaWxpdHkYASABKAsyJy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eRIMCgRjb2RlGAIgASgFEg8KB21lc3NhZ2UYAyABKAkSGAoQZmllbGRfdmlvbGF0aW9ucxgEIAMoCRIOCgZyZWFzb24YBSABKAkiYgohQmF0Y2hDcmVhdGVBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEj0KB3Jlc3VsdHMYASADKAsyLC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkJhdGNoQ3JlYXRlUmVzdWx0Ik4KFVVwc2VydExvY2F0aW9uUmVxdWVzdBI1Cghsb2NhdGlvbhgBIAEoCzIjLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTG9jYXRpb24iTwoWVXBzZXJ0TG9jYXRpb25SZXNwb25zZRI1Cghsb2NhdGlvbhgBIAEoCzIjLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTG9jYXRpb24iTwoUTGlzdExvY2F0aW9uc1JlcXVlc3QSEAoIb3duZXJfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiaAoVTGlzdExvY2F0aW9uc1Jlc3BvbnNlEjYKCWxvY2F0aW9ucxgBIAMoCzIjLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTG9jYXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIrgBChdMaXN0UmVzZXJ2YXRpb25zUmVxdWVzdBIOCgZwYXJlbnQYASABKAkSEAoIYnV5ZXJfaWQYAiABKAkSFgoObmVnb3RpYXRpb25faWQYAyABKAkSPAoGc3RhdGVzGAQgAygOMiwudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbi5TdGF0ZRIRCglwYWdlX3NpemUYBSABKAUSEgoKcGFnZV90b2tlbhgGIAEoCSJxChhMaXN0UmVzZXJ2YXRpb25zUmVzcG9uc2USPAoMcmVzZXJ2YXRpb25zGAEgAygLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkqOwoEVmlldxIUChBWSUVXX1VOU1BFQ0lGSUVEEAASDgoKVklFV19CQVNJQxABEg0KCVZJRVdfRlVMTBACMtsWChNBdmFpbGFiaWxpdHlTZXJ2aWNlEoEBChJDcmVhdGVBdmFpbGFiaWxpdHkSNC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkNyZWF0ZUF2YWlsYWJpbGl0eVJlcXVlc3QaNS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkNyZWF0ZUF2YWlsYWJpbGl0eVJlc3BvbnNlEngKD0dldEF2YWlsYWJpbGl0eRIxLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuR2V0QXZhaWxhYmlsaXR5UmVxdWVzdBoyLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuR2V0QXZhaWxhYmlsaXR5UmVzcG9uc2USgQEKEkxpc3RBdmFpbGFiaWxpdGllcxI0LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGlzdEF2YWlsYWJpbGl0aWVzUmVxdWVzdBo1LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGlzdEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USgQEKElVwZGF0ZUF2YWlsYWJpbGl0eRI0LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuVXBkYXRlQXZhaWxhYmlsaXR5UmVxdWVzdBo1LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuVXBkYXRlQXZhaWxhYmlsaXR5UmVzcG9uc2USgQEKEkRlbGV0ZUF2YWlsYWJpbGl0eRI0LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuRGVsZXRlQXZhaWxhYmlsaXR5UmVxdWVzdBo1LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuRGVsZXRlQXZhaWxhYmlsaXR5UmVzcG9uc2UShAEKE0FwcHJvdmVBdmFpbGFiaWxpdHkSNS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkFwcHJvdmVBdmFpbGFiaWxpdHlSZXF1ZXN0GjYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BcHByb3ZlQXZhaWxhYmlsaXR5UmVzcG9uc2USgQEKElJlamVjdEF2YWlsYWJpbGl0eRI0LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUmVqZWN0QXZhaWxhYmlsaXR5UmVxdWVzdBo1LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUmVqZWN0QXZhaWxhYmlsaXR5UmVzcG9uc2UShwEKFFNlYXJjaEF2YWlsYWJpbGl0aWVzEjYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5TZWFyY2hBdmFpbGFiaWxpdGllc1JlcXVlc3QaNy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlNlYXJjaEF2YWlsYWJpbGl0aWVzUmVzcG9uc2USlgEKGUxpc3RTaW1pbGFyQXZhaWxhYmlsaXRpZXMSOy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxpc3RTaW1pbGFyQXZhaWxhYmlsaXRpZXNSZXF1ZXN0GjwudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5MaXN0U2ltaWxhckF2YWlsYWJpbGl0aWVzUmVzcG9uc2USkAEKF0dldE5lZ290aWF0aW9uUmVhZGluZXNzEjkudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5HZXROZWdvdGlhdGlvblJlYWRpbmVzc1JlcXVlc3QaOi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkdldE5lZ290aWF0aW9uUmVhZGluZXNzUmVzcG9uc2UShAEKE1Jlc2VydmVBdmFpbGFiaWxpdHkSNS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlc2VydmVBdmFpbGFiaWxpdHlSZXF1ZXN0GjYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZlQXZhaWxhYmlsaXR5UmVzcG9uc2USdQoOR2V0UmVzZXJ2YXRpb24SMC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkdldFJlc2VydmF0aW9uUmVxdWVzdBoxLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuR2V0UmVzZXJ2YXRpb25SZXNwb25zZRJ+ChFFeHRlbmRSZXNlcnZhdGlvbhIzLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuRXh0ZW5kUmVzZXJ2YXRpb25SZXF1ZXN0GjQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5FeHRlbmRSZXNlcnZhdGlvblJlc3BvbnNlEoEBChJSZWxlYXNlUmVzZXJ2YXRpb24SNC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlbGVhc2VSZXNlcnZhdGlvblJlcXVlc3QaNS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlJlbGVhc2VSZXNlcnZhdGlvblJlc3BvbnNlEmMKCE1hcmtTb2xkEioudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5NYXJrU29sZFJlcXVlc3QaKy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLk1hcmtTb2xkUmVzcG9uc2USewoQTGlzdFJlc2VydmF0aW9ucxIyLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGlzdFJlc2VydmF0aW9uc1JlcXVlc3QaMy50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxpc3RSZXNlcnZhdGlvbnNSZXNwb25zZRKGAQoTV2F0Y2hBdmFpbGFiaWxpdGllcxI1LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuV2F0Y2hBdmFpbGFiaWxpdGllc1JlcXVlc3QaNi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLldhdGNoQXZhaWxhYmlsaXRpZXNSZXNwb25zZTABEpYBChlCYXRjaENyZWF0ZUF2YWlsYWJpbGl0aWVzEjsudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5CYXRjaENyZWF0ZUF2YWlsYWJpbGl0aWVzUmVxdWVzdBo8LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQmF0Y2hDcmVhdGVBdmFpbGFiaWxpdGllc1Jlc3BvbnNlEnUKDlVwc2VydExvY2F0aW9uEjAudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5VcHNlcnRMb2NhdGlvblJlcXVlc3QaMS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlVwc2VydExvY2F0aW9uUmVzcG9uc2UScgoNTGlzdExvY2F0aW9ucxIvLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGlzdExvY2F0aW9uc1JlcXVlc3QaMC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxpc3RMb2NhdGlvbnNSZXNwb25zZRKNAQoWTGlzdEF2YWlsYWJpbGl0eUV2ZW50cxI4LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGlzdEF2YWlsYWJpbGl0eUV2ZW50c1JlcXVlc3QaOS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxpc3RBdmFpbGFiaWxpdHlFdmVudHNSZXNwb25zZRJ4Cg9MaXN0Q29tbW9kaXRpZXMSMS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxpc3RDb21tb2RpdGllc1JlcXVlc3QaMi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxpc3RDb21tb2RpdGllc1Jlc3BvbnNlQlNaUWdpdGh1Yi5jb20vdHJhZGVkZXNrL2F2YWlsYWJpbGl0eS9nZW4vZ28vdHJhZGVkZXNrL2F2YWlsYWJpbGl0eS92MTthdmFpbGFiaWxpdHl2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_tradedesk_availability_v1_catalog, file_tradedesk_availability_v1_history, file_tradedesk_availability_v1_resources, file_tradedesk_availability_v1_search, file_tradedesk_availability_v1_watch]);
 
 /**
  * Request for CreateAvailability. Errors: INVALID_ARGUMENT for any malformed field.
@@ -202,7 +206,7 @@ export type ListAvailabilitiesResponse = Message<"tradedesk.availability.v1.List
   nextPageToken: string;
 
   /**
-   * Global revision the page was read at (start a watch from it).
+   * Global revision of the snapshot the page was read from (start a watch from it).
    *
    * @generated from field: int64 revision = 3;
    */
@@ -298,6 +302,13 @@ export type DeleteAvailabilityRequest = Message<"tradedesk.availability.v1.Delet
    * @generated from field: string request_id = 3;
    */
   requestId: string;
+
+  /**
+   * Withdraw even with ACTIVE holds: each is released with reason LOT_WITHDRAWN and its own event; without it such a lot is FAILED_PRECONDITION (ACTIVE_HOLDS).
+   *
+   * @generated from field: bool force = 4;
+   */
+  force: boolean;
 };
 
 /**
@@ -559,11 +570,32 @@ export type SearchAvailabilitiesRequest = Message<"tradedesk.availability.v1.Sea
   incoterm: string;
 
   /**
-   * Price unit of max_price, such as "USc/lb"; empty means the canonical price unit.
+   * Price unit of max_price and min_price, such as "USc/lb"; empty means the canonical price unit.
    *
    * @generated from field: string price_unit = 16;
    */
   priceUnit: string;
+
+  /**
+   * Only lots delivered from one of these region codes (such as "IN-GJ"); empty means any. Errors: INVALID_ARGUMENT (more than 64, or a malformed code).
+   *
+   * @generated from field: repeated string delivery_regions = 17;
+   */
+  deliveryRegions: string[];
+
+  /**
+   * Lowest acceptable price, under the same unit rules as max_price (price_unit, currency); lots without a comparable price are dropped. Errors: INVALID_ARGUMENT (malformed amount, other currency than max_price, above max_price).
+   *
+   * @generated from field: tradedesk.availability.v1.Money min_price = 18;
+   */
+  minPrice?: Money | undefined;
+
+  /**
+   * Only lots on which a hold of this quantity would be granted now by ReserveAvailability's rules (available quantity, minimum order, partial orders, remainder rule, daily cut-off); decimal string in the commodity's canonical quantity unit. Errors: INVALID_ARGUMENT (malformed or not positive).
+   *
+   * @generated from field: string order_quantity = 19;
+   */
+  orderQuantity: string;
 };
 
 /**
@@ -594,7 +626,7 @@ export type SearchAvailabilitiesResponse = Message<"tradedesk.availability.v1.Se
   nextPageToken: string;
 
   /**
-   * Global revision the search read at.
+   * Global revision of the snapshot the search read from.
    *
    * @generated from field: int64 revision = 3;
    */
@@ -767,6 +799,13 @@ export type ReserveAvailabilityRequest = Message<"tradedesk.availability.v1.Rese
    * @generated from field: string request_id = 6;
    */
   requestId: string;
+
+  /**
+   * Label of the lot's price option the hold is on (MATRIX lots); empty takes base_price. Errors: INVALID_ARGUMENT when the lot has no option with this label.
+   *
+   * @generated from field: string price_option_label = 7;
+   */
+  priceOptionLabel: string;
 };
 
 /**
@@ -928,6 +967,13 @@ export type ReleaseReservationRequest = Message<"tradedesk.availability.v1.Relea
    * @generated from field: string request_id = 3;
    */
   requestId: string;
+
+  /**
+   * Release only this much of an ACTIVE hold (decimal string in the lot's unit); the rest stays held; empty releases it whole. Errors: INVALID_ARGUMENT (malformed), FAILED_PRECONDITION (more than held, hold not ACTIVE, PARTIAL_NOT_ALLOWED).
+   *
+   * @generated from field: string quantity = 4;
+   */
+  quantity: string;
 };
 
 /**
@@ -1005,6 +1051,13 @@ export type MarkSoldRequest = Message<"tradedesk.availability.v1.MarkSoldRequest
    * @generated from field: string buyer_id = 5;
    */
   buyerId: string;
+
+  /**
+   * Price agreed for the sale, kept as Reservation.sold_price; unset means none recorded. Errors: INVALID_ARGUMENT when malformed.
+   *
+   * @generated from field: tradedesk.availability.v1.Money sold_price = 6;
+   */
+  soldPrice?: Money | undefined;
 };
 
 /**
@@ -1021,7 +1074,7 @@ export const MarkSoldRequestSchema: GenMessage<MarkSoldRequest> = /*@__PURE__*/
  */
 export type MarkSoldResponse = Message<"tradedesk.availability.v1.MarkSoldResponse"> & {
   /**
-   * The hold after the sale (empty for a direct sale).
+   * The hold after the sale, or for a direct sale its SOLD record.
    *
    * @generated from field: tradedesk.availability.v1.Reservation reservation = 1;
    */
@@ -1077,14 +1130,14 @@ export type WatchAvailabilitiesRequest = Message<"tradedesk.availability.v1.Watc
   names: string[];
 
   /**
-   * Only these event types.
+   * Only events carrying any of these types (AvailabilityEvent.types).
    *
    * @generated from field: repeated tradedesk.availability.v1.EventType event_types = 5;
    */
   eventTypes: EventType[];
 
   /**
-   * Deliver events with a revision greater than this; 0 means from now.
+   * Deliver events with a revision greater than this; 0 means from now; beyond the head is OUT_OF_RANGE.
    *
    * @generated from field: int64 start_revision = 6;
    */
@@ -1345,6 +1398,90 @@ export const ListLocationsResponseSchema: GenMessage<ListLocationsResponse> = /*
   messageDesc(file_tradedesk_availability_v1_availability_service, 38);
 
 /**
+ * Request for ListReservations: filters combine with AND, values within one filter with OR. Errors: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED.
+ *
+ * @generated from message tradedesk.availability.v1.ListReservationsRequest
+ */
+export type ListReservationsRequest = Message<"tradedesk.availability.v1.ListReservationsRequest"> & {
+  /**
+   * "availabilities/{uuid}" for one lot's holds, or "availabilities/-" for every lot the caller may see holds on; required. Errors: INVALID_ARGUMENT when malformed, NOT_FOUND when the lot is absent or not visible.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * Only holds of this buyer. Errors: INVALID_ARGUMENT when too long.
+   *
+   * @generated from field: string buyer_id = 2;
+   */
+  buyerId: string;
+
+  /**
+   * Only holds of this negotiation. Errors: INVALID_ARGUMENT when too long.
+   *
+   * @generated from field: string negotiation_id = 3;
+   */
+  negotiationId: string;
+
+  /**
+   * Only holds in these states; an overdue ACTIVE hold counts as EXPIRED. Errors: INVALID_ARGUMENT for STATE_UNSPECIFIED or unknown values.
+   *
+   * @generated from field: repeated tradedesk.availability.v1.Reservation.State states = 4;
+   */
+  states: Reservation_State[];
+
+  /**
+   * At most this many holds (default 50, at most 500). Errors: INVALID_ARGUMENT when negative or larger.
+   *
+   * @generated from field: int32 page_size = 5;
+   */
+  pageSize: number;
+
+  /**
+   * Opaque keyset token from a previous response with the same filters; it never widens access. Errors: INVALID_ARGUMENT when foreign or malformed.
+   *
+   * @generated from field: string page_token = 6;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message tradedesk.availability.v1.ListReservationsRequest.
+ * Use `create(ListReservationsRequestSchema)` to create a new message.
+ */
+export const ListReservationsRequestSchema: GenMessage<ListReservationsRequest> = /*@__PURE__*/
+  messageDesc(file_tradedesk_availability_v1_availability_service, 39);
+
+/**
+ * Response of ListReservations. Errors: none.
+ *
+ * @generated from message tradedesk.availability.v1.ListReservationsResponse
+ */
+export type ListReservationsResponse = Message<"tradedesk.availability.v1.ListReservationsResponse"> & {
+  /**
+   * One page of holds, oldest first (by create_time, then name).
+   *
+   * @generated from field: repeated tradedesk.availability.v1.Reservation reservations = 1;
+   */
+  reservations: Reservation[];
+
+  /**
+   * Token for the next page; empty on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message tradedesk.availability.v1.ListReservationsResponse.
+ * Use `create(ListReservationsResponseSchema)` to create a new message.
+ */
+export const ListReservationsResponseSchema: GenMessage<ListReservationsResponse> = /*@__PURE__*/
+  messageDesc(file_tradedesk_availability_v1_availability_service, 40);
+
+/**
  * How much of a lot to return.
  *
  * @generated from enum tradedesk.availability.v1.View
@@ -1428,7 +1565,7 @@ export const AvailabilityService: GenService<{
     output: typeof UpdateAvailabilityResponseSchema;
   },
   /**
-   * Soft-deletes a lot (STATE_CANCELLED). Errors: NOT_FOUND, ABORTED, FAILED_PRECONDITION (active holds), PERMISSION_DENIED.
+   * Soft-deletes a lot (STATE_CANCELLED); with force its open holds are released first. Errors: NOT_FOUND, ABORTED, FAILED_PRECONDITION (active holds without force), PERMISSION_DENIED.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.DeleteAvailability
    */
@@ -1458,7 +1595,7 @@ export const AvailabilityService: GenService<{
     output: typeof RejectAvailabilityResponseSchema;
   },
   /**
-   * Ranked search of ACTIVE visible lots of one commodity. Errors: INVALID_ARGUMENT.
+   * Ranked search of ACTIVE visible lots of one commodity inside their availability window. Errors: INVALID_ARGUMENT.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.SearchAvailabilities
    */
@@ -1488,7 +1625,7 @@ export const AvailabilityService: GenService<{
     output: typeof GetNegotiationReadinessResponseSchema;
   },
   /**
-   * Holds quantity for a buyer. Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (INSUFFICIENT_QUANTITY, BELOW_MINIMUM_ORDER, PARTIAL_NOT_ALLOWED, INVALID_STATE).
+   * Holds quantity for a buyer. Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (INSUFFICIENT_QUANTITY, BELOW_MINIMUM_ORDER, PARTIAL_NOT_ALLOWED, INVALID_STATE, OUTSIDE_AVAILABILITY_WINDOW, PAST_DAILY_CUTOFF).
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.ReserveAvailability
    */
@@ -1538,7 +1675,17 @@ export const AvailabilityService: GenService<{
     output: typeof MarkSoldResponseSchema;
   },
   /**
-   * Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED), RESOURCE_EXHAUSTED (too many watchers, slow watcher, send timeout), UNAVAILABLE.
+   * Lists holds (and direct-sale records), oldest first: SERVICE and ADMIN see all, a SELLER those on its own lots. Errors: INVALID_ARGUMENT (bad parent, filter or page token), NOT_FOUND (parent lot absent or not visible), PERMISSION_DENIED (other roles).
+   *
+   * @generated from rpc tradedesk.availability.v1.AvailabilityService.ListReservations
+   */
+  listReservations: {
+    methodKind: "unary";
+    input: typeof ListReservationsRequestSchema;
+    output: typeof ListReservationsResponseSchema;
+  },
+  /**
+   * Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher, send timeout), UNAVAILABLE.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.WatchAvailabilities
    */
@@ -1576,6 +1723,26 @@ export const AvailabilityService: GenService<{
     methodKind: "unary";
     input: typeof ListLocationsRequestSchema;
     output: typeof ListLocationsResponseSchema;
+  },
+  /**
+   * A lot's events, oldest first, each redacted as the watch shows it to the caller. Errors: INVALID_ARGUMENT, NOT_FOUND (absent or not visible).
+   *
+   * @generated from rpc tradedesk.availability.v1.AvailabilityService.ListAvailabilityEvents
+   */
+  listAvailabilityEvents: {
+    methodKind: "unary";
+    input: typeof ListAvailabilityEventsRequestSchema;
+    output: typeof ListAvailabilityEventsResponseSchema;
+  },
+  /**
+   * The commodity catalog: codes, units, quality parameters and their ranges. Errors: INVALID_ARGUMENT (bad page_size or page_token).
+   *
+   * @generated from rpc tradedesk.availability.v1.AvailabilityService.ListCommodities
+   */
+  listCommodities: {
+    methodKind: "unary";
+    input: typeof ListCommoditiesRequestSchema;
+    output: typeof ListCommoditiesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tradedesk_availability_v1_availability_service, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tradedesk/availability/v1/resources.proto.
  */
 export const file_tradedesk_availability_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("Cil0cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxL3Jlc291cmNlcy5wcm90bxIZdHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MSIuCgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEg4KBmFtb3VudBgCIAEoCSItCgZMYXRMbmcSEAoIbGF0aXR1ZGUYASABKAESEQoJbG9uZ2l0dWRlGAIgASgBIkcKDFF1YWxpdHlWYWx1ZRIQCgZudW1iZXIYASABKAFIABIOCgR0ZXh0GAIgASgJSAASDAoEdW5pdBgDIAEoCUIHCgV2YWx1ZSKRAQoLUHJpY2VPcHRpb24SDQoFbGFiZWwYASABKAkSLwoFcHJpY2UYAiABKAsyIC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLk1vbmV5EhAKCGluY290ZXJtGAMgASgJEhoKEnBheW1lbnRfdGVybXNfZGF5cxgEIAEoBRIUCgxtaW5fcXVhbnRpdHkYBSABKAki2xYKDEF2YWlsYWJpbGl0eRIMCgRuYW1lGAEgASgJEhEKCXNlbGxlcl9pZBgCIAEoCRISCgpjb21wYW55X2lkGAMgASgJEhEKCWNvbW1vZGl0eRgEIAEoCRIPCgd2YXJpZXR5GAUgASgJEg0KBWdyYWRlGAYgASgJEhMKC2Rlc2NyaXB0aW9uGAcgASgJEhUKDXF1YW50aXR5X3VuaXQYCCABKAkSFgoOdG90YWxfcXVhbnRpdHkYCSABKAkSGgoSYXZhaWxhYmxlX3F1YW50aXR5GAogASgJEhkKEXJlc2VydmVkX3F1YW50aXR5GAsgASgJEhUKDXNvbGRfcXVhbnRpdHkYDCABKAkSGgoSbWluX29yZGVyX3F1YW50aXR5GA0gASgJEiAKE2FsbG93X3BhcnRpYWxfb3JkZXIYDiABKAhIAIgBARJSCg5xdWFsaXR5X3BhcmFtcxgPIAMoCzI6LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5LlF1YWxpdHlQYXJhbXNFbnRyeRJnChlub3JtYWxpemVkX3F1YWxpdHlfcGFyYW1zGBAgAygLMkQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BdmFpbGFiaWxpdHkuTm9ybWFsaXplZFF1YWxpdHlQYXJhbXNFbnRyeRI0CgpiYXNlX3ByaWNlGBEgASgLMiAudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5Nb25leRISCgpwcmljZV91bml0GBIgASgJEj0KDXByaWNlX29wdGlvbnMYEyADKAsyJi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlByaWNlT3B0aW9uEkUKCnByaWNlX3R5cGUYFCABKA4yMS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eS5QcmljZVR5cGUSPAoRZGVsaXZlcnlfbG9jYXRpb24YFSABKAsyIS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxhdExuZxIXCg9kZWxpdmVyeV9yZWdpb24YFiABKAkSEwoLbG9jYXRpb25faWQYFyABKAkSEAoIaW5jb3Rlcm0YGCABKAkSOQoVZGVsaXZlcnlfd2luZG93X3N0YXJ0GBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3ChNkZWxpdmVyeV93aW5kb3dfZW5kGBogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt2YWxpZF91bnRpbBgbIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASUwoRbWFya2V0X3Zpc2liaWxpdHkYHCABKA4yOC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eS5NYXJrZXRWaXNpYmlsaXR5EhwKFHJlc3RyaWN0ZWRfYnV5ZXJfaWRzGB0gAygJEhcKD2FsbG93ZWRfcmVnaW9ucxgeIAMoCRI8CgVzdGF0ZRgfIAEoDjItLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5LlN0YXRlEhMKC2FwcHJvdmVkX2J5GCAgASgJEjAKDGFwcHJvdmVfdGltZRghIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcmVqZWN0ZWRfYnkYIiABKAkSLwoLcmVqZWN0X3RpbWUYIyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHJlamVjdGlvbl9yZWFzb24YJCABKAkSPAoSYWlfc3VnZ2VzdGVkX3ByaWNlGCUgASgLMiAudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5Nb25leRIbChNhaV9jb25maWRlbmNlX3Njb3JlGCYgASgBEhgKEGFpX3ByaWNlX2Fub21hbHkYJyABKAgSGQoRYWlfYW5vbWFseV9yZWFzb24YKCABKAkSFwoPYWlfc2NvcmVfdmVjdG9yGCkgAygCEhAKCHJldmlzaW9uGCogASgDEgwKBGV0YWcYKyABKAkSLwoLY3JlYXRlX3RpbWUYLCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGC0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtkZWxldGVfdGltZRguIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRY291bnRyeV9vZl9vcmlnaW4YLyABKAkSGwoTc3VwcG9ydGVkX2luY290ZXJtcxgwIAMoCRITCgtleHBvcnRfcG9ydBgxIAEoCRIyCg5hdmFpbGFibGVfZnJvbRgyIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPYXZhaWxhYmxlX3VudGlsGDMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplb2RfY3V0b2ZmGDQgASgJEgwKBHRhZ3MYNSADKAkSGgoSaW50ZXJuYWxfcmVmZXJlbmNlGDYgASgJEhcKD3Rlc3RfcmVwb3J0X3VybBg3IAEoCRIcChR0ZXN0X3JlcG9ydF92ZXJpZmllZBg4IAEoCBISCgptZWRpYV91cmxzGDkgAygJEh0KFXF1YW50aXR5X2luX2Jhc2VfdW5pdBg6IAEoCRIaChJiYXNlX3F1YW50aXR5X3VuaXQYOyABKAkSPQoTcHJpY2VfcGVyX2Jhc2VfdW5pdBg8IAEoCzIgLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTW9uZXkSFwoPYmFzZV9wcmljZV91bml0GD0gASgJEhgKEGFpX2Fub21hbHlfc2NvcmUYPiABKAEaXQoSUXVhbGl0eVBhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRI2CgV2YWx1ZRgCIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUXVhbGl0eVZhbHVlOgI4ARpnChxOb3JtYWxpemVkUXVhbGl0eVBhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRI2CgV2YWx1ZRgCIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUXVhbGl0eVZhbHVlOgI4ASK0AQoQTWFya2V0VmlzaWJpbGl0eRIhCh1NQVJLRVRfVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhwKGE1BUktFVF9WSVNJQklMSVRZX1BVQkxJQxABEh0KGU1BUktFVF9WSVNJQklMSVRZX1BSSVZBVEUQAhIgChxNQVJLRVRfVklTSUJJTElUWV9SRVNUUklDVEVEEAMSHgoaTUFSS0VUX1ZJU0lCSUxJVFlfSU5URVJOQUwQBCKhAQoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABIPCgtTVEFURV9EUkFGVBABEhAKDFNUQVRFX0FDVElWRRACEhIKDlNUQVRFX1JFU0VSVkVEEAMSDgoKU1RBVEVfU09MRBAEEhEKDVNUQVRFX0VYUElSRUQQBRITCg9TVEFURV9DQU5DRUxMRUQQBhISCg5TVEFURV9SRUpFQ1RFRBAHIm8KCVByaWNlVHlwZRIaChZQUklDRV9UWVBFX1VOU1BFQ0lGSUVEEAASFAoQUFJJQ0VfVFlQRV9GSVhFRBABEhkKFVBSSUNFX1RZUEVfTkVHT1RJQUJMRRACEhUKEVBSSUNFX1RZUEVfTUFUUklYEANCFgoUX2FsbG93X3BhcnRpYWxfb3JkZXIi+gMKC1Jlc2VydmF0aW9uEgwKBG5hbWUYASABKAkSEAoIcXVhbnRpdHkYAiABKAkSFQoNcXVhbnRpdHlfdW5pdBgDIAEoCRIQCghidXllcl9pZBgEIAEoCRIWCg5uZWdvdGlhdGlvbl9pZBgFIAEoCRI7CgVzdGF0ZRgGIAEoDjIsLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUmVzZXJ2YXRpb24uU3RhdGUSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNc29sZF9xdWFudGl0eRgKIAEoCRIQCgh0cmFkZV9pZBgLIAEoCRIWCg5yZWxlYXNlX3JlYXNvbhgMIAEoCRIQCghyZXZpc2lvbhgNIAEoAyJnCgVTdGF0ZRIVChFTVEFURV9VTlNQRUNJRklFRBAAEhAKDFNUQVRFX0FDVElWRRABEhIKDlNUQVRFX1JFTEVBU0VEEAISEQoNU1RBVEVfRVhQSVJFRBADEg4KClNUQVRFX1NPTEQQBCK6AQoITG9jYXRpb24SEwoLbG9jYXRpb25faWQYASABKAkSEAoIb3duZXJfaWQYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEjAKBXBvaW50GAQgASgLMiEudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5MYXRMbmcSDgoGcmVnaW9uGAUgASgJEi8KC3VwZGF0ZV90aW1lGAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEJTWlFnaXRodWIuY29tL3RyYWRlZGVzay9hdmFpbGFiaWxpdHkvZ2VuL2dvL3RyYWRlZGVzay9hdmFpbGFiaWxpdHkvdjE7YXZhaWxhYmlsaXR5djFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Cil0cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxL3Jlc291cmNlcy5wcm90bxIZdHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MSIuCgVNb25leRIVCg1jdXJyZW5jeV9jb2RlGAEgASgJEg4KBmFtb3VudBgCIAEoCSItCgZMYXRMbmcSEAoIbGF0aXR1ZGUYASABKAESEQoJbG9uZ2l0dWRlGAIgASgBIkcKDFF1YWxpdHlWYWx1ZRIQCgZudW1iZXIYASABKAFIABIOCgR0ZXh0GAIgASgJSAASDAoEdW5pdBgDIAEoCUIHCgV2YWx1ZSKRAQoLUHJpY2VPcHRpb24SDQoFbGFiZWwYASABKAkSLwoFcHJpY2UYAiABKAsyIC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLk1vbmV5EhAKCGluY290ZXJtGAMgASgJEhoKEnBheW1lbnRfdGVybXNfZGF5cxgEIAEoBRIUCgxtaW5fcXVhbnRpdHkYBSABKAki2xYKDEF2YWlsYWJpbGl0eRIMCgRuYW1lGAEgASgJEhEKCXNlbGxlcl9pZBgCIAEoCRISCgpjb21wYW55X2lkGAMgASgJEhEKCWNvbW1vZGl0eRgEIAEoCRIPCgd2YXJpZXR5GAUgASgJEg0KBWdyYWRlGAYgASgJEhMKC2Rlc2NyaXB0aW9uGAcgASgJEhUKDXF1YW50aXR5X3VuaXQYCCABKAkSFgoOdG90YWxfcXVhbnRpdHkYCSABKAkSGgoSYXZhaWxhYmxlX3F1YW50aXR5GAogASgJEhkKEXJlc2VydmVkX3F1YW50aXR5GAsgASgJEhUKDXNvbGRfcXVhbnRpdHkYDCABKAkSGgoSbWluX29yZGVyX3F1YW50aXR5GA0gASgJEiAKE2FsbG93X3BhcnRpYWxfb3JkZXIYDiABKAhIAIgBARJSCg5xdWFsaXR5X3BhcmFtcxgPIAMoCzI6LnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5LlF1YWxpdHlQYXJhbXNFbnRyeRJnChlub3JtYWxpemVkX3F1YWxpdHlfcGFyYW1zGBAgAygLMkQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BdmFpbGFiaWxpdHkuTm9ybWFsaXplZFF1YWxpdHlQYXJhbXNFbnRyeRI0CgpiYXNlX3ByaWNlGBEgASgLMiAudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5Nb25leRISCgpwcmljZV91bml0GBIgASgJEj0KDXByaWNlX29wdGlvbnMYEyADKAsyJi50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLlByaWNlT3B0aW9uEkUKCnByaWNlX3R5cGUYFCABKA4yMS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eS5QcmljZVR5cGUSPAoRZGVsaXZlcnlfbG9jYXRpb24YFSABKAsyIS50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkxhdExuZxIXCg9kZWxpdmVyeV9yZWdpb24YFiABKAkSEwoLbG9jYXRpb25faWQYFyABKAkSEAoIaW5jb3Rlcm0YGCABKAkSOQoVZGVsaXZlcnlfd2luZG93X3N0YXJ0GBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI3ChNkZWxpdmVyeV93aW5kb3dfZW5kGBogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt2YWxpZF91bnRpbBgbIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASUwoRbWFya2V0X3Zpc2liaWxpdHkYHCABKA4yOC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkF2YWlsYWJpbGl0eS5NYXJrZXRWaXNpYmlsaXR5EhwKFHJlc3RyaWN0ZWRfYnV5ZXJfaWRzGB0gAygJEhcKD2FsbG93ZWRfcmVnaW9ucxgeIAMoCRI8CgVzdGF0ZRgfIAEoDjItLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5LlN0YXRlEhMKC2FwcHJvdmVkX2J5GCAgASgJEjAKDGFwcHJvdmVfdGltZRghIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLcmVqZWN0ZWRfYnkYIiABKAkSLwoLcmVqZWN0X3RpbWUYIyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHJlamVjdGlvbl9yZWFzb24YJCABKAkSPAoSYWlfc3VnZ2VzdGVkX3ByaWNlGCUgASgLMiAudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5Nb25leRIbChNhaV9jb25maWRlbmNlX3Njb3JlGCYgASgBEhgKEGFpX3ByaWNlX2Fub21hbHkYJyABKAgSGQoRYWlfYW5vbWFseV9yZWFzb24YKCABKAkSFwoPYWlfc2NvcmVfdmVjdG9yGCkgAygCEhAKCHJldmlzaW9uGCogASgDEgwKBGV0YWcYKyABKAkSLwoLY3JlYXRlX3RpbWUYLCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3VwZGF0ZV90aW1lGC0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtkZWxldGVfdGltZRguIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGQoRY291bnRyeV9vZl9vcmlnaW4YLyABKAkSGwoTc3VwcG9ydGVkX2luY290ZXJtcxgwIAMoCRITCgtleHBvcnRfcG9ydBgxIAEoCRIyCg5hdmFpbGFibGVfZnJvbRgyIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMwoPYXZhaWxhYmxlX3VudGlsGDMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplb2RfY3V0b2ZmGDQgASgJEgwKBHRhZ3MYNSADKAkSGgoSaW50ZXJuYWxfcmVmZXJlbmNlGDYgASgJEhcKD3Rlc3RfcmVwb3J0X3VybBg3IAEoCRIcChR0ZXN0X3JlcG9ydF92ZXJpZmllZBg4IAEoCBISCgptZWRpYV91cmxzGDkgAygJEh0KFXF1YW50aXR5X2luX2Jhc2VfdW5pdBg6IAEoCRIaChJiYXNlX3F1YW50aXR5X3VuaXQYOyABKAkSPQoTcHJpY2VfcGVyX2Jhc2VfdW5pdBg8IAEoCzIgLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTW9uZXkSFwoPYmFzZV9wcmljZV91bml0GD0gASgJEhgKEGFpX2Fub21hbHlfc2NvcmUYPiABKAEaXQoSUXVhbGl0eVBhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRI2CgV2YWx1ZRgCIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUXVhbGl0eVZhbHVlOgI4ARpnChxOb3JtYWxpemVkUXVhbGl0eVBhcmFtc0VudHJ5EgsKA2tleRgBIAEoCRI2CgV2YWx1ZRgCIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUXVhbGl0eVZhbHVlOgI4ASK0AQoQTWFya2V0VmlzaWJpbGl0eRIhCh1NQVJLRVRfVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhwKGE1BUktFVF9WSVNJQklMSVRZX1BVQkxJQxABEh0KGU1BUktFVF9WSVNJQklMSVRZX1BSSVZBVEUQAhIgChxNQVJLRVRfVklTSUJJTElUWV9SRVNUUklDVEVEEAMSHgoaTUFSS0VUX1ZJU0lCSUxJVFlfSU5URVJOQUwQBCKhAQoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABIPCgtTVEFURV9EUkFGVBABEhAKDFNUQVRFX0FDVElWRRACEhIKDlNUQVRFX1JFU0VSVkVEEAMSDgoKU1RBVEVfU09MRBAEEhEKDVNUQVRFX0VYUElSRUQQBRITCg9TVEFURV9DQU5DRUxMRUQQBhISCg5TVEFURV9SRUpFQ1RFRBAHIm8KCVByaWNlVHlwZRIaChZQUklDRV9UWVBFX1VOU1BFQ0lGSUVEEAASFAoQUFJJQ0VfVFlQRV9GSVhFRBABEhkKFVBSSUNFX1RZUEVfTkVHT1RJQUJMRRACEhUKEVBSSUNFX1RZUEVfTUFUUklYEANCFgoUX2FsbG93X3BhcnRpYWxfb3JkZXIikQUKC1Jlc2VydmF0aW9uEgwKBG5hbWUYASABKAkSEAoIcXVhbnRpdHkYAiABKAkSFQoNcXVhbnRpdHlfdW5pdBgDIAEoCRIQCghidXllcl9pZBgEIAEoCRIWCg5uZWdvdGlhdGlvbl9pZBgFIAEoCRI7CgVzdGF0ZRgGIAEoDjIsLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuUmVzZXJ2YXRpb24uU3RhdGUSLwoLZXhwaXJlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNc29sZF9xdWFudGl0eRgKIAEoCRIQCgh0cmFkZV9pZBgLIAEoCRIWCg5yZWxlYXNlX3JlYXNvbhgMIAEoCRIQCghyZXZpc2lvbhgNIAEoAxIvCgVwcmljZRgOIAEoCzIgLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTW9uZXkSEgoKcHJpY2VfdW5pdBgPIAEoCRIaChJwcmljZV9vcHRpb25fbGFiZWwYECABKAkSNAoKc29sZF9wcmljZRgRIAEoCzIgLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTW9uZXkiZwoFU3RhdGUSFQoRU1RBVEVfVU5TUEVDSUZJRUQQABIQCgxTVEFURV9BQ1RJVkUQARISCg5TVEFURV9SRUxFQVNFRBACEhEKDVNUQVRFX0VYUElSRUQQAxIOCgpTVEFURV9TT0xEEAQiugEKCExvY2F0aW9uEhMKC2xvY2F0aW9uX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIwCgVwb2ludBgEIAEoCzIhLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTGF0TG5nEg4KBnJlZ2lvbhgFIAEoCRIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCU1pRZ2l0aHViLmNvbS90cmFkZWRlc2svYXZhaWxhYmlsaXR5L2dlbi9nby90cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxO2F2YWlsYWJpbGl0eXYxYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * An amount of money in one currency; never a float. Errors: none (a value type).
@@ -366,14 +366,14 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   marketVisibility: Availability_MarketVisibility;
 
   /**
-   * Buyers who may see a PRIVATE lot; required for PRIVATE; at most 100 (INVALID_ARGUMENT beyond).
+   * Buyers who may see a PRIVATE lot; required for PRIVATE, cleared otherwise; owner, ADMIN and SERVICE only; at most 100 (INVALID_ARGUMENT beyond).
    *
    * @generated from field: repeated string restricted_buyer_ids = 29;
    */
   restrictedBuyerIds: string[];
 
   /**
-   * Regions that may see a RESTRICTED lot; required for RESTRICTED; at most 100 (INVALID_ARGUMENT beyond).
+   * Regions that may see a RESTRICTED lot; required for RESTRICTED, cleared otherwise; owner, ADMIN and SERVICE only; at most 100 (INVALID_ARGUMENT beyond).
    *
    * @generated from field: repeated string allowed_regions = 30;
    */
@@ -387,35 +387,35 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   state: Availability_State;
 
   /**
-   * Who approved the lot; output only.
+   * Who approved the lot; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: string approved_by = 32;
    */
   approvedBy: string;
 
   /**
-   * When the lot was approved; output only.
+   * When the lot was approved; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: google.protobuf.Timestamp approve_time = 33;
    */
   approveTime?: Timestamp | undefined;
 
   /**
-   * Who rejected the lot; output only.
+   * Who rejected the lot; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: string rejected_by = 34;
    */
   rejectedBy: string;
 
   /**
-   * When the lot was rejected; output only.
+   * When the lot was rejected; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: google.protobuf.Timestamp reject_time = 35;
    */
   rejectTime?: Timestamp | undefined;
 
   /**
-   * Why the lot was rejected; output only.
+   * Why the lot was rejected; output only; owner, ADMIN and SERVICE only.
    *
    * @generated from field: string rejection_reason = 36;
    */
@@ -513,21 +513,21 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   exportPort: string;
 
   /**
-   * Goods available from this time.
+   * Goods available from this time; before it search skips the lot and ReserveAvailability refuses (OUTSIDE_AVAILABILITY_WINDOW).
    *
    * @generated from field: google.protobuf.Timestamp available_from = 50;
    */
   availableFrom?: Timestamp | undefined;
 
   /**
-   * Goods available until this time; after available_from.
+   * Goods available until this time (exclusive); after available_from; from it on search skips the lot and ReserveAvailability refuses (OUTSIDE_AVAILABILITY_WINDOW).
    *
    * @generated from field: google.protobuf.Timestamp available_until = 51;
    */
   availableUntil?: Timestamp | undefined;
 
   /**
-   * Daily order cut-off as "HH:MM" (24 h, UTC).
+   * Daily order cut-off as "HH:MM" (24 h, UTC); from it until 00:00 UTC ReserveAvailability refuses (PAST_DAILY_CUTOFF).
    *
    * @generated from field: string eod_cutoff = 52;
    */
@@ -541,7 +541,7 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   tags: string[];
 
   /**
-   * Seller's own reference, at most 128 bytes of UTF-8; longer is INVALID_ARGUMENT.
+   * Seller's own reference, at most 128 bytes of UTF-8 (longer is INVALID_ARGUMENT); owner, ADMIN and SERVICE only.
    *
    * @generated from field: string internal_reference = 54;
    */
@@ -865,6 +865,34 @@ export type Reservation = Message<"tradedesk.availability.v1.Reservation"> & {
    * @generated from field: int64 revision = 13;
    */
   revision: bigint;
+
+  /**
+   * Price of the lot (or of the chosen price option) when the hold was made; output only. Errors: none.
+   *
+   * @generated from field: tradedesk.availability.v1.Money price = 14;
+   */
+  price?: Money | undefined;
+
+  /**
+   * Quantity unit the price is quoted per, such as "t" (the lot's price_unit when the hold was made); output only. Errors: none.
+   *
+   * @generated from field: string price_unit = 15;
+   */
+  priceUnit: string;
+
+  /**
+   * Label of the price option held (ReserveAvailabilityRequest.price_option_label); output only. Errors: none.
+   *
+   * @generated from field: string price_option_label = 16;
+   */
+  priceOptionLabel: string;
+
+  /**
+   * Price of the sale (MarkSoldRequest.sold_price); output only. Errors: none.
+   *
+   * @generated from field: tradedesk.availability.v1.Money sold_price = 17;
+   */
+  soldPrice?: Money | undefined;
 };
 
 /**

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tradedesk/availability/v1/watch.proto.
  */
 export const file_tradedesk_availability_v1_watch: GenFile = /*@__PURE__*/
-  fileDesc("CiV0cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxL3dhdGNoLnByb3RvEhl0cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxIuMCChFBdmFpbGFiaWxpdHlFdmVudBIQCghyZXZpc2lvbhgBIAEoAxIyCgR0eXBlGAIgASgOMiQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5FdmVudFR5cGUSNQoGY2hhbmdlGAMgASgOMiUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5DaGFuZ2VLaW5kEj0KDGF2YWlsYWJpbGl0eRgEIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5EhYKDmNoYW5nZWRfZmllbGRzGAUgAygJEg0KBWFjdG9yGAYgASgJEi4KCmV2ZW50X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKC3Jlc2VydmF0aW9uGAggASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbiKyAQoIQm9va21hcmsSOgoGcmVhc29uGAEgASgOMioudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5Cb29rbWFyay5SZWFzb24iagoGUmVhc29uEhYKElJFQVNPTl9VTlNQRUNJRklFRBAAEhwKGFJFQVNPTl9JTklUSUFMX1NUQVRFX0VORBABEhMKD1JFQVNPTl9QUk9HUkVTUxACEhUKEVJFQVNPTl9TVFJFQU1fRU5EEAMq5AIKCUV2ZW50VHlwZRIaChZFVkVOVF9UWVBFX1VOU1BFQ0lGSUVEEAASFgoSRVZFTlRfVFlQRV9DUkVBVEVEEAESFgoSRVZFTlRfVFlQRV9VUERBVEVEEAISFwoTRVZFTlRfVFlQRV9SRVNFUlZFRBADEhcKE0VWRU5UX1RZUEVfUkVMRUFTRUQQBBITCg9FVkVOVF9UWVBFX1NPTEQQBRIWChJFVkVOVF9UWVBFX0VYUElSRUQQBhIYChRFVkVOVF9UWVBFX0NBTkNFTExFRBAHEiEKHUVWRU5UX1RZUEVfVklTSUJJTElUWV9DSEFOR0VEEAgSHAoYRVZFTlRfVFlQRV9QUklDRV9DSEFOR0VEEAkSHwobRVZFTlRfVFlQRV9RVUFOVElUWV9DSEFOR0VEEAoSFwoTRVZFTlRfVFlQRV9BUFBST1ZFRBALEhcKE0VWRU5UX1RZUEVfUkVKRUNURUQQDCpzCgpDaGFuZ2VLaW5kEhsKF0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRQ0hBTkdFX0tJTkRfQURERUQQARIYChRDSEFOR0VfS0lORF9NT0RJRklFRBACEhcKE0NIQU5HRV9LSU5EX0RFTEVURUQQA0JTWlFnaXRodWIuY29tL3RyYWRlZGVzay9hdmFpbGFiaWxpdHkvZ2VuL2dvL3RyYWRlZGVzay9hdmFpbGFiaWxpdHkvdjE7YXZhaWxhYmlsaXR5djFiBnByb3RvMw", [file_google_protobuf_timestamp, file_tradedesk_availability_v1_resources]);
+  fileDesc("CiV0cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxL3dhdGNoLnByb3RvEhl0cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxItMDChFBdmFpbGFiaWxpdHlFdmVudBIQCghyZXZpc2lvbhgBIAEoAxIyCgR0eXBlGAIgASgOMiQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5FdmVudFR5cGUSNQoGY2hhbmdlGAMgASgOMiUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5DaGFuZ2VLaW5kEj0KDGF2YWlsYWJpbGl0eRgEIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5EhYKDmNoYW5nZWRfZmllbGRzGAUgAygJEg0KBWFjdG9yGAYgASgJEi4KCmV2ZW50X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKC3Jlc2VydmF0aW9uGAggASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbhIzCgV0eXBlcxgJIAMoDjIkLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuRXZlbnRUeXBlEjkKCHByZXZpb3VzGAogASgLMicudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BdmFpbGFiaWxpdHkisgEKCEJvb2ttYXJrEjoKBnJlYXNvbhgBIAEoDjIqLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQm9va21hcmsuUmVhc29uImoKBlJlYXNvbhIWChJSRUFTT05fVU5TUEVDSUZJRUQQABIcChhSRUFTT05fSU5JVElBTF9TVEFURV9FTkQQARITCg9SRUFTT05fUFJPR1JFU1MQAhIVChFSRUFTT05fU1RSRUFNX0VORBADKuQCCglFdmVudFR5cGUSGgoWRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhYKEkVWRU5UX1RZUEVfQ1JFQVRFRBABEhYKEkVWRU5UX1RZUEVfVVBEQVRFRBACEhcKE0VWRU5UX1RZUEVfUkVTRVJWRUQQAxIXChNFVkVOVF9UWVBFX1JFTEVBU0VEEAQSEwoPRVZFTlRfVFlQRV9TT0xEEAUSFgoSRVZFTlRfVFlQRV9FWFBJUkVEEAYSGAoURVZFTlRfVFlQRV9DQU5DRUxMRUQQBxIhCh1FVkVOVF9UWVBFX1ZJU0lCSUxJVFlfQ0hBTkdFRBAIEhwKGEVWRU5UX1RZUEVfUFJJQ0VfQ0hBTkdFRBAJEh8KG0VWRU5UX1RZUEVfUVVBTlRJVFlfQ0hBTkdFRBAKEhcKE0VWRU5UX1RZUEVfQVBQUk9WRUQQCxIXChNFVkVOVF9UWVBFX1JFSkVDVEVEEAwqcwoKQ2hhbmdlS2luZBIbChdDSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEUNIQU5HRV9LSU5EX0FEREVEEAESGAoUQ0hBTkdFX0tJTkRfTU9ESUZJRUQQAhIXChNDSEFOR0VfS0lORF9ERUxFVEVEEANCU1pRZ2l0aHViLmNvbS90cmFkZWRlc2svYXZhaWxhYmlsaXR5L2dlbi9nby90cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxO2F2YWlsYWJpbGl0eXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_tradedesk_availability_v1_resources]);
 
 /**
  * One change of one lot. Errors: none (output only).
@@ -30,7 +30,7 @@ export type AvailabilityEvent = Message<"tradedesk.availability.v1.AvailabilityE
   revision: bigint;
 
   /**
-   * What happened.
+   * What happened: the primary type of the change (also in types).
    *
    * @generated from field: tradedesk.availability.v1.EventType type = 2;
    */
@@ -44,21 +44,21 @@ export type AvailabilityEvent = Message<"tradedesk.availability.v1.AvailabilityE
   change: ChangeKind;
 
   /**
-   * The lot after the change.
+   * The lot after the change, with owner-only fields cleared for other viewers.
    *
    * @generated from field: tradedesk.availability.v1.Availability availability = 4;
    */
   availability?: Availability | undefined;
 
   /**
-   * Names of the fields that changed.
+   * Contract field paths of the fields that changed, such as "base_price" or "quality_params.staple_length" (owner-only ones only for the owner, ADMIN and SERVICE).
    *
    * @generated from field: repeated string changed_fields = 5;
    */
   changedFields: string[];
 
   /**
-   * Partner id that made the change ("system" for the sweeper).
+   * Partner id that made the change ("system" for the sweeper); empty for other viewers unless it is the seller.
    *
    * @generated from field: string actor = 6;
    */
@@ -77,6 +77,20 @@ export type AvailabilityEvent = Message<"tradedesk.availability.v1.AvailabilityE
    * @generated from field: tradedesk.availability.v1.Reservation reservation = 8;
    */
   reservation?: Reservation | undefined;
+
+  /**
+   * Every type that applies to the change, the primary `type` first; event_types filters match any of them. Errors: none.
+   *
+   * @generated from field: repeated tradedesk.availability.v1.EventType types = 9;
+   */
+  types: EventType[];
+
+  /**
+   * The lot before the change, redacted by the same field rules as `availability`; unset for a new lot or when the watcher could not see the lot before. Errors: none.
+   *
+   * @generated from field: tradedesk.availability.v1.Availability previous = 10;
+   */
+  previous?: Availability | undefined;
 };
 
 /**
@@ -225,7 +239,7 @@ export enum EventType {
   PRICE_CHANGED = 9,
 
   /**
-   * Quantities changed by an update.
+   * Quantities changed: by an update, or alongside a reserve, release, sale or hold expiry.
    *
    * @generated from enum value: EVENT_TYPE_QUANTITY_CHANGED = 10;
    */
