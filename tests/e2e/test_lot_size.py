@@ -100,7 +100,12 @@ def test_a_list_over_its_count_limit_is_one_violation_naming_the_list(
     seller: Caller, field: str, count: int, refused: Refused
 ) -> None:
     values = [f"https://e.example/{i}" if field == "media_urls" else f"x{i}" for i in range(count)]
-    fields = refused(seller, cotton_lot(**{field: values}))
+    # The audience lists are kept only for the visibility that uses them.
+    visibility = {
+        "restricted_buyer_ids": pb.Availability.MARKET_VISIBILITY_PRIVATE,
+        "allowed_regions": pb.Availability.MARKET_VISIBILITY_RESTRICTED,
+    }.get(field, pb.Availability.MARKET_VISIBILITY_PUBLIC)
+    fields = refused(seller, cotton_lot(market_visibility=visibility, **{field: values}))
     assert f"availability.{field}" in fields
     assert not any(f.startswith(f"availability.{field}[") for f in fields)
 

@@ -14,21 +14,13 @@ import grpc
 import pytest
 from google.protobuf import duration_pb2
 from prometheus_client import REGISTRY
-from sqlalchemy import Engine
 
 from availability_service.watch import stream as watch_stream
-from tests.e2e.test_watch import (
-    _END,
-    Reason,
-    SmallServer,
-    Watch,
-    create,
-    make_private,
-    reprice,
-)
+from tests.e2e.test_watch import Reason, SmallServer, create, make_private, reprice
 from tests.support.callers import Caller
 from tests.support.lots import error_details
 from tests.support.server import ServerThread
+from tests.support.watching import END, Watch
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
 
@@ -110,7 +102,7 @@ def test_a_watcher_that_never_reads_loses_its_slot_and_another_takes_it(
         stuck.start_reading()
         item = stuck.next()
         while not isinstance(item, grpc.RpcError):
-            assert item is not _END, "the stream must end with SEND_TIMEOUT"
+            assert item is not END, "the stream must end with SEND_TIMEOUT"
             item = stuck.next()
         assert item.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         details = error_details(item)
@@ -240,16 +232,13 @@ def test_one_caller_beyond_its_own_cap_is_refused_while_others_still_watch(
 def test_an_initial_state_of_many_pages_arrives_complete_then_live_events_follow(
     seller: Caller,
     admin: Caller,
-    engine: Engine,
+    watch: Callable[..., Watch],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(watch_stream, "INITIAL_PAGE_SIZE", 3)
     lots = [create(seller) for _ in range(10)]
     hidden = make_private(seller, lots[0].name, ["someone-else"])
-    stream = Watch(
-        admin,
-        api.WatchAvailabilitiesRequest(send_initial_state=True, seller_ids=[seller.subject]),
-    )
+    stream = watch(admin, send_initial_state=True, seller_ids=[seller.subject])
     got, message = initial_state(stream)
     end = message.revision
     assert message.bookmark.reason == Reason.REASON_INITIAL_STATE_END
@@ -260,24 +249,20 @@ def test_an_initial_state_of_many_pages_arrives_complete_then_live_events_follow
     changed = reprice(seller, lots[1].name, "1777")
     live = stream.events_until(changed.revision)
     assert [(e.availability.name, e.revision) for e in live] == [(changed.name, changed.revision)]
-    stream.close()
 
 
 def test_a_buyer_gets_only_what_it_could_see_in_a_paged_initial_state(
     seller: Caller,
     buyer: Caller,
+    watch: Callable[..., Watch],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(watch_stream, "INITIAL_PAGE_SIZE", 2)
     lots = [create(seller, variety=f"v{i}") for i in range(5)]
     make_private(seller, lots[2].name, ["someone-else"])
-    stream = Watch(
-        buyer,
-        api.WatchAvailabilitiesRequest(send_initial_state=True, seller_ids=[seller.subject]),
-    )
+    stream = watch(buyer, send_initial_state=True, seller_ids=[seller.subject])
     got, _end = initial_state(stream)
     visible_now = {lot.name for i, lot in enumerate(lots) if i != 2}
     # Under issue 12's lifecycle rule drafts may be hidden from buyers: never more than these.
     assert {e.availability.name for e in got} <= visible_now
     assert lots[2].name not in {e.availability.name for e in got}
-    stream.close()
