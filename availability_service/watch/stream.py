@@ -288,18 +288,21 @@ def _fitted(event: watch_pb2.AvailabilityEvent) -> watch_pb2.AvailabilityEvent:
     if event.ByteSize() <= BATCH_MAX_BYTES:
         return event
     metrics.WATCH_OVERSIZED_EVENTS.inc()
-    lot = event.availability
     slim = watch_pb2.AvailabilityEvent()
     slim.CopyFrom(event)
-    slim.availability.CopyFrom(
-        pb.Availability(
-            name=lot.name,
-            seller_id=lot.seller_id,
-            commodity=lot.commodity,
-            state=lot.state,
-            revision=lot.revision,
-            etag=lot.etag,
-            update_time=lot.update_time,
-        )
-    )
+    slim.availability.CopyFrom(_identity(event.availability))
+    if event.HasField("previous"):
+        slim.previous.CopyFrom(_identity(event.previous))
     return slim
+
+
+def _identity(lot: pb.Availability) -> pb.Availability:
+    return pb.Availability(
+        name=lot.name,
+        seller_id=lot.seller_id,
+        commodity=lot.commodity,
+        state=lot.state,
+        revision=lot.revision,
+        etag=lot.etag,
+        update_time=lot.update_time,
+    )

@@ -132,11 +132,12 @@ def test_one_watch_event_of_the_largest_lot_is_far_below_a_watch_batch() -> None
     event = watch_pb2.AvailabilityEvent(
         revision=2**62,
         availability=worst_lot(),
+        previous=worst_lot(),
         changed_fields=["f" * 32] * 70,
         actor="a" * SHORT_TEXT,
     )
     event.reservation.name = "n" * 200
-    assert event.ByteSize() < 2 * MAX_EMITTED_LOT_BYTES
+    assert event.ByteSize() < 3 * MAX_EMITTED_LOT_BYTES
 
 
 def test_a_server_configured_below_a_full_page_refuses_to_start() -> None:
@@ -148,12 +149,15 @@ def test_a_server_configured_below_a_full_page_refuses_to_start() -> None:
 def test_a_legacy_lot_too_large_for_a_message_is_announced_by_its_identity() -> None:
     lot = worst_lot()
     lot.description = "x" * (watch_stream.BATCH_MAX_BYTES + 1)
-    event = watch_pb2.AvailabilityEvent(revision=7, availability=lot, actor="seller-1")
+    event = watch_pb2.AvailabilityEvent(
+        revision=7, availability=lot, previous=lot, actor="seller-1"
+    )
     fitted = watch_stream._fitted(event)
     assert fitted.ByteSize() < MAX_EMITTED_LOT_BYTES
     assert (fitted.revision, fitted.actor) == (7, "seller-1")
     assert fitted.availability.name == lot.name
     assert fitted.availability.etag == lot.etag
-    assert fitted.availability.description == ""
+    assert fitted.availability.description == fitted.previous.description == ""
+    assert fitted.previous.name == lot.name
     small = watch_pb2.AvailabilityEvent(revision=8, availability=worst_lot())
     assert watch_stream._fitted(small) is small
