@@ -27,6 +27,8 @@ from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
+from availability_service.telemetry.metrics import instrument_pool
+from availability_service.telemetry.tracing import instrument_engine
 from availability_service.watch.history import HistoryService
 
 log = structlog.get_logger(__name__)
@@ -80,6 +82,8 @@ class Application:
 
 def build_application(settings: Settings, *, run_migrations: bool = True) -> Application:
     engine = make_engine(database_url(settings), settings.db_pool_size)
+    instrument_pool(engine)
+    instrument_engine(engine)
     wait_for_database(engine)
     if run_migrations:
         migrate(engine)

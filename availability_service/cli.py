@@ -30,22 +30,31 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def start_metrics_endpoint(settings: Settings) -> None:
+    """/metrics on the configured address, when a port is configured (workers: the parent)."""
+    host, port = settings.metrics_endpoint
+    if port is None:
+        return
+    from availability_service.telemetry.metrics import serve_metrics
+
+    try:
+        serve_metrics(port, host)
+    except OSError as exc:  # the port is taken: serve gRPC anyway, and say so
+        log.warning("metrics_port_unavailable", address=f"{host}:{port}", error=str(exc))
+
+
 async def serve_forever(settings: Settings) -> None:
     from availability_service.app import build_application
     from availability_service.background import start_background, stop_background
     from availability_service.grpc_api.server import create_server
+    from availability_service.telemetry.tracing import configure_tracing
 
+    configure_tracing()
     app = await asyncio.to_thread(build_application, settings)
     server, port, health = await create_server(app)
     await server.start()
     start_background(app)
-    if settings.metrics_port:
-        from availability_service.grpc_api.metrics import serve_metrics
-
-        try:
-            serve_metrics(settings.metrics_port)
-        except OSError as exc:  # another worker of this host already serves /metrics
-            log.warning("metrics_port_unavailable", port=settings.metrics_port, error=str(exc))
+    start_metrics_endpoint(settings)
     log.info("serving", address=settings.address, port=port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -28,6 +28,20 @@ _WATCH_ENV: tuple[tuple[str, str, type], ...] = (
     ("watch_reserved_privileged", "AVAILABILITY_WATCH_RESERVED_PRIVILEGED", int),
 )
 
+# Transport and retention (docs/operations.md); a 0 age turns connection recycling off.
+_OPERATIONS_ENV: tuple[tuple[str, str, type], ...] = (
+    (
+        "keepalive_min_ping_interval_seconds",
+        "AVAILABILITY_KEEPALIVE_MIN_PING_INTERVAL_SECONDS",
+        float,
+    ),
+    ("max_connection_age_seconds", "AVAILABILITY_MAX_CONNECTION_AGE_SECONDS", float),
+    ("max_connection_age_grace_seconds", "AVAILABILITY_MAX_CONNECTION_AGE_GRACE_SECONDS", float),
+    ("idempotency_retention_seconds", "AVAILABILITY_IDEMPOTENCY_RETENTION_SECONDS", float),
+    ("retention_batch_size", "AVAILABILITY_RETENTION_BATCH_SIZE", int),
+    ("retention_interval_seconds", "AVAILABILITY_RETENTION_INTERVAL_SECONDS", float),
+)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -36,6 +50,9 @@ class Settings:
     address: str = "127.0.0.1:50051"
     # None means: start the embedded PostgreSQL under data_dir.
     database_url: str | None = None
+    # The watch hub's LISTEN connection, when database_url goes through a transaction pooler
+    # (PgBouncer) that cannot keep a LISTEN session; None: database_url.
+    listen_database_url: str | None = None
     data_dir: Path = field(default_factory=lambda: REPO_ROOT / ".data")
     log_level: str = "info"
     log_json: bool | None = None  # None: JSON when stdout is not a TTY
@@ -77,6 +94,32 @@ class Settings:
     watch_send_timeout_seconds: float = 30.0
     watch_max_per_caller: int = 100
     watch_reserved_privileged: int = 200
+    # Keepalive: the shortest interval between client pings the server accepts. Clients ping
+    # no more often than every 20 s; half that leaves room for timer jitter before a strike.
+    keepalive_min_ping_interval_seconds: float = 10.0
+    # Connections are closed (GOAWAY) after this age, so a load balancer can rebalance; calls
+    # in flight get the grace period to finish. 0 keeps connections forever.
+    max_connection_age_seconds: float = 1800.0
+    max_connection_age_grace_seconds: float = 300.0
+    # /metrics bind host ("host" or "host:port"; the port may come from metrics_port).
+    metrics_address: str = "127.0.0.1"
+    # Idempotency keys older than this are deleted by the sweeper's leader: a retry of a
+    # request_id after it is a new request. At least a day, so a client retrying overnight
+    # still gets its first result.
+    idempotency_retention_seconds: float = 7 * 24 * 3600.0
+    # Rows deleted per retention statement, so no pass holds locks or bloats WAL for long.
+    retention_batch_size: int = 1000
+    # How often the sweeper's leader looks for rows to delete (it sweeps holds every second).
+    retention_interval_seconds: float = 30.0
+
+    @property
+    def metrics_endpoint(self) -> tuple[str, int | None]:
+        """/metrics host and port from metrics_address ("host" or "host:port", whose port
+        wins) and metrics_port; no port: no endpoint."""
+        host, sep, tail = self.metrics_address.rpartition(":")
+        if sep and tail.isdigit() and not host.endswith(":"):
+            return host.strip("[]") or "0.0.0.0", int(tail)
+        return self.metrics_address.strip("[]"), self.metrics_port
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -96,6 +139,8 @@ class Settings:
             "tls_cert_file": "AVAILABILITY_TLS_CERT_FILE",
             "tls_key_file": "AVAILABILITY_TLS_KEY_FILE",
             "tls_client_ca_file": "AVAILABILITY_TLS_CLIENT_CA_FILE",
+            "metrics_address": "AVAILABILITY_METRICS_ADDRESS",
+            "listen_database_url": "AVAILABILITY_LISTEN_DATABASE_URL",
         }
         for attr, var in simple.items():
             if env.get(var):
@@ -114,7 +159,7 @@ class Settings:
             values["max_concurrent_rpcs"] = int(env["AVAILABILITY_MAX_CONCURRENT_RPCS"])
         if env.get("AVAILABILITY_METRICS_PORT"):
             values["metrics_port"] = int(env["AVAILABILITY_METRICS_PORT"])
-        for attr, var, kind in _WATCH_ENV:
+        for attr, var, kind in _WATCH_ENV + _OPERATIONS_ENV:
             if env.get(var):
                 values[attr] = kind(env[var])
         values["allow_insecure"] = _env_bool("AVAILABILITY_ALLOW_INSECURE", False)

@@ -24,6 +24,7 @@ from availability_service.auth.policy import SERVICE_NAME, authorize
 from availability_service.auth.principal import Principal, current_principal
 from availability_service.auth.ratelimit import RateLimiter, method_group
 from availability_service.auth.tokens import TokenVerifier
+from availability_service.telemetry.tracing import record_caller
 
 # The google.rpc.ErrorInfo domain for every error this service reports.
 ERROR_DOMAIN = "availability.tradedesk"
@@ -164,6 +165,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             admitted.callback(self._concurrency.exit)
         token = current_principal.set(principal)
         admitted.callback(_reset_principal, token)
+        record_caller(principal)
         return principal
 
 

@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Callable
 import grpc
 import structlog
 
-from availability_service.grpc_api import metrics
 from availability_service.grpc_api.errors import build_status, status_for
 from availability_service.grpc_api.rpc_base import RpcBase, principal
+from availability_service.telemetry import metrics
 from availability_service.watch.hub import HubClosing, WatchSlot, hub_for_this_server
 from availability_service.watch.stream import StreamUnavailable, cut_off, open_stream
 from tradedesk.availability.v1 import availability_service_pb2 as api

@@ -116,7 +116,9 @@ def note_change(
     if event_type is EventType.EXPIRED and reservation is not None:
         actions.append(HOLDS_EXPIRED.labels(commodity).inc)
     if event_type is EventType.SOLD:
-        sales = HOLDS_SOLD if reservation is not None else DIRECT_SALES
+        # A direct sale carries its own SOLD record (direct_sale), never a hold.
+        from_hold = reservation is not None and not reservation.direct_sale
+        sales = HOLDS_SOLD if from_hold else DIRECT_SALES
         actions.append(sales.labels(commodity).inc)
         sold = canonical_sold(before, lot)
         if sold > 0:

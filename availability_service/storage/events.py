@@ -110,12 +110,29 @@ def compact_events(conn: Connection, below_revision: int) -> int:
     return int(result.rowcount or 0)
 
 
-def revision_before(conn: Connection, moment: Any) -> int | None:
-    """The newest revision whose event_time is before `moment` (for time-based retention)."""
-    value = conn.execute(
-        select(func.max(events.c.revision)).where(events.c.event_time < moment)
-    ).scalar()
-    return None if value is None else int(value)
+def compact_events_before(conn: Connection, moment: Any, limit: int) -> int:
+    """Deletes up to `limit` of the oldest events written before `moment`; returns how many.
+
+    Only a prefix of the revisions goes, never the newest event, so the oldest retained
+    revision stays exact and a watcher resuming below it is told REVISION_COMPACTED instead of
+    silently missing events. Reading the oldest `limit` rows by primary key bounds the work
+    without an index on event_time (which every write would pay for).
+    """
+    newest = conn.execute(select(func.max(events.c.revision))).scalar()
+    if newest is None:
+        return 0
+    oldest = conn.execute(
+        select(events.c.revision, events.c.event_time).order_by(events.c.revision).limit(limit)
+    )
+    upto: int | None = None
+    for row in oldest:
+        if row.event_time >= moment or row.revision >= newest:
+            break
+        upto = int(row.revision)
+    if upto is None:
+        return 0
+    result = conn.execute(events.delete().where(events.c.revision <= upto))
+    return int(result.rowcount or 0)
 
 
 def lot_events(

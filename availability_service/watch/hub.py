@@ -16,7 +16,6 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
@@ -26,7 +25,7 @@ from availability_service.auth.concurrency import KeyedConcurrencyLimiter
 from availability_service.auth.principal import Principal
 from availability_service.config import Settings
 from availability_service.domain.errors import ResourceExhausted
-from availability_service.grpc_api import metrics
+from availability_service.telemetry import metrics
 from availability_service.watch import reads
 from availability_service.watch.feed import End, Subscription, WatchEvent
 from availability_service.watch.listener import Listener, listen_dsn
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 PAGE_SIZE = 500
-COMPACTION_INTERVAL_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 5.0
 
 
@@ -52,7 +50,6 @@ class HubLimits:
     max_watchers: int = 2000
     max_stream_age_seconds: float = 1800.0
     poll_interval_seconds: float = 1.0
-    retention: timedelta | None = None
     send_timeout_seconds: float = 30.0
     max_per_caller: int = 100
     # Slots of max_watchers that only ADMIN and SERVICE may take: however many buyers
@@ -61,13 +58,11 @@ class HubLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubLimits:
-        retention = settings.event_retention_seconds
         return cls(
             queue_size=settings.watch_queue_size,
             max_watchers=settings.watch_max_watchers,
             max_stream_age_seconds=settings.watch_max_stream_age_seconds,
             poll_interval_seconds=settings.watch_poll_interval_seconds,
-            retention=None if retention is None else timedelta(seconds=retention),
             send_timeout_seconds=settings.watch_send_timeout_seconds,
             max_per_caller=settings.watch_max_per_caller,
             reserved_privileged=min(
@@ -105,9 +100,18 @@ class WatchSlot:
 
 
 class WatchHub:
-    def __init__(self, engine: Engine, executor: ThreadPoolExecutor, limits: HubLimits) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        executor: ThreadPoolExecutor,
+        limits: HubLimits,
+        listen_url: str | None = None,
+    ) -> None:
         self.engine = engine
         self.limits = limits
+        # LISTEN needs a session of its own: behind a transaction-pooling PgBouncer, a URL
+        # straight to PostgreSQL (docs/deployment.md).
+        self.listen_dsn = listen_dsn(engine, listen_url)
         # Streams' own reads (initial state, catch-up) share the RPC pool; the hub's reads get
         # a thread of their own so live fan-out never queues behind request traffic.
         self._executor = executor
@@ -131,13 +135,11 @@ class WatchHub:
     def start(self) -> list[asyncio.Task[Any]]:
         """Starts the hub in the running loop; returns its tasks (for the app's background)."""
         self.loop = asyncio.get_running_loop()
-        listener = Listener(listen_dsn(self.engine), self._wake.set)
+        listener = Listener(self.listen_dsn, self._wake.set)
         self._tasks = [
             asyncio.create_task(self._run(), name="watch-hub"),
             asyncio.create_task(listener.run(), name="watch-listen"),
         ]
-        if self.limits.retention is not None:
-            self._tasks.append(asyncio.create_task(self._compact(), name="watch-compact"))
         return list(self._tasks)
 
     async def wait_ready(self, timeout: float) -> bool:
@@ -185,14 +187,14 @@ class WatchHub:
         self._active += 1
         self._by_class[caller_class] += 1
         self._idle.clear()
-        metrics.WATCH_STREAMS.labels(caller_class).inc()
+        metrics.WATCH_STREAMS.inc()
         return WatchSlot(self, principal.subject, caller_class)
 
     def _leave_caller(self, slot: WatchSlot) -> None:
         self._per_caller.exit(slot.subject)
 
     def _leave_process(self, slot: WatchSlot) -> None:
-        metrics.WATCH_STREAMS.labels(slot.caller_class).dec()
+        metrics.WATCH_STREAMS.dec()
         self._by_class[slot.caller_class] -= 1
         self._active -= 1
         if self._active == 0:
@@ -241,6 +243,7 @@ class WatchHub:
             head = await loop.run_in_executor(self._reader, reads.current_revision, self.engine)
             if not self._subs:
                 self.position = max(self.position, head)
+                metrics.WATCH_HUB_REVISION.set(self.position)
                 return
         while True:
             page = await loop.run_in_executor(
@@ -256,12 +259,15 @@ class WatchHub:
             for sub in self._subs:
                 if not sub.offer(event):
                     cut.append(sub)
+            metrics.WATCH_EVENTS_SENT.inc(len(self._subs) - len(cut))
             for sub in cut:
                 sub.end(End.OVERFLOW)
                 self._subs.discard(sub)
+                metrics.WATCH_SLOW_WATCHERS.inc()
                 metrics.WATCH_CUTOFFS.labels("slow_watcher").inc()
                 log.warning("watch_slow_watcher_cut_off", revision=event.revision)
             self.position = event.revision
+            metrics.WATCH_HUB_REVISION.set(event.revision)
             if i % 64 == 63:
                 await asyncio.sleep(0)  # let streams run during a long catch-up
 
@@ -284,20 +290,6 @@ class WatchHub:
                 )
                 await asyncio.sleep(delay)
 
-    async def _compact(self) -> None:
-        assert self.limits.retention is not None
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(COMPACTION_INTERVAL_SECONDS)
-            try:
-                removed = await loop.run_in_executor(
-                    self._reader, reads.compact_older_than, self.engine, self.limits.retention
-                )
-                if removed:
-                    log.info("watch_events_compacted", removed=removed)
-            except Exception as exc:  # retried at the next interval
-                log.warning("watch_compaction_failed", error=str(exc).strip()[:200])
-
 
 def _too_many(scope: str, limit: int, message: str) -> ResourceExhausted:
     metrics.WATCH_CUTOFFS.labels(f"too_many_watchers_{scope}").inc()
@@ -316,7 +308,10 @@ _HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WatchHub] = weakref.
 
 def start_watch_hub(app: Application) -> list[object]:
     """Background starter: one hub per server, reachable by the servicer."""
-    hub = WatchHub(app.engine, app.executor, HubLimits.from_settings(app.settings))
+    settings = app.settings
+    hub = WatchHub(
+        app.engine, app.executor, HubLimits.from_settings(settings), settings.listen_database_url
+    )
     tasks = hub.start()
     _HUBS[asyncio.get_running_loop()] = hub
     if app.services.watch_hub is None or app.services.watch_hub.closing:

@@ -1,11 +1,10 @@
 """Database reads of the watch stream: initial state at one revision (in pages), catch-up
-pages, retention."""
+pages."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
@@ -101,12 +100,3 @@ def current_revision(engine: Engine) -> int:
 def oldest_revision(engine: Engine) -> int | None:
     with engine.connect() as conn:
         return event_store.oldest_revision(conn)
-
-
-def compact_older_than(engine: Engine, retention: timedelta) -> int:
-    """Deletes events older than `retention` (never the newest); returns how many."""
-    with engine.begin() as conn:
-        newest_old = event_store.revision_before(conn, datetime.now(UTC) - retention)
-        if newest_old is None:
-            return 0
-        return event_store.compact_events(conn, newest_old + 1)

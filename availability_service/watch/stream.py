@@ -16,8 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from availability_service.auth.principal import Principal
 from availability_service.domain.errors import OutOfRange, ResourceExhausted
 from availability_service.domain.model import Availability
-from availability_service.grpc_api import metrics
 from availability_service.grpc_api.lot_output import availability_to_pb, to_timestamp
+from availability_service.telemetry import metrics
 from availability_service.watch import reads
 from availability_service.watch.emit import event_to_pb
 from availability_service.watch.feed import End, Subscription, WatchEvent
