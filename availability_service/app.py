@@ -13,6 +13,7 @@ from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
 from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_create_dev_secret
 from availability_service.config import ConfigurationError, Settings
+from availability_service.grpc_api.lot_size import lot_size
 from availability_service.grpc_api.rpc_base import Services
 from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
 from availability_service.read_databases import build_read_router
@@ -113,7 +114,7 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     reads = build_read_router(settings, engine)
     uow = UnitOfWork(engine, reads)
     services = Services(
-        lots=LotService(uow, LotEnricher(catalog, embedder), place_lot),
+        lots=LotService(uow, LotEnricher(catalog, embedder), place_lot, lot_size),
         locations=LocationService(uow),
         holds=HoldService(
             uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl

@@ -35,6 +35,9 @@ _WATCH_ENV: tuple[tuple[str, str, type], ...] = (
     ("watch_max_stream_age_seconds", "AVAILABILITY_WATCH_MAX_STREAM_AGE_SECONDS", float),
     ("watch_poll_interval_seconds", "AVAILABILITY_WATCH_POLL_INTERVAL_SECONDS", float),
     ("event_retention_seconds", "AVAILABILITY_EVENT_RETENTION_SECONDS", float),
+    ("watch_send_timeout_seconds", "AVAILABILITY_WATCH_SEND_TIMEOUT_SECONDS", float),
+    ("watch_max_per_caller", "AVAILABILITY_WATCH_MAX_PER_CALLER", int),
+    ("watch_reserved_privileged", "AVAILABILITY_WATCH_RESERVED_PRIVILEGED", int),
 )
 
 # Transport and retention (docs/operations.md); a 0 age turns connection recycling off.
@@ -109,6 +112,12 @@ class Settings:
     watch_poll_interval_seconds: float = 1.0
     # Events older than this are compacted by the hub; None keeps everything (audit trail).
     event_retention_seconds: float | None = None
+    # docs/watch.md "Lifecycle and limits": a stream whose message is not taken by the
+    # transport (the client stopped reading) within this time loses its slot; streams per
+    # caller; and the share of watch_max_watchers only ADMIN and SERVICE callers may take.
+    watch_send_timeout_seconds: float = 30.0
+    watch_max_per_caller: int = 100
+    watch_reserved_privileged: int = 200
     # Keepalive: the shortest interval between client pings the server accepts. Clients ping
     # no more often than every 20 s; half that leaves room for timer jitter before a strike.
     keepalive_min_ping_interval_seconds: float = 10.0
