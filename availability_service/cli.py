@@ -71,17 +71,34 @@ async def serve_forever(settings: Settings) -> None:
     log.info("stopped")
 
 
+def _with_embedded_standby(settings: Settings) -> Settings:
+    """Development: the embedded primary plus a hot standby of it serving reads (issue 18)."""
+    if settings.database_url:
+        raise SystemExit("--with-standby needs the embedded database (no DATABASE_URL)")
+    from dataclasses import replace
+
+    from availability_service.storage.embedded import start_embedded_postgres
+    from availability_service.storage.embedded_standby import start_embedded_standby
+
+    primary = start_embedded_postgres(settings.data_dir)
+    standby = start_embedded_standby(settings.data_dir / "pgdata", settings.data_dir / "standby")
+    return replace(settings, database_url=primary, read_database_urls=(standby.url,))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from availability_service.config import ConfigurationError
     from availability_service.startup_checks import check_settings
 
     try:
         settings = _settings(args)
         check_settings(settings)
-    except ValueError as exc:
+    except (ValueError, ConfigurationError) as exc:
         # Before the database or any port: a clear line, not a traceback, and no fallback.
         print(f"availability-service: refusing to start: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_json)
+    if getattr(args, "with_standby", False):
+        settings = _with_embedded_standby(settings)
     if settings.workers > 1:
         from availability_service.workers import serve_workers
 
@@ -178,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="availability-service", description="The Availability Engine gRPC service."
     )
     parser.add_argument(
-        "--data-dir", help="data folder (default .data in the repo; env AVAILABILITY_DATA_DIR)"
+        "--data-dir", help="data folder (default ./.data; env AVAILABILITY_DATA_DIR)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -202,6 +219,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help="allow plaintext on a non-loopback address (env AVAILABILITY_ALLOW_INSECURE)",
+    )
+    serve.add_argument(
+        "--with-standby",
+        action="store_true",
+        help="development: also start a hot standby of the embedded database and read from it",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -243,8 +265,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from availability_service.config import ConfigurationError
+
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except ConfigurationError as error:
+        print(f"availability-service: {error}", file=sys.stderr)
+        return 2
     return result
 
 

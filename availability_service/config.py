@@ -7,10 +7,19 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 # AVAILABILITY_ENVIRONMENT: development conveniences (a generated signing secret, ...) are
 # refused in production.
 ENVIRONMENTS = ("development", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """The settings cannot run a server (the message says which setting to change)."""
+
+
+def default_data_dir() -> Path:
+    """`.data` under the current directory (never inside the installed package): the
+    repository's own `.data/` for `make run`, a folder of its own wherever else it runs."""
+    return Path.cwd() / ".data"
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -27,6 +36,9 @@ _WATCH_ENV: tuple[tuple[str, str, type], ...] = (
     ("watch_poll_interval_seconds", "AVAILABILITY_WATCH_POLL_INTERVAL_SECONDS", float),
     ("event_retention_seconds", "AVAILABILITY_EVENT_RETENTION_SECONDS", float),
     ("price_recheck_interval_seconds", "AVAILABILITY_PRICE_RECHECK_INTERVAL_SECONDS", float),
+    ("watch_send_timeout_seconds", "AVAILABILITY_WATCH_SEND_TIMEOUT_SECONDS", float),
+    ("watch_max_per_caller", "AVAILABILITY_WATCH_MAX_PER_CALLER", int),
+    ("watch_reserved_privileged", "AVAILABILITY_WATCH_RESERVED_PRIVILEGED", int),
 )
 
 # Transport and retention (docs/operations.md); a 0 age turns connection recycling off.
@@ -44,6 +56,17 @@ _OPERATIONS_ENV: tuple[tuple[str, str, type], ...] = (
 )
 
 
+_READ_ENV: tuple[tuple[str, str], ...] = (
+    ("read_max_lag_seconds", "AVAILABILITY_READ_MAX_LAG_SECONDS"),
+    ("read_wait_seconds", "AVAILABILITY_READ_WAIT_SECONDS"),
+)
+
+
+def parse_url_list(raw: str) -> tuple[str, ...]:
+    """Comma-separated database URLs; blanks between commas are ignored."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs; each field has an AVAILABILITY_* environment twin."""
@@ -55,7 +78,7 @@ class Settings:
     # The watch hub's LISTEN connection, when database_url goes through a transaction pooler
     # (PgBouncer) that cannot keep a LISTEN session; None: database_url.
     listen_database_url: str | None = None
-    data_dir: Path = field(default_factory=lambda: REPO_ROOT / ".data")
+    data_dir: Path = field(default_factory=default_data_dir)
     log_level: str = "info"
     log_json: bool | None = None  # None: JSON when stdout is not a TTY
     db_pool_size: int = 16
@@ -90,6 +113,12 @@ class Settings:
     watch_poll_interval_seconds: float = 1.0
     # Events older than this are compacted by the hub; None keeps everything (audit trail).
     event_retention_seconds: float | None = None
+    # docs/watch.md "Lifecycle and limits": a stream whose message is not taken by the
+    # transport (the client stopped reading) within this time loses its slot; streams per
+    # caller; and the share of watch_max_watchers only ADMIN and SERVICE callers may take.
+    watch_send_timeout_seconds: float = 30.0
+    watch_max_per_caller: int = 100
+    watch_reserved_privileged: int = 200
     # Keepalive: the shortest interval between client pings the server accepts. Clients ping
     # no more often than every 20 s; half that leaves room for timer jitter before a strike.
     keepalive_min_ping_interval_seconds: float = 10.0
@@ -110,6 +139,22 @@ class Settings:
     # How often flagged prices are re-checked against the market (service_layer/price_review).
     price_recheck_interval_seconds: float = 30.0
 
+    # Hot standbys that serve reads (docs/operations.md, "Read databases"); none: all on the
+    # primary. Reads without x-min-revision may miss changes at most read_max_lag_seconds old;
+    # a read naming a revision waits at most read_wait_seconds for a standby to replay it.
+    read_database_urls: tuple[str, ...] = ()
+    read_max_lag_seconds: float = 5.0
+    read_wait_seconds: float = 0.25
+
+    @property
+    def metrics_endpoint(self) -> tuple[str, int | None]:
+        """/metrics host and port from metrics_address ("host" or "host:port", whose port
+        wins) and metrics_port; no port: no endpoint."""
+        host, sep, tail = self.metrics_address.rpartition(":")
+        if sep and tail.isdigit() and not host.endswith(":"):
+            return host.strip("[]") or "0.0.0.0", int(tail)
+        return self.metrics_address.strip("[]"), self.metrics_port
+
     def __post_init__(self) -> None:
         if self.environment not in ENVIRONMENTS:
             raise ValueError(
@@ -120,15 +165,6 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
-
-    @property
-    def metrics_endpoint(self) -> tuple[str, int | None]:
-        """/metrics host and port from metrics_address ("host" or "host:port", whose port
-        wins) and metrics_port; no port: no endpoint."""
-        host, sep, tail = self.metrics_address.rpartition(":")
-        if sep and tail.isdigit() and not host.endswith(":"):
-            return host.strip("[]") or "0.0.0.0", int(tail)
-        return self.metrics_address.strip("[]"), self.metrics_port
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -172,6 +208,11 @@ class Settings:
         for attr, var, kind in _WATCH_ENV + _OPERATIONS_ENV:
             if env.get(var):
                 values[attr] = kind(env[var])
+        if env.get("AVAILABILITY_READ_DATABASE_URLS"):
+            values["read_database_urls"] = parse_url_list(env["AVAILABILITY_READ_DATABASE_URLS"])
+        for attr, var in _READ_ENV:
+            if env.get(var):
+                values[attr] = float(env[var])
         values["allow_insecure"] = _env_bool("AVAILABILITY_ALLOW_INSECURE", False)
         values["rate_limit_enabled"] = _env_bool("AVAILABILITY_RATE_LIMIT_ENABLED", True)
         if env.get("AVAILABILITY_RATE_LIMITS"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from availability_service.auth.tls import check_tls_settings
 from availability_service.auth.tokens import load_or_create_dev_secret
-from availability_service.config import Settings
+from availability_service.config import ConfigurationError, Settings
 
 
 def development_secret(settings: Settings) -> bytes:
@@ -19,7 +19,7 @@ def development_secret(settings: Settings) -> bytes:
     outside development generally) the server refuses it: keys must be configured.
     """
     if settings.is_production:
-        raise ValueError(
+        raise ConfigurationError(
             "AVAILABILITY_ENVIRONMENT=production needs configured token keys: set"
             " AVAILABILITY_JWT_SECRET, AVAILABILITY_JWT_PUBLIC_KEY_FILE or"
             " AVAILABILITY_JWT_JWKS_FILE; the generated development secret is refused"
@@ -37,7 +37,11 @@ def uses_development_secret(settings: Settings) -> bool:
 
 
 def check_settings(settings: Settings) -> None:
-    """Refuses, before anything starts, settings that would serve unsafely (ValueError says why)."""
+    """Refuses, before anything starts, settings that would serve unsafely (the error says why).
+
+    ValueError for settings that cannot be right (TLS), ConfigurationError for those refused
+    in production.
+    """
     check_tls_settings(settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file)
     if uses_development_secret(settings) and settings.is_production:
         development_secret(settings)  # raises, naming the settings to configure

@@ -15,6 +15,7 @@ from availability_service.auth.tls import (
 )
 from availability_service.config import Settings
 from availability_service.grpc_api.access_log import AccessLogInterceptor
+from availability_service.grpc_api.lot_size import check_message_limit
 from availability_service.grpc_api.servicer import AvailabilityServicer
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
@@ -56,6 +57,7 @@ async def create_server(
     settings = app.settings
     address = address or settings.address
     limits = settings.max_message_bytes
+    check_message_limit(limits)
     server = grpc.aio.server(
         interceptors=[
             AccessLogInterceptor(),

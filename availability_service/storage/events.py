@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from availability_service.storage.tables import events, revision_counter
 
@@ -145,3 +146,20 @@ def lot_events(
         .limit(limit)
     )
     return list(conn.execute(query))
+
+
+def states_at(
+    conn: Connection, lot_ids: Sequence[uuid.UUID], revision: int
+) -> dict[uuid.UUID, dict[str, Any] | None]:
+    """Each lot's snapshot as of `revision`, for lots changed after it: the `before` of its
+    first later event (None when that event created it). Lots absent from the answer have no
+    later event."""
+    if not lot_ids:
+        return {}
+    query = (
+        select(events.c.availability_id, events.c.before)
+        .where(events.c.availability_id.in_(lot_ids), events.c.revision > revision)
+        .order_by(events.c.availability_id, events.c.revision)
+        .ext(distinct_on(events.c.availability_id))
+    )
+    return {row.availability_id: row.before for row in conn.execute(query)}

@@ -37,6 +37,21 @@ WATCH_HUB_REVISION = Gauge(
     "Newest revision the process's watch hub has fanned out",
     multiprocess_mode="max",
 )
+WATCH_CUTOFFS = Counter(
+    "availability_watch_cutoffs_total",
+    "Watch streams the server refused or ended, by reason: too_many_watchers_caller, "
+    "too_many_watchers_process, slow_watcher, send_timeout, max_age, shutdown",
+    ["reason"],
+)
+WATCH_UNREAD = Gauge(
+    "availability_watch_unread_streams",
+    "Streams cut off for not reading whose last message still waits in the transport",
+    multiprocess_mode="livesum",
+)
+WATCH_OVERSIZED_EVENTS = Counter(
+    "availability_watch_oversized_events_total",
+    "Events sent with the lot reduced to its identity because it was too large for a message",
+)
 POOL_CONNECTIONS_IN_USE = Gauge(
     "availability_db_pool_connections_in_use",
     "Database connections checked out of the pool",

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import structlog
 from sqlalchemy import Engine
 
+from availability_service.auth.concurrency import KeyedConcurrencyLimiter
+from availability_service.auth.principal import Principal
 from availability_service.config import Settings
 from availability_service.domain.errors import ResourceExhausted
 from availability_service.telemetry import metrics
@@ -47,6 +50,11 @@ class HubLimits:
     max_watchers: int = 2000
     max_stream_age_seconds: float = 1800.0
     poll_interval_seconds: float = 1.0
+    send_timeout_seconds: float = 30.0
+    max_per_caller: int = 100
+    # Slots of max_watchers that only ADMIN and SERVICE may take: however many buyers
+    # connect, the other engines can still follow the market.
+    reserved_privileged: int = 200
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubLimits:
@@ -55,7 +63,40 @@ class HubLimits:
             max_watchers=settings.watch_max_watchers,
             max_stream_age_seconds=settings.watch_max_stream_age_seconds,
             poll_interval_seconds=settings.watch_poll_interval_seconds,
+            send_timeout_seconds=settings.watch_send_timeout_seconds,
+            max_per_caller=settings.watch_max_per_caller,
+            reserved_privileged=min(
+                settings.watch_reserved_privileged, settings.watch_max_watchers // 2
+            ),
         )
+
+
+class WatchSlot:
+    """One admitted stream's place in the process and in its caller's cap.
+
+    A stream cut off for not reading gives its process slot back at once (cut_off), so it
+    crowds out nobody; its caller's slot is given back with release(), once its last message
+    no longer waits in the transport (the client read it or went away). So one caller's
+    unread streams, and the memory they hold, stay within that caller's own cap.
+    """
+
+    def __init__(self, hub: WatchHub, subject: str, caller_class: str) -> None:
+        self._hub = hub
+        self.subject = subject
+        self.caller_class = caller_class
+        self._in_process = True
+        self._of_caller = True
+
+    def cut_off(self) -> None:
+        if self._in_process:
+            self._in_process = False
+            self._hub._leave_process(self)
+
+    def release(self) -> None:
+        self.cut_off()
+        if self._of_caller:
+            self._of_caller = False
+            self._hub._leave_caller(self)
 
 
 class WatchHub:
@@ -79,6 +120,8 @@ class WatchHub:
         self.closing = False
         self._subs: set[Subscription] = set()
         self._active = 0
+        self._per_caller = KeyedConcurrencyLimiter(limits.max_per_caller)
+        self._by_class: Counter[str] = Counter()
         self._tasks: list[asyncio.Task[Any]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         # asyncio.Event binds to a loop on first wait, so creating them here is safe.
@@ -118,28 +161,44 @@ class WatchHub:
 
     # --- streams ---------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """One watcher slot of this process for the duration of a stream."""
+    def admit(self, principal: Principal) -> WatchSlot:
+        """A slot for a new stream, or RESOURCE_EXHAUSTED (TOO_MANY_WATCHERS) when the caller
+        has its maximum, or the process has no room left for this class of caller."""
         if self.closing:
             raise HubClosing("server is shutting down")
-        if self._active >= self.limits.max_watchers:
-            raise ResourceExhausted(
-                f"this server already serves {self.limits.max_watchers} watch streams",
-                reason="TOO_MANY_WATCHERS",
-                retry_after_seconds=1.0,
-                metadata={"max_watchers": str(self.limits.max_watchers)},
+        caller_class = "privileged" if principal.is_privileged else "other"
+        limit = self.limits.max_watchers
+        if self._active >= limit:
+            raise _too_many("process", limit, f"this server already serves {limit} watch streams")
+        share = limit - self.limits.reserved_privileged
+        if not principal.is_privileged and self._by_class[caller_class] >= share:
+            raise _too_many(
+                "process",
+                share,
+                f"this server already serves {share} watch streams of callers other than "
+                "ADMIN and SERVICE",
+            )
+        if not self._per_caller.try_enter(principal.subject):
+            raise _too_many(
+                "caller",
+                self.limits.max_per_caller,
+                f"this caller already has {self.limits.max_per_caller} watch streams",
             )
         self._active += 1
-        metrics.WATCH_STREAMS.inc()
+        self._by_class[caller_class] += 1
         self._idle.clear()
-        try:
-            yield
-        finally:
-            self._active -= 1
-            metrics.WATCH_STREAMS.dec()
-            if self._active == 0:
-                self._idle.set()
+        metrics.WATCH_STREAMS.inc()
+        return WatchSlot(self, principal.subject, caller_class)
+
+    def _leave_caller(self, slot: WatchSlot) -> None:
+        self._per_caller.exit(slot.subject)
+
+    def _leave_process(self, slot: WatchSlot) -> None:
+        metrics.WATCH_STREAMS.dec()
+        self._by_class[slot.caller_class] -= 1
+        self._active -= 1
+        if self._active == 0:
+            self._idle.set()
 
     def subscribe(self) -> tuple[Subscription, int]:
         """A new subscription, and the revision after which it receives every event."""
@@ -205,6 +264,7 @@ class WatchHub:
                 sub.end(End.OVERFLOW)
                 self._subs.discard(sub)
                 metrics.WATCH_SLOW_WATCHERS.inc()
+                metrics.WATCH_CUTOFFS.labels("slow_watcher").inc()
                 log.warning("watch_slow_watcher_cut_off", revision=event.revision)
             self.position = event.revision
             metrics.WATCH_HUB_REVISION.set(event.revision)
@@ -229,6 +289,16 @@ class WatchHub:
                     position=self.position,
                 )
                 await asyncio.sleep(delay)
+
+
+def _too_many(scope: str, limit: int, message: str) -> ResourceExhausted:
+    metrics.WATCH_CUTOFFS.labels(f"too_many_watchers_{scope}").inc()
+    return ResourceExhausted(
+        message,
+        reason="TOO_MANY_WATCHERS",
+        retry_after_seconds=1.0,
+        metadata={"scope": scope, "max_watchers": str(limit)},
+    )
 
 
 # One hub per server, and one server per event loop. Tests run extra servers (own loops) on a

@@ -171,6 +171,31 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def replica_rows(results: dict[str, Any]) -> list[Row]:
+    """Issue 18: reported, no goal (primary and standby share this machine's cores)."""
+    rep = results.get("replicas", {})
+    if (skip := _cell(rep)) or not rep:
+        return [("7. Search, primary + standby vs primary", "report", "-", "-", skip or "not run")]
+    alone, paired = rep["primary_only"], rep["primary_and_standby"]
+    return [
+        (
+            f"7. Search, primary + standby vs primary (c={rep['concurrency']})",
+            "report",
+            f"{rep['search_rps_ratio']}",
+            f"{paired['search_ok_rps']} vs {alone['search_ok_rps']} req/s; "
+            f"{rep['share_of_reads_on_standby']} of reads on the standby",
+            "reported",
+        ),
+        (
+            "7. Read-your-writes Get after a create",
+            "report",
+            f"p50 {paired['ryw_get_p50_ms']} vs {alone['ryw_get_p50_ms']} ms",
+            f"p99 {paired['ryw_get_p99_ms']} vs {alone['ryw_get_p99_ms']} ms",
+            "reported",
+        ),
+    ]
+
+
 def markdown(document: dict[str, Any]) -> str:
     meta = document["meta"]
     lines = [
@@ -180,7 +205,7 @@ def markdown(document: dict[str, Any]) -> str:
         "| target | goal | measured | detail | status |",
         "|---|---|---|---|---|",
     ]
-    for row in target_rows(document["results"]):
+    for row in target_rows(document["results"]) + replica_rows(document["results"]):
         lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in row) + " |")
     return "\n".join(lines) + "\n"
 

@@ -113,3 +113,8 @@ def test_typescript_reads_the_lots_history_oldest_first(flow: dict[str, Any]) ->
 def test_typescript_lists_the_commodity_catalog(flow: dict[str, Any]) -> None:
     commodities = _require(flow["commodities"])
     assert commodities["quantityUnit"] == "kg" and commodities["count"] > 1
+
+
+def test_typescript_sends_its_last_write_revision_as_x_min_revision(flow: dict[str, Any]) -> None:
+    assert flow["readYourWrites"]["afterCreate"] == flow["create"]["revision"]
+    assert flow["readYourWrites"]["beforeCreate"] == ""  # its only call before was a read

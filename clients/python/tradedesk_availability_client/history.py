@@ -13,7 +13,6 @@ class HistoryCalls:
     """ListAvailabilityEvents and ListCommodities; mixed into AvailabilityClient."""
 
     _t: Any  # the client's Transport
-    _stub: Any  # the client's AvailabilityServiceStub
 
     def list_availability_events(
         self, parent: str, *, page_size: int = 0, page_token: str = ""
@@ -22,7 +21,7 @@ class HistoryCalls:
         request = history_pb2.ListAvailabilityEventsRequest(
             parent=parent, page_size=page_size, page_token=page_token
         )
-        return self._t.call(self._stub.ListAvailabilityEvents, request, idempotent=True)
+        return self._t.call("ListAvailabilityEvents", request)
 
     def iter_availability_events(
         self, parent: str, *, page_size: int = 0
@@ -40,7 +39,7 @@ class HistoryCalls:
     ) -> catalog_pb2.ListCommoditiesResponse:
         """One page of the commodity catalog, ordered by code (the default page holds it all)."""
         request = catalog_pb2.ListCommoditiesRequest(page_size=page_size, page_token=page_token)
-        return self._t.call(self._stub.ListCommodities, request, idempotent=True)
+        return self._t.call("ListCommodities", request)
 
     def iter_commodities(self, *, page_size: int = 0) -> Iterator[catalog_pb2.Commodity]:
         """Every commodity of the catalog."""

@@ -11,6 +11,7 @@ import {
   Code,
   ConnectError,
   EventType,
+  MIN_REVISION_HEADER,
   Reservation_State,
   createAvailabilityClient,
   watchEvents,
@@ -23,7 +24,18 @@ const env = (name: string): string => {
 };
 
 const target = env("AVAIL_TARGET");
-const seller = createAvailabilityClient({ target, token: env("SELLER_TOKEN") });
+// The x-min-revision header each of the seller's calls went out with ("" when none).
+const sentMinRevisions: string[] = [];
+const seller = createAvailabilityClient({
+  target,
+  token: env("SELLER_TOKEN"),
+  interceptors: [
+    (next) => async (req) => {
+      sentMinRevisions.push(req.header.get(MIN_REVISION_HEADER) ?? "");
+      return await next(req);
+    },
+  ],
+});
 const admin = createAvailabilityClient({ target, token: env("ADMIN_TOKEN") });
 const holder = createAvailabilityClient({ target, token: env("HOLDER_TOKEN") });
 const buyer = createAvailabilityClient({ target, token: env("BUYER_TOKEN") });
@@ -118,6 +130,9 @@ async function main(): Promise<void> {
   });
   const lot = created.availability!;
   out.create = { name: lot.name, state: Availability_State[lot.state], revision: String(lot.revision) };
+  const before = sentMinRevisions.at(-1);
+  await seller.getAvailability({ name: lot.name });
+  out.readYourWrites = { beforeCreate: before, afterCreate: sentMinRevisions.at(-1) };
 
   const approved = (await admin.approveAvailability({ name: lot.name, requestId: randomUUID() }))
     .availability!;

@@ -30,7 +30,7 @@ def history(ctx: Any, name: str, page_size: int) -> None:
         if output.interactive():
             output.console.print(output.event_line(event), highlight=False)
         else:
-            output.emit_json(event)
+            output.emit(event)
 
 
 @click.command()
@@ -41,7 +41,7 @@ def commodities(ctx: Any, codes: tuple[str, ...]) -> None:
     found = [c for c in ctx.client.iter_commodities() if not codes or c.code in codes]
     if not output.interactive():
         for commodity in found:
-            output.emit_json(commodity)
+            output.emit(commodity)
         return
     for commodity in found:
         table = Table(
@@ -64,3 +64,6 @@ def commodities(ctx: Any, codes: tuple[str, ...]) -> None:
                 ", ".join(p.aliases) or "-",
             )
         output.console.print(table)
+
+
+COMMANDS = (history, commodities)

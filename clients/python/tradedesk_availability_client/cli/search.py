@@ -1,4 +1,5 @@
-"""`avail search`: ranked search with flags for every common criterion."""
+"""Finding lots: `search` (ranked, with flags for every common criterion), `similar`,
+`readiness`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.table import Table
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
 from tradedesk_availability_client.cli import output
+from tradedesk_availability_client.cli.context import Context, lot_name, parse_point, pass_ctx
 
 
 def quality_target(spec: str) -> tuple[str, search_pb2.QualityTarget]:
@@ -57,9 +59,9 @@ def quality_target(spec: str) -> tuple[str, search_pb2.QualityTarget]:
 @click.option("--include-anomalies", is_flag=True)
 @click.option("--threshold", type=float, default=0.0, help="Drop results scoring below this.")
 @click.option("--limit", default=20, show_default=True)
-@click.pass_obj
+@pass_ctx
 def search(
-    ctx: Any,
+    ctx: Context,
     commodity: str,
     max_price: str | None,
     currency: str,
@@ -94,18 +96,13 @@ def search(
     if min_price:
         criteria["min_price"] = pb.Money(currency_code=currency, amount=min_price)
     if near:
-        lat, _, lng = near.partition(",")
-        criteria["near"] = pb.LatLng(latitude=float(lat), longitude=float(lng))
+        criteria["near"] = parse_point(near, "--near")
         criteria["radius_km"] = radius_km
     results = []
     for result in ctx.client.iter_search(commodity, page_size=min(limit, 200), **criteria):
         results.append(result)
         if len(results) >= limit:
             break
-    if not output.interactive():
-        for result in results:
-            output.emit_json(result)
-        return
     table = Table(title=f"{len(results)} results for {commodity}", header_style="bold")
     for column in ("score", "name", "variety / grade", "available", "price", "region", "why"):
         table.add_column(column)
@@ -121,4 +118,37 @@ def search(
             lot.delivery_region or "-",
             why,
         )
-    output.console.print(table)
+    output.show_items(results, table)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--limit", default=10, show_default=True)
+@pass_ctx
+def similar(ctx: Context, name: str, limit: int) -> None:
+    """Lots most like lot NAME, most similar first."""
+    results = ctx.client.list_similar_availabilities(lot_name(name), page_size=limit)
+    table = Table(title=f"{len(results)} lots like {name}", header_style="bold")
+    for column in ("similarity", "name", "commodity", "variety / grade", "available"):
+        table.add_column(column)
+    for r in results:
+        lot = r.availability
+        table.add_row(
+            f"{r.similarity:.3f}",
+            lot.name.removeprefix("availabilities/"),
+            lot.commodity,
+            " / ".join(x for x in (lot.variety, lot.grade) if x) or "-",
+            f"{lot.available_quantity} {lot.quantity_unit}",
+        )
+    output.show_items(results, table)
+
+
+@click.command()
+@click.argument("name")
+@pass_ctx
+def readiness(ctx: Context, name: str) -> None:
+    """How ready lot NAME is for negotiation, factor by factor."""
+    output.show_message(ctx.client.get_negotiation_readiness(lot_name(name)))
+
+
+COMMANDS = (search, similar, readiness)

@@ -272,7 +272,7 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchAvailabilities(self, request, context):
-        """Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
+        """Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher, send timeout), UNAVAILABLE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -409,7 +409,7 @@ export type RejectAvailabilityRequest = Message<"tradedesk.availability.v1.Rejec
   name: string;
 
   /**
-   * Why; required, at most 1000 characters.
+   * Why; required, at most 1000 bytes of UTF-8.
    *
    * @generated from field: string reason = 2;
    */
@@ -955,7 +955,7 @@ export type ReleaseReservationRequest = Message<"tradedesk.availability.v1.Relea
   name: string;
 
   /**
-   * Why, at most 1000 characters.
+   * Why, at most 1000 bytes of UTF-8.
    *
    * @generated from field: string reason = 2;
    */
@@ -1685,7 +1685,7 @@ export const AvailabilityService: GenService<{
     output: typeof ListReservationsResponseSchema;
   },
   /**
-   * Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
+   * Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher, send timeout), UNAVAILABLE.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.WatchAvailabilities
    */
