@@ -25,6 +25,7 @@ from tests.conftest import settings_for
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot
 from tests.support.market import (
+    MARKET_POINT,
     approved_market,
     fresh_grade_and_region,
     post,
@@ -98,7 +99,12 @@ def test_a_sellers_own_lots_are_not_in_its_baseline(
 ) -> None:
     grade, region = fresh_grade_and_region()
     seller = trader_of(caller)
-    at_1500 = cotton_lot(grade=grade, delivery_region=region, base_price=priced("1500", "PKR"))
+    at_1500 = cotton_lot(
+        grade=grade,
+        delivery_region=region,
+        base_price=priced("1500", "PKR"),
+        delivery_location=MARKET_POINT,
+    )
     for _ in range(5):
         post_approved(seller, admin, at_1500)
     approved_market(

@@ -14,6 +14,9 @@ from tradedesk.availability.v1 import resources_pb2 as pb
 # needs twenty prices: four sellers of five lots each make the smallest full baseline.
 SELLERS = 4
 LOTS_PER_SELLER = 5
+# Far from the point other tests search around (Rajkot): these approved lots are many, and
+# would fill the first page of every search near it.
+MARKET_POINT = pb.LatLng(latitude=-47.5, longitude=-20.5)
 
 
 def fresh_grade_and_region() -> tuple[str, str]:
@@ -59,7 +62,10 @@ def approved_market(
         trader = make_caller("TRADER", company=f"co-{uuid.uuid4().hex[:6]}")
         for _ in range(lots_per_seller):
             lot = cotton_lot(
-                grade=grade, delivery_region=region, base_price=priced(price, currency)
+                grade=grade,
+                delivery_region=region,
+                base_price=priced(price, currency),
+                delivery_location=MARKET_POINT,
             )
             lots.append((trader, post_approved(trader, admin, lot)))
     return lots
