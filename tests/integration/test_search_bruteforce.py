@@ -413,8 +413,8 @@ def test_paged_search_equals_brute_force_scoring(
     )
 
 
-@pytest.mark.parametrize("shape", [shape for shape in REQUESTS if shape.startswith("vector only")])
-def test_nearest_first_prefixes_grow_until_the_page_is_settled(
+@pytest.mark.parametrize("shape", list(REQUESTS))
+def test_search_reads_in_small_chunks_until_the_page_is_proven_final(
     shape: str,
     market: tuple[tuple[float, float], str],
     app: Application,
@@ -422,9 +422,11 @@ def test_nearest_first_prefixes_grow_until_the_page_is_settled(
     caller: Callable[..., Caller],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The same pages when every first read is too small: each page needs further reads,
-    and a read that reaches below the threshold ends the search there."""
+    """The same pages when every read is tiny: each page needs many reads that continue
+    where the last stopped, a read that reaches below the threshold ends the search there,
+    and the matches far outnumber what one read may take."""
     monkeypatch.setattr(search_module, "FIRST_PREFIX", 1)
     monkeypatch.setattr(search_module, "PREFIX_FACTOR", 1)
     monkeypatch.setattr(search_module, "PREFIX_GROWTH", 2)
+    monkeypatch.setattr(search_module, "CANDIDATE_LIMIT", 37)
     test_paged_search_equals_brute_force_scoring(shape, market, app, engine, caller)

@@ -1,0 +1,143 @@
+"""The search score as a SQL expression: an ordering key close to the exact score, never the
+score itself.
+
+intelligence.scoring.score_lot decides every score and every filter edge. This expression
+follows the same formula in float8 (no Decimal, no pass/fail gates) so the database can hand
+out candidates best first; it differs from the exact score by float rounding only, far below
+SCORE_SLACK. The search therefore only ever needs: |approximate - exact| <= SCORE_SLACK for
+every lot that passes the exact checks. Lots the exact checks drop may score anything here.
+
+Active factors are decided per row exactly as score_lot does (vector when the lot has an
+embedding, price when a max price is asked and the lot has a price, distance when the request
+gave a point and the lot has a position, confidence always since the column is NOT NULL), so
+the renormalisation of the weights is the same.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Float, Numeric, case, cast, func, literal
+from sqlalchemy.sql.elements import ColumnElement
+
+from availability_service.intelligence.catalog import Commodity
+from availability_service.intelligence.scoring import (
+    DEFAULT_DISTANCE_SCALE_KM,
+    QualityTarget,
+    SearchCriteria,
+)
+from availability_service.storage.tables import availabilities as t
+
+# Far above float8 rounding of a sum of five products of numbers in [0, 1] (about 1e-15)
+# and of the Decimal-versus-float differences of the exact path (about 1e-16 relative).
+SCORE_SLACK = 1e-9
+_NAN = literal(float("nan"), Float)
+
+
+def _f(value: float) -> ColumnElement[Any]:
+    return literal(float(value), Float)
+
+
+def _clamp01(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """clamp01 of intelligence.factors: NaN counts as 0 (PostgreSQL sorts NaN above all)."""
+    return case((value == _NAN, _f(0.0)), else_=func.least(1.0, func.greatest(0.0, value)))
+
+
+def _lot_number(name: str) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
+    """Whether the lot reports `name` as a JSON number (as numeric_quality reads it), and it."""
+    raw = t.c.normalized_quality_params[name]["number"]
+    return func.jsonb_typeof(raw) == "number", cast(raw.astext, Float)
+
+
+def _target_score(
+    target: QualityTarget, x: ColumnElement[Any], commodity: Commodity, name: str
+) -> ColumnElement[Any]:
+    parameter = commodity.parameter(name)
+    if target.value is not None:
+        difference = func.abs(x - _f(target.value))
+        allowed = target.allowed_deviation()
+        if allowed is not None:
+            if allowed <= 0:
+                return _f(1.0)
+            return _clamp01(1.0 - difference / _f(float(allowed)))
+        width = parameter.width if parameter is not None else None
+        span = width if width else max(abs(target.value), 1.0)
+        return _clamp01(1.0 - difference / _f(span))
+    if parameter is None or parameter.width is None or parameter.minimum is None:
+        return _f(1.0)
+    position = _clamp01((x - _f(parameter.minimum)) / _f(parameter.width))
+    if parameter.higher_is_better is True:
+        return position
+    if parameter.higher_is_better is False:
+        return 1.0 - position
+    return _f(1.0)
+
+
+def _quality(criteria: SearchCriteria, commodity: Commodity) -> ColumnElement[Any]:
+    parts = []
+    for name, target in criteria.quality_targets.items():
+        reported, x = _lot_number(name)
+        parts.append(case((reported, _target_score(target, x, commodity, name)), else_=_f(0.0)))
+    total: ColumnElement[Any] = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return _clamp01(total / _f(len(parts)))
+
+
+def _price(criteria: SearchCriteria) -> ColumnElement[Any]:
+    max_price = criteria.max_price
+    assert max_price is not None
+    if max_price <= 0:
+        return _f(1.0)
+    price = t.c.price_per_base_unit
+    limit = max_price * (1 + _decimal(criteria.price_tolerance_percent) / 100)
+    above = _f(0.0)
+    if limit > max_price:
+        over = cast((literal(limit, Numeric) - price) / (limit - max_price), Float)
+        above = _clamp01(0.5 * over)
+    below = _clamp01(1.0 - 0.5 * cast(price / literal(max_price, Numeric), Float))
+    return case((price <= max_price, below), else_=above)
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(float(value)))  # as scoring._dec reads the tolerance
+
+
+def approximate_score(
+    criteria: SearchCriteria,
+    commodity: Commodity,
+    cosine_distance: ColumnElement[Any],
+    distance_km: ColumnElement[Any] | None,
+) -> ColumnElement[Any]:
+    """score_lot's formula over the row's columns (float8; see the module docstring)."""
+    weights = criteria.weights.as_dict()
+    terms: list[tuple[ColumnElement[bool] | None, float, ColumnElement[Any]]] = []
+    # (active when, weight, value): None means always active.
+    vector = _clamp01((1.0 - cosine_distance + 1.0) / 2.0)
+    terms.append((t.c.ai_score_vector.is_not(None), weights["vector"], vector))
+    if criteria.quality_targets:
+        terms.append((None, weights["quality"], _quality(criteria, commodity)))
+    if criteria.max_price is not None:
+        terms.append((t.c.price_per_base_unit.is_not(None), weights["price"], _price(criteria)))
+    terms.append((None, weights["confidence"], _clamp01(t.c.ai_confidence_score)))
+    if distance_km is not None:
+        radius = criteria.radius_km
+        scale = radius if radius is not None and radius > 0 else DEFAULT_DISTANCE_SCALE_KM
+        decay = (
+            _f(1.0)
+            if radius == 0
+            else _clamp01(func.exp(_f(math.log(0.5)) * func.abs(distance_km) / _f(scale)))
+        )
+        terms.append((distance_km.is_not(None), weights["distance"], decay))
+    numerator: ColumnElement[Any] = _f(0.0)
+    denominator: ColumnElement[Any] = _f(0.0)
+    for active, weight, value in terms:
+        w = max(0.0, weight)
+        if active is None:
+            numerator, denominator = numerator + _f(w) * value, denominator + _f(w)
+        else:
+            numerator = numerator + case((active, _f(w) * value), else_=_f(0.0))
+            denominator = denominator + case((active, _f(w)), else_=_f(0.0))
+    return case((denominator > 0, _clamp01(numerator / denominator)), else_=_f(0.0))
