@@ -36,7 +36,7 @@ from availability_service.domain.model import Availability
 from availability_service.intelligence.catalog import Commodity
 from availability_service.intelligence.scoring import SearchCriteria
 from availability_service.storage.lots import row_to_lot
-from availability_service.storage.search_score import approximate_score
+from availability_service.storage.search_score import approximate_score, score_inputs
 from availability_service.storage.tables import availabilities
 
 EDGE_SLACK = 1e-9
@@ -281,7 +281,7 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
             .limit(f.limit)
         )
     else:
-        query = _by_score(f, f.ranking, columns, cosine, distance if f.near is not None else None)
+        query = _by_score(f, f.ranking, columns, cosine, distance)
     return [_candidate_row(r, f) for r in conn.execute(query)]
 
 
@@ -290,14 +290,20 @@ def _by_score(
     ranking: ScoreOrder,
     columns: list[ColumnElement[Any]],
     cosine: ColumnElement[Any],
-    distance: ColumnElement[Any] | None,
+    distance: ColumnElement[Any],
 ) -> Any:
-    score = approximate_score(ranking.criteria, ranking.commodity, cosine, distance)
-    scored = (
-        select(*columns, score.label("approximate_score"))
+    """Three layers, each kept apart by OFFSET 0 so PostgreSQL computes every input and the
+    score once per row: filtered rows with the score's inputs, the score, then the keyset."""
+    criteria = ranking.criteria
+    inputs = (
+        select(*columns, *score_inputs(criteria, cosine, distance))
         .where(and_(*_conditions(f)))
-        .subquery("scored")
+        .offset(0)
+        .subquery("inputs")
     )
+    score = approximate_score(criteria, ranking.commodity, inputs.c, f.near is not None)
+    output = [inputs.c[c.key] for c in columns if c.key is not None]
+    scored = select(*output, score.label("approximate_score")).offset(0).subquery("scored")
     keep: list[ColumnElement[bool]] = []
     if ranking.floor is not None:
         keep.append(scored.c.approximate_score >= ranking.floor)

@@ -7,6 +7,12 @@ out candidates best first; it differs from the exact score by float rounding onl
 SCORE_SLACK. The search therefore only ever needs: |approximate - exact| <= SCORE_SLACK for
 every lot that passes the exact checks. Lots the exact checks drop may score anything here.
 
+The expression is built in two layers so no input is computed twice: `score_inputs` are the
+columns read from the lot (the cosine distance, the distance in km, each targeted quality
+number), `approximate_score` combines them, read from the subquery that selected them.
+NaN can only come from the inputs (a zero embedding, a NaN confidence), so it is turned into
+0 there, as intelligence.factors.clamp01 does.
+
 Active factors are decided per row exactly as score_lot does (vector when the lot has an
 embedding, price when a max price is asked and the lot has a price, distance when the request
 gave a point and the lot has a position, confidence always since the column is NOT NULL), so
@@ -19,7 +25,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, case, cast, func, literal
+from sqlalchemy import Float, Numeric, case, cast, func, literal, null
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.intelligence.catalog import Commodity
@@ -41,14 +47,30 @@ def _f(value: float) -> ColumnElement[Any]:
 
 
 def _clamp01(value: ColumnElement[Any]) -> ColumnElement[Any]:
-    """clamp01 of intelligence.factors: NaN counts as 0 (PostgreSQL sorts NaN above all)."""
-    return case((value == _NAN, _f(0.0)), else_=func.least(1.0, func.greatest(0.0, value)))
+    return func.least(1.0, func.greatest(0.0, value))
 
 
-def _lot_number(name: str) -> tuple[ColumnElement[bool], ColumnElement[Any]]:
-    """Whether the lot reports `name` as a JSON number (as numeric_quality reads it), and it."""
-    raw = t.c.normalized_quality_params[name]["number"]
-    return func.jsonb_typeof(raw) == "number", cast(raw.astext, Float)
+def _not_nan(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case((value == _NAN, _f(0.0)), else_=value)
+
+
+def score_inputs(
+    criteria: SearchCriteria, cosine_distance: ColumnElement[Any], distance_km: ColumnElement[Any]
+) -> list[ColumnElement[Any]]:
+    """The lot's columns `approximate_score` reads, labelled, for the inner select."""
+    inputs: list[ColumnElement[Any]] = [
+        (t.c.ai_score_vector.is_not(None)).label("s_has_vector"),
+        _not_nan(cosine_distance).label("s_cosine"),
+        _not_nan(t.c.ai_confidence_score).label("s_confidence"),
+        t.c.price_per_base_unit.label("s_price"),
+        distance_km.label("s_km"),
+    ]
+    for i, name in enumerate(criteria.quality_targets):
+        raw = t.c.normalized_quality_params[name]["number"]
+        # A JSON number only, as numeric_quality reads it; anything else is "not reported".
+        reported = func.jsonb_typeof(raw) == "number"
+        inputs.append(case((reported, cast(raw.astext, Float)), else_=null()).label(f"s_q{i}"))
+    return inputs
 
 
 def _target_score(
@@ -75,23 +97,20 @@ def _target_score(
     return _f(1.0)
 
 
-def _quality(criteria: SearchCriteria, commodity: Commodity) -> ColumnElement[Any]:
-    parts = []
-    for name, target in criteria.quality_targets.items():
-        reported, x = _lot_number(name)
-        parts.append(case((reported, _target_score(target, x, commodity, name)), else_=_f(0.0)))
-    total: ColumnElement[Any] = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return _clamp01(total / _f(len(parts)))
+def _quality(criteria: SearchCriteria, commodity: Commodity, row: Any) -> ColumnElement[Any]:
+    total: ColumnElement[Any] = _f(0.0)
+    for i, (name, target) in enumerate(criteria.quality_targets.items()):
+        x = row[f"s_q{i}"]
+        # A parameter the lot does not report scores 0 (and fails nothing).
+        total = total + func.coalesce(_target_score(target, x, commodity, name), _f(0.0))
+    return _clamp01(total / _f(len(criteria.quality_targets)))
 
 
-def _price(criteria: SearchCriteria) -> ColumnElement[Any]:
+def _price(criteria: SearchCriteria, price: ColumnElement[Any]) -> ColumnElement[Any]:
     max_price = criteria.max_price
     assert max_price is not None
     if max_price <= 0:
         return _f(1.0)
-    price = t.c.price_per_base_unit
     limit = max_price * (1 + _decimal(criteria.price_tolerance_percent) / 100)
     above = _f(0.0)
     if limit > max_price:
@@ -106,31 +125,32 @@ def _decimal(value: float) -> Decimal:
 
 
 def approximate_score(
-    criteria: SearchCriteria,
-    commodity: Commodity,
-    cosine_distance: ColumnElement[Any],
-    distance_km: ColumnElement[Any] | None,
+    criteria: SearchCriteria, commodity: Commodity, row: Any, with_distance: bool
 ) -> ColumnElement[Any]:
-    """score_lot's formula over the row's columns (float8; see the module docstring)."""
+    """score_lot's formula over `row`, the columns of a select of `score_inputs` (float8;
+    see the module docstring)."""
     weights = criteria.weights.as_dict()
-    terms: list[tuple[ColumnElement[bool] | None, float, ColumnElement[Any]]] = []
     # (active when, weight, value): None means always active.
-    vector = _clamp01((1.0 - cosine_distance + 1.0) / 2.0)
-    terms.append((t.c.ai_score_vector.is_not(None), weights["vector"], vector))
+    vector = _clamp01((1.0 - row["s_cosine"] + 1.0) / 2.0)
+    terms: list[tuple[ColumnElement[bool] | None, float, ColumnElement[Any]]] = [
+        (row["s_has_vector"], weights["vector"], vector)
+    ]
     if criteria.quality_targets:
-        terms.append((None, weights["quality"], _quality(criteria, commodity)))
+        terms.append((None, weights["quality"], _quality(criteria, commodity, row)))
     if criteria.max_price is not None:
-        terms.append((t.c.price_per_base_unit.is_not(None), weights["price"], _price(criteria)))
-    terms.append((None, weights["confidence"], _clamp01(t.c.ai_confidence_score)))
-    if distance_km is not None:
+        price = row["s_price"]
+        terms.append((price.is_not(None), weights["price"], _price(criteria, price)))
+    terms.append((None, weights["confidence"], _clamp01(row["s_confidence"])))
+    if with_distance:
         radius = criteria.radius_km
         scale = radius if radius is not None and radius > 0 else DEFAULT_DISTANCE_SCALE_KM
+        km = row["s_km"]
         decay = (
             _f(1.0)
             if radius == 0
-            else _clamp01(func.exp(_f(math.log(0.5)) * func.abs(distance_km) / _f(scale)))
+            else _clamp01(func.exp(_f(math.log(0.5)) * func.abs(km) / _f(scale)))
         )
-        terms.append((distance_km.is_not(None), weights["distance"], decay))
+        terms.append((km.is_not(None), weights["distance"], decay))
     numerator: ColumnElement[Any] = _f(0.0)
     denominator: ColumnElement[Any] = _f(0.0)
     for active, weight, value in terms:
