@@ -102,7 +102,8 @@ def _quality(criteria: SearchCriteria, commodity: Commodity, row: Any) -> Column
     for i, (name, target) in enumerate(criteria.quality_targets.items()):
         x = row[f"s_q{i}"]
         # A parameter the lot does not report scores 0 (and fails nothing).
-        total = total + func.coalesce(_target_score(target, x, commodity, name), _f(0.0))
+        score = _target_score(target, x, commodity, name)
+        total = total + case((x.is_(None), _f(0.0)), else_=score)
     return _clamp01(total / _f(len(criteria.quality_targets)))
 
 
