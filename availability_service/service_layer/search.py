@@ -267,6 +267,9 @@ class SearchService:
         exact matches above that bound are final and in their final order. Reading stops
         once they fill the page, or when the bound falls below the threshold, or when no lot
         is left: the list is the one scoring every lot gives, read from far fewer rows.
+        Once size + 1 matches are known, later reads keep only the lots that could still
+        outrank the (size + 1)-th, so a run of (near-)equal scores costs one more read of
+        that run rather than many.
         """
         limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, PREFIX_FACTOR * (returned + size + 1)))
         ranking = ScoreOrder(
@@ -295,6 +298,13 @@ class SearchService:
                 return settled
             ranking = dataclasses.replace(ranking, after=(last.approximate_score, last.id))
             limit = min(CANDIDATE_LIMIT, limit * PREFIX_GROWTH)
+            if len(ranked) > size:
+                # Enough matches, not yet final (their scores are within SCORE_SLACK of the
+                # bound, or tie). A lot still to come can only enter the first size + 1 by
+                # scoring at least the (size + 1)-th so far: read only those, all of them.
+                floor = ranked[size].score - SCORE_SLACK
+                ranking = dataclasses.replace(ranking, floor=max(floor, ranking.floor or floor))
+                limit = CANDIDATE_LIMIT
 
 
 def _position(token: str, fp: str) -> tuple[tuple[float, str], int]:
