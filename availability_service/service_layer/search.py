@@ -43,11 +43,10 @@ from availability_service.storage.search import (
     CandidateFilter,
     CandidateRow,
     OrderFilter,
-    ScoreOrder,
     lots_by_id,
     search_candidates,
 )
-from availability_service.storage.search_score import SCORE_SLACK
+from availability_service.storage.search_score import SCORE_SLACK, ScoreOrder
 
 # The most rows one read takes (further reads continue after it, so this bounds memory, not
 # the matches). The first read is PREFIX_FACTOR times what the pages so far and this one

@@ -28,15 +28,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import Availability
-from availability_service.intelligence.catalog import Commodity
-from availability_service.intelligence.scoring import SearchCriteria
 from availability_service.storage.lots import row_to_lot
-from availability_service.storage.search_score import approximate_score, score_inputs
+from availability_service.storage.search_score import ScoreOrder, by_score
 from availability_service.storage.tables import availabilities
 
 EDGE_SLACK = 1e-9
@@ -98,19 +95,6 @@ class CandidateFilter:
     order: OrderFilter | None = None
     # Given: rows come best approximate score first (storage.search_score), not nearest first.
     ranking: ScoreOrder | None = None
-
-
-@dataclass(frozen=True)
-class ScoreOrder:
-    """Read rows by approximate score, descending, then id: the rows after `after` (the
-    (approximate score, id) of the last row of the previous read), whose approximate score
-    lies within [floor, ceiling] (bounds already widened by the caller)."""
-
-    criteria: SearchCriteria
-    commodity: Commodity
-    after: tuple[float, uuid.UUID] | None = None
-    floor: float | None = None
-    ceiling: float | None = None
 
 
 @dataclass(frozen=True)
@@ -281,48 +265,9 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
             .limit(f.limit)
         )
     else:
-        query = _by_score(f, f.ranking, columns, cosine, distance)
+        conditions = and_(*_conditions(f))
+        query = by_score(f.ranking, f.limit, columns, conditions, cosine, distance, f.near)
     return [_candidate_row(r, f) for r in conn.execute(query)]
-
-
-def _by_score(
-    f: CandidateFilter,
-    ranking: ScoreOrder,
-    columns: list[ColumnElement[Any]],
-    cosine: ColumnElement[Any],
-    distance: ColumnElement[Any],
-) -> Any:
-    """Three layers, each kept apart by OFFSET 0 so PostgreSQL computes every input and the
-    score once per row: filtered rows with the score's inputs, the score, then the keyset."""
-    criteria = ranking.criteria
-    inputs = (
-        select(*columns, *score_inputs(criteria, cosine, distance))
-        .where(and_(*_conditions(f)))
-        .offset(0)
-        .subquery("inputs")
-    )
-    score = approximate_score(criteria, ranking.commodity, inputs.c, f.near is not None)
-    output = [inputs.c[c.key] for c in columns if c.key is not None]
-    scored = select(*output, score.label("approximate_score")).offset(0).subquery("scored")
-    keep: list[ColumnElement[bool]] = []
-    if ranking.floor is not None:
-        keep.append(scored.c.approximate_score >= ranking.floor)
-    if ranking.ceiling is not None:
-        keep.append(scored.c.approximate_score <= ranking.ceiling)
-    if ranking.after is not None:
-        last_score, last_id = ranking.after
-        keep.append(
-            or_(
-                scored.c.approximate_score < last_score,
-                and_(scored.c.approximate_score == last_score, scored.c.id > last_id),
-            )
-        )
-    return (
-        select(scored)
-        .where(and_(true(), *keep))
-        .order_by(scored.c.approximate_score.desc(), scored.c.id)
-        .limit(f.limit)
-    )
 
 
 def _candidate_row(r: Any, f: CandidateFilter) -> CandidateRow:

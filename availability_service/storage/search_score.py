@@ -22,10 +22,12 @@ the renormalisation of the weights is the same.
 from __future__ import annotations
 
 import math
+import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, case, cast, func, literal, null
+from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.intelligence.catalog import Commodity
@@ -162,3 +164,58 @@ def approximate_score(
             numerator = numerator + case((active, _f(w) * value), else_=_f(0.0))
             denominator = denominator + case((active, _f(w)), else_=_f(0.0))
     return case((denominator > 0, _clamp01(numerator / denominator)), else_=_f(0.0))
+
+
+@dataclass(frozen=True)
+class ScoreOrder:
+    """Read rows by approximate score, descending, then id: the rows after `after` (the
+    (approximate score, id) of the last row of the previous read), whose approximate score
+    lies within [floor, ceiling] (bounds already widened by the caller)."""
+
+    criteria: SearchCriteria
+    commodity: Commodity
+    after: tuple[float, uuid.UUID] | None = None
+    floor: float | None = None
+    ceiling: float | None = None
+
+
+def by_score(
+    ranking: ScoreOrder,
+    limit: int,
+    columns: list[ColumnElement[Any]],
+    conditions: ColumnElement[bool],
+    cosine: ColumnElement[Any],
+    distance: ColumnElement[Any],
+    near: object | None,
+) -> Any:
+    """Three layers, each kept apart by OFFSET 0 so PostgreSQL computes every input and the
+    score once per row: filtered rows with the score's inputs, the score, then the keyset."""
+    criteria = ranking.criteria
+    inputs = (
+        select(*columns, *score_inputs(criteria, cosine, distance))
+        .where(conditions)
+        .offset(0)
+        .subquery("inputs")
+    )
+    score = approximate_score(criteria, ranking.commodity, inputs.c, near is not None)
+    output = [inputs.c[c.key] for c in columns if c.key is not None]
+    scored = select(*output, score.label("approximate_score")).offset(0).subquery("scored")
+    keep: list[ColumnElement[bool]] = []
+    if ranking.floor is not None:
+        keep.append(scored.c.approximate_score >= ranking.floor)
+    if ranking.ceiling is not None:
+        keep.append(scored.c.approximate_score <= ranking.ceiling)
+    if ranking.after is not None:
+        last_score, last_id = ranking.after
+        keep.append(
+            or_(
+                scored.c.approximate_score < last_score,
+                and_(scored.c.approximate_score == last_score, scored.c.id > last_id),
+            )
+        )
+    return (
+        select(scored)
+        .where(and_(true(), *keep))
+        .order_by(scored.c.approximate_score.desc(), scored.c.id)
+        .limit(limit)
+    )
