@@ -249,9 +249,8 @@ def search(ctx: Context) -> dict[str, Any]:
             for shape, make in SHAPES.items():
                 rng = random.Random(shape)
                 _timed(stub, "SearchAvailabilities", [make(rng) for _ in range(3)])  # warm up
-                latencies = _timed(
-                    stub, "SearchAvailabilities", [make(rng) for _ in range(queries)]
-                )
+                batch = [make(rng) for _ in range(queries)]
+                latencies = _timed(stub, "SearchAvailabilities", batch, 10 * ctx.sizes.seconds)
                 ctx.series.setdefault("search", {})[shape] = latencies
                 result["shapes"][shape] = {
                     "queries": len(latencies),
