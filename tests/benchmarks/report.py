@@ -21,6 +21,8 @@ def _status(value: float | None, goal: float, higher_is_better: bool = True) -> 
 def _cell(result: dict[str, Any]) -> str | None:
     """'not built' / 'error' rows have no numbers."""
     status = result.get("status")
+    if status is None:
+        return "not run"  # a run with --only leaves the other scenarios out
     return None if status == "measured" else f"{status}: {result.get('detail', '')}"[:160]
 
 
