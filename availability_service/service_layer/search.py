@@ -1,12 +1,11 @@
 """SearchAvailabilities: SQL filters, exact vector distance, one scoring function, keyset pages.
 
-Each request recomputes the scores of the whole candidate set (at most CANDIDATE_LIMIT
-lots, the nearest by embedding among those passing the SQL filters), sorts it by
-(score desc, name asc) and returns the lots after the page token's (score, name). Scores
-are a pure function of the stored lots and the request, so a token stays valid across
-pages and every match is returned exactly once while the data does not change. (With only
-the vector weight set, a nearest-first prefix of the candidates gives the same page; see
-SearchService._ranked.)
+The result is every lot passing the filters, scored exactly by intelligence.scoring, sorted
+by (score desc, name asc), after the page token's (score, name). The database reads the
+lots best first by an approximate score and stops as soon as the page is proven final (see
+SearchService._ranked), so only a few rows more than the page are scored here. Scores are
+a pure function of the stored lots and the request, so a token stays valid across pages and
+every match is returned exactly once while the data does not change.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ from availability_service.intelligence import (
     Embedder,
     Factor,
     LotCandidate,
-    ScoreWeights,
     SearchCriteria,
     UnknownCommodity,
     score_lot,
@@ -48,11 +46,13 @@ from availability_service.storage.search import (
     lots_by_id,
     search_candidates,
 )
+from availability_service.storage.search_score import SCORE_SLACK, ScoreOrder
 
+# The most rows one read takes (further reads continue after it, so this bounds memory, not
+# the matches). The first read is PREFIX_FACTOR times what the pages so far and this one
+# need (at least FIRST_PREFIX, so a few rows the exact checks drop rarely cost a second
+# read); each further one PREFIX_GROWTH times the last.
 CANDIDATE_LIMIT = 5000
-# Prefix reads when the order of the candidates is the order of the scores: the first is
-# PREFIX_FACTOR times what the pages so far and this one need (at least FIRST_PREFIX, so
-# a few filtered-out rows rarely cost a second read); each further one PREFIX_GROWTH times.
 FIRST_PREFIX = 64
 PREFIX_FACTOR = 2
 PREFIX_GROWTH = 4
@@ -259,40 +259,51 @@ class SearchService:
         another follows (size + 1), or all there are. `returned` counts the results of the
         earlier pages (from the token); it only sizes the first read.
 
-        In general every candidate must be scored, so the whole bounded candidate set is read.
-        When the score only falls as the embedding distance grows (only the vector weight
-        is set), the candidates are read nearest first in growing prefixes instead: every lot
-        not read yet is at least as far as the last one read, so it scores at most what that
-        one scores, and matches scoring strictly more are already in their final order.
-        The result is the same list either way, read from far fewer rows.
+        The database hands out the filtered lots best first by an approximate score
+        (storage.search_score, within SCORE_SLACK of the exact one), in reads that continue
+        where the previous one stopped; each read lot is scored exactly here. Every lot not
+        read yet scores at most the last read one's approximate score + SCORE_SLACK, so the
+        exact matches above that bound are final and in their final order. Reading stops
+        once they fill the page, or when the bound falls below the threshold, or when no lot
+        is left: the list is the one scoring every lot gives, read from far fewer rows.
+        Once size + 1 matches are known, later reads keep only the lots that could still
+        outrank the (size + 1)-th, so a run of (near-)equal scores costs one more read of
+        that run rather than many.
         """
-        limit = CANDIDATE_LIMIT
-        if ordered_by_distance(plan.criteria.weights):
-            wanted = PREFIX_FACTOR * (returned + size + 1)
-            limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, wanted))
+        limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, PREFIX_FACTOR * (returned + size + 1)))
+        ranking = ScoreOrder(
+            plan.criteria,
+            commodity,
+            floor=threshold - SCORE_SLACK,
+            ceiling=None if after is None else after[0] + SCORE_SLACK,
+        )
+        ranked: list[Ranked] = []
         while True:
-            rows = search_candidates(conn, dataclasses.replace(flt, limit=limit))
-            ranked = rank(plan.criteria, rows, commodity, threshold, flt.order)
+            read = dataclasses.replace(flt, limit=limit, ranking=ranking)
+            rows = search_candidates(conn, read)
+            found = rank(plan.criteria, rows, commodity, threshold, flt.order)
             if after is not None:
-                ranked = [r for r in ranked if (-r.score, r.name) > (-after[0], after[1])]
-            if len(rows) < limit or limit >= CANDIDATE_LIMIT:
-                return ranked  # every candidate there is, or the bound of the candidate set
-            ceiling = score_lot(plan.criteria, candidate_of(rows[-1]), commodity).score
+                found = [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
+            ranked = sorted(ranked + found, key=lambda r: (-r.score, r.name))
+            if len(rows) < limit:
+                return ranked  # no lot left
+            last = rows[-1]
+            assert last.approximate_score is not None
+            ceiling = last.approximate_score + SCORE_SLACK
             if ceiling < threshold:
                 return ranked  # nothing unread can reach the threshold
             settled = [r for r in ranked if r.score > ceiling]
             if len(settled) > size:
                 return settled
+            ranking = dataclasses.replace(ranking, after=(last.approximate_score, last.id))
             limit = min(CANDIDATE_LIMIT, limit * PREFIX_GROWTH)
-
-
-def ordered_by_distance(weights: ScoreWeights) -> bool:
-    """Only the vector weight set: the score is (cos + 1) / 2, falling with the distance.
-
-    A lot without an embedding scores 0 and is read last (NULLS LAST), so it fits too.
-    """
-    others = (weights.quality, weights.price, weights.confidence, weights.distance)
-    return weights.vector > 0 and not any(others)
+            if len(ranked) > size:
+                # Enough matches, not yet final (their scores are within SCORE_SLACK of the
+                # bound, or tie). A lot still to come can only enter the first size + 1 by
+                # scoring at least the (size + 1)-th so far: read only those, all of them.
+                floor = ranked[size].score - SCORE_SLACK
+                ranking = dataclasses.replace(ranking, floor=max(floor, ranking.floor or floor))
+                limit = CANDIDATE_LIMIT
 
 
 def _position(token: str, fp: str) -> tuple[tuple[float, str], int]:

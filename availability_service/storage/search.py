@@ -17,11 +17,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Float, and_, cast, func, literal, null, or_, select, text
+from sqlalchemy import (
+    Connection,
+    Float,
+    and_,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import Availability
 from availability_service.storage.lots import row_to_lot
+from availability_service.storage.search_score import ScoreOrder, by_score
 from availability_service.storage.tables import availabilities
 
 EDGE_SLACK = 1e-9
@@ -81,6 +93,8 @@ class CandidateFilter:
     delivery_regions: frozenset[str] = frozenset()  # lower-cased region codes
     price_floor: Decimal | None = None  # in price_unit, like price_limit
     order: OrderFilter | None = None
+    # Given: rows come best approximate score first (storage.search_score), not nearest first.
+    ranking: ScoreOrder | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,7 @@ class CandidateRow:
     cosine_distance: float | None
     distance_km: float | None
     order_terms: OrderTerms | None = None
+    approximate_score: float | None = None  # only when read by ScoreOrder
 
 
 def quality_number(name: str) -> ColumnElement[Any]:
@@ -214,11 +229,11 @@ _ORDER_COLUMNS = (
 
 
 def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow]:
-    """Every lot passing the SQL filters, at most `limit` of them, nearest vectors first.
+    """At most `limit` lots passing the SQL filters: nearest vectors first, or with
+    `f.ranking` best approximate score first.
 
-    The cosine distance is exact (computed over the filtered rows in a materialised CTE)
-    rather than read through the approximate HNSW index, so the candidate set is exactly
-    the `limit` nearest lots that pass the filters.
+    The cosine distance is exact (computed over the filtered rows) rather than read through
+    the approximate HNSW index, so the rows are exactly the first `limit` in that order.
     """
     t = availabilities
     # Without a point the column is a NULL typed as float8: an untyped NULL in the CTE is
@@ -226,40 +241,49 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
     distance: ColumnElement[Any] = (
         (earth_distance_m(*f.near) / 1000.0) if f.near is not None else cast(null(), Float)
     )
+    cosine = t.c.ai_score_vector.cosine_distance(f.target_vector)
     order_columns = [t.c[name] for name in _ORDER_COLUMNS] if f.order is not None else []
-    filtered = (
-        select(
-            t.c.id,
-            t.c.normalized_quality_params,
-            t.c.price_per_base_unit,
-            t.c.ai_confidence_score,
-            t.c.ai_score_vector.cosine_distance(f.target_vector).label("cosine_distance"),
-            distance.label("distance_km"),
-            *order_columns,
-        )
-        .where(and_(*_conditions(f)))
-        .cte("filtered")
-        .prefix_with("MATERIALIZED")
-    )
-    query = (
-        select(filtered)
-        .order_by(filtered.c.cosine_distance.asc().nulls_last(), filtered.c.id)
-        .limit(f.limit)
-    )
-    return [
-        CandidateRow(
-            id=r.id,
-            normalized_quality_params=r.normalized_quality_params or {},
-            price_per_base_unit=r.price_per_base_unit,
-            ai_confidence_score=float(r.ai_confidence_score),
-            cosine_distance=None if r.cosine_distance is None else float(r.cosine_distance),
-            distance_km=None if r.distance_km is None else float(r.distance_km),
-            order_terms=None
-            if f.order is None
-            else OrderTerms(**{name: r._mapping[name] for name in _ORDER_COLUMNS}),
-        )
-        for r in conn.execute(query)
+    columns = [
+        t.c.id,
+        t.c.normalized_quality_params,
+        t.c.price_per_base_unit,
+        t.c.ai_confidence_score,
+        cosine.label("cosine_distance"),
+        distance.label("distance_km"),
+        *order_columns,
     ]
+    if f.ranking is None:
+        filtered = (
+            select(*columns)
+            .where(and_(*_conditions(f)))
+            .cte("filtered")
+            .prefix_with("MATERIALIZED")
+        )
+        query = (
+            select(filtered)
+            .order_by(filtered.c.cosine_distance.asc().nulls_last(), filtered.c.id)
+            .limit(f.limit)
+        )
+    else:
+        conditions = and_(*_conditions(f))
+        query = by_score(f.ranking, f.limit, columns, conditions, cosine, distance, f.near)
+    return [_candidate_row(r, f) for r in conn.execute(query)]
+
+
+def _candidate_row(r: Any, f: CandidateFilter) -> CandidateRow:
+    mapping = r._mapping
+    return CandidateRow(
+        id=r.id,
+        normalized_quality_params=r.normalized_quality_params or {},
+        price_per_base_unit=r.price_per_base_unit,
+        ai_confidence_score=float(r.ai_confidence_score),
+        cosine_distance=None if r.cosine_distance is None else float(r.cosine_distance),
+        distance_km=None if r.distance_km is None else float(r.distance_km),
+        order_terms=None
+        if f.order is None
+        else OrderTerms(**{name: mapping[name] for name in _ORDER_COLUMNS}),
+        approximate_score=mapping.get("approximate_score"),
+    )
 
 
 def lots_by_id(

@@ -31,6 +31,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         help="search data set size (full: 100000; 1000000 works but loads for many minutes)",
     )
+    parser.add_argument(
+        "--search-exact-samples",
+        type=int,
+        help="queries per search shape checked against brute force (full: 5)",
+    )
     parser.add_argument("--watchers", type=int, help="concurrent watchers (full: 1000)")
     parser.add_argument("--seconds", type=float, help="length of each load run")
     parser.add_argument("--only", help=f"comma-separated subset of {','.join(SCENARIOS)}")
@@ -61,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         k: v
         for k, v in (
             ("search_lots", args.search_lots),
+            ("search_exact_samples", args.search_exact_samples),
             ("watchers", args.watchers),
             ("seconds", args.seconds),
         )

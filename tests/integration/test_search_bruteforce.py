@@ -2,11 +2,9 @@
 
 A few thousand random cotton lots go straight into the table (enriched by the service's
 own enricher, anomaly fields drawn at random), spread around a point of this test's own.
-Brute force reads every one of them back, applies the documented filters in plain Python
-and scores each with intelligence.scoring.score_lot; paging through SearchAvailabilities
-must return exactly that list in exactly that order. `order_quantity` is judged here by the
-hold rules themselves (domain.holds.check_take and the timing rule) on the order converted
-to the lot's unit, the way ReserveAvailability would see it.
+Brute force (tests.support.search_oracle) reads every one of them back, applies the
+documented filters in plain Python and scores each with intelligence.scoring.score_lot;
+paging through SearchAvailabilities must return exactly that list in exactly that order.
 """
 
 from __future__ import annotations
@@ -16,17 +14,15 @@ import random
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, Float, cast, delete, func, insert, select
+from sqlalchemy import Engine, delete, insert
 
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
-from availability_service.auth.visibility import can_see
-from availability_service.domain import holds as hold_rules
-from availability_service.domain.errors import FailedPrecondition, Violations
+from availability_service.domain.errors import Violations
 from availability_service.domain.model import (
     AVAILABILITY_FIELDS,
     Availability,
@@ -34,12 +30,10 @@ from availability_service.domain.model import (
     PriceType,
     Visibility,
 )
-from availability_service.grpc_api.search_input import search_query
-from availability_service.intelligence import LotCandidate, score_lot
 from availability_service.service_layer import search as search_module
-from availability_service.service_layer.search import SearchService
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
+from tests.support.search_oracle import brute_force
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
@@ -199,119 +193,6 @@ def market(app: Application, engine: Engine) -> Iterator[tuple[tuple[float, floa
         conn.execute(delete(t).where(t.c.id.in_([lot["id"] for lot in lots])))
 
 
-def brute_force(
-    engine: Engine,
-    search: SearchService,
-    principal: Principal,
-    request: api.SearchAvailabilitiesRequest,
-) -> list[tuple[str, float]]:
-    query, violations = search_query(request)
-    assert not violations
-    commodity, plan = search.plan(query)
-    moment = datetime.now(UTC)
-    distance: Any = None
-    if query.near is not None:
-        distance = (
-            func.earth_distance(
-                func.ll_to_earth(*query.near), func.ll_to_earth(t.c.latitude, t.c.longitude)
-            )
-            / 1000.0
-        )
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                t,
-                t.c.ai_score_vector.cosine_distance(plan.target_vector).label("cos"),
-                (distance if distance is not None else cast(None, Float)).label("km"),
-            ).where(t.c.delivery_region.in_([REGION, OTHER_REGION]))
-        ).all()
-    ranked = []
-    regions = {region.lower() for region in query.delivery_regions}
-    for r in rows:
-        if r.state != "ACTIVE" or r.delete_time is not None or r.available_quantity <= 0:
-            continue
-        if (r.available_from is not None and moment < r.available_from) or (
-            r.available_until is not None and moment >= r.available_until
-        ):
-            continue
-        if regions and r.delivery_region.lower() not in regions:
-            continue
-        if plan.price_floor is not None and (
-            r.price_per_base_unit is None
-            or r.base_price_unit != plan.price_unit
-            or r.price_per_base_unit < plan.price_floor
-        ):
-            continue
-        if query.order_quantity is not None and not reserve_would_grant(
-            r, query.order_quantity, moment
-        ):
-            continue
-        if not can_see(
-            principal,
-            r.seller_id,
-            r.company_id,
-            r.market_visibility,
-            r.restricted_buyer_ids,
-            r.allowed_regions,
-            state=r.state,
-        ):
-            continue
-        if r.ai_price_anomaly and not query.include_anomalies:
-            continue
-        if query.near is not None and r.latitude is None:
-            continue
-        if plan.price_limit is not None and (
-            r.price_per_base_unit is None or r.base_price_unit != plan.price_unit
-        ):
-            continue
-        if (
-            query.min_quantity is not None
-            and r.available_quantity * r.quantity_in_base_unit
-            < query.min_quantity * r.total_quantity
-        ):
-            continue
-        if (
-            query.incoterm
-            and query.incoterm != r.incoterm
-            and query.incoterm not in r.supported_incoterms
-        ):
-            continue
-        quality = {
-            k: float(v["number"])
-            for k, v in r.normalized_quality_params.items()
-            if v.get("number") is not None
-        }
-        scored = score_lot(
-            plan.criteria,
-            LotCandidate(
-                normalized_quality=quality,
-                price=r.price_per_base_unit,
-                cosine_similarity=1.0 - r.cos,
-                distance_km=r.km,
-                ai_confidence_score=r.ai_confidence_score,
-            ),
-            commodity,
-        )
-        if scored.passes and scored.score >= query.score_threshold:
-            ranked.append((f"availabilities/{r.id}", scored.score))
-    return sorted(ranked, key=lambda item: (-item[1], item[0]))
-
-
-def reserve_would_grant(row: Any, order_quantity: Decimal, moment: datetime) -> bool:
-    """The hold rules on the order in the lot's own unit (a division, where search scales)."""
-    lot = Availability(**{name: row._mapping[name] for name in AVAILABILITY_FIELDS})
-    lot.state = LotState(row.state)
-    if lot.quantity_in_base_unit is None:
-        return False
-    with localcontext(prec=100):
-        in_lot_unit = order_quantity * lot.total_quantity / lot.quantity_in_base_unit
-    try:
-        hold_rules.check_take(lot, in_lot_unit)
-    except FailedPrecondition:
-        return False
-    return hold_rules.timing_refusal(lot, moment) is None
-
-
 def paged(caller: Caller, request: api.SearchAvailabilitiesRequest) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
     while True:
@@ -409,7 +290,8 @@ def test_paged_search_equals_brute_force_scoring(
     request = api.SearchAvailabilitiesRequest(commodity="cotton", **REQUESTS[shape])
     if shape not in NO_POINT:
         request.near.CopyFrom(pb.LatLng(latitude=center[0], longitude=center[1]))
-    expected = brute_force(engine, app.services.search, principal, request)
+    scope = t.c.delivery_region.in_([REGION, OTHER_REGION])
+    expected = brute_force(engine, app.services.search, principal, request, scope)
     assert len(expected) > 100  # the data set really exercises paging and filters
     found = paged(who, request)
     assert [name for name, _ in found] == [name for name, _ in expected]
@@ -418,8 +300,8 @@ def test_paged_search_equals_brute_force_scoring(
     )
 
 
-@pytest.mark.parametrize("shape", [shape for shape in REQUESTS if shape.startswith("vector only")])
-def test_nearest_first_prefixes_grow_until_the_page_is_settled(
+@pytest.mark.parametrize("shape", list(REQUESTS))
+def test_search_reads_in_small_chunks_until_the_page_is_proven_final(
     shape: str,
     market: tuple[tuple[float, float], str],
     app: Application,
@@ -427,9 +309,11 @@ def test_nearest_first_prefixes_grow_until_the_page_is_settled(
     caller: Callable[..., Caller],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The same pages when every first read is too small: each page needs further reads,
-    and a read that reaches below the threshold ends the search there."""
+    """The same pages when every read is tiny: each page needs many reads that continue
+    where the last stopped, a read that reaches below the threshold ends the search there,
+    and the matches far outnumber what one read may take."""
     monkeypatch.setattr(search_module, "FIRST_PREFIX", 1)
     monkeypatch.setattr(search_module, "PREFIX_FACTOR", 1)
     monkeypatch.setattr(search_module, "PREFIX_GROWTH", 2)
+    monkeypatch.setattr(search_module, "CANDIDATE_LIMIT", 37)
     test_paged_search_equals_brute_force_scoring(shape, market, app, engine, caller)
