@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
-from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_create_dev_secret
+from availability_service.auth.tokens import DEV_SECRET_FILENAME, AuthConfig, TokenVerifier
 from availability_service.config import ConfigurationError, Settings
 from availability_service.grpc_api.lot_size import lot_size
 from availability_service.grpc_api.rpc_base import Services
@@ -26,6 +26,11 @@ from availability_service.service_layer.lots import LotService
 from availability_service.service_layer.read_routing import ReadRouter
 from availability_service.service_layer.search import SearchService
 from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.startup_checks import (
+    check_settings,
+    development_secret,
+    uses_development_secret,
+)
 from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
@@ -58,9 +63,15 @@ def auth_config(settings: Settings) -> AuthConfig:
     secret: bytes | None = None
     if settings.jwt_secret:
         secret = settings.jwt_secret.encode()
-    elif not (settings.jwt_public_key_file or settings.jwt_jwks_file):
-        # Local use: a development secret under the git-ignored data folder.
-        secret = load_or_create_dev_secret(settings.data_dir)
+    elif uses_development_secret(settings):
+        secret = development_secret(settings)
+        log.warning(
+            "development_signing_secret",
+            path=str(settings.data_dir / DEV_SECRET_FILENAME),
+            detail="tokens are verified with a generated development secret that anyone who"
+            " can read the data folder can sign with; configure AVAILABILITY_JWT_SECRET or"
+            " public keys, and AVAILABILITY_ENVIRONMENT=production, for any shared use",
+        )
     public_pem = None
     if settings.jwt_public_key_file:
         with open(settings.jwt_public_key_file) as fh:
@@ -99,6 +110,7 @@ class Application:
 
 
 def build_application(settings: Settings, *, run_migrations: bool = True) -> Application:
+    check_settings(settings)
     engine = make_engine(database_url(settings), settings.db_pool_size)
     instrument_pool(engine)
     instrument_engine(engine)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from availability_service.app import Application
 from availability_service.health import start_health_monitor
 from availability_service.read_databases import start_read_monitor
+from availability_service.service_layer.price_review import start_price_review
 from availability_service.service_layer.sweeper import start_sweeper
 from availability_service.watch.hub import start_watch_hub, stop_watch_hub
 
@@ -16,6 +17,7 @@ STARTERS: list[Callable[[Application], list[object]]] = [
     start_health_monitor,
     start_watch_hub,
     start_read_monitor,
+    start_price_review,
 ]
 
 

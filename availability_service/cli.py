@@ -86,7 +86,16 @@ def _with_embedded_standby(settings: Settings) -> Settings:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    from availability_service.config import ConfigurationError
+    from availability_service.startup_checks import check_settings
+
+    try:
+        settings = _settings(args)
+        check_settings(settings)
+    except (ValueError, ConfigurationError) as exc:
+        # Before the database or any port: a clear line, not a traceback, and no fallback.
+        print(f"availability-service: refusing to start: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, settings.log_json)
     if getattr(args, "with_standby", False):
         settings = _with_embedded_standby(settings)
@@ -136,14 +145,11 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from availability_service.auth.tokens import load_or_create_dev_secret, mint_token
+    from availability_service.auth.tokens import mint_token
+    from availability_service.startup_checks import signing_secret
 
     settings = _settings(args)
-    secret = (
-        settings.jwt_secret.encode()
-        if settings.jwt_secret
-        else load_or_create_dev_secret(settings.data_dir)
-    )
+    secret = signing_secret(settings)
     roles = [r.strip().upper() for r in args.roles.split(",") if r.strip()]
     print(
         mint_token(

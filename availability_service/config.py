@@ -35,6 +35,7 @@ _WATCH_ENV: tuple[tuple[str, str, type], ...] = (
     ("watch_max_stream_age_seconds", "AVAILABILITY_WATCH_MAX_STREAM_AGE_SECONDS", float),
     ("watch_poll_interval_seconds", "AVAILABILITY_WATCH_POLL_INTERVAL_SECONDS", float),
     ("event_retention_seconds", "AVAILABILITY_EVENT_RETENTION_SECONDS", float),
+    ("price_recheck_interval_seconds", "AVAILABILITY_PRICE_RECHECK_INTERVAL_SECONDS", float),
     ("watch_send_timeout_seconds", "AVAILABILITY_WATCH_SEND_TIMEOUT_SECONDS", float),
     ("watch_max_per_caller", "AVAILABILITY_WATCH_MAX_PER_CALLER", int),
     ("watch_reserved_privileged", "AVAILABILITY_WATCH_RESERVED_PRIVILEGED", int),
@@ -135,6 +136,8 @@ class Settings:
     retention_batch_size: int = 1000
     # How often the sweeper's leader looks for rows to delete (it sweeps holds every second).
     retention_interval_seconds: float = 30.0
+    # How often flagged prices are re-checked against the market (service_layer/price_review).
+    price_recheck_interval_seconds: float = 30.0
 
     # Hot standbys that serve reads (docs/operations.md, "Read databases"); none: all on the
     # primary. Reads without x-min-revision may miss changes at most read_max_lag_seconds old;

@@ -11,8 +11,9 @@ from typing import Any
 
 import grpc
 
-from availability_service.auth.tokens import load_or_create_dev_secret, mint_token
+from availability_service.auth.tokens import mint_token
 from availability_service.config import Settings
+from availability_service.startup_checks import signing_secret
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
@@ -155,11 +156,7 @@ def _lot(row: tuple[Any, ...]) -> pb.Availability:
 
 
 def run_demo(settings: Settings, target: str) -> int:
-    secret = (
-        settings.jwt_secret.encode()
-        if settings.jwt_secret
-        else load_or_create_dev_secret(settings.data_dir)
-    )
+    secret = signing_secret(settings)
     trader = mint_token(
         secret,
         "demo-trader",

@@ -22,7 +22,7 @@ from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.errors import AuthenticationError, PermissionDeniedError
 from availability_service.auth.policy import SERVICE_NAME, authorize
 from availability_service.auth.principal import Principal, current_principal
-from availability_service.auth.ratelimit import RateLimiter, method_group
+from availability_service.auth.ratelimit import RateLimiter, method_group, request_cost
 from availability_service.auth.tokens import TokenVerifier
 from availability_service.telemetry.tracing import record_caller
 
@@ -101,7 +101,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     def _guard_unary(self, behaviour: Behaviour, short: str) -> Behaviour:
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
             async with AsyncExitStack() as admitted:
-                await self._admit(short, context, admitted)
+                await self._admit(short, context, admitted, request_cost(short, request))
                 result = behaviour(request, context)
                 return await result if inspect.isawaitable(result) else result
 
@@ -126,7 +126,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return guarded
 
     async def _admit(
-        self, short: str, context: grpc.aio.ServicerContext, admitted: AsyncExitStack
+        self,
+        short: str,
+        context: grpc.aio.ServicerContext,
+        admitted: AsyncExitStack,
+        cost: int = 1,
     ) -> Principal:
         """Run every check in order; on success the slots and contextvar are undone on exit."""
         try:
@@ -140,7 +144,18 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 context, grpc.StatusCode.PERMISSION_DENIED, error.reason, "PERMISSION_DENIED"
             )
         group = method_group(short)
-        retry_after = self._rate_limiter.try_acquire(principal.subject, group)
+        _, burst = self._rate_limiter.config.limit_for(group)
+        if self._rate_limiter.config.enabled and cost > burst:
+            # Waiting cannot help: the bucket never holds this many tokens. No RetryInfo.
+            await _abort(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{cost} items cost more than the {group} rate limit's burst of {burst:g};"
+                f" send at most {int(burst)} per call",
+                "BATCH_OVER_BURST",
+                metadata={"method_group": group, "burst": f"{burst:g}"},
+            )
+        retry_after = self._rate_limiter.try_acquire(principal.subject, group, cost)
         if retry_after is not None:
             await _abort(
                 context,

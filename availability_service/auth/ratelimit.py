@@ -42,6 +42,19 @@ METHOD_GROUPS: dict[str, MethodGroup] = {
 }
 
 
+# RPCs that do the work of many calls are charged per item: the repeated field that counts.
+# A batch of 500 lots costs what 500 CreateAvailability calls cost, not what one does.
+PER_ITEM_FIELDS: dict[str, str] = {"BatchCreateAvailabilities": "requests"}
+
+
+def request_cost(method_short_name: str, request: object) -> int:
+    """Tokens one call takes: 1, or one per item for the RPCs in PER_ITEM_FIELDS."""
+    field = PER_ITEM_FIELDS.get(method_short_name)
+    if field is None:
+        return 1
+    return max(1, len(getattr(request, field, ())))
+
+
 def method_group(method_short_name: str) -> MethodGroup:
     """The bucket family of an RPC; unknown methods count as writes (the stricter default)."""
     return METHOD_GROUPS.get(method_short_name, "write")

@@ -27,6 +27,36 @@ def server_credentials(
     )
 
 
+def check_tls_settings(
+    cert_path: str | Path | None, key_path: str | Path | None, client_ca_path: str | Path | None
+) -> bool:
+    """True when TLS is configured; a partial or unreadable configuration is a ValueError.
+
+    A certificate without its key (or a key, or a client CA, without a certificate) used to
+    start a plaintext server: whoever set one of them meant TLS, so the server refuses to
+    start instead, naming what is missing.
+    """
+    if not (cert_path or key_path or client_ca_path):
+        return False
+    missing = [
+        name
+        for name, given in (
+            ("a server certificate (AVAILABILITY_TLS_CERT_FILE, --tls-cert)", cert_path),
+            ("its private key (AVAILABILITY_TLS_KEY_FILE, --tls-key)", key_path),
+        )
+        if not given
+    ]
+    if missing:
+        raise ValueError(
+            "partial TLS settings: " + " and ".join(missing) + " missing; TLS needs both"
+            " (a client CA, for mTLS, needs them too). Refusing to start in plaintext."
+        )
+    for path in (cert_path, key_path, client_ca_path):
+        if path and not Path(path).is_file():
+            raise ValueError(f"TLS file {str(path)!r} does not exist or is not a file")
+    return True
+
+
 def bind_host(address: str) -> str:
     """The host part of a gRPC bind address: "h:p", "[v6]:p", "ipv4:h:p", "ipv6:[v6]:p"."""
     for scheme in ("ipv4:", "ipv6:", "dns:"):

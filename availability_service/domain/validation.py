@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -117,6 +118,28 @@ def check_count(items: object, field: str, v: Violations, limit: int) -> bool:
         v.add(field, f"at most {limit} entries, got {len(items)}")  # type: ignore[arg-type]
         return False
     return True
+
+
+# Coordinates are kept to 1e-9 degree (about 0.1 mm on the ground): finer digits mean nothing,
+# and a subnormal value such as 5e-324 underflows in PostgreSQL's ll_to_earth (INTERNAL). Once
+# rounded, every non-zero coordinate is at least 1e-9, far from underflow.
+COORDINATE_PLACES = 9
+
+
+def check_point(
+    latitude: float, longitude: float, prefix: str, v: Violations
+) -> tuple[float, float]:
+    """A point within [-90, 90] x [-180, 180] (finite), rounded to COORDINATE_PLACES.
+
+    `prefix` names the point's field ("near." gives "near.latitude" in a violation).
+    """
+    if not (math.isfinite(latitude) and -90 <= latitude <= 90):
+        v.add(prefix + "latitude", "must be within [-90, 90]")
+    if not (math.isfinite(longitude) and -180 <= longitude <= 180):
+        v.add(prefix + "longitude", "must be within [-180, 180]")
+    if math.isfinite(latitude) and math.isfinite(longitude):
+        return round(latitude, COORDINATE_PLACES) + 0.0, round(longitude, COORDINATE_PLACES) + 0.0
+    return latitude, longitude
 
 
 def check_url(value: str, field: str, v: Violations) -> None:

@@ -1,7 +1,17 @@
-"""BatchCreateAvailabilities: many lots in one call, each created (or refused) on its own."""
+"""BatchCreateAvailabilities: many lots in one call, each created (or refused) on its own.
+
+The call is charged to the caller's write rate limit per lot (auth.ratelimit.request_cost).
+It ends with the caller: at the deadline or on a cancel, no further lot is started. Each lot
+is its own transaction, bounded by what is left of the deadline, so a lot is either created
+whole (row, event, idempotency key) or not at all; lots created before the end stay created,
+and re-sending the batch with the same request_ids returns them and creates the rest.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from typing import TypeAlias
 
 import grpc
@@ -16,6 +26,7 @@ from tradedesk.availability.v1 import availability_service_pb2 as api
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 MAX_BATCH = 500
+NOT_STARTED = "not created: the call ended (deadline or cancel) before this lot was started"
 
 
 class BatchRpcs(RpcBase):
@@ -25,7 +36,16 @@ class BatchRpcs(RpcBase):
     ) -> api.BatchCreateAvailabilitiesResponse:
         if len(request.requests) > MAX_BATCH:
             raise InvalidArgument.one("requests", f"at most {MAX_BATCH} lots per batch")
-        results = await self.offload(context, self.create_each, principal(), request.requests)
+        # Set when the call is cancelled (by the client, or by grpc at the deadline): the
+        # worker thread checks it before each lot, since cancelling the task cannot stop it.
+        ended = threading.Event()
+        try:
+            results = await self.offload(
+                context, self.create_each, principal(), request.requests, ended=ended
+            )
+        except asyncio.CancelledError:
+            ended.set()
+            raise
         return api.BatchCreateAvailabilitiesResponse(results=results)
 
     def create_each(
@@ -33,32 +53,44 @@ class BatchRpcs(RpcBase):
         who: Principal,
         requests: list[api.CreateAvailabilityRequest],
         timeout: float | None = None,
+        ended: threading.Event | None = None,
     ) -> list[api.BatchCreateResult]:
         """Each lot in its own transaction, exactly as CreateAvailability would create it.
 
         Items use the CreateAvailability idempotency scope, so re-sending a batch (or sending
         an item alone) with the same request_id returns the first result and writes nothing.
+        Lots not started because the call ended are reported DEADLINE_EXCEEDED (the caller
+        normally sees the call itself end so).
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
         results = []
         for item in requests:
-            try:
-                key = request_key(who, "CreateAvailability", item, item.request_id)
-                outcome = self.services.lots.create(
-                    who, draft_from_proto(item.availability), key, timeout
-                )
-            except DomainError as exc:
-                violations = exc.violations if isinstance(exc, InvalidArgument) else []
-                results.append(
-                    api.BatchCreateResult(
-                        code=code_for(exc).value[0],
-                        message=exc.message,
-                        reason=exc.reason,
-                        field_violations=[f"{v.field}: {v.description}" for v in violations],
-                    )
-                )
-                continue
-            assert outcome.availability is not None
-            results.append(
-                api.BatchCreateResult(availability=availability_to_pb(outcome.availability, who))
+            left = None if deadline is None else deadline - time.monotonic()
+            if (ended is not None and ended.is_set()) or (left is not None and left <= 0):
+                break
+            results.append(self.create_one(who, item, left))
+        not_started = api.BatchCreateResult(
+            code=grpc.StatusCode.DEADLINE_EXCEEDED.value[0],
+            message=NOT_STARTED,
+            reason="DEADLINE_EXCEEDED",
+        )
+        return results + [not_started] * (len(requests) - len(results))
+
+    def create_one(
+        self, who: Principal, item: api.CreateAvailabilityRequest, timeout: float | None
+    ) -> api.BatchCreateResult:
+        try:
+            key = request_key(who, "CreateAvailability", item, item.request_id)
+            outcome = self.services.lots.create(
+                who, draft_from_proto(item.availability), key, timeout
             )
-        return results
+        except DomainError as exc:
+            violations = exc.violations if isinstance(exc, InvalidArgument) else []
+            return api.BatchCreateResult(
+                code=code_for(exc).value[0],
+                message=exc.message,
+                reason=exc.reason,
+                field_violations=[f"{v.field}: {v.description}" for v in violations],
+            )
+        assert outcome.availability is not None
+        return api.BatchCreateResult(availability=availability_to_pb(outcome.availability, who))

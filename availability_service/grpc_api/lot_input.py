@@ -27,6 +27,7 @@ from availability_service.domain.validation import (
     MAX_QUALITY_UNIT,
     SHORT_TEXT,
     check_count,
+    check_point,
     check_text,
     parse_decimal,
 )
@@ -246,11 +247,8 @@ def _visibility(a: pb.Availability, v: Violations) -> dict[str, Any]:
 def _location(a: pb.Availability, v: Violations) -> dict[str, Any]:
     if not a.HasField("delivery_location"):
         return {"latitude": None, "longitude": None}
-    lat, lng = a.delivery_location.latitude, a.delivery_location.longitude
-    if not (math.isfinite(lat) and -90 <= lat <= 90):
-        v.add(P + "delivery_location.latitude", "must be within [-90, 90]")
-    if not (math.isfinite(lng) and -180 <= lng <= 180):
-        v.add(P + "delivery_location.longitude", "must be within [-180, 180]")
+    point = a.delivery_location
+    lat, lng = check_point(point.latitude, point.longitude, P + "delivery_location.", v)
     return {"latitude": lat, "longitude": lng}
 
 

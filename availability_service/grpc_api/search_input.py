@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from availability_service.domain.errors import Violations
-from availability_service.domain.validation import check_text, parse_decimal
+from availability_service.domain.validation import check_point, check_text, parse_decimal
 from availability_service.grpc_api.lot_input import timestamp_to_datetime
 from availability_service.intelligence import QualityInput, ScoreWeights
 from availability_service.service_layer.search_criteria import SearchQuery, TargetInput
@@ -67,12 +67,7 @@ def _weights(request: api.SearchAvailabilitiesRequest, v: Violations) -> ScoreWe
 def _near(request: api.SearchAvailabilitiesRequest, v: Violations) -> tuple[float, float] | None:
     if not request.HasField("near"):
         return None
-    lat, lng = request.near.latitude, request.near.longitude
-    if not (math.isfinite(lat) and -90 <= lat <= 90):
-        v.add("near.latitude", "must be within [-90, 90]")
-    if not (math.isfinite(lng) and -180 <= lng <= 180):
-        v.add("near.longitude", "must be within [-180, 180]")
-    return lat, lng
+    return check_point(request.near.latitude, request.near.longitude, "near.", v)
 
 
 def search_query(request: api.SearchAvailabilitiesRequest) -> tuple[SearchQuery, Violations]:

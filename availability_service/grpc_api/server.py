@@ -8,7 +8,11 @@ from grpc_reflection.v1alpha import reflection
 
 from availability_service.app import Application
 from availability_service.auth.interceptor import AuthInterceptor
-from availability_service.auth.tls import check_bind_allowed, server_credentials
+from availability_service.auth.tls import (
+    check_bind_allowed,
+    check_tls_settings,
+    server_credentials,
+)
 from availability_service.config import Settings
 from availability_service.grpc_api.access_log import AccessLogInterceptor
 from availability_service.grpc_api.lot_size import check_message_limit
@@ -79,7 +83,9 @@ async def create_server(
         ),
         server,
     )
-    tls = bool(settings.tls_cert_file and settings.tls_key_file)
+    tls = check_tls_settings(
+        settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file
+    )
     check_bind_allowed(address, tls, settings.allow_insecure)
     if tls:
         assert settings.tls_cert_file and settings.tls_key_file

@@ -6,7 +6,6 @@ coordinates and region from it, so a seller cannot claim a place it does not del
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from sqlalchemy import Connection
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.errors import InvalidArgument, PermissionDenied, Violations
 from availability_service.domain.model import Availability
-from availability_service.domain.validation import SHORT_TEXT, check_text
+from availability_service.domain.validation import SHORT_TEXT, check_point, check_text
 from availability_service.service_layer import paging
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import locations as store
@@ -42,17 +41,19 @@ class LocationPage:
 
 
 def validate_location(location: Location, v: Violations) -> None:
-    """Field rules of a registry row; field paths follow the proto (location.point.latitude)."""
+    """Field rules of a registry row; field paths follow the proto (location.point.latitude).
+
+    The point is rounded in place, as every stored point is (validation.check_point).
+    """
     if not LOCATION_ID_RE.match(location.location_id):
         v.add(P + "location_id", "must be 1 to 64 letters, digits, '-' or '_'")
     if not location.owner_id.strip():
         v.add(P + "owner_id", "is required")
     check_text(location.owner_id, P + "owner_id", v, SHORT_TEXT)
     check_text(location.display_name, P + "display_name", v, MAX_DISPLAY_NAME)
-    if not (math.isfinite(location.latitude) and -90 <= location.latitude <= 90):
-        v.add(P + "point.latitude", "must be within [-90, 90]")
-    if not (math.isfinite(location.longitude) and -180 <= location.longitude <= 180):
-        v.add(P + "point.longitude", "must be within [-180, 180]")
+    location.latitude, location.longitude = check_point(
+        location.latitude, location.longitude, P + "point.", v
+    )
     if not REGION_RE.match(location.region):
         v.add(P + "region", "must be a region code such as 'IN-GJ' (at most 32 characters)")
 

@@ -1,10 +1,17 @@
-"""Price anomaly check of a lot against recent comparable lots, and the market band.
+"""Price anomaly check of a lot against the market's recent comparable lots, and the market band.
 
 Comparables: lots of the same commodity priced in the same canonical unit and currency
-(base_price_unit), created in the last LOOKBACK, not flagged, not cancelled or rejected,
-not the lot itself; the newest MAX_COMPARABLES. From those the narrowest set that still
-has MIN_COMPARABLES prices is used: same grade and region, then same grade, then same
-region, then all. Fewer than MIN_COMPARABLES overall -> the catalog price band.
+(base_price_unit), created in the last LOOKBACK, that passed review (ACTIVE, RESERVED, SOLD,
+EXPIRED) and are not deleted, not flagged, not the lot itself and not its seller's; each other
+seller counts with at most its MAX_LOTS_PER_SELLER newest lots, so a baseline of
+MIN_COMPARABLES prices has at least four sellers and one seller can never set it alone (a
+seller's drafts, private or not, never count). The newest MAX_COMPARABLES of those, drawn
+from the newest MARKET_SCAN. From those the narrowest set that still has MIN_COMPARABLES
+prices is used: same grade and region, then same grade, then same region, then all. Fewer
+than MIN_COMPARABLES overall -> the catalog price band.
+
+A flag is re-checked later by the price review (price_review.py) and cleared once the
+baseline that set it no longer holds.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from availability_service.storage.comparables import ComparablePrice, recent_pri
 LOOKBACK = timedelta(days=90)
 MAX_COMPARABLES = 500
 MIN_COMPARABLES = 20
+MAX_LOTS_PER_SELLER = 5
+MARKET_SCAN = 5000
 # With every comparable at one price there is no spread: the band is this share around it.
 FLAT_BAND = Decimal("0.02")
 PLACES = Decimal("0.000001")
@@ -49,8 +58,11 @@ def baseline(conn: Connection, lot: Availability) -> Baseline:
         commodity=lot.commodity,
         base_price_unit=lot.base_price_unit,
         exclude_id=lot.id,
+        exclude_seller=lot.seller_id,
         since=now() - LOOKBACK,
         limit=MAX_COMPARABLES,
+        per_seller=MAX_LOTS_PER_SELLER,
+        scan=MARKET_SCAN,
     )
     return narrowest(rows, lot.grade, lot.delivery_region)
 

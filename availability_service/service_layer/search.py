@@ -59,6 +59,9 @@ PREFIX_GROWTH = 4
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
 MAX_DELIVERY_REGIONS = 64
+# A ceiling at most 11 x max_price: a wider one means no ceiling, and the widened price
+# must still fit the numeric column it is compared with (hostile 1.8e308 overflowed it).
+MAX_PRICE_TOLERANCE_PERCENT = 1000.0
 # Enough digits that products of two stored quantities (numeric(30, 6)) are never rounded.
 _EXACT_DIGITS = 100
 
@@ -154,8 +157,8 @@ def _check(query: SearchQuery, v: Violations) -> None:
         query.radius_km is None or not query.radius_km > 0 or not math.isfinite(query.radius_km)
     ):
         v.add("radius_km", "must be a positive number of km when near is given")
-    if not (math.isfinite(query.price_tolerance_percent) and query.price_tolerance_percent >= 0):
-        v.add("price_tolerance_percent", "must be a finite number >= 0")
+    if not 0 <= query.price_tolerance_percent <= MAX_PRICE_TOLERANCE_PERCENT:  # NaN fails too
+        v.add("price_tolerance_percent", f"must be within [0, {MAX_PRICE_TOLERANCE_PERCENT:g}]")
     if query.min_quantity is not None and query.min_quantity < 0:
         v.add("min_quantity", "must not be negative")
     if query.order_quantity is not None and query.order_quantity <= 0:

@@ -11,11 +11,12 @@ transaction holding it while waiting for a second lot could deadlock with a writ
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.holds import HoldService
@@ -39,6 +40,17 @@ BATCH_SIZE = 200
 LOT_TIMEOUT_SECONDS = 10.0
 
 
+def takes_turn(guard: Connection, key: int) -> bool:
+    """Whether this process acts now: the advisory lock `key` for the guard's transaction.
+
+    Every process runs the background passes; the lock lets one act at a time across them.
+    """
+    acquired: bool = guard.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
+    ).scalar_one()
+    return acquired
+
+
 class Sweeper:
     def __init__(
         self,
@@ -55,10 +67,7 @@ class Sweeper:
     def sweep_once(self) -> int | None:
         """One pass; returns the number of events written, or None when another sweeper acts."""
         with self.uow.transaction() as guard:
-            acquired: bool = guard.execute(
-                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEPER_LOCK_KEY}
-            ).scalar_one()
-            if not acquired:
+            if not takes_turn(guard, SWEEPER_LOCK_KEY):
                 SWEEPER_PASSES.labels("follower").inc()
                 return None
             with SWEEPER_PASS_SECONDS.time():
@@ -75,25 +84,52 @@ class Sweeper:
             return written
 
 
-async def run_sweeper(sweeper: Sweeper, executor: Executor, interval_seconds: float) -> None:
-    """Sweeps forever on the database thread pool; a failed pass is logged and retried."""
+async def run_passes(
+    one_pass: Callable[[], int | None],
+    executor: Executor,
+    interval_seconds: float,
+    *,
+    done: tuple[str, str],
+    failed: str,
+    on_failure: Callable[[], None] | None = None,
+) -> None:
+    """Runs `one_pass` forever on the database thread pool, `interval_seconds` apart.
+
+    A pass that did something is logged as done = (event, key of its result); a failed pass
+    is logged as `failed` (and `on_failure` called, for a metric) and retried at the next
+    interval.
+    """
     loop = asyncio.get_running_loop()
     while True:
         try:
-            written = await loop.run_in_executor(executor, sweeper.sweep_once)
-            if written:
-                log.info("sweeper_expired", events=written)
+            result = await loop.run_in_executor(executor, one_pass)
+            if result:
+                log.info(done[0], **{done[1]: result})
         except asyncio.CancelledError:
             raise
         except RuntimeError as exc:
             if "after shutdown" in str(exc):
-                return  # the process is closing its pool: nothing left to sweep with
-            SWEEPER_PASSES.labels("failed").inc()
-            log.exception("sweeper_failed")
+                return  # the process is closing its pool: nothing left to do it with
+            if on_failure is not None:
+                on_failure()
+            log.exception(failed)
         except Exception:
-            SWEEPER_PASSES.labels("failed").inc()
-            log.exception("sweeper_failed")
+            if on_failure is not None:
+                on_failure()
+            log.exception(failed)
         await asyncio.sleep(interval_seconds)
+
+
+async def run_sweeper(sweeper: Sweeper, executor: Executor, interval_seconds: float) -> None:
+    """Sweeps forever; a failed pass is logged (sweeper_failed) and retried."""
+    await run_passes(
+        sweeper.sweep_once,
+        executor,
+        interval_seconds,
+        done=("sweeper_expired", "events"),
+        failed="sweeper_failed",
+        on_failure=SWEEPER_PASSES.labels("failed").inc,
+    )
 
 
 def start_sweeper(app: Application) -> list[object]:

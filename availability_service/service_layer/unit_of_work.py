@@ -16,6 +16,17 @@ from sqlalchemy import Connection, Engine, text
 from availability_service.service_layer.read_routing import ReadRouter, ReplicaUnavailable
 from availability_service.storage.replication import is_standby_trouble
 
+# A caller's deadline bounds each statement, up to this: PostgreSQL refuses a statement_timeout
+# past 2^31-1 ms (about 24.8 days), and no statement of this service should run for minutes,
+# however long the caller is willing to wait.
+MAX_STATEMENT_TIMEOUT_SECONDS = 600.0
+
+
+def statement_timeout_ms(timeout_seconds: float) -> int:
+    """The SET LOCAL statement_timeout value for a remaining deadline: 1 ms up to the cap."""
+    return max(1, int(min(timeout_seconds, MAX_STATEMENT_TIMEOUT_SECONDS) * 1000))
+
+
 _AFTER_COMMIT = "availability_after_commit"
 
 
@@ -70,7 +81,7 @@ class UnitOfWork:
         """
         prefix = ""
         if timeout_seconds is not None:
-            prefix = f"SET LOCAL statement_timeout = {max(1, int(timeout_seconds * 1000))}; "
+            prefix = f"SET LOCAL statement_timeout = {statement_timeout_ms(timeout_seconds)}; "
         with self._routed() as engine, engine.connect() as conn:
             # The driver's own switch, not execution_options(isolation_level=...): that one
             # sends a SET to the server on the way in and again on the way out.
@@ -127,5 +138,5 @@ def _bound_by_deadline(conn: Connection, timeout_seconds: float | None) -> None:
     """The client's remaining deadline bounds the database work: past it, nobody is waiting
     for the answer, so Postgres cancels the statement and the transaction rolls back."""
     if timeout_seconds is not None:
-        ms = max(1, int(timeout_seconds * 1000))
+        ms = statement_timeout_ms(timeout_seconds)
         conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))

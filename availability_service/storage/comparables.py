@@ -10,6 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from availability_service.domain.model import MARKET_STATES
 from availability_service.storage import driver
 from availability_service.storage.tables import availabilities, reservations
 
@@ -28,10 +29,19 @@ def recent_prices(
     commodity: str,
     base_price_unit: str,
     exclude_id: uuid.UUID,
+    exclude_seller: str,
     since: datetime,
     limit: int,
+    per_seller: int,
+    scan: int,
 ) -> list[ComparablePrice]:
-    """Newest first: unflagged, priced, not cancelled or rejected lots (index in 0002)."""
+    """The market's recent prices, newest first (index in 0007).
+
+    Only lots that passed review and are not deleted count, never the lot's own seller's,
+    and each other seller contributes at most its `per_seller` newest lots, so no one
+    seller can set the baseline for everyone. The cap is applied over the newest `scan`
+    lots, which bounds the work per check however large the market is.
+    """
     # Runs on every create: plain driver SQL, because building and mapping 500 rows through
     # the expression layer cost several times the query itself.
     _, rows = driver.fetch(
@@ -42,7 +52,10 @@ def recent_prices(
             "unit": base_price_unit,
             "since": since,
             "exclude": str(exclude_id),
+            "seller": exclude_seller,
             "limit": limit,
+            "per_seller": per_seller,
+            "scan": scan,
         },
     )
     # The driver already returns Decimal (numeric) and str (text NOT NULL) here; converting
@@ -57,13 +70,20 @@ def recent_prices(
     ]
 
 
+# Lots that passed review (MARKET_STATES); drafts, rejected and cancelled lots are no market.
+_MARKET_STATES_SQL = ", ".join(f"'{s.value}'" for s in sorted(MARKET_STATES))
 _RECENT_PRICES = (
-    "SELECT price_per_base_unit, grade, delivery_region FROM availabilities"
-    " WHERE commodity = %(commodity)s AND base_price_unit = %(unit)s"
-    " AND ai_price_anomaly IS FALSE AND price_per_base_unit IS NOT NULL"
-    " AND state NOT IN ('CANCELLED', 'REJECTED') AND create_time >= %(since)s"
-    " AND id <> %(exclude)s::uuid"
-    " ORDER BY create_time DESC LIMIT %(limit)s"
+    "SELECT price_per_base_unit, grade, delivery_region FROM ("
+    " SELECT price_per_base_unit, grade, delivery_region, create_time, row_number()"
+    "  OVER (PARTITION BY seller_id ORDER BY create_time DESC) AS nth FROM ("
+    "  SELECT price_per_base_unit, grade, delivery_region, seller_id, create_time"
+    "  FROM availabilities"
+    "  WHERE commodity = %(commodity)s AND base_price_unit = %(unit)s"
+    "  AND NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL"
+    f"  AND state IN ({_MARKET_STATES_SQL}) AND create_time >= %(since)s"
+    "  AND id <> %(exclude)s::uuid AND seller_id <> %(seller)s"
+    "  ORDER BY create_time DESC LIMIT %(scan)s) AS recent) AS capped"
+    " WHERE nth <= %(per_seller)s ORDER BY create_time DESC LIMIT %(limit)s"
 )
 
 
@@ -102,3 +122,13 @@ def seller_open_holds_ratio(
     )
     opened, total = conn.execute(query).one()
     return float(Decimal(str(opened)) / Decimal(str(total))) if total else 0.0
+
+
+def flagged_lot_ids(conn: Connection, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+    """Live lots whose price is flagged, by id from `after` on (index in 0007)."""
+    t = availabilities
+    # The bare column (not IS TRUE) so the planner matches the partial index's predicate.
+    query = select(t.c.id).where(t.c.ai_price_anomaly, t.c.delete_time.is_(None))
+    if after is not None:
+        query = query.where(t.c.id > after)
+    return list(conn.execute(query.order_by(t.c.id).limit(limit)).scalars())

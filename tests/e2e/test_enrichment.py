@@ -15,6 +15,7 @@ from availability_service.app import Application
 from availability_service.storage.tables import commodities
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
+from tests.support.market import approved_market, fresh_grade_and_region
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 
@@ -122,23 +123,22 @@ def test_every_lot_gets_a_feature_embedding(seller: Caller) -> None:
     assert sum(x * x for x in full.ai_score_vector) == pytest.approx(1.0, rel=1e-5)
 
 
-def market(trader: Caller, size: int = 22) -> tuple[str, str]:
-    """`size` cotton lots at 1650 USD/t in a grade and region of their own.
+def market(make_caller: Callable[..., Caller], admin: Caller) -> tuple[str, str]:
+    """25 approved cotton lots at 1650 USD/t from five sellers, in a grade and region of their own.
 
     One price on purpose: while they are posted they are checked against every other
     cotton lot of the session, and only the usual 1650 is sure never to be flagged there.
     """
-    grade, region = f"G-{uuid.uuid4().hex[:8]}", f"ZZ-{uuid.uuid4().hex[:6].upper()}"
-    for _ in range(size):
-        lot = cotton_lot(grade=grade, delivery_region=region)
-        assert not create(trader, lot).ai_price_anomaly
+    grade, region = fresh_grade_and_region()
+    for _, lot in approved_market(make_caller, admin, grade=grade, region=region, sellers=5):
+        assert not lot.ai_price_anomaly
     return grade, region
 
 
 def test_a_price_in_cents_entered_as_dollars_is_flagged_and_a_normal_one_passes(
-    trader: Caller,
+    trader: Caller, caller: Callable[..., Caller], admin: Caller
 ) -> None:
-    grade, region = market(trader)
+    grade, region = market(caller, admin)
     normal = create(
         trader,
         cotton_lot(
@@ -164,8 +164,10 @@ def test_a_price_in_cents_entered_as_dollars_is_flagged_and_a_normal_one_passes(
     assert Decimal(slip.ai_suggested_price.amount) == pytest.approx(Decimal("1650"), abs=1)
 
 
-def test_the_suggested_price_is_in_the_unit_the_seller_quoted(trader: Caller) -> None:
-    grade, region = market(trader)
+def test_the_suggested_price_is_in_the_unit_the_seller_quoted(
+    trader: Caller, caller: Callable[..., Caller], admin: Caller
+) -> None:
+    grade, region = market(caller, admin)
     # 75 quoted per lb in dollars where the seller meant US cents.
     slip = create(
         trader,
@@ -185,8 +187,10 @@ def test_the_suggested_price_is_in_the_unit_the_seller_quoted(trader: Caller) ->
     assert slip.ai_suggested_price.currency_code == "USD"
 
 
-def test_a_price_change_is_checked_again_and_clears_the_flag(trader: Caller) -> None:
-    grade, region = market(trader)
+def test_a_price_change_is_checked_again_and_clears_the_flag(
+    trader: Caller, caller: Callable[..., Caller], admin: Caller
+) -> None:
+    grade, region = market(caller, admin)
     slip = create(
         trader,
         cotton_lot(
@@ -227,9 +231,9 @@ def test_too_few_comparable_lots_fall_back_to_the_catalog_band(seller: Caller) -
 
 
 def test_a_flagged_lot_is_not_approved_automatically_but_an_admin_may_approve_it(
-    trader: Caller, admin: Caller
+    trader: Caller, caller: Callable[..., Caller], admin: Caller
 ) -> None:
-    grade, region = market(trader)
+    grade, region = market(caller, admin)
     slip = create(
         trader,
         cotton_lot(

@@ -11,6 +11,8 @@ from google.protobuf.message import Message
 from hypothesis import strategies as st
 
 F = FieldDescriptor
+# Lengths and counts the service limits (validation.py, lot_input.py, holds.py, locations.py).
+LIMITS = (32, 64, 128, 200, 1000, 2048, 4000)
 SOME_ID = uuid.UUID(int=0xDEADBEEF)
 HOSTILE_TEXT = [
     "",
@@ -60,10 +62,38 @@ HOSTILE_TEXT = [
     "FOB",
     "A" * 5000,
     "x" * 200_000,
+    # Multi-byte text on each side of the service's limits (64, 128, 200, 1000, 2048 and 4000
+    # characters): 2-, 3- and 4-byte UTF-8, so a byte limit and a character limit disagree.
+    *(
+        ch * n
+        for ch in ("é", "€", "😀")
+        for limit in LIMITS
+        for n in (limit // 4, limit, limit + 1)
+    ),
 ]
 INT32 = [0, 1, -1, 7, 2**31 - 1, -(2**31)]
 INT64 = [*INT32, 2**63 - 1, -(2**63), 10**15]
-DOUBLES = [0.0, -0.0, math.nan, math.inf, -math.inf, 1e308, -1e308, 5e-324, 0.5, 91.0, -181.0]
+# Subnormals (the smallest is 5e-324), the smallest normal, tiny normals whose products
+# underflow, the largest doubles, infinities and NaN: each has ended in INTERNAL somewhere.
+HOSTILE_FLOATS = [
+    5e-324,
+    -5e-324,
+    1e-310,
+    2.2250738585072014e-308,
+    1e-300,
+    -1e-200,
+    1.7976931348623157e308,
+    -1e308,
+    math.inf,
+    -math.inf,
+    math.nan,
+]
+DOUBLES = [*HOSTILE_FLOATS, 0.0, -0.0, 0.5, 91.0, -181.0]
+# Repeated fields: a few, and one past each count limit (32 list entries, 64 quality
+# parameters, 1000 ids); message fields stay small below the top level to bound the work.
+COUNTS = [1, 2, 33, 120]
+ID_LIST_OVERFLOW = 1001
+MAP_SIZES = [1, 3, 65, 120]
 ENUMS = [0, 1, 2, 3, 99, -5, 2**31 - 1]
 
 text = st.one_of(st.sampled_from(HOSTILE_TEXT), st.text(max_size=40))
@@ -102,7 +132,7 @@ def _fill(message: Message, data: st.DataObject, depth: int) -> None:
                 field.message_type.fields_by_name["key"],
                 field.message_type.fields_by_name["value"],
             )
-            size = data.draw(st.sampled_from([1, 3, 120]))
+            size = data.draw(st.sampled_from(MAP_SIZES))
             target = getattr(message, name)
             for _ in range(size):
                 key = data.draw(_scalar(key_f))
@@ -113,7 +143,8 @@ def _fill(message: Message, data: st.DataObject, depth: int) -> None:
                     target[key] = data.draw(_scalar(value_f))
             continue
         repeated = field.is_repeated
-        count = data.draw(st.sampled_from([1, 2, 120])) if repeated else 1
+        sizes = [*COUNTS, ID_LIST_OVERFLOW] if field.type == F.TYPE_STRING else COUNTS
+        count = data.draw(st.sampled_from(sizes)) if repeated else 1
         if is_message:
             if depth <= 0:
                 continue

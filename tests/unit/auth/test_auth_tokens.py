@@ -86,6 +86,8 @@ def test_optional_claims_default_to_none() -> None:
         ({"nbf": timedelta(seconds=600)}, "token not yet valid"),
         ({"aud": "some-other-service"}, "wrong audience"),
         ({"iss": "evil-issuer"}, "wrong issuer"),
+        # CVE-2024-53861: PyJWT 2.10.0 took a substring of the expected issuer as a match.
+        ({"iss": DEFAULT_ISSUER[: len(DEFAULT_ISSUER) // 2]}, "wrong issuer"),
         ({"exp": None}, "missing claim exp"),
         ({"sub": None}, "missing claim sub"),
         ({"roles": ["BUYER", "SUPERUSER"]}, "unknown role 'SUPERUSER'"),

@@ -279,7 +279,7 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def BatchCreateAvailabilities(self, request, context):
-        """Creates up to 500 lots, each independently; per-lot refusals are in the results. Errors: INVALID_ARGUMENT (more than 500).
+        """Creates up to 500 lots, each independently, charged to the write rate limit per lot; no lot is started after the deadline or a cancel, and per-lot refusals are in the results. Errors: INVALID_ARGUMENT (more than 500), RESOURCE_EXHAUSTED (rate limit, counted per lot), DEADLINE_EXCEEDED, CANCELLED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

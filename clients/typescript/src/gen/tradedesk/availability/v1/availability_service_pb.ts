@@ -1695,7 +1695,7 @@ export const AvailabilityService: GenService<{
     output: typeof WatchAvailabilitiesResponseSchema;
   },
   /**
-   * Creates up to 500 lots, each independently; per-lot refusals are in the results. Errors: INVALID_ARGUMENT (more than 500).
+   * Creates up to 500 lots, each independently, charged to the write rate limit per lot; no lot is started after the deadline or a cancel, and per-lot refusals are in the results. Errors: INVALID_ARGUMENT (more than 500), RESOURCE_EXHAUSTED (rate limit, counted per lot), DEADLINE_EXCEEDED, CANCELLED.
    *
    * @generated from rpc tradedesk.availability.v1.AvailabilityService.BatchCreateAvailabilities
    */
