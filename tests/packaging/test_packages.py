@@ -143,6 +143,8 @@ def test_migrate_and_serve_work_from_an_installed_wheel_outside_the_repository(
 def test_production_refuses_to_start_an_embedded_database(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["AVAILABILITY_ENVIRONMENT"] = "production"
+    # Keys configured, so the refusal under test is the database's, not the token keys'.
+    env["AVAILABILITY_JWT_SECRET"] = "x" * 64
     done = subprocess.run(
         [sys.executable, "-m", "availability_service.cli", "--data-dir", tmp_path, "serve"],
         capture_output=True,
