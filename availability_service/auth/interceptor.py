@@ -37,6 +37,8 @@ DEFAULT_OPEN_METHODS: frozenset[str] = frozenset(
     }
 )
 WATCH_METHOD = "WatchAvailabilities"
+# Every long-lived stream shares the per-caller watch cap (a standing search is a watch).
+WATCH_METHODS = frozenset({WATCH_METHOD, "WatchSearch"})
 _SERVICE_PREFIX = f"/{SERVICE_NAME}/"
 _BEARER = "bearer "
 
@@ -153,7 +155,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             )
         # Watch streams are long-lived and capped by their own limits (per caller here, per
         # process in the hub); counting them here would let watchers starve unary calls.
-        if short != WATCH_METHOD:
+        if short not in WATCH_METHODS:
             if not self._concurrency.try_enter():
                 await _abort(
                     context,
@@ -163,7 +165,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                     retry_after=0.1,
                 )
             admitted.callback(self._concurrency.exit)
-        if short == WATCH_METHOD:
+        if short in WATCH_METHODS:
             if not self._watch_limiter.try_enter(principal.subject):
                 await _abort(
                     context,

@@ -37,6 +37,7 @@ POLICY: Mapping[str, frozenset[Role]] = MappingProxyType(
         "ListSimilarAvailabilities": _READERS,
         "GetNegotiationReadiness": _READERS,
         "WatchAvailabilities": _READERS,
+        "WatchSearch": _READERS,
         # Holds and sales
         "ReserveAvailability": _HOLDERS,
         "GetReservation": _HOLDERS,

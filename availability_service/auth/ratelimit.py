@@ -37,6 +37,7 @@ METHOD_GROUPS: dict[str, MethodGroup] = {
     "ReleaseReservation": "hold",
     "MarkSold": "hold",
     "WatchAvailabilities": "watch",
+    "WatchSearch": "watch",
 }
 
 

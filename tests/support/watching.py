@@ -25,13 +25,13 @@ class Watch:
     def __init__(
         self,
         caller: Caller,
-        request: api.WatchAvailabilitiesRequest,
+        request: Any,
         deadline: float = 30.0,
         read: bool = True,
+        rpc: str = "WatchAvailabilities",
     ) -> None:
-        self.call = caller.stub.WatchAvailabilities(
-            request, metadata=caller.metadata, timeout=deadline
-        )
+        # rpc: WatchAvailabilities, or WatchSearch (same stream shape, `changes` for `events`).
+        self.call = getattr(caller.stub, rpc)(request, metadata=caller.metadata, timeout=deadline)
         self.items: queue.Queue[Any] = queue.Queue()
         if read:
             self.start_reading()

@@ -1,0 +1,196 @@
+"""A standing search: whether one lot state is in a search's match set, and with what score.
+
+The match set of a WatchSearch stream is every lot the caller may see (visibility.can_see)
+that passes the search's filters and its score threshold. Lots are judged here one state
+at a time, from the event snapshots, so a change is evaluated as of its own revision and a
+resumed stream can rebuild the set as of any kept revision (see search_reads).
+
+The filters are the ones storage.search applies in SQL (the same edges, widened by the same
+hair), and the score is intelligence.scoring.score_lot through service_layer.search.rank's
+candidate_of, so a match carries what SearchAvailabilities returns for the lot. Two numbers
+are computed here rather than in PostgreSQL: the embedding similarity (pgvector sums in float
+32; this sums the same float-32 values in float 64, so scores agree to about 1e-7) and the
+earthdistance great-circle distance (the same formula in float 64). Event snapshots leave
+the embedding out, so it is recomputed from the lot's features with the process's embedder,
+exactly as enrichment computed it when the lot was written.
+
+No score depends on other lots: the market-relative terms (price confidence, anomaly) are
+stored on the lot by its own writes, so a lot's score changes only through its own events.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from availability_service.auth.principal import Principal
+from availability_service.auth.visibility import can_see_lot
+from availability_service.domain.model import Availability, LotState
+from availability_service.intelligence import Commodity, Embedder, Factor, score_lot
+from availability_service.service_layer.enrichment import lot_features
+from availability_service.service_layer.search import candidate_of
+from availability_service.service_layer.search_criteria import Plan, SearchQuery
+from availability_service.storage.search import (
+    EARTH_RADIUS_SLACK_M,
+    CandidateRow,
+    QualityRange,
+    _widen,
+)
+
+# earthdistance's earth(): the sphere radius in metres its functions use.
+EARTH_RADIUS_M = 6378168.0
+
+
+@dataclass(frozen=True)
+class Match:
+    """One lot inside the match set: the lot (unredacted) and its score as search gives it."""
+
+    lot: Availability
+    score: float
+    breakdown: list[Factor]
+    distance_km: float | None
+
+
+def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> np.ndarray:
+    """The lot's stored embedding: the stored one when loaded, else recomputed as enrichment
+    does, rounded to float 32 as the pgvector column keeps it."""
+    vector = lot.ai_score_vector
+    if vector is None:
+        vector = embedder.embed(lot_features(lot, commodity))
+    return np.asarray(vector, dtype=np.float32).astype(np.float64)
+
+
+def cosine_distance(a: np.ndarray, b: np.ndarray) -> float | None:
+    norms = float(np.dot(a, a)) * float(np.dot(b, b))
+    if norms == 0 or not math.isfinite(norms):
+        return None
+    similarity = max(-1.0, min(1.0, float(np.dot(a, b)) / math.sqrt(norms)))
+    return 1.0 - similarity
+
+
+def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
+    lat, lon = math.radians(latitude), math.radians(longitude)
+    return (
+        EARTH_RADIUS_M * math.cos(lat) * math.cos(lon),
+        EARTH_RADIUS_M * math.cos(lat) * math.sin(lon),
+        EARTH_RADIUS_M * math.sin(lat),
+    )
+
+
+def earth_distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """earthdistance's earth_distance(ll_to_earth(a), ll_to_earth(b)), in metres."""
+    chord = math.dist(_point(*a), _point(*b))
+    if chord == 0:
+        return 0.0
+    if chord / (2 * EARTH_RADIUS_M) > 1:
+        return math.pi * EARTH_RADIUS_M
+    return 2 * EARTH_RADIUS_M * math.asin(chord / (2 * EARTH_RADIUS_M))
+
+
+def _quality_in_range(lot: Availability, q: QualityRange) -> bool:
+    number = (lot.normalized_quality_params.get(q.name) or {}).get("number")
+    if number is None:
+        return True  # a parameter the lot does not report is not filtered out
+    x = float(number)
+    if q.low is not None and not x >= _widen(q.low, -1):
+        return False
+    return q.high is None or x <= _widen(q.high, 1)
+
+
+class StandingSearch:
+    """One WatchSearch's criteria for one caller, judging lot states."""
+
+    def __init__(
+        self,
+        principal: Principal,
+        query: SearchQuery,
+        commodity: Commodity,
+        plan: Plan,
+        embedder: Embedder,
+    ) -> None:
+        self.principal = principal
+        self.query = query
+        self.commodity = commodity
+        self.plan = plan
+        self.embedder = embedder
+        self._target = np.asarray(plan.target_vector, dtype=np.float32).astype(np.float64)
+
+    def evaluate(self, lot: Availability | None) -> Match | None:
+        """The lot's match (score, breakdown, distance), or None when it is not in the set."""
+        if lot is None or not self._filtered_in(lot):
+            return None
+        match, passes = self.score(lot)
+        if not passes or match.score < self.query.score_threshold:
+            return None
+        return match
+
+    def score(self, lot: Availability) -> tuple[Match, bool]:
+        """The lot scored as search scores it, and whether it passes scoring's own filters."""
+        row = CandidateRow(
+            id=lot.id,
+            normalized_quality_params=lot.normalized_quality_params,
+            price_per_base_unit=lot.price_per_base_unit,
+            ai_confidence_score=float(lot.ai_confidence_score),
+            cosine_distance=cosine_distance(
+                embedding(lot, self.commodity, self.embedder), self._target
+            ),
+            distance_km=self._distance_km(lot),
+        )
+        scored = score_lot(self.plan.criteria, candidate_of(row), self.commodity)
+        return Match(lot, scored.score, scored.breakdown, row.distance_km), scored.passes
+
+    def _distance_km(self, lot: Availability) -> float | None:
+        if self.query.near is None or lot.latitude is None or lot.longitude is None:
+            return None
+        return earth_distance_m(self.query.near, (lot.latitude, lot.longitude)) / 1000.0
+
+    def _filtered_in(self, lot: Availability) -> bool:
+        """storage.search's SQL filters, on one lot state."""
+        q = self.query
+        if (
+            lot.commodity != self.commodity.code
+            or lot.state is not LotState.ACTIVE
+            or lot.delete_time is not None
+            or not lot.available_quantity > 0
+            or not can_see_lot(self.principal, lot)
+            or (lot.ai_price_anomaly and not q.include_anomalies)
+        ):
+            return False
+        if not all(_quality_in_range(lot, r) for r in self.plan.ranges):
+            return False
+        if q.near is not None and q.radius_km is not None:
+            distance = self._distance_km(lot)
+            limit_m = _widen(q.radius_km * 1000.0, 1) + EARTH_RADIUS_SLACK_M
+            if distance is None or distance * 1000.0 > limit_m:
+                return False
+        if self.plan.price_limit is not None and (
+            lot.base_price_unit != self.plan.price_unit
+            or lot.price_per_base_unit is None
+            or lot.price_per_base_unit > self.plan.price_limit
+        ):
+            return False
+        if q.min_quantity is not None and (
+            lot.quantity_in_base_unit is None
+            or lot.available_quantity * lot.quantity_in_base_unit
+            < q.min_quantity * lot.total_quantity
+        ):
+            return False
+        return self._window_and_terms(lot)
+
+    def _window_and_terms(self, lot: Availability) -> bool:
+        q = self.query
+        if (
+            q.delivery_window_end is not None
+            and lot.delivery_window_start is not None
+            and lot.delivery_window_start > q.delivery_window_end
+        ):
+            return False
+        if (
+            q.delivery_window_start is not None
+            and lot.delivery_window_end is not None
+            and lot.delivery_window_end < q.delivery_window_start
+        ):
+            return False
+        return not q.incoterm or q.incoterm == lot.incoterm or q.incoterm in lot.supported_incoterms
