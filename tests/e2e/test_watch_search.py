@@ -41,7 +41,9 @@ def criteria(**fields: Any) -> api.SearchAvailabilitiesRequest:
 def watch_search() -> Iterator[Callable[..., Watch]]:
     opened: list[Watch] = []
 
-    def open_watch(caller: Caller, search: api.SearchAvailabilitiesRequest, **request: Any) -> Watch:
+    def open_watch(
+        caller: Caller, search: api.SearchAvailabilitiesRequest, **request: Any
+    ) -> Watch:
         stream = Watch(caller, api.WatchSearchRequest(search=search, **request), rpc="WatchSearch")
         opened.append(stream)
         return stream
@@ -146,11 +148,15 @@ def test_a_lot_leaves_with_an_empty_result_when_its_visibility_is_withdrawn_and_
     private = pb.Availability.MARKET_VISIBILITY_PRIVATE
     fields = ["market_visibility", "restricted_buyer_ids"]
     update(seller, lot.name, fields, market_visibility=private, restricted_buyer_ids=["b-other"])
-    granted = update(seller, lot.name, ["restricted_buyer_ids"], restricted_buyer_ids=[buyer.subject])
+    granted = update(
+        seller, lot.name, ["restricted_buyer_ids"], restricted_buyer_ids=[buyer.subject]
+    )
     changes = changes_until(stream, granted.revision)
     assert mine(changes, lot.name) == [(LEFT, False), (ENTERED, True)]
     # What the buyer gets is redacted: who else was invited is the owner's business.
-    assert not [c for c in changes if c.name == lot.name][1].result.availability.restricted_buyer_ids
+    assert not [c for c in changes if c.name == lot.name][
+        1
+    ].result.availability.restricted_buyer_ids
 
 
 def test_a_lot_leaves_with_an_empty_result_when_cancelled(
