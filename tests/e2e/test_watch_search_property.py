@@ -1,0 +1,254 @@
+"""The property of a standing search: at every bookmark, the match set built from the stream is
+what a fresh SearchAvailabilities with the same criteria returns (all pages, above the
+threshold), scores included. Random lots, random changes, random criteria; real server.
+
+Silver is used because no other end-to-end test posts it, so nothing else changes the
+market between a bookmark and the search that checks it.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import duration_pb2, field_mask_pb2
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.callers import Caller
+from tests.support.watching import Watch
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import watch_pb2
+
+ENTERED, UPDATED, LEFT = (
+    watch_pb2.MATCH_KIND_ENTERED,
+    watch_pb2.MATCH_KIND_UPDATED,
+    watch_pb2.MATCH_KIND_LEFT,
+)
+Reason = watch_pb2.Bookmark.Reason
+POOL = 4
+
+
+def silver_lot(price: int, fineness: float) -> pb.Availability:
+    lot = pb.Availability(
+        commodity="silver",
+        quantity_unit="kg",
+        total_quantity="50",
+        base_price=pb.Money(currency_code="USD", amount=str(price)),
+        price_unit="ozt",
+        delivery_region="IN-GJ",
+        incoterm="FOB",
+    )
+    lot.delivery_location.latitude = 22.3
+    lot.delivery_location.longitude = 70.8
+    lot.quality_params["fineness"].number = fineness
+    return lot
+
+
+searches = st.builds(
+    dict,
+    max_price=st.one_of(st.none(), st.integers(min_value=25, max_value=60)),
+    fineness=st.one_of(st.none(), st.sampled_from([990.0, 995.0, 999.0])),
+    threshold=st.sampled_from([0.0, 0.3, 0.5, 0.6]),
+    near=st.booleans(),
+)
+operations = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=POOL - 1),
+        st.sampled_from(
+            ["approve", "price", "fineness", "reserve", "release", "private", "public", "cancel"]
+        ),
+        st.integers(min_value=20, max_value=65),
+    ),
+    min_size=3,
+    max_size=12,
+)
+
+
+def search_request(criteria: dict[str, Any]) -> api.SearchAvailabilitiesRequest:
+    search = api.SearchAvailabilitiesRequest(
+        commodity="silver", score_threshold=criteria["threshold"]
+    )
+    if criteria["max_price"] is not None:
+        search.max_price.CopyFrom(pb.Money(currency_code="USD", amount=str(criteria["max_price"])))
+        search.price_unit = "ozt"
+    if criteria["fineness"] is not None:
+        search.quality_targets["fineness"].min = criteria["fineness"]
+    if criteria["near"]:
+        search.near.CopyFrom(pb.LatLng(latitude=23.0, longitude=72.6))
+        search.radius_km = 500
+    return search
+
+
+def fresh_search(caller: Caller, search: api.SearchAvailabilitiesRequest) -> dict[str, Any]:
+    request = api.SearchAvailabilitiesRequest()
+    request.CopyFrom(search)
+    request.page_size = 7  # several pages
+    found: dict[str, Any] = {}
+    while True:
+        page = caller.SearchAvailabilities(request)
+        found.update((r.availability.name, r) for r in page.results)
+        if not page.next_page_token:
+            return found
+        request.page_token = page.next_page_token
+
+
+class Market:
+    """The pool of lots and the random changes applied to them."""
+
+    def __init__(self, seller: Caller, admin: Caller, service: Caller, buyer: Caller) -> None:
+        self.seller, self.admin, self.service, self.buyer = seller, admin, service, buyer
+        self.names = [
+            seller.CreateAvailability(
+                api.CreateAvailabilityRequest(availability=silver_lot(30 + 5 * i, 995.0 + i))
+            ).availability.name
+            for i in range(POOL)
+        ]
+        self.holds: dict[str, list[str]] = {name: [] for name in self.names}
+
+    def apply(self, index: int, action: str, number: int) -> None:
+        name = self.names[index]
+        try:
+            getattr(self, action)(name, number)
+        except grpc.RpcError as error:
+            # A change the lot's state refuses (approving twice, cancelling with holds...)
+            # is part of the random walk: nothing was written.
+            assert error.code() in (
+                grpc.StatusCode.FAILED_PRECONDITION,
+                grpc.StatusCode.NOT_FOUND,
+                grpc.StatusCode.ABORTED,
+            ), error
+
+    def approve(self, name: str, _: int) -> None:
+        self.admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=name))
+
+    def _update(self, name: str, paths: list[str], lot: pb.Availability) -> None:
+        lot.name = name
+        self.seller.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=lot, update_mask=field_mask_pb2.FieldMask(paths=paths)
+            )
+        )
+
+    def price(self, name: str, number: int) -> None:
+        money = pb.Money(currency_code="USD", amount=str(number))
+        self._update(name, ["base_price"], pb.Availability(base_price=money))
+
+    def fineness(self, name: str, number: int) -> None:
+        lot = pb.Availability()
+        lot.quality_params["fineness"].number = 985.0 + number % 15
+        self._update(name, ["quality_params"], lot)
+
+    def reserve(self, name: str, number: int) -> None:
+        hold = self.service.ReserveAvailability(
+            api.ReserveAvailabilityRequest(
+                name=name, quantity=str(10 + number % 41), buyer_id="b-property"
+            )
+        ).reservation
+        self.holds[name].append(hold.name)
+
+    def release(self, name: str, _: int) -> None:
+        if self.holds[name]:
+            hold = self.holds[name].pop()
+            self.service.ReleaseReservation(api.ReleaseReservationRequest(name=hold))
+
+    def private(self, name: str, number: int) -> None:
+        buyers = [self.buyer.subject] if number % 2 else ["someone-else"]
+        self._update(
+            name,
+            ["market_visibility", "restricted_buyer_ids"],
+            pb.Availability(
+                market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
+                restricted_buyer_ids=buyers,
+            ),
+        )
+
+    def public(self, name: str, _: int) -> None:
+        self._update(
+            name,
+            ["market_visibility"],
+            pb.Availability(market_visibility=pb.Availability.MARKET_VISIBILITY_PUBLIC),
+        )
+
+    def cancel(self, name: str, _: int) -> None:
+        self.seller.DeleteAvailability(api.DeleteAvailabilityRequest(name=name))
+
+
+def head(caller: Caller) -> int:
+    """A revision at or after every change so far (a read's snapshot revision)."""
+    return int(
+        caller.SearchAvailabilities(
+            api.SearchAvailabilitiesRequest(commodity="silver", page_size=1)
+        ).revision
+    )
+
+
+def assert_same(built: dict[str, Any], found: dict[str, Any]) -> None:
+    assert sorted(built) == sorted(found)
+    for name, result in found.items():
+        assert built[name].score == pytest.approx(result.score, abs=1e-6), name
+        assert built[name].availability == result.availability, name
+        assert [f.name for f in built[name].breakdown] == [f.name for f in result.breakdown]
+        for mine, theirs in zip(built[name].breakdown, result.breakdown, strict=True):
+            assert mine.value == pytest.approx(theirs.value, abs=1e-6)
+        assert built[name].HasField("distance_km") == result.HasField("distance_km")
+        assert built[name].distance_km == pytest.approx(result.distance_km, abs=1e-6)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(criteria=searches, changes=operations)
+def test_at_every_bookmark_the_streamed_set_equals_a_fresh_search(
+    seller: Caller,
+    admin: Caller,
+    service: Caller,
+    buyer: Caller,
+    criteria: dict[str, Any],
+    changes: list[tuple[int, str, int]],
+) -> None:
+    market = Market(seller, admin, service, buyer)
+    search = search_request(criteria)
+    stream = Watch(
+        buyer,
+        api.WatchSearchRequest(
+            search=search,
+            send_initial_state=True,
+            progress_notify_interval=duration_pb2.Duration(nanos=100_000_000),
+        ),
+        rpc="WatchSearch",
+    )
+    built: dict[str, Any] = {}
+    seen: set[tuple[int, str]] = set()
+
+    def until_bookmark(revision: int) -> None:
+        deadline = time.monotonic() + 20
+        while True:
+            message = stream.message(max(deadline - time.monotonic(), 0.01))
+            for change in message.changes:
+                assert (change.revision, change.name) not in seen, "a change came twice"
+                seen.add((change.revision, change.name))
+                if change.kind == LEFT:
+                    assert change.name in built
+                    del built[change.name]
+                else:
+                    assert (change.kind == UPDATED) == (change.name in built)
+                    built[change.name] = change.result
+            if message.HasField("bookmark") and message.revision >= revision:
+                return
+
+    try:
+        until_bookmark(0)
+        assert_same(built, fresh_search(buyer, search))
+        for step, (index, action, number) in enumerate(changes):
+            market.apply(index, action, number)
+            if step % 3 == 2 or step == len(changes) - 1:
+                until_bookmark(head(buyer))
+                assert_same(built, fresh_search(buyer, search))
+    finally:
+        stream.close()
