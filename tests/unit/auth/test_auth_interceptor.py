@@ -73,6 +73,7 @@ def build_handler(harness: Harness) -> grpc.GenericRpcHandler:
             "CreateAvailability": grpc.unary_unary_rpc_method_handler(create, **codec),
             "SearchAvailabilities": grpc.unary_unary_rpc_method_handler(slow_search, **codec),
             "WatchAvailabilities": grpc.unary_stream_rpc_method_handler(watch, **codec),
+            "WatchSearch": grpc.unary_stream_rpc_method_handler(watch, **codec),
             "ListSimilarAvailabilities": grpc.unary_stream_rpc_method_handler(
                 watch_by_write, **codec
             ),
@@ -178,6 +179,23 @@ async def test_a_watch_stream_runs_as_the_caller_within_the_per_caller_cap(
     harness.release_watch.set()
     assert await first.read() == b"done"
     assert await first.code() == grpc.StatusCode.OK
+
+
+async def test_a_standing_search_shares_the_callers_watch_cap_with_watches(
+    harness: Harness,
+) -> None:
+    watch = harness.method("WatchAvailabilities", stream=True)
+    first = watch(b"", metadata=bearer(Role.BUYER, sub="matcher"))
+    assert await first.read() == b"matcher"
+    search = harness.method("WatchSearch", stream=True)(
+        b"", metadata=bearer(Role.BUYER, sub="matcher")
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await search.read()
+    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert error_info(caught.value).reason == "TOO_MANY_WATCHERS"
+    harness.release_watch.set()
+    assert await first.read() == b"done"
 
 
 async def test_an_unauthenticated_watch_is_refused(harness: Harness) -> None:
