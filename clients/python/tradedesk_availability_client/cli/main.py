@@ -19,6 +19,7 @@ from tradedesk_availability_client.cli import output
 from tradedesk_availability_client.cli.lotfile import load_documents, to_availability
 from tradedesk_availability_client.cli.reservations import reservations
 from tradedesk_availability_client.cli.search import search
+from tradedesk_availability_client.cli.watch_search import watch_search
 from tradedesk_availability_client.client import AvailabilityClient
 from tradedesk_availability_client.errors import AvailabilityError
 from tradedesk_availability_client.transport import DEFAULT_TARGET
@@ -134,6 +135,7 @@ def list_lots(
 
 cli.add_command(search)
 cli.add_command(reservations)
+cli.add_command(watch_search)
 
 
 @cli.command()
