@@ -31,7 +31,7 @@ from availability_service.domain.model import Availability, availability_from_sn
 from availability_service.grpc_api.search_input import search_query
 from availability_service.grpc_api.search_rpc import search_result_pb
 from availability_service.service_layer.search import SearchHit, SearchService
-from availability_service.watch import reads, search_reads
+from availability_service.watch import reads, search_reads, similarity
 from availability_service.watch.feed import End, Subscription, WatchEvent
 from availability_service.watch.filters import WatchRequest, parse_request
 from availability_service.watch.hub import PAGE_SIZE, WatchHub
@@ -55,10 +55,14 @@ LEFT = watch_pb2.MATCH_KIND_LEFT
 _LOTS: weakref.WeakKeyDictionary[WatchEvent, Availability] = weakref.WeakKeyDictionary()
 
 
-def lot_after(event: WatchEvent) -> Availability:
+def lot_after(event: WatchEvent, standing: StandingSearch) -> Availability:
+    """The event's lot, decoded once; its embedding (left out of snapshots) is computed once
+    too, by the first standing search of its commodity that needs it."""
     lot = _LOTS.get(event)
     if lot is None:
         lot = _LOTS[event] = availability_from_snapshot(event.after)
+    if lot.ai_score_vector is None and lot.commodity == standing.commodity.code:
+        lot.ai_score_vector = [float(x) for x in standing.embedding(lot)]
     return lot
 
 
@@ -137,6 +141,7 @@ class _SearchStream:
             start = self.request.start_revision
         elif not self.request.send_initial_state:
             start = self.hub.position
+        self.standing.summation = await self._read(similarity.calibrated, self.hub.engine)
         state = await self._read(search_reads.lots_at, self.hub.engine, self.commodity, start)
         self.pos = state.revision if start is None else start
         self._check_retained(state.oldest)
@@ -220,7 +225,7 @@ class _SearchStream:
         before = event.before or {}
         if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
             return None
-        lot = lot_after(event)
+        lot = lot_after(event, self.standing)
         new = self.standing.evaluate(lot)
         old = self.matches.pop(lot.id, None)
         if new is not None:

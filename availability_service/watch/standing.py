@@ -6,13 +6,13 @@ at a time, from the event snapshots, so a change is evaluated as of its own revi
 resumed stream can rebuild the set as of any kept revision (see search_reads).
 
 The filters are the ones storage.search applies in SQL (the same edges, widened by the same
-hair), and the score is intelligence.scoring.score_lot through service_layer.search.rank's
-candidate_of, so a match carries what SearchAvailabilities returns for the lot. Two numbers
-are computed here rather than in PostgreSQL: the embedding similarity (pgvector sums in float
-32; this sums the same float-32 values in float 64, so scores agree to about 1e-7) and the
-earthdistance great-circle distance (the same formula in float 64). Event snapshots leave
-the embedding out, so it is recomputed from the lot's features with the process's embedder,
-exactly as enrichment computed it when the lot was written.
+hair), and the score is intelligence.scoring.score_lot through service_layer.search's
+candidate_of, so a match carries what SearchAvailabilities returns for the lot. The two
+numbers PostgreSQL computes for search are reproduced exactly: the embedding similarity as
+pgvector sums it (watch.similarity, calibrated against the database) and the earthdistance
+great-circle distance (the same float-64 operations in the same order). Event snapshots
+leave the embedding out, so it is recomputed from the lot's features with the process's
+embedder, exactly as enrichment computed it when the lot was written.
 
 No score depends on other lots: the market-relative terms (price confidence, anomaly) are
 stored on the lot by its own writes, so a lot's score changes only through its own events.
@@ -38,6 +38,7 @@ from availability_service.storage.search import (
     QualityRange,
     _widen,
 )
+from availability_service.watch.similarity import Summation
 
 # earthdistance's earth(): the sphere radius in metres its functions use.
 EARTH_RADIUS_M = 6378168.0
@@ -54,20 +55,12 @@ class Match:
 
 
 def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> np.ndarray:
-    """The lot's stored embedding: the stored one when loaded, else recomputed as enrichment
-    does, rounded to float 32 as the pgvector column keeps it."""
+    """The lot's embedding as the pgvector column keeps it (float 32): the stored one when the
+    lot was read from its row, else recomputed from its features as enrichment does."""
     vector = lot.ai_score_vector
     if vector is None:
         vector = embedder.embed(lot_features(lot, commodity))
-    return np.asarray(vector, dtype=np.float32).astype(np.float64)
-
-
-def cosine_distance(a: np.ndarray, b: np.ndarray) -> float | None:
-    norms = float(np.dot(a, a)) * float(np.dot(b, b))
-    if norms == 0 or not math.isfinite(norms):
-        return None
-    similarity = max(-1.0, min(1.0, float(np.dot(a, b)) / math.sqrt(norms)))
-    return 1.0 - similarity
+    return np.asarray(vector, dtype=np.float32)
 
 
 def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
@@ -80,10 +73,12 @@ def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
 
 
 def earth_distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """earthdistance's earth_distance(ll_to_earth(a), ll_to_earth(b)), in metres."""
-    chord = math.dist(_point(*a), _point(*b))
-    if chord == 0:
-        return 0.0
+    """earthdistance's earth_distance(ll_to_earth(a), ll_to_earth(b)), in metres: cube_distance
+    sums the squared differences in order, then sec_to_gc turns the chord into an arc."""
+    squares = 0.0
+    for x, y in zip(_point(*a), _point(*b), strict=True):
+        squares += (x - y) * (x - y)
+    chord = math.sqrt(squares)
     if chord / (2 * EARTH_RADIUS_M) > 1:
         return math.pi * EARTH_RADIUS_M
     return 2 * EARTH_RADIUS_M * math.asin(chord / (2 * EARTH_RADIUS_M))
@@ -115,27 +110,32 @@ class StandingSearch:
         self.commodity = commodity
         self.plan = plan
         self.embedder = embedder
-        self._target = np.asarray(plan.target_vector, dtype=np.float32).astype(np.float64)
+        self.summation = Summation()  # the stream sets the calibrated one before use
+        self._target = np.asarray(plan.target_vector, dtype=np.float32)
 
-    def evaluate(self, lot: Availability | None) -> Match | None:
-        """The lot's match (score, breakdown, distance), or None when it is not in the set."""
+    def embedding(self, lot: Availability) -> np.ndarray:
+        return embedding(lot, self.commodity, self.embedder)
+
+    def evaluate(self, lot: Availability | None, vector: np.ndarray | None = None) -> Match | None:
+        """The lot's match (score, breakdown, distance), or None when it is not in the set.
+        `vector`: the lot's embedding when the caller has it already (it is shared)."""
         if lot is None or not self._filtered_in(lot):
             return None
-        match, passes = self.score(lot)
+        match, passes = self.score(lot, vector)
         if not passes or match.score < self.query.score_threshold:
             return None
         return match
 
-    def score(self, lot: Availability) -> tuple[Match, bool]:
+    def score(self, lot: Availability, vector: np.ndarray | None = None) -> tuple[Match, bool]:
         """The lot scored as search scores it, and whether it passes scoring's own filters."""
+        if vector is None:
+            vector = self.embedding(lot)
         row = CandidateRow(
             id=lot.id,
             normalized_quality_params=lot.normalized_quality_params,
             price_per_base_unit=lot.price_per_base_unit,
             ai_confidence_score=float(lot.ai_confidence_score),
-            cosine_distance=cosine_distance(
-                embedding(lot, self.commodity, self.embedder), self._target
-            ),
+            cosine_distance=self.summation.cosine_distance(vector, self._target),
             distance_km=self._distance_km(lot),
         )
         scored = score_lot(self.plan.criteria, candidate_of(row), self.commodity)

@@ -114,10 +114,8 @@ def test_a_lot_enters_on_approval_updates_on_a_lower_price_and_leaves_above_max_
     changes = [c for c in changes_until(stream, last.revision) if c.name == name]
     assert [c.kind for c in changes] == [ENTERED, UPDATED, LEFT, ENTERED]
     assert list(changes[0].event_types) == [watch_pb2.EVENT_TYPE_APPROVED]
-    # The update carries what SearchAvailabilities returned for the cheaper lot.
-    assert changes[1].result.score == pytest.approx(cheaper.score, abs=1e-6)
-    assert changes[1].result.availability == cheaper.availability
-    assert [f.name for f in changes[1].result.breakdown] == [f.name for f in cheaper.breakdown]
+    # The update carries exactly what SearchAvailabilities returned for the cheaper lot.
+    assert changes[1].result == cheaper
     assert changes[1].result.score > changes[0].result.score
     # Above the ceiling the lot is still visible: LEFT shows it, priced out.
     assert changes[2].result.availability.base_price.amount == "1800"
@@ -205,8 +203,7 @@ def test_the_initial_state_is_the_search_result_then_a_bookmark(
     found = searched(buyer, search, lot.name)
     ours = [c for c in changes if c.name == lot.name]
     assert len(ours) == 1
-    assert ours[0].result.score == pytest.approx(found.score, abs=1e-6)
-    assert ours[0].result.availability == found.availability
+    assert ours[0].result == found
     assert ours[0].result.HasField("distance_km") is False
 
 
@@ -224,8 +221,8 @@ def test_a_search_near_a_point_carries_the_distance_search_gives(
     ours = [c for c in changes_until(stream, lot.revision) if c.name == lot.name]
     found = searched(buyer, search, lot.name)
     assert [c.kind for c in ours] == [ENTERED]
-    assert ours[0].result.distance_km == pytest.approx(found.distance_km, abs=1e-6)
-    assert ours[0].result.score == pytest.approx(found.score, abs=1e-6)
+    assert ours[0].result == found
+    assert ours[0].result.HasField("distance_km")
 
 
 def test_a_draft_never_reaches_a_buyers_standing_search(

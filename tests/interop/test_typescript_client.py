@@ -94,3 +94,11 @@ def test_typescript_watch_receives_every_event_of_the_flow_in_order(
     if "unimplemented" not in flow["reserve"]:
         expected += ["RESERVED", "RELEASED"]
     assert watch == {"types": expected}
+
+
+def test_typescript_standing_search_starts_with_the_lot_entered(flow: dict[str, Any]) -> None:
+    standing = _require(flow["watchSearch"])
+    assert standing["kinds"] == ["ENTERED"]
+    assert standing["found"] is True
+    assert 0 <= standing["score"] <= 1
+    assert standing["score"] == _require(flow["search"])["score"]
