@@ -1,0 +1,217 @@
+"""Issue 16: standing searches (WatchSearch) on one server process.
+
+`standing_searches` streams are opened by client processes (grpc.aio, 50 per connection),
+spread evenly over the catalog's commodities, each a buyer's search with its own price
+ceiling; once each has received its first message, the server's RSS growth gives memory per
+standing search. A writer then reprices a pool of approved cotton lots at
+`standing_changes_per_s` for `standing_seconds`, cycling each lot's price through values
+inside and outside the ceilings, so lots enter, move within and leave the cotton searches.
+The writer stamps each change's revision when UpdateAvailability returns (its commit); every
+stream stamps each change it receives; delay = delivery - commit, per delivered change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import queue
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.field_mask_pb2 import FieldMask
+
+from tests.benchmarks import env
+from tests.benchmarks.context import SELLER, Context, NotBuilt, active_lot, metadata
+from tests.benchmarks.watch import PROCESSES, STREAMS_PER_CONNECTION, _pct
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+from tradedesk.availability.v1 import resources_pb2 as pb
+
+COMMODITIES = (
+    "cotton",
+    "wheat",
+    "corn",
+    "soybeans",
+    "gold",
+    "silver",
+    "crude_oil",
+    "coffee",
+    "copper_cathode",
+)
+POOL = 50  # cotton lots being repriced
+PRICES = ("1550", "1650", "1750", "1850")  # USD/t, against ceilings of 1600..1800
+WRITERS = 8
+
+
+def criteria(index: int) -> api.SearchAvailabilitiesRequest:
+    """Search `index`: its commodity round-robin, a ceiling between 1600 and 1800 for cotton."""
+    commodity = COMMODITIES[index % len(COMMODITIES)]
+    search = api.SearchAvailabilitiesRequest(commodity=commodity)
+    if commodity == "cotton":
+        ceiling = 1600 + (index * 37) % 201
+        search.max_price.CopyFrom(pb.Money(currency_code="USD", amount=str(ceiling)))
+    return search
+
+
+async def _streams(
+    address: str, indexes: list[int], ready: Any, seconds: float, done_after: Any
+) -> tuple[list[tuple[int, float]], list[str]]:
+    received: list[tuple[int, float]] = []  # (revision of the change, arrival time)
+    errors: list[str] = []
+    started = asyncio.Event()
+    pending = len(indexes)
+
+    def one_started() -> None:
+        nonlocal pending
+        pending -= 1
+        if pending == 0:
+            started.set()
+
+    async def one(stub: api_grpc.AvailabilityServiceStub, index: int) -> None:
+        request = api.WatchSearchRequest(
+            search=criteria(index), progress_notify_interval=Duration(seconds=1)
+        )
+        tok = env.token(f"bench-standing-{index}", ["BUYER"], region="IN-GJ")
+        first = True
+        try:
+            async with asyncio.timeout(seconds):
+                async for reply in stub.WatchSearch(request, metadata=metadata(tok)):
+                    if first:
+                        first = False
+                        one_started()
+                    now = time.time()
+                    received.extend((change.revision, now) for change in reply.changes)
+                    if reply.HasField("bookmark") and done_after.is_set():
+                        return  # a bookmark after the writer stopped: caught up
+        except (grpc.RpcError, TimeoutError) as exc:
+            errors.append(exc.code().name if isinstance(exc, grpc.RpcError) else "TIMEOUT")
+            if first:
+                one_started()
+
+    channels = [
+        grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(0, len(indexes), STREAMS_PER_CONNECTION)
+    ]
+    stubs = [api_grpc.AvailabilityServiceStub(ch) for ch in channels]
+    tasks = [
+        asyncio.create_task(one(stubs[i // STREAMS_PER_CONNECTION], index))
+        for i, index in enumerate(indexes)
+    ]
+    try:
+        async with asyncio.timeout(seconds):
+            await started.wait()
+    except TimeoutError:
+        pass
+    ready.put(("ready", len(errors)))
+    await asyncio.gather(*tasks)
+    for ch in channels:
+        await ch.close()
+    return received, errors
+
+
+def _process(
+    address: str, indexes: list[int], ready: Any, results: Any, seconds: float, done: Any
+) -> None:
+    results.put(asyncio.run(_streams(address, indexes, ready, seconds, done)))
+
+
+def _reprice(address: str, names: list[str], rate: float, seconds: float) -> dict[int, float]:
+    """Changes at `rate` per second for `seconds`; revision -> commit time."""
+    channel = grpc.insecure_channel(address)
+    stub = api_grpc.AvailabilityServiceStub(channel)
+    count = int(rate * seconds)
+    start = time.time() + 0.2
+
+    def one(i: int) -> tuple[int, float]:
+        time.sleep(max(0.0, start + i / rate - time.time()))
+        lot = pb.Availability(
+            name=names[i % len(names)],
+            base_price=pb.Money(currency_code="USD", amount=PRICES[(i // len(names)) % 4]),
+        )
+        reply = stub.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=lot, update_mask=FieldMask(paths=["base_price"])
+            ),
+            metadata=metadata(SELLER),
+            timeout=30,
+        )
+        return reply.availability.revision, time.time()
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        commits = dict(pool.map(one, range(count)))
+    channel.close()
+    return commits
+
+
+def standing(ctx: Context) -> dict[str, Any]:
+    n, rate = ctx.sizes.standing_searches, ctx.sizes.standing_changes_per_s
+    seconds = ctx.sizes.standing_seconds
+    limit = 120.0 + seconds
+    with env.service(ctx.db, ctx.folder) as server:
+        names = [active_lot(server.address).name for _ in range(POOL)]
+        probe = api.WatchSearchRequest(search=criteria(0))
+        with grpc.insecure_channel(server.address) as channel:
+            try:
+                stream = api_grpc.AvailabilityServiceStub(channel).WatchSearch(
+                    probe, metadata=metadata(env.token("probe", ["BUYER"])), timeout=2
+                )
+                next(iter(stream), None)
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                    raise NotBuilt("WatchSearch") from exc
+        time.sleep(1)
+        rss_before = server.rss_bytes()
+        mp = multiprocessing.get_context("spawn")
+        ready, results, done = mp.Queue(), mp.Queue(), mp.Event()
+        k = min(PROCESSES, n)
+        procs = [
+            mp.Process(
+                target=_process,
+                args=(server.address, list(range(i, n, k)), ready, results, limit, done),
+            )
+            for i in range(k)
+        ]
+        for p in procs:
+            p.start()
+        for _ in procs:
+            ready.get(timeout=limit + 30)
+        time.sleep(1)
+        rss_idle = server.rss_bytes()
+        write_start = time.time()
+        commits = _reprice(server.address, names, rate, seconds)
+        write_s = time.time() - write_start
+        time.sleep(2)  # the last changes' deliveries
+        done.set()
+        received: list[tuple[int, float]] = []
+        errors: list[str] = []
+        for _ in procs:
+            try:
+                part, errs = results.get(timeout=limit + 60)
+            except queue.Empty:
+                break
+            received += part
+            errors += errs
+        for p in procs:
+            p.join(10)
+            if p.is_alive():
+                p.kill()
+    delays = [(t - commits[rev]) * 1000 for rev, t in received if rev in commits]
+    ctx.series["standing"] = {"delays_ms": delays}
+    return {
+        "standing_searches": n,
+        "commodities": len(COMMODITIES),
+        "cotton_searches": sum(1 for i in range(n) if i % len(COMMODITIES) == 0),
+        "changes_written": len(commits),
+        "changes_per_s_asked": rate,
+        "changes_per_s_written": round(len(commits) / write_s, 1) if write_s else None,
+        "deliveries": len(delays),
+        "stream_errors": {c: errors.count(c) for c in set(errors)},
+        "delay_p50_ms": _pct(delays, 50),
+        "delay_p99_ms": _pct(delays, 99),
+        "rss_before_mb": round(rss_before / 2**20, 1),
+        "rss_with_searches_mb": round(rss_idle / 2**20, 1),
+        "kb_per_standing_search": round((rss_idle - rss_before) / n / 1024, 1),
+    }
