@@ -9,8 +9,10 @@ as a slow WatchAvailabilities watcher is (End.OVERFLOW), and the others carry on
 
 from __future__ import annotations
 
+import uuid
 import weakref
 from collections import defaultdict
+from datetime import UTC, datetime
 
 import structlog
 
@@ -18,6 +20,43 @@ from availability_service.watch.feed import End, Subscription, WatchEvent
 from availability_service.watch.hub import WatchHub
 
 log = structlog.get_logger(__name__)
+
+
+def position_mark(revision: int) -> WatchEvent:
+    """An event about no lot: handed to a standing search to say "everything up to here that
+    concerns you is queued", so its position (and its bookmarks) keep up with the hub's."""
+    return WatchEvent(
+        revision=revision,
+        availability_id=uuid.UUID(int=0),
+        event_type="",
+        types=(),
+        actor="",
+        event_time=datetime.fromtimestamp(0, UTC),
+        changed_fields=(),
+        before=None,
+        after={},
+        reservation=None,
+    )
+
+
+class SearchFeed(Subscription):
+    """One standing search's queue: the events of its commodity, and, once they are all
+    taken, a position mark at the hub's position (the index skips the other commodities'
+    events, so without it the stream's position would lag behind the hub)."""
+
+    def __init__(self, capacity: int, hub: WatchHub) -> None:
+        super().__init__(capacity)
+        self.hub = hub
+        self.marked = 0
+
+    def take(self, limit: int) -> list[WatchEvent]:
+        taken = super().take(limit)
+        if taken:
+            self.marked = max(self.marked, taken[-1].revision)
+        elif self.ended is None and self.hub.position > self.marked:
+            self.marked = self.hub.position
+            taken = [position_mark(self.marked)]
+        return taken
 
 
 class SearchIndex(Subscription):
@@ -48,11 +87,12 @@ class SearchIndex(Subscription):
         self.by_commodity.clear()
         self.attached = False
 
-    def join(self, commodity: str) -> tuple[Subscription, int]:
+    def join(self, commodity: str) -> tuple[SearchFeed, int]:
         """A new standing search's queue, and the revision after which it gets every event."""
         position = self.hub.attach(self) if not self.attached else self.hub.position
         self.attached = True
-        feed = Subscription(self.hub.limits.queue_size)
+        feed = SearchFeed(self.hub.limits.queue_size, self.hub)
+        feed.marked = position
         self.by_commodity[commodity].add(feed)
         return feed, position
 
