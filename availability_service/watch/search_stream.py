@@ -22,7 +22,7 @@ from availability_service.domain.errors import FieldViolation, InvalidArgument
 from availability_service.domain.model import Availability, availability_from_snapshot
 from availability_service.grpc_api.search_input import search_query
 from availability_service.grpc_api.search_rpc import search_result_pb
-from availability_service.service_layer.search import SearchHit, SearchService
+from availability_service.service_layer.search import SearchService
 from availability_service.watch import reads, search_reads, similarity
 from availability_service.watch.feed import WatchEvent
 from availability_service.watch.filters import WatchRequest, parse_request
@@ -134,8 +134,10 @@ class _SearchStream(_Stream):
             if match is not None:
                 self.matches[lot.id] = match
         if self.request.send_initial_state:
-            ranked = sorted(self.matches.values(), key=lambda m: (-m.score, str(m.lot.id)))
-            initial = [(self.pos, self._change(ENTERED, m, m.lot.revision)) for m in ranked]
+            ranked = sorted(self.matches.values(), key=lambda m: (-m.score, str(m.availability.id)))
+            initial = [
+                (self.pos, self._change(ENTERED, m, m.availability.revision)) for m in ranked
+            ]
             for response in self._batches(initial):
                 yield self._sent(response)
             yield self._sent(_bookmark(self.pos, Reason.REASON_INITIAL_STATE_END))
@@ -205,12 +207,11 @@ class _SearchStream(_Stream):
         self, kind: int, match: Match, revision: int, event: WatchEvent | None = None
     ) -> watch_pb2.SearchChange:
         """A change with the match's result, as SearchAvailabilities returns it."""
-        hit = SearchHit(match.lot, match.score, match.breakdown, match.distance_km)
         shared = None if event is None else event.after_for(self.principal)
         return watch_pb2.SearchChange(
             kind=kind,
-            name=f"availabilities/{match.lot.id}",
-            result=search_result_pb(hit, self.principal, shared),
+            name=f"availabilities/{match.availability.id}",
+            result=search_result_pb(match, self.principal, shared),
             revision=revision,
             event_types=() if event is None else _types(event),
         )

@@ -21,16 +21,15 @@ stored on the lot by its own writes, so a lot's score changes only through its o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain.model import Availability, LotState
-from availability_service.intelligence import Commodity, Embedder, Factor, score_lot
+from availability_service.intelligence import Commodity, Embedder, score_lot
 from availability_service.service_layer.enrichment import lot_features
-from availability_service.service_layer.search import candidate_of
+from availability_service.service_layer.search import SearchHit, candidate_of
 from availability_service.service_layer.search_criteria import Plan, SearchQuery
 from availability_service.storage.search import (
     EARTH_RADIUS_SLACK_M,
@@ -44,14 +43,8 @@ from availability_service.watch.similarity import Summation
 EARTH_RADIUS_M = 6378168.0
 
 
-@dataclass(frozen=True)
-class Match:
-    """One lot inside the match set: the lot (unredacted) and its score as search gives it."""
-
-    lot: Availability
-    score: float
-    breakdown: list[Factor]
-    distance_km: float | None
+# A match is what search returns for a lot: the lot (unredacted), score, breakdown, distance.
+Match = SearchHit
 
 
 def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> np.ndarray:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tests.clients.conftest import PATIENT, identity, registered_seller
+from tests.clients.test_resilience import _wait_for
 from tests.support.processes import ServerProcess, free_port
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
@@ -84,9 +84,3 @@ def test_a_standing_search_loop_sees_every_change_once_across_a_crash_and_a_rest
     assert not failure, failure
     assert mine() == expected
     assert search.reconnects >= 2
-
-
-def _wait_for(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)

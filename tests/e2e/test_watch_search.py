@@ -10,10 +10,11 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import duration_pb2, field_mask_pb2
+from google.protobuf import duration_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Engine
 
+from tests.e2e.test_watch import update
 from tests.support.callers import Caller
 from tests.support.lots import approved_lot, cotton_lot, error_details
 from tests.support.watching import Watch, revision_now
@@ -55,27 +56,12 @@ def watch_search() -> Iterator[Callable[..., Watch]]:
 
 def changes_until(stream: Watch, revision: int, timeout: float = 20.0) -> list[Any]:
     """Changes of every message up to one covering `revision` (bookmarks skipped)."""
-    out: list[Any] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        message = stream.message(max(deadline - time.monotonic(), 0.01))
-        out.extend(message.changes)
-        if message.revision >= revision:
-            return out
+    return stream.events_until(revision, timeout, items="changes")
 
 
 def mine(changes: list[Any], name: str) -> list[tuple[int, bool]]:
     """(kind, has a result) of the changes of one lot."""
     return [(c.kind, c.HasField("result")) for c in changes if c.name == name]
-
-
-def update(caller: Caller, name: str, paths: list[str], **fields: Any) -> pb.Availability:
-    return caller.UpdateAvailability(
-        api.UpdateAvailabilityRequest(
-            availability=pb.Availability(name=name, **fields),
-            update_mask=field_mask_pb2.FieldMask(paths=paths),
-        )
-    ).availability
 
 
 def price(amount: str) -> dict[str, Any]:

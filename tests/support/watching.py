@@ -58,13 +58,16 @@ class Watch:
         assert item is not END, "stream ended"
         return item  # type: ignore[no-any-return]
 
-    def events_until(self, revision: int, timeout: float = 10.0) -> list[Any]:
-        """Events of every message up to one covering `revision` (bookmarks skipped)."""
+    def events_until(
+        self, revision: int, timeout: float = 10.0, items: str = "events"
+    ) -> list[Any]:
+        """Events (or WatchSearch `changes`) of every message up to one covering `revision`
+        (bookmarks skipped)."""
         out: list[Any] = []
         deadline = time.monotonic() + timeout
         while True:
             message = self.message(max(deadline - time.monotonic(), 0.01))
-            out.extend(message.events)
+            out.extend(getattr(message, items))
             if message.revision >= revision:
                 return out
 
