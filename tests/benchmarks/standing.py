@@ -16,6 +16,7 @@ import asyncio
 import multiprocessing
 import queue
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -25,7 +26,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from tests.benchmarks import env
 from tests.benchmarks.context import SELLER, Context, NotBuilt, active_lot, metadata
-from tests.benchmarks.watch import PROCESSES, STREAMS_PER_CONNECTION, _pct
+from tests.benchmarks.watch import PROCESSES, _pct, open_streams
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
@@ -61,16 +62,10 @@ async def _streams(
 ) -> tuple[list[tuple[int, float]], list[str]]:
     received: list[tuple[int, float]] = []  # (revision of the change, arrival time)
     errors: list[str] = []
-    started = asyncio.Event()
-    pending = len(indexes)
 
-    def one_started() -> None:
-        nonlocal pending
-        pending -= 1
-        if pending == 0:
-            started.set()
-
-    async def one(stub: api_grpc.AvailabilityServiceStub, index: int) -> None:
+    async def one(
+        stub: api_grpc.AvailabilityServiceStub, index: int, started: Callable[[], None]
+    ) -> None:
         request = api.WatchSearchRequest(
             search=criteria(index), progress_notify_interval=Duration(seconds=1)
         )
@@ -81,7 +76,7 @@ async def _streams(
                 async for reply in stub.WatchSearch(request, metadata=metadata(tok)):
                     if first:
                         first = False
-                        one_started()
+                        started()
                     now = time.time()
                     received.extend((change.revision, now) for change in reply.changes)
                     if reply.HasField("bookmark") and done_after.is_set():
@@ -89,26 +84,9 @@ async def _streams(
         except (grpc.RpcError, TimeoutError) as exc:
             errors.append(exc.code().name if isinstance(exc, grpc.RpcError) else "TIMEOUT")
             if first:
-                one_started()
+                started()
 
-    channels = [
-        grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
-        for _ in range(0, len(indexes), STREAMS_PER_CONNECTION)
-    ]
-    stubs = [api_grpc.AvailabilityServiceStub(ch) for ch in channels]
-    tasks = [
-        asyncio.create_task(one(stubs[i // STREAMS_PER_CONNECTION], index))
-        for i, index in enumerate(indexes)
-    ]
-    try:
-        async with asyncio.timeout(seconds):
-            await started.wait()
-    except TimeoutError:
-        pass
-    ready.put(("ready", len(errors)))
-    await asyncio.gather(*tasks)
-    for ch in channels:
-        await ch.close()
+    await open_streams(address, indexes, one, ready, seconds)
     return received, errors
 
 
