@@ -116,7 +116,7 @@ class _SearchStream(_Stream):
         super().__init__(request, standing.principal, hub)
         self.standing = standing
         self.commodity = standing.commodity.code
-        self.matches: dict[uuid.UUID, Match] = {}
+        self.inside: set[uuid.UUID] = set()  # the match set, by lot id
 
     async def run(self) -> AsyncIterator[Any]:
         start: int | None = None  # None: now, as the initial state
@@ -129,18 +129,17 @@ class _SearchStream(_Stream):
         state = await self._read(search_reads.lots_at, self.hub.engine, self.commodity, start)
         self.pos = state.revision if start is None else start
         self._check_retained(state.oldest)
-        for lot in state.lots:
-            match = self.standing.evaluate(lot)
-            if match is not None:
-                self.matches[lot.id] = match
+        found = [m for m in map(self.standing.evaluate, state.lots) if m is not None]
+        # Only membership is kept: ENTERED or UPDATED depends on it, and LEFT shows the lot's
+        # new state, so the set costs an id per lot, not a lot.
+        self.inside = {m.availability.id for m in found}
         if self.request.send_initial_state:
-            ranked = sorted(self.matches.values(), key=lambda m: (-m.score, str(m.availability.id)))
-            initial = [
-                (self.pos, self._change(ENTERED, m, m.availability.revision)) for m in ranked
-            ]
+            found.sort(key=lambda m: (-m.score, m.availability.id))
+            initial = [(self.pos, self._change(ENTERED, m, m.availability.revision)) for m in found]
             for response in self._batches(initial):
                 yield self._sent(response)
             yield self._sent(_bookmark(self.pos, Reason.REASON_INITIAL_STATE_END))
+        del found, state
         index = index_for(self.hub)
         # Catch up from the table first, so a long replay never fills the live queue...
         async for response in self._catch_up(None):
@@ -190,12 +189,13 @@ class _SearchStream(_Stream):
             return None
         lot = lot_after(event, self.standing)
         new = self.standing.evaluate(lot)
-        old = self.matches.pop(lot.id, None)
+        was_inside = lot.id in self.inside
         if new is not None:
-            self.matches[lot.id] = new
-            return self._change(ENTERED if old is None else UPDATED, new, event.revision, event)
-        if old is None:
+            self.inside.add(lot.id)
+            return self._change(UPDATED if was_inside else ENTERED, new, event.revision, event)
+        if not was_inside:
             return None
+        self.inside.discard(lot.id)
         if lot.delete_time is not None or not can_see_lot(self.principal, lot):
             # The caller lost sight of the lot: nothing of its new state may be shown.
             gone = watch_pb2.SearchChange(kind=LEFT, name=f"availabilities/{lot.id}")
