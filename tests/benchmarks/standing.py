@@ -4,8 +4,9 @@
 spread evenly over the catalog's commodities, each a buyer's search with its own price
 ceiling; once each has received its first message, the server's RSS growth gives memory per
 standing search. A writer then reprices a pool of approved cotton lots at
-`standing_changes_per_s` for `standing_seconds`, cycling each lot's price through values
-inside and outside the ceilings, so lots enter, move within and leave the cotton searches.
+`standing_changes_per_s` for `standing_seconds` through a second server process (as other
+engines' calls would arrive), cycling each lot's price through values inside and outside the
+ceilings, so lots enter, move within and leave the cotton searches.
 The writer stamps each change's revision when UpdateAvailability returns (its commit); every
 stream stamps each change it receives; delay = delivery - commit, per delivered change.
 """
@@ -128,8 +129,10 @@ def standing(ctx: Context) -> dict[str, Any]:
     n, rate = ctx.sizes.standing_searches, ctx.sizes.standing_changes_per_s
     seconds = ctx.sizes.standing_seconds
     limit = 120.0 + seconds
-    with env.service(ctx.db, ctx.folder) as server:
-        names = [active_lot(server.address).name for _ in range(POOL)]
+    # The changes come through a second server process, as they would from other engines'
+    # calls: the measured process only follows the events and serves the standing searches.
+    with env.service(ctx.db, ctx.folder) as server, env.service(ctx.db, ctx.folder) as writer:
+        names = [active_lot(writer.address).name for _ in range(POOL)]
         probe = api.WatchSearchRequest(search=criteria(0))
         with grpc.insecure_channel(server.address) as channel:
             try:
@@ -159,7 +162,7 @@ def standing(ctx: Context) -> dict[str, Any]:
         time.sleep(1)
         rss_idle = server.rss_bytes()
         write_start = time.time()
-        commits = _reprice(server.address, names, rate, seconds)
+        commits = _reprice(writer.address, names, rate, seconds)
         write_s = time.time() - write_start
         time.sleep(2)  # the last changes' deliveries
         done.set()
