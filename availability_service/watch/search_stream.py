@@ -49,14 +49,11 @@ LEFT = watch_pb2.MATCH_KIND_LEFT
 _LOTS: weakref.WeakKeyDictionary[WatchEvent, Availability] = weakref.WeakKeyDictionary()
 
 
-def lot_after(event: WatchEvent, standing: StandingSearch) -> Availability:
-    """The event's lot, decoded once; its embedding (left out of snapshots) is computed once
-    too, by the first standing search of its commodity that needs it."""
+def lot_after(event: WatchEvent) -> Availability:
+    """The event's lot, decoded once however many standing searches it concerns."""
     lot = _LOTS.get(event)
     if lot is None:
         lot = _LOTS[event] = availability_from_snapshot(event.after)
-    if lot.ai_score_vector is None and lot.commodity == standing.commodity.code:
-        lot.ai_score_vector = [float(x) for x in standing.embedding(lot)]
     return lot
 
 
@@ -187,7 +184,7 @@ class _SearchStream(_Stream):
         before = event.before or {}
         if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
             return None
-        lot = lot_after(event, self.standing)
+        lot = lot_after(event)
         new = self.standing.evaluate(lot)
         was_inside = lot.id in self.inside
         if new is not None:

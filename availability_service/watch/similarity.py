@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, text
@@ -29,37 +30,58 @@ _KERNELS = ((8, True), (8, False), (16, True), (16, False), (4, False), (4, True
 
 @dataclass(frozen=True)
 class Summation:
-    """How the products are summed; lanes 0 means plain float 64."""
+    """How the products are summed; lanes 0 means plain float 64.
+
+    Each of pgvector's three sums runs in its own accumulators, so each can be computed on
+    its own: a vector's norm once per vector, only the dot product per pair.
+    """
 
     lanes: int = 0
     fused: bool = False
 
+    def sum_of_products(self, x: np.ndarray, y: np.ndarray) -> float:
+        """x . y as pgvector sums it, for float-32 values held as float 64 (exact)."""
+        if self.lanes == 0 or x.shape[0] % self.lanes:
+            return float(np.dot(x, y))
+        # Products of two float 32 are exact in float 64, so rounding (acc + product) to
+        # float 32 once is a fused multiply-add; without it the product is rounded first.
+        rows = (x * y).reshape(-1, self.lanes)
+        if not self.fused:
+            rows = rows.astype(F32)
+        acc = np.zeros(self.lanes, dtype=F32)
+        for row in rows:
+            acc = (acc + row).astype(F32)
+        while acc.shape[0] > 1:
+            half = acc.shape[0] // 2
+            acc = acc[:half] + acc[half:]  # float 32 + float 32 stays float 32
+        return float(acc[0])
+
     def cosine_distance(self, a: np.ndarray, b: np.ndarray) -> float | None:
         """pgvector's `a <=> b` for two float-32 vectors; None when either is all zeros."""
-        x, y = np.stack([a, a, b]), np.stack([b, a, b])
-        if self.lanes == 0 or a.shape[0] % self.lanes:
-            sums = (x.astype(F64) * y.astype(F64)).sum(axis=1)
-        else:
-            sums = self._lane_sums(x, y).astype(F64)
-        similarity, norm_a, norm_b = (float(s) for s in sums)
+        x, y = a.astype(F64), b.astype(F64)
+        return self.distance(
+            self.sum_of_products(x, y), self.sum_of_products(x, x), self.sum_of_products(y, y)
+        )
+
+    @staticmethod
+    def distance(dot: float, norm_a: float, norm_b: float) -> float | None:
+        """1 - cosine from the three sums, clamped as pgvector clamps it."""
         if norm_a == 0 or norm_b == 0:
             return None
-        similarity = similarity / math.sqrt(norm_a * norm_b)
+        similarity = dot / math.sqrt(norm_a * norm_b)
         return 1.0 - max(-1.0, min(1.0, similarity))
 
-    def _lane_sums(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # Products of two float 32 are exact in float 64, so rounding (product + acc) to
-        # float 32 once is a fused multiply-add; without it the product is rounded first.
-        products = (x.astype(F64) * y.astype(F64)).reshape(3, -1, self.lanes)
-        if not self.fused:
-            products = products.astype(F32)
-        acc = np.zeros((3, self.lanes), dtype=F32)
-        for row in range(products.shape[1]):
-            acc = (acc + products[:, row]).astype(F32)
-        while acc.shape[1] > 1:
-            half = acc.shape[1] // 2
-            acc = (acc[:, :half] + acc[:, half:]).astype(F32)
-        return acc[:, 0]
+
+class Embedded:
+    """A float-32 vector held as float 64 with its sum of squares (computed once)."""
+
+    def __init__(self, vector: Any, summation: Summation) -> None:
+        self.values = np.asarray(vector, dtype=F32).astype(F64)
+        self.norm = summation.sum_of_products(self.values, self.values)
+
+    def cosine_distance(self, other: Embedded, summation: Summation) -> float | None:
+        dot = summation.sum_of_products(self.values, other.values)
+        return summation.distance(dot, self.norm, other.norm)
 
 
 def calibration_pairs() -> list[tuple[np.ndarray, np.ndarray]]:

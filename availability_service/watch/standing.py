@@ -21,8 +21,8 @@ stored on the lot by its own writes, so a lot's score changes only through its o
 from __future__ import annotations
 
 import math
-
-import numpy as np
+import uuid
+from collections import OrderedDict
 
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
@@ -37,7 +37,7 @@ from availability_service.storage.search import (
     QualityRange,
     _widen,
 )
-from availability_service.watch.similarity import Summation
+from availability_service.watch.similarity import Embedded, Summation
 
 # earthdistance's earth(): the sphere radius in metres its functions use.
 EARTH_RADIUS_M = 6378168.0
@@ -47,13 +47,18 @@ EARTH_RADIUS_M = 6378168.0
 Match = SearchHit
 
 
-def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> np.ndarray:
-    """The lot's embedding as the pgvector column keeps it (float 32): the stored one when the
-    lot was read from its row, else recomputed from its features as enrichment does."""
-    vector = lot.ai_score_vector
-    if vector is None:
-        vector = embedder.embed(lot_features(lot, commodity))
-    return np.asarray(vector, dtype=np.float32)
+def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> list[float]:
+    """The lot's embedding: the stored one when the lot was read from its row, else
+    recomputed from its features as enrichment computed it."""
+    if lot.ai_score_vector is not None:
+        return lot.ai_score_vector
+    return embedder.embed(lot_features(lot, commodity))
+
+
+# A lot state (id, revision) has one embedding; every standing search of the process shares
+# it, and its norm, instead of recomputing them per search.
+_EMBEDDED: OrderedDict[tuple[uuid.UUID, int, Summation], Embedded] = OrderedDict()
+EMBEDDED_CACHE_SIZE = 10_000
 
 
 def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
@@ -103,32 +108,47 @@ class StandingSearch:
         self.commodity = commodity
         self.plan = plan
         self.embedder = embedder
-        self.summation = Summation()  # the stream sets the calibrated one before use
-        self._target = np.asarray(plan.target_vector, dtype=np.float32)
+        self._summation = Summation()
+        self._target = Embedded(plan.target_vector, self._summation)
 
-    def embedding(self, lot: Availability) -> np.ndarray:
-        return embedding(lot, self.commodity, self.embedder)
+    @property
+    def summation(self) -> Summation:
+        return self._summation
 
-    def evaluate(self, lot: Availability | None, vector: np.ndarray | None = None) -> Match | None:
-        """The lot's match (score, breakdown, distance), or None when it is not in the set.
-        `vector`: the lot's embedding when the caller has it already (it is shared)."""
+    @summation.setter
+    def summation(self, summation: Summation) -> None:
+        """The calibrated summation (watch.similarity.calibrated), set before any scoring."""
+        self._summation = summation
+        self._target = Embedded(self.plan.target_vector, summation)
+
+    def embedded(self, lot: Availability) -> Embedded:
+        """The lot state's embedding, shared through the process-wide cache."""
+        key = (lot.id, lot.revision, self._summation)
+        found = _EMBEDDED.get(key)
+        if found is None:
+            found = Embedded(embedding(lot, self.commodity, self.embedder), self._summation)
+            _EMBEDDED[key] = found
+            if len(_EMBEDDED) > EMBEDDED_CACHE_SIZE:
+                _EMBEDDED.popitem(last=False)
+        return found
+
+    def evaluate(self, lot: Availability | None) -> Match | None:
+        """The lot's match (score, breakdown, distance), or None when it is not in the set."""
         if lot is None or not self._filtered_in(lot):
             return None
-        match, passes = self.score(lot, vector)
+        match, passes = self.score(lot)
         if not passes or match.score < self.query.score_threshold:
             return None
         return match
 
-    def score(self, lot: Availability, vector: np.ndarray | None = None) -> tuple[Match, bool]:
+    def score(self, lot: Availability) -> tuple[Match, bool]:
         """The lot scored as search scores it, and whether it passes scoring's own filters."""
-        if vector is None:
-            vector = self.embedding(lot)
         row = CandidateRow(
             id=lot.id,
             normalized_quality_params=lot.normalized_quality_params,
             price_per_base_unit=lot.price_per_base_unit,
             ai_confidence_score=float(lot.ai_confidence_score),
-            cosine_distance=self.summation.cosine_distance(vector, self._target),
+            cosine_distance=self.embedded(lot).cosine_distance(self._target, self._summation),
             distance_km=self._distance_km(lot),
         )
         scored = score_lot(self.plan.criteria, candidate_of(row), self.commodity)
