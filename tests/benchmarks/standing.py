@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import queue
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 
 from tests.benchmarks import env
 from tests.benchmarks.context import SELLER, Context, NotBuilt, active_lot, metadata
-from tests.benchmarks.watch import PROCESSES, _pct, open_streams
+from tests.benchmarks.watch import _pct, open_streams, run_client_processes
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
@@ -92,7 +91,7 @@ async def _streams(
 
 
 def _process(
-    address: str, indexes: list[int], ready: Any, results: Any, seconds: float, done: Any
+    indexes: list[int], ready: Any, results: Any, address: str, seconds: float, done: Any
 ) -> None:
     results.put(asyncio.run(_streams(address, indexes, ready, seconds, done)))
 
@@ -145,40 +144,23 @@ def standing(ctx: Context) -> dict[str, Any]:
                     raise NotBuilt("WatchSearch") from exc
         time.sleep(1)
         rss_before = server.rss_bytes()
-        mp = multiprocessing.get_context("spawn")
-        ready, results, done = mp.Queue(), mp.Queue(), mp.Event()
-        k = min(PROCESSES, n)
-        procs = [
-            mp.Process(
-                target=_process,
-                args=(server.address, list(range(i, n, k)), ready, results, limit, done),
-            )
-            for i in range(k)
-        ]
-        for p in procs:
-            p.start()
-        for _ in procs:
-            ready.get(timeout=limit + 30)
-        time.sleep(1)
-        rss_idle = server.rss_bytes()
-        write_start = time.time()
-        commits = _reprice(writer.address, names, rate, seconds)
-        write_s = time.time() - write_start
-        time.sleep(2)  # the last changes' deliveries
-        done.set()
-        received: list[tuple[int, float]] = []
-        errors: list[str] = []
-        for _ in procs:
-            try:
-                part, errs = results.get(timeout=limit + 60)
-            except queue.Empty:
-                break
-            received += part
-            errors += errs
-        for p in procs:
-            p.join(10)
-            if p.is_alive():
-                p.kill()
+        done = multiprocessing.get_context("spawn").Event()
+        state: dict[str, Any] = {}
+
+        def idle_then_write() -> dict[int, float]:
+            time.sleep(1)
+            state["rss_idle"] = server.rss_bytes()
+            write_start = time.time()
+            commits = _reprice(writer.address, names, rate, seconds)
+            state["write_s"] = time.time() - write_start
+            time.sleep(2)  # the last changes' deliveries
+            done.set()
+            return commits
+
+        received, errors, commits = run_client_processes(
+            _process, list(range(n)), (server.address, limit, done), limit, idle_then_write
+        )
+    rss_idle, write_s = state["rss_idle"], state["write_s"]
     delays = [(t - commits[rev]) * 1000 for rev, t in received if rev in commits]
     ctx.series["standing"] = {"delays_ms": delays}
     return {

@@ -109,31 +109,31 @@ async def _watchers(
 
 
 def _process(
-    address: str, tokens: list[str], expected: int, ready: Any, results: Any, seconds: float
+    tokens: list[str], ready: Any, results: Any, address: str, expected: int, seconds: float
 ) -> None:
     results.put(asyncio.run(_watchers(address, tokens, expected, ready, seconds)))
 
 
-def _run_watchers(
-    address: str, watchers: int, expected: int, seconds: float, between: Any
-) -> tuple[list[tuple[str, float]], list[str], Any]:
-    """Starts the client processes, calls between() once all are ready, gathers the events."""
+def run_client_processes(
+    target: Callable[..., None],
+    jobs: list[Any],
+    args: tuple[Any, ...],
+    seconds: float,
+    between: Any,
+) -> tuple[list[Any], list[str], Any]:
+    """Spreads `jobs` over PROCESSES spawned client processes, each running
+    target(jobs_slice, ready, results, *args); calls between() once all are ready; gathers
+    what each put in `results` (received items, error codes)."""
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
-    tokens = [env.token(f"bench-watcher-{i}", ["ADMIN"]) for i in range(watchers)]
-    n = min(PROCESSES, watchers)
-    procs = [
-        ctx.Process(
-            target=_process, args=(address, tokens[i::n], expected, ready, results, seconds)
-        )
-        for i in range(n)
-    ]
+    n = min(PROCESSES, len(jobs))
+    procs = [ctx.Process(target=target, args=(jobs[i::n], ready, results, *args)) for i in range(n)]
     for p in procs:
         p.start()
     for _ in procs:
         ready.get(timeout=seconds + 30)
     middle = between()
-    received: list[tuple[str, float]] = []
+    received: list[Any] = []
     errors: list[str] = []
     for _ in procs:
         try:
@@ -147,6 +147,14 @@ def _run_watchers(
         if p.is_alive():
             p.kill()
     return received, errors, middle
+
+
+def _run_watchers(
+    address: str, watchers: int, expected: int, seconds: float, between: Any
+) -> tuple[list[tuple[str, float]], list[str], Any]:
+    """Starts the client processes, calls between() once all are ready, gathers the events."""
+    tokens = [env.token(f"bench-watcher-{i}", ["ADMIN"]) for i in range(watchers)]
+    return run_client_processes(_process, tokens, (address, expected, seconds), seconds, between)
 
 
 def _write(address: str, count: int) -> dict[str, float]:

@@ -183,7 +183,16 @@ def test_watch_search_prints_the_standing_search_changes_as_json_lines(
         return UntilOurLot()
 
     monkeypatch.setattr(AvailabilityClient, "watch_search", until_our_lot)
-    result = avail(server, who, "watch-search", "cotton", "--max-price", "1700", "--initial")
+    result = avail(
+        server,
+        who,
+        "watch-search",
+        "cotton",
+        "--max-price",
+        "1700",
+        "--include-anomalies",
+        "--initial",
+    )
     assert result.exit_code == 0, result.output
     changes = [json.loads(line) for line in result.output.splitlines()]
     assert {c["kind"] for c in changes} == {"MATCH_KIND_ENTERED"}

@@ -31,7 +31,11 @@ Reason = watch_pb2.Bookmark.Reason
 
 
 def criteria(**fields: Any) -> api.SearchAvailabilitiesRequest:
-    """Cotton up to 1700 USD/t: the lots of tests.support.lots.cotton_lot (1650) pass."""
+    """Cotton up to 1700 USD/t: the lots of tests.support.lots.cotton_lot (1650) pass.
+
+    Anomalous prices are included: whether a reprice is flagged depends on the other tests'
+    lots, and these tests are about the other causes."""
+    fields.setdefault("include_anomalies", True)
     search = api.SearchAvailabilitiesRequest(commodity="cotton", **fields)
     if "max_price" not in fields:
         search.max_price.CopyFrom(pb.Money(currency_code="USD", amount="1700"))
