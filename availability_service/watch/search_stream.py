@@ -11,6 +11,7 @@ with no gap and no duplicate.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -44,6 +45,7 @@ Reason = watch_pb2.Bookmark.Reason
 ENTERED = watch_pb2.MATCH_KIND_ENTERED
 UPDATED = watch_pb2.MATCH_KIND_UPDATED
 LEFT = watch_pb2.MATCH_KIND_LEFT
+EVALUATION_SLICE = 200
 
 # Each event's lot is decoded once per process, however many standing searches it concerns.
 _LOTS: weakref.WeakKeyDictionary[WatchEvent, Availability] = weakref.WeakKeyDictionary()
@@ -126,7 +128,7 @@ class _SearchStream(_Stream):
         state = await self._read(search_reads.lots_at, self.hub.engine, self.commodity, start)
         self.pos = state.revision if start is None else start
         self._check_retained(state.oldest)
-        found = [m for m in map(self.standing.evaluate, state.lots) if m is not None]
+        found = [m async for m in self._evaluated(state.lots) if m is not None]
         # Only membership is kept: ENTERED or UPDATED depends on it, and LEFT shows the lot's
         # new state, so the set costs an id per lot, not a lot.
         self.inside = {m.availability.id for m in found}
@@ -150,6 +152,14 @@ class _SearchStream(_Stream):
                 yield response
         finally:
             index.leave(self.commodity, feed)
+
+    async def _evaluated(self, lots: list[Availability]) -> AsyncIterator[Match | None]:
+        """Each lot judged, letting the other streams and calls run between slices (a large
+        commodity would otherwise hold the event loop for its whole initial evaluation)."""
+        for i, lot in enumerate(lots):
+            if i % EVALUATION_SLICE == EVALUATION_SLICE - 1:
+                await asyncio.sleep(0)
+            yield self.standing.evaluate(lot)
 
     def _messages(self, events: list[WatchEvent]) -> Iterator[Any]:
         """Messages for these consecutive events; advances pos past all of them."""
