@@ -9,11 +9,12 @@ TS := clients/typescript
 
 .PHONY: run test generate lint install clients contract-check contract-baseline bench bench-deps bench-quick clean check-generated
 
-$(STAMP): pyproject.toml clients/python/pyproject.toml
+# Three packages: the contract (generated/), the server, the client; one pip run resolves
+# the server's and the client's dependency on the contract package to the local one.
+$(STAMP): pyproject.toml clients/python/pyproject.toml $(GEN)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pip install --quiet -e clients/python
+	$(BIN)/pip install --quiet -e ./$(GEN) -e '.[dev]' -e ./clients/python
 	touch $(STAMP)
 
 install: $(STAMP) generate
@@ -26,6 +27,7 @@ generate: $(STAMP)
 	  --python_out=$(GEN) --pyi_out=$(GEN) --grpc_python_out=$(GEN) $(PROTO_FILES)
 	for d in $(GEN)/tradedesk $(GEN)/tradedesk/availability $(GEN)/tradedesk/availability/v1; do \
 	  touch $$d/__init__.py; done
+	cp protos/tradedesk/availability/v1/*.json $(GEN)/tradedesk/availability/v1/
 
 # Fails when the committed generated code (Python and TypeScript) differs from a fresh
 # generation, including generated files that are new or gone.

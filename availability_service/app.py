@@ -12,26 +12,45 @@ from sqlalchemy import Engine
 from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
 from availability_service.auth.tokens import AuthConfig, TokenVerifier, load_or_create_dev_secret
-from availability_service.config import Settings
+from availability_service.config import ConfigurationError, Settings
+from availability_service.grpc_api.lot_size import lot_size
 from availability_service.grpc_api.rpc_base import Services
 from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
+from availability_service.read_databases import build_read_router
+from availability_service.service_layer.commodities import CommodityService
 from availability_service.service_layer.enrichment import LotEnricher
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService, place_lot
 from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.read_routing import ReadRouter
 from availability_service.service_layer.search import SearchService
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
+from availability_service.telemetry.metrics import instrument_pool
+from availability_service.telemetry.tracing import instrument_engine
+from availability_service.watch.history import HistoryService
 
 log = structlog.get_logger(__name__)
 
 
 def database_url(settings: Settings) -> str:
+    """DATABASE_URL, else an embedded PostgreSQL: said loudly, and refused in production."""
     if settings.database_url:
         return settings.database_url
+    if settings.is_production:
+        raise ConfigurationError(
+            "AVAILABILITY_ENVIRONMENT=production needs DATABASE_URL: "
+            "the embedded PostgreSQL is for development only"
+        )
+    log.warning(
+        "embedded_database",
+        detail="no DATABASE_URL: running an embedded PostgreSQL for development only; "
+        "set DATABASE_URL for anything that keeps data",
+        pgdata=str(settings.data_dir / "pgdata"),
+    )
     return start_embedded_postgres(settings.data_dir)
 
 
@@ -69,14 +88,20 @@ class Application:
     background: list[Any] = field(default_factory=list)
     # The grpc health servicer, set by create_server; the database monitor flips it.
     health: Any = None
+    # Hot standbys serving reads (read_databases.py); None: every read on the primary.
+    reads: ReadRouter | None = None
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.engine.dispose()
+        if self.reads is not None:
+            self.reads.dispose()
 
 
 def build_application(settings: Settings, *, run_migrations: bool = True) -> Application:
     engine = make_engine(database_url(settings), settings.db_pool_size)
+    instrument_pool(engine)
+    instrument_engine(engine)
     wait_for_database(engine)
     if run_migrations:
         migrate(engine)
@@ -86,15 +111,18 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     with engine.begin() as conn:
         upsert_catalog(conn, catalog_to_rows(catalog))
     embedder = FeatureEmbedder(catalog)
-    uow = UnitOfWork(engine)
+    reads = build_read_router(settings, engine)
+    uow = UnitOfWork(engine, reads)
     services = Services(
-        lots=LotService(uow, LotEnricher(catalog, embedder), place_lot),
+        lots=LotService(uow, LotEnricher(catalog, embedder), place_lot, lot_size),
         locations=LocationService(uow),
         holds=HoldService(
             uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
         ),
         search=SearchService(uow, catalog, embedder),
         insight=InsightService(uow, catalog),
+        history=HistoryService(uow),
+        commodities=CommodityService(catalog),
     )
     return Application(
         settings=settings,
@@ -107,4 +135,5 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
             parse_rate_limits(settings.rate_limits, settings.rate_limit_enabled)
         ),
         concurrency=ConcurrencyLimiter(settings.max_concurrent_rpcs),
+        reads=reads,
     )

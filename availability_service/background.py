@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from availability_service.app import Application
 from availability_service.health import start_health_monitor
+from availability_service.read_databases import start_read_monitor
 from availability_service.service_layer.sweeper import start_sweeper
 from availability_service.watch.hub import start_watch_hub, stop_watch_hub
 
@@ -14,6 +15,7 @@ STARTERS: list[Callable[[Application], list[object]]] = [
     start_sweeper,
     start_health_monitor,
     start_watch_hub,
+    start_read_monitor,
 ]
 
 

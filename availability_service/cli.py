@@ -30,22 +30,31 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
+def start_metrics_endpoint(settings: Settings) -> None:
+    """/metrics on the configured address, when a port is configured (workers: the parent)."""
+    host, port = settings.metrics_endpoint
+    if port is None:
+        return
+    from availability_service.telemetry.metrics import serve_metrics
+
+    try:
+        serve_metrics(port, host)
+    except OSError as exc:  # the port is taken: serve gRPC anyway, and say so
+        log.warning("metrics_port_unavailable", address=f"{host}:{port}", error=str(exc))
+
+
 async def serve_forever(settings: Settings) -> None:
     from availability_service.app import build_application
     from availability_service.background import start_background, stop_background
     from availability_service.grpc_api.server import create_server
+    from availability_service.telemetry.tracing import configure_tracing
 
+    configure_tracing()
     app = await asyncio.to_thread(build_application, settings)
     server, port, health = await create_server(app)
     await server.start()
     start_background(app)
-    if settings.metrics_port:
-        from availability_service.grpc_api.metrics import serve_metrics
-
-        try:
-            serve_metrics(settings.metrics_port)
-        except OSError as exc:  # another worker of this host already serves /metrics
-            log.warning("metrics_port_unavailable", port=settings.metrics_port, error=str(exc))
+    start_metrics_endpoint(settings)
     log.info("serving", address=settings.address, port=port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -62,9 +71,25 @@ async def serve_forever(settings: Settings) -> None:
     log.info("stopped")
 
 
+def _with_embedded_standby(settings: Settings) -> Settings:
+    """Development: the embedded primary plus a hot standby of it serving reads (issue 18)."""
+    if settings.database_url:
+        raise SystemExit("--with-standby needs the embedded database (no DATABASE_URL)")
+    from dataclasses import replace
+
+    from availability_service.storage.embedded import start_embedded_postgres
+    from availability_service.storage.embedded_standby import start_embedded_standby
+
+    primary = start_embedded_postgres(settings.data_dir)
+    standby = start_embedded_standby(settings.data_dir / "pgdata", settings.data_dir / "standby")
+    return replace(settings, database_url=primary, read_database_urls=(standby.url,))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
+    if getattr(args, "with_standby", False):
+        settings = _with_embedded_standby(settings)
     if settings.workers > 1:
         from availability_service.workers import serve_workers
 
@@ -164,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="availability-service", description="The Availability Engine gRPC service."
     )
     parser.add_argument(
-        "--data-dir", help="data folder (default .data in the repo; env AVAILABILITY_DATA_DIR)"
+        "--data-dir", help="data folder (default ./.data; env AVAILABILITY_DATA_DIR)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -188,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help="allow plaintext on a non-loopback address (env AVAILABILITY_ALLOW_INSECURE)",
+    )
+    serve.add_argument(
+        "--with-standby",
+        action="store_true",
+        help="development: also start a hot standby of the embedded database and read from it",
     )
     serve.set_defaults(func=cmd_serve)
 
@@ -229,8 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from availability_service.config import ConfigurationError
+
     args = build_parser().parse_args(argv)
-    result: int = args.func(args)
+    try:
+        result: int = args.func(args)
+    except ConfigurationError as error:
+        print(f"availability-service: {error}", file=sys.stderr)
+        return 2
     return result
 
 

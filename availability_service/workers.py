@@ -6,15 +6,22 @@ PostgreSQL once (children reuse it through DATABASE_URL instead of each starting
 migrates once, then spawns N children that each build their own Application (engine, pool,
 thread pool) and serve the same address; the kernel spreads new connections across them.
 The parent forwards SIGTERM/SIGINT and waits; if one child dies, it stops the others.
+With a metrics port, the parent serves /metrics: the children write their metrics to files in
+PROMETHEUS_MULTIPROC_DIR (prometheus_client multiprocess mode) and the parent sums them, so
+one scrape sees every worker.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
+from collections.abc import Sequence
 from dataclasses import replace
 from multiprocessing.connection import wait
+from pathlib import Path
 from types import FrameType
 
 import structlog
@@ -55,15 +62,36 @@ def _prepare_database(settings: Settings) -> Settings:
     return replace(settings, database_url=url)
 
 
+def _prepare_metrics(settings: Settings) -> tuple[Settings, Path | None, bool]:
+    """Multiprocess metrics for the children, when /metrics is served; the children's settings.
+
+    Returns the folder and whether this process made it (and so removes it at the end). An
+    operator's PROMETHEUS_MULTIPROC_DIR is used as given, emptied of a previous run's files.
+    """
+    if settings.metrics_endpoint[1] is None:
+        return settings, None, False
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="availability-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    # Spawned children import prometheus_client after this, so they write to the folder.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    return replace(settings, metrics_port=None, metrics_address=""), folder, not given
+
+
 def serve_workers(settings: Settings) -> int:
     """Runs settings.workers children until SIGTERM/SIGINT; 0 when all stopped cleanly."""
     if settings.address.rsplit(":", 1)[-1] == "0":
         raise SystemExit("--workers needs a fixed port: port 0 would give each worker its own")
+    # Metrics first: prometheus_client reads PROMETHEUS_MULTIPROC_DIR when first imported.
+    child_settings, metrics_dir, own_metrics_dir = _prepare_metrics(settings)
     settings = _prepare_database(settings)
+    child_settings = replace(child_settings, database_url=settings.database_url)
     # spawn, not fork: children start from a clean interpreter with no inherited threads.
     context = multiprocessing.get_context("spawn")
     children = [
-        context.Process(target=_child, args=(settings,), name=f"worker-{i}", daemon=False)
+        context.Process(target=_child, args=(child_settings,), name=f"worker-{i}", daemon=False)
         for i in range(settings.workers)
     ]
     stopping = False
@@ -79,6 +107,10 @@ def serve_workers(settings: Settings) -> int:
     try:
         for child in children:
             child.start()
+        if metrics_dir is not None:
+            from availability_service.cli import start_metrics_endpoint
+
+            start_metrics_endpoint(settings)
         log.info(
             "workers_started",
             workers=len(children),
@@ -89,6 +121,7 @@ def serve_workers(settings: Settings) -> int:
         while pending:
             done = wait([c.sentinel for c in pending])
             pending = [c for c in pending if c.sentinel not in done]
+            _forget_metrics_of_exited(children, pending, metrics_dir)
             if pending and not stopping:
                 # A worker died on its own: serving on fewer cores silently is worse than
                 # stopping, so stop the rest and let the supervisor restart the service.
@@ -102,6 +135,23 @@ def serve_workers(settings: Settings) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if own_metrics_dir and metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     codes = [c.exitcode for c in children]
     log.info("workers_stopped", exitcodes=codes)
     return 0 if all(code == 0 for code in codes) else 1
+
+
+def _forget_metrics_of_exited(
+    children: Sequence[multiprocessing.process.BaseProcess],
+    pending: Sequence[multiprocessing.process.BaseProcess],
+    metrics_dir: Path | None,
+) -> None:
+    """A dead worker's live gauges (open streams, pooled connections) stop counting."""
+    if metrics_dir is None:
+        return
+    from prometheus_client import multiprocess
+
+    for child in children:
+        if child not in pending and child.pid is not None:
+            multiprocess.mark_process_dead(child.pid, str(metrics_dir))

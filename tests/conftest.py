@@ -19,6 +19,9 @@ from tests.support.callers import TEST_SECRET, Caller, make_token
 from tests.support.lots import register_location
 from tests.support.server import ServerThread
 
+# TLS fixtures (pki, tls_server, mtls_server) for the server's and the clients' TLS tests.
+pytest_plugins = ["tests.support.pki"]
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

@@ -18,12 +18,13 @@ from google.protobuf import duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from availability_service.auth.concurrency import ConcurrencyLimiter, KeyedConcurrencyLimiter
+from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.errors import AuthenticationError, PermissionDeniedError
 from availability_service.auth.policy import SERVICE_NAME, authorize
 from availability_service.auth.principal import Principal, current_principal
 from availability_service.auth.ratelimit import RateLimiter, method_group
 from availability_service.auth.tokens import TokenVerifier
+from availability_service.telemetry.tracing import record_caller
 
 # The google.rpc.ErrorInfo domain for every error this service reports.
 ERROR_DOMAIN = "availability.tradedesk"
@@ -54,13 +55,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         rate_limiter: RateLimiter,
         concurrency_limiter: ConcurrencyLimiter,
         open_methods: Collection[str] = DEFAULT_OPEN_METHODS,
-        watch_limiter: KeyedConcurrencyLimiter | None = None,
     ) -> None:
         self._verifier = verifier
         self._rate_limiter = rate_limiter
         self._concurrency = concurrency_limiter
         self._open_methods = frozenset(open_methods)
-        self._watch_limiter = watch_limiter or KeyedConcurrencyLimiter()
 
     def is_open(self, method: str) -> bool:
         return method in self._open_methods or any(
@@ -153,8 +152,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 retry_after=retry_after,
                 metadata={"method_group": group},
             )
-        # Watch streams are long-lived and capped by their own limits (per caller here, per
-        # process in the hub); counting them here would let watchers starve unary calls.
+        # Watch streams are long-lived and capped by the watch hub (per caller, per process,
+        # with room kept for SERVICE and ADMIN), which can also take a slot back from a stream
+        # that stopped reading; counting them here would let watchers starve unary calls.
         if short not in WATCH_METHODS:
             if not self._concurrency.try_enter():
                 await _abort(
@@ -165,18 +165,9 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                     retry_after=0.1,
                 )
             admitted.callback(self._concurrency.exit)
-        if short in WATCH_METHODS:
-            if not self._watch_limiter.try_enter(principal.subject):
-                await _abort(
-                    context,
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    "too many concurrent watch streams for this caller",
-                    "TOO_MANY_WATCHERS",
-                    retry_after=1.0,
-                )
-            admitted.callback(self._watch_limiter.exit, principal.subject)
         token = current_principal.set(principal)
         admitted.callback(_reset_principal, token)
+        record_caller(principal)
         return principal
 
 

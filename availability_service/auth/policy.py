@@ -38,6 +38,8 @@ POLICY: Mapping[str, frozenset[Role]] = MappingProxyType(
         "GetNegotiationReadiness": _READERS,
         "WatchAvailabilities": _READERS,
         "WatchSearch": _READERS,
+        "ListAvailabilityEvents": _READERS,
+        "ListCommodities": _READERS,
         # Holds and sales
         "ReserveAvailability": _HOLDERS,
         "GetReservation": _HOLDERS,

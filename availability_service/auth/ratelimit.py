@@ -25,6 +25,8 @@ METHOD_GROUPS: dict[str, MethodGroup] = {
     "GetReservation": "read",
     "ListReservations": "read",
     "ListLocations": "read",
+    "ListAvailabilityEvents": "read",
+    "ListCommodities": "read",
     "CreateAvailability": "write",
     "BatchCreateAvailabilities": "write",
     "UpdateAvailability": "write",

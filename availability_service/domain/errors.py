@@ -20,6 +20,10 @@ class DomainError(Exception):
         self.metadata = metadata or {}
 
 
+# An error names at most this many fields: enough to fix a request, small enough to send.
+MAX_VIOLATIONS = 10
+
+
 @dataclass(frozen=True)
 class FieldViolation:
     field: str
@@ -30,9 +34,13 @@ class InvalidArgument(DomainError):
     reason = "INVALID_ARGUMENT"
 
     def __init__(self, violations: list[FieldViolation], *, reason: str | None = None) -> None:
-        text = "; ".join(f"{v.field}: {v.description}" for v in violations)
+        # Bounded, so that an error (or a batch of 500 of them) always fits one message.
+        kept = violations[:MAX_VIOLATIONS]
+        text = "; ".join(f"{v.field}: {v.description}" for v in kept)
+        if len(violations) > len(kept):
+            text += f"; and {len(violations) - len(kept)} more"
         super().__init__(text or "invalid argument", reason=reason)
-        self.violations = violations
+        self.violations = kept
 
     @classmethod
     def one(cls, field_path: str, description: str) -> InvalidArgument:

@@ -15,8 +15,9 @@ gives the unsold rest back to available at once.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Protocol
 
 from availability_service.domain.errors import FailedPrecondition
 from availability_service.domain.hold_terms import check_option, new_row
@@ -55,6 +56,25 @@ def unsold(hold: Reservation) -> Decimal:
     return hold.quantity - hold.sold_quantity
 
 
+def quantity_refusal(
+    available: Decimal, quantity: Decimal, allow_partial: bool, minimum: Decimal | None
+) -> str | None:
+    """The reason `quantity` may not be taken from `available`, or None when it may.
+
+    The one statement of the quantity rules (available quantity, partial orders, minimum
+    order and its remainder rule), shared by reserve, direct sale and search's
+    `order_quantity`. Only comparisons are made, so every quantity may be scaled by the same
+    positive factor (search compares in the canonical unit without dividing).
+    """
+    if quantity > available:
+        return "INSUFFICIENT_QUANTITY"
+    if not allow_partial and quantity != available:
+        return "PARTIAL_NOT_ALLOWED"
+    if minimum is not None and quantity < minimum and quantity != available:
+        return "BELOW_MINIMUM_ORDER"
+    return None
+
+
 def check_take(lot: Availability, quantity: Decimal) -> None:
     """May `quantity` be taken from what is available (a new hold or a direct sale)?"""
     if lot.delete_time is not None or lot.state not in HOLDABLE_STATES:
@@ -66,29 +86,82 @@ def check_take(lot: Availability, quantity: Decimal) -> None:
             state=lot.state.value,
         )
     available = lot.available_quantity
-    if quantity > available:
+    minimum = lot.min_order_quantity
+    reason = quantity_refusal(available, quantity, lot.allow_partial_order, minimum)
+    if reason == "INSUFFICIENT_QUANTITY":
         raise _fail(
             f"{lot.name} has {available} {lot.quantity_unit} available; {quantity} requested",
-            "INSUFFICIENT_QUANTITY",
+            reason,
             lot.name,
             available_quantity=available,
         )
-    if not lot.allow_partial_order and quantity != available:
+    if reason == "PARTIAL_NOT_ALLOWED":
         raise _fail(
             f"{lot.name} does not allow partial orders: take all {available} or nothing",
-            "PARTIAL_NOT_ALLOWED",
+            reason,
             lot.name,
             available_quantity=available,
         )
-    minimum = lot.min_order_quantity
-    if minimum is not None and quantity < minimum and quantity != available:
+    if reason == "BELOW_MINIMUM_ORDER":
         raise _fail(
             f"{quantity} is below the minimum order of {minimum} {lot.quantity_unit} "
             "(a smaller remainder may only be taken whole)",
-            "BELOW_MINIMUM_ORDER",
+            reason,
             lot.name,
             min_order_quantity=minimum,
             available_quantity=available,
+        )
+
+
+class Timed(Protocol):
+    """The fields of a lot that say when it takes orders (a lot, or a search candidate)."""
+
+    @property
+    def available_from(self) -> datetime | None: ...
+    @property
+    def available_until(self) -> datetime | None: ...
+    @property
+    def eod_cutoff(self) -> str: ...
+
+
+def timing_refusal(lot: Timed, moment: datetime) -> str | None:
+    """Why no hold may be placed on the lot at `moment` (its availability window or daily
+    cut-off), or None.
+
+    The window is [available_from, available_until); the cut-off is "HH:MM" in UTC, and from
+    it until 00:00 UTC the day's orders are closed. Zero-padded "HH:MM" texts order like
+    times, which lets search state the same rule in SQL.
+    """
+    if lot.available_from is not None and moment < lot.available_from:
+        return "OUTSIDE_AVAILABILITY_WINDOW"
+    if lot.available_until is not None and moment >= lot.available_until:
+        return "OUTSIDE_AVAILABILITY_WINDOW"
+    if lot.eod_cutoff and clock_text(moment) >= lot.eod_cutoff:
+        return "PAST_DAILY_CUTOFF"
+    return None
+
+
+def clock_text(moment: datetime) -> str:
+    """The UTC time of day of `moment` as "HH:MM", the form eod_cutoff is stored in."""
+    return moment.astimezone(UTC).strftime("%H:%M")
+
+
+def check_timing(lot: Availability, moment: datetime) -> None:
+    reason = timing_refusal(lot, moment)
+    if reason == "OUTSIDE_AVAILABILITY_WINDOW":
+        raise _fail(
+            f"{lot.name} is available from {lot.available_from} until {lot.available_until}",
+            reason,
+            lot.name,
+            available_from=lot.available_from,
+            available_until=lot.available_until,
+        )
+    if reason == "PAST_DAILY_CUTOFF":
+        raise _fail(
+            f"{lot.name} takes no more orders today after its cut-off {lot.eod_cutoff} UTC",
+            reason,
+            lot.name,
+            eod_cutoff=lot.eod_cutoff,
         )
 
 
@@ -106,6 +179,7 @@ def place_hold(
     """Moves quantity from available to reserved and returns the new ACTIVE hold."""
     check_option(lot, option_label, "price_option_label")
     check_take(lot, quantity)
+    check_timing(lot, now)
     lot.available_quantity -= quantity
     lot.reserved_quantity += quantity
     settle(lot)

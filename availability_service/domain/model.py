@@ -208,6 +208,28 @@ def to_snapshot(obj: Availability | Reservation) -> dict[str, Any]:
     return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
 
 
+def to_compact_snapshot(obj: Availability | Reservation) -> dict[str, Any]:
+    """to_snapshot without the fields that hold their default value.
+
+    Restoring fills them back from the dataclass defaults (see _restore), so the object comes
+    back equal, field for field, while a stored row (idempotent replays) keeps only what the
+    lot actually says. Compared in JSON form so that, say, Decimal("0.000") is kept as written.
+    """
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = _jsonable(getattr(obj, f.name))
+        if f.default is not dataclasses.MISSING:
+            default = _jsonable(f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            default = _jsonable(f.default_factory())
+        else:
+            out[f.name] = value
+            continue
+        if value != default or type(value) is not type(default):
+            out[f.name] = value
+    return out
+
+
 _DECIMAL = {
     "total_quantity",
     "available_quantity",

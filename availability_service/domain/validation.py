@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import urlparse
 
 import pycountry
@@ -16,19 +17,37 @@ INCOTERMS_2020 = frozenset(
 )
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 6
+# Every limit below is in UTF-8 bytes (strings) or entries (lists and maps); docs/contract.md
+# has them as a table. Each one also bounds the whole lot: see MAX_LOT_BYTES.
 SHORT_TEXT = 128
 LONG_TEXT = 4000
 MAX_LIST = 32
 MAX_TAG = 64
 MAX_URL = 2048
 MAX_QUALITY_PARAMS = 64
-MAX_ID_LIST = 1000
+MAX_QUALITY_TEXT = 256
+MAX_QUALITY_UNIT = 32
+MAX_CURRENCY = 8
+MAX_ID_LIST = 100
+MAX_PRICE_OPTIONS = 32
+MAX_REJECTION_REASON = 1000
+# Each Incoterms 2020 rule at most once.
+MAX_INCOTERMS = len(INCOTERMS_2020)
+# The whole lot as its owner sees it (the largest view), encoded, when it is written. Later
+# server-side changes (approval, rejection with its reason, quantities, deletion) add at most
+# SERVER_FIELDS_HEADROOM, so every emitted lot stays under MAX_EMITTED_LOT_BYTES and a full
+# page of them fits a 4 MiB gRPC message (tests/unit/domain/test_size_bounds.py).
+MAX_LOT_BYTES = 6 * 1024
+SERVER_FIELDS_HEADROOM = 2 * 1024
+MAX_EMITTED_LOT_BYTES = MAX_LOT_BYTES + SERVER_FIELDS_HEADROOM
 
 _DECIMAL_RE = re.compile(r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$")  # ASCII digits only
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _LOCODE_RE = re.compile(r"^[A-Z]{2}[A-Z2-9]{3}$")
 _PARAM_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_ .%/-]{0,63}$")
+_CURRENCY_RE = re.compile(r"^[A-Z]{3}$|^USc$")
+MAX_PAYMENT_TERMS_DAYS = 3650
 
 
 def parse_decimal(
@@ -64,9 +83,6 @@ def parse_decimal(
     return value
 
 
-_CURRENCY_RE = re.compile(r"^[A-Z]{3}$|^USc$")
-
-
 def parse_money(
     amount: str, currency: str, field: str, v: Violations
 ) -> tuple[Decimal, str] | None:
@@ -78,16 +94,33 @@ def parse_money(
     return None if value is None else (value, currency)
 
 
-def check_text(value: str, field: str, v: Violations, limit: int = SHORT_TEXT) -> None:
-    if len(value) > limit:
-        v.add(field, f"at most {limit} characters")
-    elif "\x00" in value:
+def utf8_size(value: str) -> int:
+    """Bytes on the wire: limits count these, not characters ("é" is 2, "棉" is 3)."""
+    return len(value.encode("utf-8", "surrogatepass"))
+
+
+def check_text(value: str, field: str, v: Violations, limit: int = SHORT_TEXT) -> bool:
+    """True when the text is within `limit` UTF-8 bytes and has no NUL."""
+    if utf8_size(value) > limit:
+        v.add(field, f"at most {limit} bytes of UTF-8, got {utf8_size(value)}")
+        return False
+    if "\x00" in value:
         v.add(field, "must not contain NUL characters")
+        return False
+    return True
+
+
+def check_count(items: object, field: str, v: Violations, limit: int) -> bool:
+    """True when the list or map has at most `limit` entries; its entries are checked only then,
+    so an oversized list costs one violation, not one per entry."""
+    if len(items) > limit:  # type: ignore[arg-type]  # lists and dicts alike
+        v.add(field, f"at most {limit} entries, got {len(items)}")  # type: ignore[arg-type]
+        return False
+    return True
 
 
 def check_url(value: str, field: str, v: Violations) -> None:
-    if len(value) > MAX_URL:
-        v.add(field, f"at most {MAX_URL} characters")
+    if not check_text(value, field, v, MAX_URL):
         return
     parsed = urlparse(value)
     if parsed.scheme not in {"http", "https"} or not parsed.netloc or " " in value:
@@ -111,6 +144,23 @@ def check_country(value: str, field: str, v: Violations) -> None:
 def check_incoterm(value: str, field: str, v: Violations) -> None:
     if value not in INCOTERMS_2020:
         v.add(field, f"must be an Incoterms 2020 code ({', '.join(sorted(INCOTERMS_2020))})")
+
+
+def check_currency(value: str, field: str, v: Violations) -> None:
+    if not _CURRENCY_RE.match(value):
+        v.add(field, "must be an ISO 4217 code such as 'USD' (or 'USc' for US cents)")
+
+
+def check_price_option(option: dict[str, Any], field: str, v: Violations) -> None:
+    """A matrix row is checked like the lot's own price: label, currency, incoterm, terms."""
+    check_text(option.get("label") or "", f"{field}.label", v)
+    if option.get("amount") is not None:
+        check_currency(option.get("currency_code") or "", f"{field}.price.currency_code", v)
+    if option.get("incoterm"):
+        check_incoterm(option["incoterm"], f"{field}.incoterm", v)
+    days = option.get("payment_terms_days") or 0
+    if not 0 <= days <= MAX_PAYMENT_TERMS_DAYS:
+        v.add(f"{field}.payment_terms_days", f"must be between 0 and {MAX_PAYMENT_TERMS_DAYS}")
 
 
 def validate_lot(lot: Availability, v: Violations) -> None:
@@ -139,8 +189,8 @@ def validate_lot(lot: Availability, v: Violations) -> None:
         v.add("availability.allowed_regions", "RESTRICTED lots need at least one region")
     for fname in ("restricted_buyer_ids", "allowed_regions"):
         items = getattr(lot, fname)
-        if len(items) > MAX_ID_LIST:
-            v.add(f"availability.{fname}", f"at most {MAX_ID_LIST} entries")
+        if not check_count(items, f"availability.{fname}", v, MAX_ID_LIST):
+            continue
         for i, item in enumerate(items):
             if not item.strip():
                 v.add(f"availability.{fname}[{i}]", "must not be empty")
@@ -149,17 +199,14 @@ def validate_lot(lot: Availability, v: Violations) -> None:
         v.add("availability.base_price", "PRICE_TYPE_FIXED needs a base_price")
     if lot.price_type is PriceType.MATRIX and not lot.price_options:
         v.add("availability.price_options", "PRICE_TYPE_MATRIX needs price_options")
-    if lot.base_price_amount is not None and not _CURRENCY_RE.match(lot.base_price_currency):
-        v.add(
-            "availability.base_price.currency_code",
-            "must be an ISO 4217 code such as 'USD' (or 'USc' for US cents)",
-        )
-    if len(lot.price_options) > MAX_LIST:
-        v.add("availability.price_options", f"at most {MAX_LIST} options")
+    if lot.base_price_amount is not None:
+        check_currency(lot.base_price_currency, "availability.base_price.currency_code", v)
+    if check_count(lot.price_options, "availability.price_options", v, MAX_PRICE_OPTIONS):
+        for i, option in enumerate(lot.price_options):
+            check_price_option(option, f"availability.price_options[{i}]", v)
     if lot.incoterm:
         check_incoterm(lot.incoterm, "availability.incoterm", v)
-    for i, term in enumerate(lot.supported_incoterms):
-        check_incoterm(term, f"availability.supported_incoterms[{i}]", v)
+    _check_incoterms(lot.supported_incoterms, v)
     if lot.country_of_origin:
         check_country(lot.country_of_origin, "availability.country_of_origin", v)
     if lot.export_port:
@@ -179,26 +226,45 @@ def validate_lot(lot: Availability, v: Violations) -> None:
     )
     if (lot.latitude is None) != (lot.longitude is None):
         v.add("availability.delivery_location", "needs both latitude and longitude")
-    if len(lot.tags) > MAX_LIST:
-        v.add("availability.tags", f"at most {MAX_LIST} tags")
-    for i, tag in enumerate(lot.tags):
-        if not tag.strip():
-            v.add(f"availability.tags[{i}]", "must not be empty")
-        check_text(tag, f"availability.tags[{i}]", v, MAX_TAG)
+    if check_count(lot.tags, "availability.tags", v, MAX_LIST):
+        for i, tag in enumerate(lot.tags):
+            if not tag.strip():
+                v.add(f"availability.tags[{i}]", "must not be empty")
+            check_text(tag, f"availability.tags[{i}]", v, MAX_TAG)
     if lot.test_report_url:
         check_url(lot.test_report_url, "availability.test_report_url", v)
-    if len(lot.media_urls) > MAX_LIST:
-        v.add("availability.media_urls", f"at most {MAX_LIST} URLs")
-    for i, url in enumerate(lot.media_urls):
-        check_url(url, f"availability.media_urls[{i}]", v)
-    if len(lot.quality_params) > MAX_QUALITY_PARAMS:
-        v.add("availability.quality_params", f"at most {MAX_QUALITY_PARAMS} parameters")
+    if check_count(lot.media_urls, "availability.media_urls", v, MAX_LIST):
+        for i, url in enumerate(lot.media_urls):
+            check_url(url, f"availability.media_urls[{i}]", v)
+    if not check_count(lot.quality_params, "availability.quality_params", v, MAX_QUALITY_PARAMS):
+        return
     for key in lot.quality_params:
         if not _PARAM_RE.match(key):
             v.add(
                 f"availability.quality_params[{key[:40]}]",
                 "parameter names are 1-64 letters, digits, '_', '.', '%', '/', '-' or spaces",
             )
+
+
+def check_lot_size(size: int, largest_field: str, v: Violations) -> None:
+    """The whole lot's cap, named after its largest field (the one worth shortening)."""
+    if size > MAX_LOT_BYTES:
+        v.add(
+            f"availability.{largest_field}",
+            f"the lot would encode to {size} bytes, over the {MAX_LOT_BYTES}-byte limit of a "
+            "lot; this field is its largest part",
+        )
+
+
+def _check_incoterms(terms: list[str], v: Violations) -> None:
+    if not check_count(terms, "availability.supported_incoterms", v, MAX_INCOTERMS):
+        return
+    seen: set[str] = set()
+    for i, term in enumerate(terms):
+        check_incoterm(term, f"availability.supported_incoterms[{i}]", v)
+        if term in seen:
+            v.add(f"availability.supported_incoterms[{i}]", f"{term} is listed twice")
+        seen.add(term)
 
 
 def _check_window(

@@ -1,4 +1,5 @@
-"""One canonical log line per RPC (method, code, duration, request id, peer), and its metrics."""
+"""One canonical log line per RPC (method, code, duration, request id, peer, trace id), its
+metrics and its server span."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ import grpc
 import structlog
 
 from availability_service.grpc_api import metrics
+from availability_service.telemetry.tracing import ServerSpan
 
 log = structlog.get_logger("rpc")
 REQUEST_ID_HEADER = "x-request-id"
 
 
-def _request_id(context: grpc.aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
+_CODE_NUMBERS = {status.name: status.value[0] for status in grpc.StatusCode}
+
+
+def _request_id(metadata: Any) -> str:
+    for key, value in metadata or ():
         if key == REQUEST_ID_HEADER and isinstance(value, str):
             return value[:128]
     return uuid.uuid4().hex
@@ -66,50 +71,22 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
             return grpc.unary_stream_rpc_method_handler(self._unary(inner, method), **codec)
         return handler
 
-    @staticmethod
-    def _emit(
-        method: str,
-        context: grpc.aio.ServicerContext,
-        start: float,
-        failed: bool,
-        request_id: str,
-        peer: str,
-        **extra: Any,
-    ) -> None:
-        code = _code_name(context, failed)
-        elapsed = time.perf_counter() - start
-        metrics.observe(method, code, elapsed)
-        log.info(
-            "rpc",
-            method=method,
-            code=code,
-            duration_ms=round(elapsed * 1000, 3),
-            request_id=request_id,
-            peer=peer,
-            **extra,
-        )
-
     def _unary(self, behaviour: Callable[..., Any], method: str) -> Callable[..., Any]:
         async def logged(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            start = time.perf_counter()
-            request_id = _request_id(context)
-            # Read now: context.peer() on a call the client has cancelled crashes grpc.aio.
-            peer = context.peer()
+            call = _Call(method, context)
             failed = True
             try:
                 result = await behaviour(request, context)
                 failed = False
                 return result
             finally:
-                self._emit(method, context, start, failed, request_id, peer)
+                call.finish(context, failed)
 
         return logged
 
     def _stream(self, behaviour: Callable[..., Any], method: str) -> Callable[..., Any]:
         async def logged(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            start = time.perf_counter()
-            request_id = _request_id(context)
-            peer = context.peer()  # see _unary: never after a client cancel
+            call = _Call(method, context)
             failed = True
             sent = 0
             try:
@@ -118,6 +95,39 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
                     yield response
                 failed = False
             finally:
-                self._emit(method, context, start, failed, request_id, peer, messages=sent)
+                call.finish(context, failed, messages=sent)
 
         return logged
+
+
+class _Call:
+    """What the log line, the metrics and the span of one call need, from its start."""
+
+    def __init__(self, method: str, context: grpc.aio.ServicerContext) -> None:
+        self.method = method
+        self.start = time.perf_counter()
+        metadata = context.invocation_metadata()
+        self.request_id = _request_id(metadata)
+        # Read now: context.peer() on a call the client has cancelled crashes grpc.aio.
+        self.peer = context.peer()
+        # Started here, in the task that runs the call, so the auth interceptor can name the
+        # caller on it and database work offloaded from this task becomes its children.
+        self.span = ServerSpan(method, metadata)
+
+    def finish(self, context: grpc.aio.ServicerContext, failed: bool, **extra: Any) -> None:
+        code = _code_name(context, failed)
+        elapsed = time.perf_counter() - self.start
+        metrics.observe(self.method, code, elapsed)
+        trace_id = self.span.trace_id
+        self.span.finish(code, _CODE_NUMBERS.get(code, grpc.StatusCode.UNKNOWN.value[0]))
+        if trace_id is not None:
+            extra["trace_id"] = trace_id
+        log.info(
+            "rpc",
+            method=self.method,
+            code=code,
+            duration_ms=round(elapsed * 1000, 3),
+            request_id=self.request_id,
+            peer=self.peer,
+            **extra,
+        )

@@ -18,7 +18,18 @@ from availability_service.domain.model import (
     PriceType,
     Visibility,
 )
-from availability_service.domain.validation import LONG_TEXT, SHORT_TEXT, check_text, parse_decimal
+from availability_service.domain.validation import (
+    LONG_TEXT,
+    MAX_CURRENCY,
+    MAX_PRICE_OPTIONS,
+    MAX_QUALITY_PARAMS,
+    MAX_QUALITY_TEXT,
+    MAX_QUALITY_UNIT,
+    SHORT_TEXT,
+    check_count,
+    check_text,
+    parse_decimal,
+)
 from tradedesk.availability.v1 import resources_pb2 as pb
 
 P = "availability."
@@ -118,14 +129,14 @@ def quality_to_json(
     name: str, value: pb.QualityValue, field: str, v: Violations
 ) -> dict[str, Any] | None:
     kind = value.WhichOneof("value")
-    check_text(value.unit, f"{field}.unit", v, 32)
+    check_text(value.unit, f"{field}.unit", v, MAX_QUALITY_UNIT)
     if kind == "number":
         if not math.isfinite(value.number):
             v.add(field, "must be a finite number")
             return None
         return {"number": value.number, "unit": value.unit}
     if kind == "text":
-        check_text(value.text, field, v, 256)
+        check_text(value.text, field, v, MAX_QUALITY_TEXT)
         return {"text": value.text, "unit": value.unit}
     v.add(field, "needs a number or a text")
     return None
@@ -133,7 +144,7 @@ def quality_to_json(
 
 def money_fields(money: pb.Money, field: str, v: Violations) -> tuple[Decimal | None, str]:
     amount = parse_decimal(money.amount, f"{field}.amount", v)
-    check_text(money.currency_code, f"{field}.currency_code", v, 8)
+    check_text(money.currency_code, f"{field}.currency_code", v, MAX_CURRENCY)
     return amount, money.currency_code
 
 
@@ -179,6 +190,8 @@ def _partial(a: pb.Availability, v: Violations) -> dict[str, Any]:
 
 def _quality(a: pb.Availability, v: Violations) -> dict[str, Any]:
     out: dict[str, dict[str, Any]] = {}
+    if not check_count(a.quality_params, P + "quality_params", v, MAX_QUALITY_PARAMS):
+        return {"quality_params": out}
     for key, value in a.quality_params.items():
         converted = quality_to_json(key, value, f"{P}quality_params[{key[:40]}]", v)
         if converted is not None:
@@ -194,14 +207,15 @@ def _price(a: pb.Availability, v: Violations) -> dict[str, Any]:
 
 
 def _options(a: pb.Availability, v: Violations) -> dict[str, Any]:
-    out = []
+    out: list[dict[str, Any]] = []
+    if not check_count(a.price_options, P + "price_options", v, MAX_PRICE_OPTIONS):
+        return {"price_options": out}
     for i, opt in enumerate(a.price_options):
+        # Label, currency, incoterm and terms are the domain's (validate_lot), so an update
+        # that only touches other fields re-checks stored options by the same rules.
         field = f"{P}price_options[{i}]"
         amount, currency = money_fields(opt.price, field + ".price", v)
         minimum = parse_decimal(opt.min_quantity, field + ".min_quantity", v, required=False)
-        check_text(opt.label, field + ".label", v)
-        if opt.payment_terms_days < 0 or opt.payment_terms_days > 3650:
-            v.add(field + ".payment_terms_days", "must be between 0 and 3650")
         out.append(
             {
                 "label": opt.label,

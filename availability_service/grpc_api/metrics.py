@@ -1,8 +1,8 @@
-"""Prometheus metrics per RPC, served on /metrics when a metrics port is configured."""
+"""Prometheus metrics per RPC, served on /metrics (telemetry/metrics.py) when configured."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Histogram
 
 RPC_TOTAL = Counter(
     "availability_rpc_total", "RPCs handled, by method and status code", ["method", "code"]
@@ -19,8 +19,3 @@ def observe(method: str, code: str, seconds: float) -> None:
     short = method.rsplit("/", 1)[-1]
     RPC_TOTAL.labels(short, code).inc()
     RPC_SECONDS.labels(short).observe(seconds)
-
-
-def serve_metrics(port: int, address: str = "127.0.0.1") -> None:
-    """Starts the /metrics HTTP endpoint in a daemon thread."""
-    start_http_server(port, addr=address)

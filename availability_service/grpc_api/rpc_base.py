@@ -17,15 +17,19 @@ from google.protobuf.message import Message
 
 from availability_service.auth.principal import Principal, get_principal
 from availability_service.grpc_api.errors import status_for
+from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.grpc_api.request_guard import check_request
+from availability_service.service_layer.commodities import CommodityService
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.idempotent import RequestKey
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService
 from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.read_routing import run_read
 from availability_service.service_layer.search import SearchService
 
 if TYPE_CHECKING:
+    from availability_service.watch.history import HistoryService
     from availability_service.watch.hub import WatchHub
 
 log = structlog.get_logger(__name__)
@@ -42,6 +46,8 @@ class Services:
     holds: HoldService
     search: SearchService
     insight: InsightService
+    history: HistoryService
+    commodities: CommodityService
     # The process's watch fan-out, set by background.start_background (None until then).
     watch_hub: WatchHub | None = None
 
@@ -70,12 +76,14 @@ class RpcBase:
     async def offload(
         self, context: grpc.aio.ServicerContext, fn: Callable[..., T], *args: Any, **kwargs: Any
     ) -> T:
-        """Runs blocking database work on the pool, bounded by the caller's deadline."""
+        """Runs blocking database work on the pool, bounded by the caller's deadline, with the
+        read consistency the caller asked for (x-min-revision; reads may go to a standby)."""
         remaining = context.time_remaining()
         kwargs.setdefault("timeout", remaining)
+        scope = read_scope(context.invocation_metadata())
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
-        call = functools.partial(ctx.run, fn, *args, **kwargs)
+        call = functools.partial(ctx.run, run_read, scope, fn, *args, **kwargs)
         return await loop.run_in_executor(self.executor, call)
 
 

@@ -85,6 +85,14 @@ def search_query(request: api.SearchAvailabilitiesRequest) -> tuple[SearchQuery,
     if request.HasField("max_price"):
         max_price = parse_decimal(request.max_price.amount, "max_price.amount", v)
         check_text(request.max_price.currency_code, "max_price.currency_code", v, 8)
+    min_price: Decimal | None = None
+    if request.HasField("min_price"):
+        min_price = parse_decimal(request.min_price.amount, "min_price.amount", v)
+        check_text(request.min_price.currency_code, "min_price.currency_code", v, 8)
+    for i, region in enumerate(request.delivery_regions):
+        if not region.strip():
+            v.add(f"delivery_regions[{i}]", "must not be empty")
+        check_text(region, f"delivery_regions[{i}]", v, 32)
     check_text(request.price_unit, "price_unit", v, 32)
     check_text(request.incoterm, "incoterm", v, 8)
     check_text(request.commodity, "commodity", v, 64)
@@ -113,6 +121,10 @@ def search_query(request: api.SearchAvailabilitiesRequest) -> tuple[SearchQuery,
         page_size=request.page_size,
         page_token=request.page_token,
         incoterm=request.incoterm.strip().upper(),
+        delivery_regions=tuple(r.strip() for r in request.delivery_regions),
+        min_price=min_price,
+        min_price_currency=request.min_price.currency_code.strip(),
+        order_quantity=parse_decimal(request.order_quantity, "order_quantity", v, required=False),
         **window,
     )
     return query, v

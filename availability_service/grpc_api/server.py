@@ -9,12 +9,41 @@ from grpc_reflection.v1alpha import reflection
 from availability_service.app import Application
 from availability_service.auth.interceptor import AuthInterceptor
 from availability_service.auth.tls import check_bind_allowed, server_credentials
+from availability_service.config import Settings
 from availability_service.grpc_api.access_log import AccessLogInterceptor
+from availability_service.grpc_api.lot_size import check_message_limit
 from availability_service.grpc_api.servicer import AvailabilityServicer
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 SERVICE_NAME = api.DESCRIPTOR.services_by_name["AvailabilityService"].full_name
+
+
+def transport_options(settings: Settings) -> list[tuple[str, int]]:
+    """Keepalive and connection-age channel arguments of the server (docs/deployment.md).
+
+    gRPC's server default refuses client pings closer than 5 minutes apart, and after two such
+    "strikes" ends the connection with GOAWAY too_many_pings; clients that ping every 20 s to
+    keep NAT and load-balancer paths open would be cut off. The minimum here accepts them,
+    with or without calls in flight (an idle watch-only connection still pings).
+    """
+    options = [
+        ("grpc.keepalive_permit_without_calls", 1),
+        (
+            "grpc.http2.min_ping_interval_without_data_ms",
+            int(settings.keepalive_min_ping_interval_seconds * 1000),
+        ),
+        ("grpc.http2.max_ping_strikes", 2),
+    ]
+    if settings.max_connection_age_seconds > 0:
+        options += [
+            ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
+            (
+                "grpc.max_connection_age_grace_ms",
+                int(settings.max_connection_age_grace_seconds * 1000),
+            ),
+        ]
+    return options
 
 
 async def create_server(
@@ -24,6 +53,7 @@ async def create_server(
     settings = app.settings
     address = address or settings.address
     limits = settings.max_message_bytes
+    check_message_limit(limits)
     server = grpc.aio.server(
         interceptors=[
             AccessLogInterceptor(),
@@ -33,6 +63,7 @@ async def create_server(
             ("grpc.max_receive_message_length", limits),
             ("grpc.max_send_message_length", limits),
             ("grpc.so_reuseport", 1 if settings.workers > 1 else 0),
+            *transport_options(settings),
         ],
     )
     api_grpc.add_AvailabilityServiceServicer_to_server(

@@ -7,6 +7,7 @@ answers UNIMPLEMENTED from the generated base class.
 from __future__ import annotations
 
 from availability_service.grpc_api.batch_rpc import BatchRpcs
+from availability_service.grpc_api.history_rpc import HistoryRpcs
 from availability_service.grpc_api.holds_rpc import HoldRpcs
 from availability_service.grpc_api.locations_rpc import LocationRpcs
 from availability_service.grpc_api.lots_rpc import LotRpcs
@@ -24,6 +25,7 @@ class AvailabilityServicer(
     WatchRpcs,
     WatchSearchRpcs,
     SearchRpcs,
+    HistoryRpcs,
     api_grpc.AvailabilityServiceServicer,
 ):
     """All RPCs of the service."""

@@ -15,6 +15,7 @@ from availability_service.domain.model import (
     to_snapshot,
 )
 from availability_service.domain.quantities import settle
+from availability_service.service_layer import market
 from availability_service.storage import events, lots
 
 # Fields that never matter to a change list: they move on every change.
@@ -142,4 +143,5 @@ def record(
         reservation_id=None if reservation is None else reservation.id,
         reservation=None if reservation is None else to_snapshot(reservation),
     )
+    market.note_change(conn, lot, event_type, before, reservation, lot.update_time)
     return fields

@@ -13,7 +13,7 @@ from availability_service.domain.model import (
     Reservation,
     availability_from_snapshot,
     reservation_from_snapshot,
-    to_snapshot,
+    to_compact_snapshot,
 )
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import idempotency
@@ -28,9 +28,15 @@ class Outcome:
     replayed: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        """What a replay needs to return the first result: the objects, minus their defaults.
+
+        The whole lot is kept (embedding included, which owners see) rather than a reference
+        to its event: the event may be compacted sooner than the key expires.
+        """
+        lot, hold = self.availability, self.reservation
         return {
-            "availability": None if self.availability is None else to_snapshot(self.availability),
-            "reservation": None if self.reservation is None else to_snapshot(self.reservation),
+            "availability": None if lot is None else to_compact_snapshot(lot),
+            "reservation": None if hold is None else to_compact_snapshot(hold),
         }
 
     @classmethod

@@ -23,7 +23,12 @@ from availability_service.domain.errors import (
 )
 from availability_service.domain.model import ZERO, Availability, EventType, LotState, Visibility
 from availability_service.domain.quantities import change_total
-from availability_service.domain.validation import validate_lot
+from availability_service.domain.validation import (
+    MAX_REJECTION_REASON,
+    check_lot_size,
+    utf8_size,
+    validate_lot,
+)
 from availability_service.service_layer import paging
 from availability_service.service_layer.changes import (
     changed_fields,
@@ -44,6 +49,9 @@ Enricher = Callable[[Connection, Availability, Violations], None]
 # Where a lot is posted from (service_layer.locations.place_lot): gets the fields an update
 # sets, or None on create; may fill coordinates and region from the location registry.
 Placer = Callable[[Connection, Principal, Availability, Collection[str] | None, Violations], None]
+# The lot's encoded size and, when over the cap, its largest field (grpc_api.lot_size): the
+# wire format is the API layer's, the cap is the domain's (validation.MAX_LOT_BYTES).
+Measure = Callable[[Availability], tuple[int, str]]
 
 _EDITABLE_STATES = {LotState.DRAFT, LotState.ACTIVE, LotState.RESERVED}
 DEFAULT_PAGE_SIZE = 50
@@ -105,10 +113,28 @@ def present_overdue_holds_as_expired(conn: Connection, lot: Availability) -> Non
 class LotService:
     """The lot use cases; grpc_api calls exactly one method per RPC."""
 
-    def __init__(self, uow: UnitOfWork, enrich: Enricher, place: Placer | None = None) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        enrich: Enricher,
+        place: Placer | None = None,
+        measure: Measure | None = None,
+    ) -> None:
         self.uow = uow
         self.enrich = enrich
         self.place = place
+        self.measure = measure
+
+    def _validate_and_enrich(
+        self, conn: Connection, lot: Availability, violations: Violations
+    ) -> None:
+        """Field rules, then enrichment, then the size of the lot as it will be stored."""
+        validate_lot(lot, violations)
+        if not violations:
+            self.enrich(conn, lot, violations)
+        if not violations and self.measure is not None:
+            check_lot_size(*self.measure(lot), violations)
+        violations.raise_if_any()
 
     def load_for_change(
         self, conn: Connection, principal: Principal, name: str, field: str = "name"
@@ -143,10 +169,7 @@ class LotService:
             if self.place is not None:
                 self.place(conn, principal, lot, None, violations)
             drop_stale_audience(lot)
-            validate_lot(lot, violations)
-            if not violations:
-                self.enrich(conn, lot, violations)
-            violations.raise_if_any()
+            self._validate_and_enrich(conn, lot, violations)
             record(conn, lot, EventType.CREATED, principal.subject, None, is_new=True)
             return Outcome(availability=lot)
 
@@ -244,10 +267,7 @@ class LotService:
             if self.place is not None:
                 self.place(conn, principal, lot, changes.keys(), violations)
             drop_stale_audience(lot)
-            validate_lot(lot, violations)
-            if not violations:
-                self.enrich(conn, lot, violations)
-            violations.raise_if_any()
+            self._validate_and_enrich(conn, lot, violations)
             fields = changed_fields(before, lot_snapshot(lot))
             if not fields:
                 return Outcome(availability=lot)  # nothing changed: no revision, no event
@@ -314,8 +334,8 @@ class LotService:
     ) -> Outcome:
         if not reason.strip():
             raise InvalidArgument.one("reason", "is required when rejecting")
-        if len(reason) > 1000:
-            raise InvalidArgument.one("reason", "at most 1000 characters")
+        if utf8_size(reason) > MAX_REJECTION_REASON:
+            raise InvalidArgument.one("reason", f"at most {MAX_REJECTION_REASON} bytes of UTF-8")
 
         def reject_draft(lot: Availability) -> EventType:
             lot.state = LotState.REJECTED

@@ -1,12 +1,11 @@
 """SearchAvailabilities: SQL filters, exact vector distance, one scoring function, keyset pages.
 
-Each request recomputes the scores of the whole candidate set (at most CANDIDATE_LIMIT
-lots, the nearest by embedding among those passing the SQL filters), sorts it by
-(score desc, name asc) and returns the lots after the page token's (score, name). Scores
-are a pure function of the stored lots and the request, so a token stays valid across
-pages and every match is returned exactly once while the data does not change. (With only
-the vector weight set, a nearest-first prefix of the candidates gives the same page; see
-SearchService._ranked.)
+The result is every lot passing the filters, scored exactly by intelligence.scoring, sorted
+by (score desc, name asc), after the page token's (score, name). The database reads the
+lots best first by an approximate score and stops as soon as the page is proven final (see
+SearchService._ranked), so only a few rows more than the page are scored here. Scores are
+a pure function of the stored lots and the request, so a token stays valid across pages and
+every match is returned exactly once while the data does not change.
 """
 
 from __future__ import annotations
@@ -15,10 +14,12 @@ import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import localcontext
 
 from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal
+from availability_service.domain import holds as hold_rules
 from availability_service.domain.errors import InvalidArgument, Violations
 from availability_service.domain.model import Availability
 from availability_service.intelligence import (
@@ -27,12 +28,12 @@ from availability_service.intelligence import (
     Embedder,
     Factor,
     LotCandidate,
-    ScoreWeights,
     SearchCriteria,
     UnknownCommodity,
     score_lot,
 )
 from availability_service.service_layer import paging
+from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import numeric_quality
 from availability_service.service_layer.lots import visibility_for
 from availability_service.service_layer.search_criteria import Plan, SearchQuery, plan_search
@@ -41,19 +42,25 @@ from availability_service.storage import events
 from availability_service.storage.search import (
     CandidateFilter,
     CandidateRow,
+    OrderFilter,
     lots_by_id,
     search_candidates,
 )
+from availability_service.storage.search_score import SCORE_SLACK, ScoreOrder
 
+# The most rows one read takes (further reads continue after it, so this bounds memory, not
+# the matches). The first read is PREFIX_FACTOR times what the pages so far and this one
+# need (at least FIRST_PREFIX, so a few rows the exact checks drop rarely cost a second
+# read); each further one PREFIX_GROWTH times the last.
 CANDIDATE_LIMIT = 5000
-# Prefix reads when the order of the candidates is the order of the scores: the first is
-# PREFIX_FACTOR times what the pages so far and this one need (at least FIRST_PREFIX, so
-# a few filtered-out rows rarely cost a second read); each further one PREFIX_GROWTH times.
 FIRST_PREFIX = 64
 PREFIX_FACTOR = 2
 PREFIX_GROWTH = 4
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
+MAX_DELIVERY_REGIONS = 64
+# Enough digits that products of two stored quantities (numeric(30, 6)) are never rounded.
+_EXACT_DIGITS = 100
 
 
 @dataclass(frozen=True)
@@ -90,12 +97,45 @@ def candidate_of(row: CandidateRow) -> LotCandidate:
     )
 
 
+def grants_order(row: CandidateRow, order: OrderFilter) -> bool:
+    """Would ReserveAvailability grant a hold of the order's quantity on this lot now?
+
+    The hold rules themselves (domain.holds), on quantities scaled to "canonical unit x
+    total": the lot's quantities times quantity_in_base_unit, the order times total_quantity.
+    Scaling every side by one positive factor leaves each comparison as it was, and no
+    division means no rounding.
+    """
+    terms = row.order_terms
+    if terms is None or terms.quantity_in_base_unit is None:
+        return False
+    if terms.valid_until is not None and terms.valid_until <= order.moment:
+        return False  # lapsed: the next write on it makes it EXPIRED before any check
+    if hold_rules.timing_refusal(terms, order.moment) is not None:
+        return False
+    scale = terms.quantity_in_base_unit
+    with localcontext(prec=_EXACT_DIGITS):
+        minimum = terms.min_order_quantity
+        refusal = hold_rules.quantity_refusal(
+            terms.available_quantity * scale,
+            order.quantity * terms.total_quantity,
+            terms.allow_partial_order,
+            None if minimum is None else minimum * scale,
+        )
+    return refusal is None
+
+
 def rank(
-    criteria: SearchCriteria, rows: Sequence[CandidateRow], commodity: Commodity, threshold: float
+    criteria: SearchCriteria,
+    rows: Sequence[CandidateRow],
+    commodity: Commodity,
+    threshold: float,
+    order: OrderFilter | None = None,
 ) -> list[Ranked]:
     """Score every row, keep the passing ones at or above the threshold, best first."""
     ranked = []
     for row in rows:
+        if order is not None and not grants_order(row, order):
+            continue
         scored = score_lot(criteria, candidate_of(row), commodity)
         if scored.passes and scored.score >= threshold:
             ranked.append(Ranked(f"availabilities/{row.id}", scored.score, scored.breakdown, row))
@@ -118,6 +158,10 @@ def _check(query: SearchQuery, v: Violations) -> None:
         v.add("price_tolerance_percent", "must be a finite number >= 0")
     if query.min_quantity is not None and query.min_quantity < 0:
         v.add("min_quantity", "must not be negative")
+    if query.order_quantity is not None and query.order_quantity <= 0:
+        v.add("order_quantity", "must be positive")
+    if len(query.delivery_regions) > MAX_DELIVERY_REGIONS:
+        v.add("delivery_regions", f"at most {MAX_DELIVERY_REGIONS} regions")
 
 
 class SearchService:
@@ -142,6 +186,10 @@ class SearchService:
     def candidate_filter(
         self, principal: Principal, query: SearchQuery, commodity: Commodity, plan: Plan
     ) -> CandidateFilter:
+        moment = now()
+        order = None
+        if query.order_quantity is not None:
+            order = OrderFilter(query.order_quantity, moment)
         return CandidateFilter(
             commodity=commodity.code,
             visible=visibility_for(principal),
@@ -157,6 +205,10 @@ class SearchService:
             delivery_window_start=query.delivery_window_start,
             delivery_window_end=query.delivery_window_end,
             incoterm=query.incoterm,
+            moment=moment,
+            delivery_regions=frozenset(r.lower() for r in query.delivery_regions),
+            price_floor=plan.price_floor,
+            order=order,
         )
 
     def search(
@@ -207,40 +259,51 @@ class SearchService:
         another follows (size + 1), or all there are. `returned` counts the results of the
         earlier pages (from the token); it only sizes the first read.
 
-        In general every candidate must be scored, so the whole bounded candidate set is read.
-        When the score only falls as the embedding distance grows (only the vector weight
-        is set), the candidates are read nearest first in growing prefixes instead: every lot
-        not read yet is at least as far as the last one read, so it scores at most what that
-        one scores, and matches scoring strictly more are already in their final order.
-        The result is the same list either way, read from far fewer rows.
+        The database hands out the filtered lots best first by an approximate score
+        (storage.search_score, within SCORE_SLACK of the exact one), in reads that continue
+        where the previous one stopped; each read lot is scored exactly here. Every lot not
+        read yet scores at most the last read one's approximate score + SCORE_SLACK, so the
+        exact matches above that bound are final and in their final order. Reading stops
+        once they fill the page, or when the bound falls below the threshold, or when no lot
+        is left: the list is the one scoring every lot gives, read from far fewer rows.
+        Once size + 1 matches are known, later reads keep only the lots that could still
+        outrank the (size + 1)-th, so a run of (near-)equal scores costs one more read of
+        that run rather than many.
         """
-        limit = CANDIDATE_LIMIT
-        if ordered_by_distance(plan.criteria.weights):
-            wanted = PREFIX_FACTOR * (returned + size + 1)
-            limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, wanted))
+        limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, PREFIX_FACTOR * (returned + size + 1)))
+        ranking = ScoreOrder(
+            plan.criteria,
+            commodity,
+            floor=threshold - SCORE_SLACK,
+            ceiling=None if after is None else after[0] + SCORE_SLACK,
+        )
+        ranked: list[Ranked] = []
         while True:
-            rows = search_candidates(conn, dataclasses.replace(flt, limit=limit))
-            ranked = rank(plan.criteria, rows, commodity, threshold)
+            read = dataclasses.replace(flt, limit=limit, ranking=ranking)
+            rows = search_candidates(conn, read)
+            found = rank(plan.criteria, rows, commodity, threshold, flt.order)
             if after is not None:
-                ranked = [r for r in ranked if (-r.score, r.name) > (-after[0], after[1])]
-            if len(rows) < limit or limit >= CANDIDATE_LIMIT:
-                return ranked  # every candidate there is, or the bound of the candidate set
-            ceiling = score_lot(plan.criteria, candidate_of(rows[-1]), commodity).score
+                found = [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
+            ranked = sorted(ranked + found, key=lambda r: (-r.score, r.name))
+            if len(rows) < limit:
+                return ranked  # no lot left
+            last = rows[-1]
+            assert last.approximate_score is not None
+            ceiling = last.approximate_score + SCORE_SLACK
             if ceiling < threshold:
                 return ranked  # nothing unread can reach the threshold
             settled = [r for r in ranked if r.score > ceiling]
             if len(settled) > size:
                 return settled
+            ranking = dataclasses.replace(ranking, after=(last.approximate_score, last.id))
             limit = min(CANDIDATE_LIMIT, limit * PREFIX_GROWTH)
-
-
-def ordered_by_distance(weights: ScoreWeights) -> bool:
-    """Only the vector weight set: the score is (cos + 1) / 2, falling with the distance.
-
-    A lot without an embedding scores 0 and is read last (NULLS LAST), so it fits too.
-    """
-    others = (weights.quality, weights.price, weights.confidence, weights.distance)
-    return weights.vector > 0 and not any(others)
+            if len(ranked) > size:
+                # Enough matches, not yet final (their scores are within SCORE_SLACK of the
+                # bound, or tie). A lot still to come can only enter the first size + 1 by
+                # scoring at least the (size + 1)-th so far: read only those, all of them.
+                floor = ranked[size].score - SCORE_SLACK
+                ranking = dataclasses.replace(ranking, floor=max(floor, ranking.floor or floor))
+                limit = CANDIDATE_LIMIT
 
 
 def _position(token: str, fp: str) -> tuple[tuple[float, str], int]:

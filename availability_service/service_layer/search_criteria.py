@@ -61,6 +61,10 @@ class SearchQuery:
     delivery_window_start: datetime | None = None
     delivery_window_end: datetime | None = None
     incoterm: str = ""
+    delivery_regions: tuple[str, ...] = ()
+    min_price: Decimal | None = None
+    min_price_currency: str = ""
+    order_quantity: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Plan:
     price_unit: str
     price_limit: Decimal | None
     target_vector: list[float]
+    price_floor: Decimal | None = None
 
 
 def _target(
@@ -141,18 +146,18 @@ def plan_search(
             if parsed[0] in targets:
                 v.add(f"quality_targets[{name[:40]}]", f"{parsed[0]} is targeted twice")
             targets[parsed[0]] = parsed[1]
-    max_price, price_unit = None, ""
-    if query.max_price is not None:
-        try:
-            max_price, price_unit = to_canonical_price(
-                query.max_price,
-                query.currency,
-                query.price_unit or commodity.price_quantity_unit,
-                commodity,
-                field="price_unit",
-            )
-        except IntelligenceError as exc:
-            v.add("max_price.currency_code" if exc.field == "currency" else "price_unit", str(exc))
+    max_price, price_unit = _canonical_price(
+        "max_price", query.max_price, query.currency, query, commodity, v
+    )
+    floor, floor_unit = _canonical_price(
+        "min_price", query.min_price, query.min_price_currency, query, commodity, v
+    )
+    if floor is not None and max_price is not None:
+        if floor_unit != price_unit:
+            v.add("min_price.currency_code", "must be the currency of max_price")
+        elif floor > max_price:
+            v.add("min_price", "must not exceed max_price")
+    price_unit = price_unit or floor_unit
     criteria = SearchCriteria(
         quality_targets=targets,
         max_price=max_price,
@@ -166,4 +171,29 @@ def plan_search(
     points = {name: p for name, t in targets.items() if (p := target_point(t)) is not None}
     vector = embedder.embed(LotFeatures(commodity.code, commodity.family, points))
     ranges = [r for name, t in targets.items() if (r := _range(name, t)) is not None]
-    return Plan(criteria, ranges, price_unit, limit, vector)
+    return Plan(criteria, ranges, price_unit, limit, vector, floor)
+
+
+def _canonical_price(
+    field: str,
+    amount: Decimal | None,
+    currency: str,
+    query: SearchQuery,
+    commodity: Commodity,
+    v: Violations,
+) -> tuple[Decimal | None, str]:
+    """A price bound per the commodity's canonical unit, and that unit ("USD/t"); the
+    request's price_unit applies to max_price and min_price alike."""
+    if amount is None:
+        return None, ""
+    try:
+        return to_canonical_price(
+            amount,
+            currency,
+            query.price_unit or commodity.price_quantity_unit,
+            commodity,
+            field="price_unit",
+        )
+    except IntelligenceError as exc:
+        v.add(f"{field}.currency_code" if exc.field == "currency" else "price_unit", str(exc))
+        return None, ""

@@ -1,25 +1,60 @@
-"""A transaction on one pooled connection, with the caller's deadline as a statement timeout."""
+"""A transaction on one pooled connection, with the caller's deadline as a statement timeout.
+
+Writes (`transaction`) always run on the primary. Reads (`read`, `statement_read`,
+`snapshot`) run where the read router sends them (service_layer.read_routing): a hot standby
+when one is fresh enough, else the primary; without standbys configured, on the primary.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from availability_service.service_layer.read_routing import ReadRouter, ReplicaUnavailable
+from availability_service.storage.replication import is_standby_trouble
+
+_AFTER_COMMIT = "availability_after_commit"
+
+
+def after_commit(conn: Connection, action: Callable[[], None]) -> None:
+    """Runs `action` once the transaction of `conn` has committed (never on rollback).
+
+    Only transactions opened by UnitOfWork.transaction run it; on any other connection
+    nothing is queued, so nothing is ever run for work that may not commit.
+    """
+    queued = conn.info.get(_AFTER_COMMIT)
+    if queued is not None:
+        queued.append(action)
+
 
 class UnitOfWork:
     """Hands out transactions; commit on success, rollback on any exception."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, reads: ReadRouter | None = None) -> None:
         self.engine = engine
+        self.reads = reads
 
     @contextmanager
     def transaction(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
+        """Commits on success; then runs what after_commit() queued on the connection."""
+        committed: list[Callable[[], None]] = []
         with self.engine.begin() as conn:
             _bound_by_deadline(conn, timeout_seconds)
-            yield conn
+            # conn.info outlives the checkout (it belongs to the pooled DBAPI connection),
+            # so the queue is removed whatever happens; a rollback drops what was queued.
+            # The dict is held here: after a lost connection, conn.info would try to
+            # reconnect inside the failed transaction and raise instead of the real error.
+            info = conn.info
+            info[_AFTER_COMMIT] = committed
+            try:
+                yield conn
+            finally:
+                info.pop(_AFTER_COMMIT, None)
+        for action in committed:
+            action()
 
     @contextmanager
     def statement_read(
@@ -36,7 +71,7 @@ class UnitOfWork:
         prefix = ""
         if timeout_seconds is not None:
             prefix = f"SET LOCAL statement_timeout = {max(1, int(timeout_seconds * 1000))}; "
-        with self.engine.connect() as conn:
+        with self._routed() as engine, engine.connect() as conn:
             # The driver's own switch, not execution_options(isolation_level=...): that one
             # sends a SET to the server on the way in and again on the way out.
             driver: Any = conn.connection.driver_connection
@@ -49,7 +84,9 @@ class UnitOfWork:
 
     @contextmanager
     def read(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
-        with self.transaction(timeout_seconds) as conn:
+        """A read transaction (READ COMMITTED); writes and after_commit() need transaction()."""
+        with self._routed() as engine, engine.begin() as conn:
+            _bound_by_deadline(conn, timeout_seconds)
             yield conn
 
     @contextmanager
@@ -60,11 +97,30 @@ class UnitOfWork:
         and the lots on it: revisions commit in order, so the snapshot holds every change up
         to the counter it reads and none above it.
         """
-        with self.engine.begin() as conn:
+        with self._routed() as engine, engine.begin() as conn:
             # Must be the transaction's first statement (the driver's BEGIN is implicit).
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             _bound_by_deadline(conn, timeout_seconds)
             yield conn
+
+    @contextmanager
+    def _routed(self) -> Iterator[Engine]:
+        """The engine of this request's reads; a standby's failure becomes ReplicaUnavailable
+        (run_read then repeats the read on the primary) and sets that standby aside."""
+        if self.reads is None:
+            yield self.engine
+            return
+        engine, standby = self.reads.engine_for_read()
+        if standby is None:
+            yield engine
+            return
+        try:
+            yield engine
+        except Exception as exc:
+            if not is_standby_trouble(exc):
+                raise
+            standby.mark_down(exc)
+            raise ReplicaUnavailable(standby.name) from exc
 
 
 def _bound_by_deadline(conn: Connection, timeout_seconds: float | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import structlog
 from alembic import command
@@ -10,9 +11,10 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from availability_service.config import REPO_ROOT
-
 log = structlog.get_logger(__name__)
+
+# Inside the package, so an installed wheel migrates without the repository.
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # Any constant works; it only has to be the same in every process that migrates.
 _MIGRATION_LOCK_KEY = 7_301_001
@@ -22,7 +24,13 @@ class DatabaseSetupError(RuntimeError):
     """The database cannot serve this service (for example pgvector is not installed)."""
 
 
-def make_engine(url: str, pool_size: int = 16) -> Engine:
+def make_engine(
+    url: str,
+    pool_size: int = 16,
+    *,
+    application_name: str = "availability-service",
+    connect_timeout: int = 5,
+) -> Engine:
     """Creates the pooled engine; connections check liveness so a restarted server is survived."""
     if url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
@@ -34,7 +42,7 @@ def make_engine(url: str, pool_size: int = 16) -> Engine:
         # database restart fails one call (UNAVAILABLE, retryable) and the pool is invalidated.
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"application_name": "availability-service", "connect_timeout": 5},
+        connect_args={"application_name": application_name, "connect_timeout": connect_timeout},
     )
 
 
@@ -71,7 +79,7 @@ def migrate(engine: Engine) -> None:
     """Applies pending migrations; an advisory lock keeps concurrent starters from racing."""
     _check_pgvector(engine)
     cfg = Config()
-    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
         conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = conn

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Text, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from availability_service.storage.tables import events, revision_counter
 
@@ -109,9 +110,56 @@ def compact_events(conn: Connection, below_revision: int) -> int:
     return int(result.rowcount or 0)
 
 
-def revision_before(conn: Connection, moment: Any) -> int | None:
-    """The newest revision whose event_time is before `moment` (for time-based retention)."""
-    value = conn.execute(
-        select(func.max(events.c.revision)).where(events.c.event_time < moment)
-    ).scalar()
-    return None if value is None else int(value)
+def compact_events_before(conn: Connection, moment: Any, limit: int) -> int:
+    """Deletes up to `limit` of the oldest events written before `moment`; returns how many.
+
+    Only a prefix of the revisions goes, never the newest event, so the oldest retained
+    revision stays exact and a watcher resuming below it is told REVISION_COMPACTED instead of
+    silently missing events. Reading the oldest `limit` rows by primary key bounds the work
+    without an index on event_time (which every write would pay for).
+    """
+    newest = conn.execute(select(func.max(events.c.revision))).scalar()
+    if newest is None:
+        return 0
+    oldest = conn.execute(
+        select(events.c.revision, events.c.event_time).order_by(events.c.revision).limit(limit)
+    )
+    upto: int | None = None
+    for row in oldest:
+        if row.event_time >= moment or row.revision >= newest:
+            break
+        upto = int(row.revision)
+    if upto is None:
+        return 0
+    result = conn.execute(events.delete().where(events.c.revision <= upto))
+    return int(result.rowcount or 0)
+
+
+def lot_events(
+    conn: Connection, availability_id: uuid.UUID, after_revision: int, limit: int
+) -> list[Any]:
+    """One lot's events after `after_revision`, oldest first (index events_lot)."""
+    query = (
+        select(events)
+        .where(events.c.availability_id == availability_id, events.c.revision > after_revision)
+        .order_by(events.c.revision)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def states_at(
+    conn: Connection, lot_ids: Sequence[uuid.UUID], revision: int
+) -> dict[uuid.UUID, dict[str, Any] | None]:
+    """Each lot's snapshot as of `revision`, for lots changed after it: the `before` of its
+    first later event (None when that event created it). Lots absent from the answer have no
+    later event."""
+    if not lot_ids:
+        return {}
+    query = (
+        select(events.c.availability_id, events.c.before)
+        .where(events.c.availability_id.in_(lot_ids), events.c.revision > revision)
+        .order_by(events.c.availability_id, events.c.revision)
+        .ext(distinct_on(events.c.availability_id))
+    )
+    return {row.availability_id: row.before for row in conn.execute(query)}

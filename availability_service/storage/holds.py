@@ -147,3 +147,10 @@ def _in_state(state: HoldState, now: datetime) -> ColumnElement[bool]:
     if state is HoldState.EXPIRED:
         return or_(t.c.state == HoldState.EXPIRED.value, overdue)
     return t.c.state == state.value
+
+
+def has_holds(conn: Connection, lot_id: uuid.UUID) -> bool:
+    """Whether any hold, in any state, was ever placed on the lot (index reservations_lot)."""
+    # A direct sale's record was never a hold.
+    query = select(t.c.id).where(t.c.availability_id == lot_id, t.c.direct_sale.is_(False)).limit(1)
+    return conn.execute(query).first() is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 
 from availability_service.domain.errors import RequestIdReused
@@ -54,3 +54,16 @@ def complete(
         .where(t.c.principal == principal, t.c.request_id == request_id)
         .values(response=response)
     )
+
+
+def expire_keys(conn: Connection, created_before: Any, limit: int) -> int:
+    """Deletes up to `limit` keys created before `created_before`; returns how many.
+
+    A retry of an expired request_id is then a new request: the retention window must be
+    longer than any client retries (docs/deployment.md, Retention).
+    """
+    doomed = select(t.c.principal, t.c.request_id).where(t.c.create_time < created_before)
+    result = conn.execute(
+        t.delete().where(tuple_(t.c.principal, t.c.request_id).in_(doomed.limit(limit)))
+    )
+    return int(result.rowcount or 0)

@@ -2,7 +2,10 @@
 
 The filters here are a superset of the exact ones: numeric bounds are widened by a hair
 (EDGE_SLACK) so float noise in SQL never drops a lot the exact decimal check in
-intelligence.scoring would keep; scoring then decides every edge in one place.
+intelligence.scoring would keep; scoring then decides every edge in one place. The same holds
+for `order_quantity`: SQL keeps the lots that have the quantity available now (a necessary
+condition of every hold), and the hold rules of domain.holds decide each candidate exactly
+(service_layer.search.grants_order), from the columns read into OrderTerms.
 """
 
 from __future__ import annotations
@@ -14,11 +17,23 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Float, and_, cast, func, literal, null, or_, select, text
+from sqlalchemy import (
+    Connection,
+    Float,
+    and_,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import Availability
 from availability_service.storage.lots import row_to_lot
+from availability_service.storage.search_score import ScoreOrder, by_score
 from availability_service.storage.tables import availabilities
 
 EDGE_SLACK = 1e-9
@@ -32,6 +47,29 @@ class QualityRange:
     name: str
     low: float | None
     high: float | None
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Keep lots that could grant a hold of `quantity` (canonical unit) at `moment`."""
+
+    quantity: Decimal
+    moment: datetime
+
+
+@dataclass(frozen=True)
+class OrderTerms:
+    """What the hold rules need of a candidate to decide an order (lot-unit quantities)."""
+
+    available_quantity: Decimal
+    total_quantity: Decimal
+    quantity_in_base_unit: Decimal | None
+    min_order_quantity: Decimal | None
+    allow_partial_order: bool
+    valid_until: datetime | None
+    available_from: datetime | None
+    available_until: datetime | None
+    eod_cutoff: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +88,13 @@ class CandidateFilter:
     delivery_window_start: datetime | None = None
     delivery_window_end: datetime | None = None
     incoterm: str = ""
+    # Lots outside their availability window at this moment are left out (None: no check).
+    moment: datetime | None = None
+    delivery_regions: frozenset[str] = frozenset()  # lower-cased region codes
+    price_floor: Decimal | None = None  # in price_unit, like price_limit
+    order: OrderFilter | None = None
+    # Given: rows come best approximate score first (storage.search_score), not nearest first.
+    ranking: ScoreOrder | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +107,8 @@ class CandidateRow:
     ai_confidence_score: float
     cosine_distance: float | None
     distance_km: float | None
+    order_terms: OrderTerms | None = None
+    approximate_score: float | None = None  # only when read by ScoreOrder
 
 
 def quality_number(name: str) -> ColumnElement[Any]:
@@ -141,15 +188,52 @@ def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
                 t.c.incoterm == f.incoterm, literal(f.incoterm) == func.any(t.c.supported_incoterms)
             )
         )
+    if f.moment is not None:
+        out += _in_window(f.moment)
+    if f.delivery_regions:
+        out.append(func.lower(t.c.delivery_region).in_(sorted(f.delivery_regions)))
+    if f.price_floor is not None:
+        out += [t.c.base_price_unit == f.price_unit, t.c.price_per_base_unit >= f.price_floor]
+    if f.order is not None:
+        # The order fits in what is available (canonical units, compared without dividing);
+        # partial orders, the minimum and the cut-off are decided exactly on each candidate.
+        out += [
+            t.c.quantity_in_base_unit.is_not(None),
+            t.c.available_quantity * t.c.quantity_in_base_unit
+            >= f.order.quantity * t.c.total_quantity,
+            or_(t.c.valid_until.is_(None), t.c.valid_until > f.order.moment),
+        ]
     return out
 
 
-def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow]:
-    """Every lot passing the SQL filters, at most `limit` of them, nearest vectors first.
+def _in_window(moment: datetime) -> list[ColumnElement[bool]]:
+    """available_from <= moment < available_until, each bound optional."""
+    t = availabilities
+    return [
+        or_(t.c.available_from.is_(None), t.c.available_from <= moment),
+        or_(t.c.available_until.is_(None), t.c.available_until > moment),
+    ]
 
-    The cosine distance is exact (computed over the filtered rows in a materialised CTE)
-    rather than read through the approximate HNSW index, so the candidate set is exactly
-    the `limit` nearest lots that pass the filters.
+
+_ORDER_COLUMNS = (
+    "available_quantity",
+    "total_quantity",
+    "quantity_in_base_unit",
+    "min_order_quantity",
+    "allow_partial_order",
+    "valid_until",
+    "available_from",
+    "available_until",
+    "eod_cutoff",
+)
+
+
+def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow]:
+    """At most `limit` lots passing the SQL filters: nearest vectors first, or with
+    `f.ranking` best approximate score first.
+
+    The cosine distance is exact (computed over the filtered rows) rather than read through
+    the approximate HNSW index, so the rows are exactly the first `limit` in that order.
     """
     t = availabilities
     # Without a point the column is a NULL typed as float8: an untyped NULL in the CTE is
@@ -157,35 +241,49 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
     distance: ColumnElement[Any] = (
         (earth_distance_m(*f.near) / 1000.0) if f.near is not None else cast(null(), Float)
     )
-    filtered = (
-        select(
-            t.c.id,
-            t.c.normalized_quality_params,
-            t.c.price_per_base_unit,
-            t.c.ai_confidence_score,
-            t.c.ai_score_vector.cosine_distance(f.target_vector).label("cosine_distance"),
-            distance.label("distance_km"),
-        )
-        .where(and_(*_conditions(f)))
-        .cte("filtered")
-        .prefix_with("MATERIALIZED")
-    )
-    query = (
-        select(filtered)
-        .order_by(filtered.c.cosine_distance.asc().nulls_last(), filtered.c.id)
-        .limit(f.limit)
-    )
-    return [
-        CandidateRow(
-            id=r.id,
-            normalized_quality_params=r.normalized_quality_params or {},
-            price_per_base_unit=r.price_per_base_unit,
-            ai_confidence_score=float(r.ai_confidence_score),
-            cosine_distance=None if r.cosine_distance is None else float(r.cosine_distance),
-            distance_km=None if r.distance_km is None else float(r.distance_km),
-        )
-        for r in conn.execute(query)
+    cosine = t.c.ai_score_vector.cosine_distance(f.target_vector)
+    order_columns = [t.c[name] for name in _ORDER_COLUMNS] if f.order is not None else []
+    columns = [
+        t.c.id,
+        t.c.normalized_quality_params,
+        t.c.price_per_base_unit,
+        t.c.ai_confidence_score,
+        cosine.label("cosine_distance"),
+        distance.label("distance_km"),
+        *order_columns,
     ]
+    if f.ranking is None:
+        filtered = (
+            select(*columns)
+            .where(and_(*_conditions(f)))
+            .cte("filtered")
+            .prefix_with("MATERIALIZED")
+        )
+        query = (
+            select(filtered)
+            .order_by(filtered.c.cosine_distance.asc().nulls_last(), filtered.c.id)
+            .limit(f.limit)
+        )
+    else:
+        conditions = and_(*_conditions(f))
+        query = by_score(f.ranking, f.limit, columns, conditions, cosine, distance, f.near)
+    return [_candidate_row(r, f) for r in conn.execute(query)]
+
+
+def _candidate_row(r: Any, f: CandidateFilter) -> CandidateRow:
+    mapping = r._mapping
+    return CandidateRow(
+        id=r.id,
+        normalized_quality_params=r.normalized_quality_params or {},
+        price_per_base_unit=r.price_per_base_unit,
+        ai_confidence_score=float(r.ai_confidence_score),
+        cosine_distance=None if r.cosine_distance is None else float(r.cosine_distance),
+        distance_km=None if r.distance_km is None else float(r.distance_km),
+        order_terms=None
+        if f.order is None
+        else OrderTerms(**{name: mapping[name] for name in _ORDER_COLUMNS}),
+        approximate_score=mapping.get("approximate_score"),
+    )
 
 
 def lots_by_id(

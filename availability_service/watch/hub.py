@@ -12,17 +12,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from sqlalchemy import Engine
 
+from availability_service.auth.concurrency import KeyedConcurrencyLimiter
+from availability_service.auth.principal import Principal
 from availability_service.config import Settings
 from availability_service.domain.errors import ResourceExhausted
+from availability_service.telemetry import metrics
 from availability_service.watch import reads
 from availability_service.watch.feed import End, Subscription, WatchEvent
 from availability_service.watch.listener import Listener, listen_dsn
@@ -34,7 +37,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 PAGE_SIZE = 500
-COMPACTION_INTERVAL_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 5.0
 
 
@@ -48,24 +50,68 @@ class HubLimits:
     max_watchers: int = 2000
     max_stream_age_seconds: float = 1800.0
     poll_interval_seconds: float = 1.0
-    retention: timedelta | None = None
+    send_timeout_seconds: float = 30.0
+    max_per_caller: int = 100
+    # Slots of max_watchers that only ADMIN and SERVICE may take: however many buyers
+    # connect, the other engines can still follow the market.
+    reserved_privileged: int = 200
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HubLimits:
-        retention = settings.event_retention_seconds
         return cls(
             queue_size=settings.watch_queue_size,
             max_watchers=settings.watch_max_watchers,
             max_stream_age_seconds=settings.watch_max_stream_age_seconds,
             poll_interval_seconds=settings.watch_poll_interval_seconds,
-            retention=None if retention is None else timedelta(seconds=retention),
+            send_timeout_seconds=settings.watch_send_timeout_seconds,
+            max_per_caller=settings.watch_max_per_caller,
+            reserved_privileged=min(
+                settings.watch_reserved_privileged, settings.watch_max_watchers // 2
+            ),
         )
 
 
+class WatchSlot:
+    """One admitted stream's place in the process and in its caller's cap.
+
+    A stream cut off for not reading gives its process slot back at once (cut_off), so it
+    crowds out nobody; its caller's slot is given back with release(), once its last message
+    no longer waits in the transport (the client read it or went away). So one caller's
+    unread streams, and the memory they hold, stay within that caller's own cap.
+    """
+
+    def __init__(self, hub: WatchHub, subject: str, caller_class: str) -> None:
+        self._hub = hub
+        self.subject = subject
+        self.caller_class = caller_class
+        self._in_process = True
+        self._of_caller = True
+
+    def cut_off(self) -> None:
+        if self._in_process:
+            self._in_process = False
+            self._hub._leave_process(self)
+
+    def release(self) -> None:
+        self.cut_off()
+        if self._of_caller:
+            self._of_caller = False
+            self._hub._leave_caller(self)
+
+
 class WatchHub:
-    def __init__(self, engine: Engine, executor: ThreadPoolExecutor, limits: HubLimits) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        executor: ThreadPoolExecutor,
+        limits: HubLimits,
+        listen_url: str | None = None,
+    ) -> None:
         self.engine = engine
         self.limits = limits
+        # LISTEN needs a session of its own: behind a transaction-pooling PgBouncer, a URL
+        # straight to PostgreSQL (docs/deployment.md).
+        self.listen_dsn = listen_dsn(engine, listen_url)
         # Streams' own reads (initial state, catch-up) share the RPC pool; the hub's reads get
         # a thread of their own so live fan-out never queues behind request traffic.
         self._executor = executor
@@ -74,6 +120,8 @@ class WatchHub:
         self.closing = False
         self._subs: set[Subscription] = set()
         self._active = 0
+        self._per_caller = KeyedConcurrencyLimiter(limits.max_per_caller)
+        self._by_class: Counter[str] = Counter()
         self._tasks: list[asyncio.Task[Any]] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         # asyncio.Event binds to a loop on first wait, so creating them here is safe.
@@ -87,13 +135,11 @@ class WatchHub:
     def start(self) -> list[asyncio.Task[Any]]:
         """Starts the hub in the running loop; returns its tasks (for the app's background)."""
         self.loop = asyncio.get_running_loop()
-        listener = Listener(listen_dsn(self.engine), self._wake.set)
+        listener = Listener(self.listen_dsn, self._wake.set)
         self._tasks = [
             asyncio.create_task(self._run(), name="watch-hub"),
             asyncio.create_task(listener.run(), name="watch-listen"),
         ]
-        if self.limits.retention is not None:
-            self._tasks.append(asyncio.create_task(self._compact(), name="watch-compact"))
         return list(self._tasks)
 
     async def wait_ready(self, timeout: float) -> bool:
@@ -115,26 +161,44 @@ class WatchHub:
 
     # --- streams ---------------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        """One watcher slot of this process for the duration of a stream."""
+    def admit(self, principal: Principal) -> WatchSlot:
+        """A slot for a new stream, or RESOURCE_EXHAUSTED (TOO_MANY_WATCHERS) when the caller
+        has its maximum, or the process has no room left for this class of caller."""
         if self.closing:
             raise HubClosing("server is shutting down")
-        if self._active >= self.limits.max_watchers:
-            raise ResourceExhausted(
-                f"this server already serves {self.limits.max_watchers} watch streams",
-                reason="TOO_MANY_WATCHERS",
-                retry_after_seconds=1.0,
-                metadata={"max_watchers": str(self.limits.max_watchers)},
+        caller_class = "privileged" if principal.is_privileged else "other"
+        limit = self.limits.max_watchers
+        if self._active >= limit:
+            raise _too_many("process", limit, f"this server already serves {limit} watch streams")
+        share = limit - self.limits.reserved_privileged
+        if not principal.is_privileged and self._by_class[caller_class] >= share:
+            raise _too_many(
+                "process",
+                share,
+                f"this server already serves {share} watch streams of callers other than "
+                "ADMIN and SERVICE",
+            )
+        if not self._per_caller.try_enter(principal.subject):
+            raise _too_many(
+                "caller",
+                self.limits.max_per_caller,
+                f"this caller already has {self.limits.max_per_caller} watch streams",
             )
         self._active += 1
+        self._by_class[caller_class] += 1
         self._idle.clear()
-        try:
-            yield
-        finally:
-            self._active -= 1
-            if self._active == 0:
-                self._idle.set()
+        metrics.WATCH_STREAMS.inc()
+        return WatchSlot(self, principal.subject, caller_class)
+
+    def _leave_caller(self, slot: WatchSlot) -> None:
+        self._per_caller.exit(slot.subject)
+
+    def _leave_process(self, slot: WatchSlot) -> None:
+        metrics.WATCH_STREAMS.dec()
+        self._by_class[slot.caller_class] -= 1
+        self._active -= 1
+        if self._active == 0:
+            self._idle.set()
 
     def subscribe(self) -> tuple[Subscription, int]:
         """A new subscription, and the revision after which it receives every event."""
@@ -187,6 +251,7 @@ class WatchHub:
             head = await loop.run_in_executor(self._reader, reads.current_revision, self.engine)
             if not self._subs:
                 self.position = max(self.position, head)
+                metrics.WATCH_HUB_REVISION.set(self.position)
                 return
         while True:
             page = await loop.run_in_executor(
@@ -202,11 +267,15 @@ class WatchHub:
             for sub in self._subs:
                 if not sub.offer(event):
                     cut.append(sub)
+            metrics.WATCH_EVENTS_SENT.inc(len(self._subs) - len(cut))
             for sub in cut:
                 sub.end(End.OVERFLOW)
                 self._subs.discard(sub)
+                metrics.WATCH_SLOW_WATCHERS.inc()
+                metrics.WATCH_CUTOFFS.labels("slow_watcher").inc()
                 log.warning("watch_slow_watcher_cut_off", revision=event.revision)
             self.position = event.revision
+            metrics.WATCH_HUB_REVISION.set(event.revision)
             if i % 64 == 63:
                 await asyncio.sleep(0)  # let streams run during a long catch-up
 
@@ -229,19 +298,15 @@ class WatchHub:
                 )
                 await asyncio.sleep(delay)
 
-    async def _compact(self) -> None:
-        assert self.limits.retention is not None
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(COMPACTION_INTERVAL_SECONDS)
-            try:
-                removed = await loop.run_in_executor(
-                    self._reader, reads.compact_older_than, self.engine, self.limits.retention
-                )
-                if removed:
-                    log.info("watch_events_compacted", removed=removed)
-            except Exception as exc:  # retried at the next interval
-                log.warning("watch_compaction_failed", error=str(exc).strip()[:200])
+
+def _too_many(scope: str, limit: int, message: str) -> ResourceExhausted:
+    metrics.WATCH_CUTOFFS.labels(f"too_many_watchers_{scope}").inc()
+    return ResourceExhausted(
+        message,
+        reason="TOO_MANY_WATCHERS",
+        retry_after_seconds=1.0,
+        metadata={"scope": scope, "max_watchers": str(limit)},
+    )
 
 
 # One hub per server, and one server per event loop. Tests run extra servers (own loops) on a
@@ -251,7 +316,10 @@ _HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WatchHub] = weakref.
 
 def start_watch_hub(app: Application) -> list[object]:
     """Background starter: one hub per server, reachable by the servicer."""
-    hub = WatchHub(app.engine, app.executor, HubLimits.from_settings(app.settings))
+    settings = app.settings
+    hub = WatchHub(
+        app.engine, app.executor, HubLimits.from_settings(settings), settings.listen_database_url
+    )
     tasks = hub.start()
     _HUBS[asyncio.get_running_loop()] = hub
     if app.services.watch_hub is None or app.services.watch_hub.closing:

@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import psycopg2
 import psycopg2.extensions
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from availability_service.storage.events import NOTIFY_CHANNEL
 
@@ -32,9 +32,10 @@ def _close_made_connection(attempt: Future[psycopg2.extensions.connection]) -> N
         attempt.result().close()
 
 
-def listen_dsn(engine: Engine) -> str:
-    url = engine.url.set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
+def listen_dsn(engine: Engine, override: str | None = None) -> str:
+    """A libpq DSN for LISTEN: the engine's database, or `override` (any SQLAlchemy URL)."""
+    url = make_url(override) if override else engine.url
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Listener:

@@ -1,26 +1,28 @@
-"""Database reads of the watch stream: initial state at one revision, catch-up pages, retention."""
+"""Database reads of the watch stream: initial state at one revision (in pages), catch-up
+pages."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, and_, func, select
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.auth.principal import Principal
-from availability_service.domain.model import Availability
+from availability_service.domain.model import Availability, availability_from_snapshot
 from availability_service.storage import events as event_store
 from availability_service.storage.lots import row_to_lot, visible_to_sql
 from availability_service.storage.tables import availabilities
 from availability_service.watch.feed import WatchEvent
-from availability_service.watch.filters import WatchFilter
+from availability_service.watch.filters import WatchFilter, matches
 
 
 @dataclass(frozen=True)
-class InitialState:
-    revision: int
+class InitialPage:
     lots: list[Availability]
+    # Where the next page starts (the last lot id read), or None after the last page.
+    next_after: uuid.UUID | None
 
 
 def _conditions(flt: WatchFilter, principal: Principal) -> list[ColumnElement[bool]]:
@@ -42,25 +44,40 @@ def _conditions(flt: WatchFilter, principal: Principal) -> list[ColumnElement[bo
     return out
 
 
-def read_initial_state(engine: Engine, flt: WatchFilter, principal: Principal) -> InitialState:
-    """The matching lots and the revision they are exactly at, from one snapshot.
+def read_initial_page(
+    engine: Engine,
+    flt: WatchFilter,
+    principal: Principal,
+    at_revision: int,
+    after: uuid.UUID | None,
+    limit: int,
+) -> InitialPage:
+    """One page (in id order, after `after`) of the matching lots as they were at `at_revision`.
 
-    REPEATABLE READ pins both reads to one snapshot; since revisions commit in order, that
-    snapshot holds every event up to the counter's value and none above it, so live events
-    from that revision on join the initial state without a gap or a duplicate.
+    Every page is its own short read, yet all of them show the market at one revision: a lot
+    unchanged since then is its row; a lot changed since then is the `before` of its first
+    later event (events are never rewritten), checked against the filters and visibility by
+    the same rule the live stream uses. So no snapshot or connection is held while a slow
+    client reads, and only one page is in memory at a time.
     """
-    with (
-        engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
-        conn.begin(),
-    ):
-        revision = event_store.current_revision(conn)
-        query = (
-            select(availabilities)
-            .where(and_(*_conditions(flt, principal)))
-            .order_by(availabilities.c.revision)
-        )
-        lots = [row_to_lot(row) for row in conn.execute(query)]
-    return InitialState(revision, lots)
+    t = availabilities
+    as_it_was = and_(t.c.revision <= at_revision, *_conditions(flt, principal))
+    query = select(t).where(or_(as_it_was, t.c.revision > at_revision)).order_by(t.c.id)
+    if after is not None:
+        query = query.where(t.c.id > after)
+    with engine.connect() as conn:
+        rows = conn.execute(query.limit(limit)).all()
+        changed = [row.id for row in rows if row.revision > at_revision]
+        earlier = event_store.states_at(conn, changed, at_revision)
+    lots = []
+    for row in rows:
+        if row.revision <= at_revision:
+            lots.append(row_to_lot(row))
+            continue
+        snapshot = earlier.get(row.id)
+        if snapshot is not None and matches(flt, principal, snapshot):
+            lots.append(availability_from_snapshot(snapshot))
+    return InitialPage(lots, rows[-1].id if len(rows) == limit else None)
 
 
 def read_page(
@@ -83,12 +100,3 @@ def current_revision(engine: Engine) -> int:
 def oldest_revision(engine: Engine) -> int | None:
     with engine.connect() as conn:
         return event_store.oldest_revision(conn)
-
-
-def compact_older_than(engine: Engine, retention: timedelta) -> int:
-    """Deletes events older than `retention` (never the newest); returns how many."""
-    with engine.begin() as conn:
-        newest_old = event_store.revision_before(conn, datetime.now(UTC) - retention)
-        if newest_old is None:
-            return 0
-        return event_store.compact_events(conn, newest_old + 1)

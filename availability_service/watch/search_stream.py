@@ -25,9 +25,10 @@ from availability_service.grpc_api.search_input import search_query
 from availability_service.grpc_api.search_rpc import search_result_pb
 from availability_service.service_layer.search import SearchService
 from availability_service.watch import reads, search_reads, similarity
+from availability_service.watch.emit import event_type_pb
 from availability_service.watch.feed import WatchEvent
 from availability_service.watch.filters import WatchRequest, parse_request
-from availability_service.watch.hub import WatchHub
+from availability_service.watch.hub import WatchHub, WatchSlot
 from availability_service.watch.search_index import index_for
 from availability_service.watch.standing import Match, StandingSearch
 from availability_service.watch.stream import (
@@ -35,7 +36,6 @@ from availability_service.watch.stream import (
     BATCH_MAX_EVENTS,
     READY_TIMEOUT_SECONDS,
     StreamUnavailable,
-    _event_type,
     _Stream,
 )
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -88,19 +88,15 @@ def parse_search_request(
     return standing, parsed
 
 
-async def search_stream(
+async def open_search_stream(
     request: api.WatchSearchRequest, principal: Principal, hub: WatchHub, search: SearchService
-) -> AsyncIterator[api.WatchSearchResponse]:
+) -> tuple[WatchSlot, _SearchStream]:
+    """Validates the request and takes a slot of the hub (the same per-caller and per-process
+    caps as WatchAvailabilities); the caller sends the messages of `run()` and releases it."""
     standing, parsed = parse_search_request(request, principal, search)
     if not await hub.wait_ready(READY_TIMEOUT_SECONDS):
         raise StreamUnavailable("the change feed is not ready yet; retry")
-    with hub.slot():
-        async for response in _SearchStream(standing, parsed, hub).run():
-            if isinstance(response, api.WatchAvailabilitiesResponse):
-                # The watch stream's own bookmarks (progress, stream end), in this stream's
-                # message type.
-                response = _bookmark(response.revision, response.bookmark.reason)
-            yield response
+    return hub.admit(principal), _SearchStream(standing, parsed, hub)
 
 
 def _bookmark(revision: int, reason: int) -> api.WatchSearchResponse:
@@ -118,6 +114,14 @@ class _SearchStream(_Stream):
         self.inside: set[uuid.UUID] = set()  # the match set, by lot id
 
     async def run(self) -> AsyncIterator[Any]:
+        async for response in self._run():
+            if isinstance(response, api.WatchAvailabilitiesResponse):
+                # The watch stream's own bookmarks (progress, stream end), in this stream's
+                # message type.
+                response = _bookmark(response.revision, response.bookmark.reason)
+            yield response
+
+    async def _run(self) -> AsyncIterator[Any]:
         start: int | None = None  # None: now, as the initial state
         if self.request.start_revision > 0:
             self._check_not_future(await self._read(reads.current_revision, self.hub.engine))
@@ -225,4 +229,4 @@ class _SearchStream(_Stream):
 
 
 def _types(event: WatchEvent) -> list[int]:
-    return [_event_type(name) for name in event.types]
+    return [event_type_pb(name) for name in event.types]

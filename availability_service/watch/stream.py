@@ -17,28 +17,31 @@ from availability_service.auth.principal import Principal
 from availability_service.domain.errors import OutOfRange, ResourceExhausted
 from availability_service.domain.model import Availability
 from availability_service.grpc_api.lot_output import availability_to_pb, to_timestamp
+from availability_service.telemetry import metrics
 from availability_service.watch import reads
+from availability_service.watch.emit import event_to_pb
 from availability_service.watch.feed import End, Subscription, WatchEvent
 from availability_service.watch.filters import (
-    ChangeKind,
     WatchRequest,
     change_kind,
     parse_request,
-    visible_to,
 )
-from availability_service.watch.hub import PAGE_SIZE, WatchHub
+from availability_service.watch.hub import PAGE_SIZE, WatchHub, WatchSlot
 from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 
-# Well under the 4 MB gRPC default, and small enough to keep per-watcher memory low.
+# Well under the transport limit (the server refuses to start below about 3.9 MiB, see
+# grpc_api.lot_size), and small enough to keep per-watcher memory low. One event of a lot
+# under the size cap is a few kilobytes, so a revision always fits a message of its own.
 BATCH_MAX_BYTES = 1024 * 1024
 BATCH_MAX_EVENTS = 500
+# Lots per read of the initial state: only one page is in memory at a time.
+INITIAL_PAGE_SIZE = 500
 READY_TIMEOUT_SECONDS = 10.0
-_KIND = {
-    ChangeKind.ADDED: watch_pb2.CHANGE_KIND_ADDED,
-    ChangeKind.MODIFIED: watch_pb2.CHANGE_KIND_MODIFIED,
-    ChangeKind.DELETED: watch_pb2.CHANGE_KIND_DELETED,
-}
+# A write still pending when the stream reaches its maximum age gets this much longer (the
+# final bookmark of a reading client goes out well within it); then the stream is cut off.
+AGE_GRACE_SECONDS = 1.0
 Reason = watch_pb2.Bookmark.Reason
 
 
@@ -51,11 +54,14 @@ class StreamUnavailable(Exception):
         self.last_revision = last_revision
 
 
-def _event_type(name: str) -> int:
-    try:
-        return int(watch_pb2.EventType.Value(f"EVENT_TYPE_{name}"))
-    except ValueError:
-        return watch_pb2.EVENT_TYPE_UNSPECIFIED
+def cut_off(reason: str, why: str, last_revision: int) -> ResourceExhausted:
+    """The error that ends a stream the server gave up on: resume from `last_revision`."""
+    return ResourceExhausted(
+        f"{why}; resume from revision {last_revision}",
+        reason=reason,
+        retry_after_seconds=1.0,
+        metadata={"last_revision": str(last_revision)},
+    )
 
 
 def _bookmark(revision: int, reason: int) -> api.WatchAvailabilitiesResponse:
@@ -64,15 +70,15 @@ def _bookmark(revision: int, reason: int) -> api.WatchAvailabilitiesResponse:
     )
 
 
-async def watch_stream(
+async def open_stream(
     request: Any, principal: Principal, hub: WatchHub
-) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+) -> tuple[WatchSlot, _Stream]:
+    """Validates the request and takes a slot; the caller sends the messages of `run()` and
+    releases the slot."""
     parsed = parse_request(request)
     if not await hub.wait_ready(READY_TIMEOUT_SECONDS):
         raise StreamUnavailable("the change feed is not ready yet; retry")
-    with hub.slot():
-        async for response in _Stream(parsed, principal, hub).run():
-            yield response
+    return hub.admit(principal), _Stream(parsed, principal, hub)
 
 
 class _Stream:
@@ -85,6 +91,14 @@ class _Stream:
         now = time.monotonic()
         self.deadline = now + hub.limits.max_stream_age_seconds
         self.last_sent = now
+
+    def send_timeout(self, now: float) -> float:
+        """How long the next write may wait for the client: the send timeout, and never much
+        past the stream's maximum age, so the age holds even for a stream stuck in flow
+        control."""
+        return min(
+            self.hub.limits.send_timeout_seconds, max(self.deadline - now, AGE_GRACE_SECONDS)
+        )
 
     async def run(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
         if self.request.send_initial_state:
@@ -113,20 +127,29 @@ class _Stream:
     # --- phases ----------------------------------------------------------------------------
 
     async def _initial_state(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
-        state = await self._read(
-            reads.read_initial_state, self.hub.engine, self.flt, self.principal
-        )
-        for start in range(0, len(state.lots), BATCH_MAX_EVENTS):
+        # Revisions commit in counter order: every revision up to this value is committed.
+        revision = await self._read(reads.current_revision, self.hub.engine)
+        after = None
+        while True:
             if self.hub.closing:
                 # Without the end-of-state bookmark there is no revision to resume from.
                 raise StreamUnavailable("server is shutting down; watch again elsewhere")
-            events = (
-                self._initial_event(lot) for lot in state.lots[start : start + BATCH_MAX_EVENTS]
+            page = await self._read(
+                reads.read_initial_page,
+                self.hub.engine,
+                self.flt,
+                self.principal,
+                revision,
+                after,
+                INITIAL_PAGE_SIZE,
             )
-            for batch in _split(events):
-                yield api.WatchAvailabilitiesResponse(revision=state.revision, events=batch)
-        self.pos = state.revision
-        yield self._sent(_bookmark(state.revision, Reason.REASON_INITIAL_STATE_END))
+            for batch in _split(self._initial_event(lot) for lot in page.lots):
+                yield api.WatchAvailabilitiesResponse(revision=revision, events=batch)
+            after = page.next_after
+            if after is None:
+                break
+        self.pos = revision
+        yield self._sent(_bookmark(revision, Reason.REASON_INITIAL_STATE_END))
 
     async def _catch_up(self, until: int | None) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
         while self.hub.closing is False and time.monotonic() < self.deadline:
@@ -146,15 +169,13 @@ class _Stream:
         progress = self.request.progress_seconds
         while True:
             if sub.ended is End.OVERFLOW:
-                raise ResourceExhausted(
-                    f"watcher fell more than {sub.capacity} events behind; resume from "
-                    f"revision {self.pos}",
-                    reason="SLOW_WATCHER",
-                    retry_after_seconds=1.0,
-                    metadata={"last_revision": str(self.pos)},
+                raise cut_off(
+                    "SLOW_WATCHER", f"watcher fell more than {sub.capacity} events behind", self.pos
                 )
             now = time.monotonic()
             if sub.ended is End.SHUTDOWN or self.hub.closing or now >= self.deadline:
+                ended = "max_age" if now >= self.deadline else "shutdown"
+                metrics.WATCH_CUTOFFS.labels(ended).inc()
                 yield _bookmark(self.pos, Reason.REASON_STREAM_END)
                 return
             batch = [e for e in sub.take(BATCH_MAX_EVENTS) if e.revision > self.pos]
@@ -186,7 +207,7 @@ class _Stream:
         for event in events:
             kind = change_kind(self.flt, self.principal, event.types, event.before, event.after)
             if kind is not None:
-                out = self._event_pb(event, kind)
+                out = _fitted(event_to_pb(self.principal, event, kind))
                 out_size = out.ByteSize()
                 if batch and (len(batch) >= BATCH_MAX_EVENTS or size + out_size > BATCH_MAX_BYTES):
                     yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
@@ -198,41 +219,6 @@ class _Stream:
         if batch:
             yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
         self.pos = max(self.pos, last)
-
-    def _event_pb(self, event: WatchEvent, kind: ChangeKind) -> watch_pb2.AvailabilityEvent:
-        who = self.principal
-        lot = event.after_for(who)
-        if kind is ChangeKind.DELETED and not visible_to(who, event.after):
-            # The watcher lost sight of the lot: show the last state it was allowed to see.
-            lot = event.before_for(who) or lot
-        out = watch_pb2.AvailabilityEvent(
-            revision=event.revision,
-            type=_event_type(event.event_type),
-            types=[_event_type(name) for name in event.types],
-            change=_KIND[kind],
-            availability=lot,
-            changed_fields=event.changed_fields_for(who),
-            actor=event.actor_for(who),
-            event_time=event.event_time_pb,
-        )
-        # The lot before the change, only if the watcher could see it then (a lot that just
-        # became visible to it has no past it may read).
-        # It passes the same per-viewer redaction (visibility.redact) as `availability`.
-        previous = event.before_for(who)
-        if previous is not None and event.before is not None and visible_to(who, event.before):
-            out.previous.CopyFrom(previous)
-        if event.reservation_pb is not None and self._may_see_hold(event):
-            out.reservation.CopyFrom(event.reservation_pb)
-        return out
-
-    def _may_see_hold(self, event: WatchEvent) -> bool:
-        """A hold is the business of the seller, its buyer, and privileged callers only."""
-        who = self.principal
-        hold = event.reservation or {}
-        return who.is_privileged or who.subject in (
-            event.after.get("seller_id"),
-            hold.get("buyer_id"),
-        )
 
     def _initial_event(self, lot: Availability) -> watch_pb2.AvailabilityEvent:
         return watch_pb2.AvailabilityEvent(
@@ -280,7 +266,7 @@ def _split(
     """Groups initial-state events into messages under the size cap."""
     batch: list[watch_pb2.AvailabilityEvent] = []
     size = 0
-    for event in events:
+    for event in map(_fitted, events):
         event_size = event.ByteSize()
         if batch and size + event_size > BATCH_MAX_BYTES:
             yield batch
@@ -289,3 +275,34 @@ def _split(
         size += event_size
     if batch:
         yield batch
+
+
+def _fitted(event: watch_pb2.AvailabilityEvent) -> watch_pb2.AvailabilityEvent:
+    """The event, or (never for a lot written under the size cap) its lot cut to its identity.
+
+    A revision is never split and never skipped: a lot stored before the cap existed that no
+    longer fits a message is still announced, with only what says which lot changed, how and
+    at which revision (GetAvailability has the rest), rather than ending every stream (and
+    every resume) at that revision.
+    """
+    if event.ByteSize() <= BATCH_MAX_BYTES:
+        return event
+    metrics.WATCH_OVERSIZED_EVENTS.inc()
+    slim = watch_pb2.AvailabilityEvent()
+    slim.CopyFrom(event)
+    slim.availability.CopyFrom(_identity(event.availability))
+    if event.HasField("previous"):
+        slim.previous.CopyFrom(_identity(event.previous))
+    return slim
+
+
+def _identity(lot: pb.Availability) -> pb.Availability:
+    return pb.Availability(
+        name=lot.name,
+        seller_id=lot.seller_id,
+        commodity=lot.commodity,
+        state=lot.state,
+        revision=lot.revision,
+        etag=lot.etag,
+        update_time=lot.update_time,
+    )

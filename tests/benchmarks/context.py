@@ -29,6 +29,7 @@ class Sizes:
     hold_stock: int  # quantity of the oversell lot
     watchers: int
     watch_events: int
+    search_exact_samples: int = 5  # queries per shape checked against brute force
     create_concurrency: int = 16
     hold_concurrency: int = 64
     # Issue 16: standing searches open at once, changes written per second, for how long.
@@ -42,6 +43,7 @@ QUICK = Sizes(
     concurrencies=(4, 16),
     search_lots=2_000,
     search_queries=20,
+    search_exact_samples=2,
     hold_stock=40,
     watchers=40,
     watch_events=20,

@@ -21,7 +21,82 @@ def _status(value: float | None, goal: float, higher_is_better: bool = True) -> 
 def _cell(result: dict[str, Any]) -> str | None:
     """'not built' / 'error' rows have no numbers."""
     status = result.get("status")
+    if status is None:
+        return "not run"  # a run with --only leaves the other scenarios out
     return None if status == "measured" else f"{status}: {result.get('detail', '')}"[:160]
+
+
+def search_rows(search: dict[str, Any]) -> list[Row]:
+    """Issue 15's search goals: each shape's latency, throughput and exactness, ListSimilar."""
+    if (skip := _cell(search)) or not search:
+        return [("3. SearchAvailabilities", "p50 <= 50 ms, exact", "-", "-", skip or "not run")]
+    n = f"{search['lots']:,} lots"
+    rows: list[Row] = [
+        (
+            f"3. Search data set ({n})",
+            "-",
+            f"loaded in {search['load_total_s']} s",
+            f"{search['load_s']}; {search['data_set']}",
+            "-",
+        )
+    ]
+    for shape, r in search["shapes"].items():
+        rows += [
+            (
+                f"3{shape[0]}. Search {shape} p50 (c=1)",
+                "<= 50 ms",
+                f"{r['p50_ms']} ms",
+                f"{r['queries']} queries, mean {r['mean_ms']} ms",
+                _status(r["p50_ms"], 50, False),
+            ),
+            (
+                f"3{shape[0]}. Search {shape} p99 (c=1)",
+                "<= 150 ms",
+                f"{r['p99_ms']} ms",
+                "",
+                _status(r["p99_ms"], 150, False),
+            ),
+            (
+                f"3{shape[0]}. Search {shape} throughput (c=8)",
+                "reported",
+                f"{r['rps_c8']} req/s",
+                "",
+                "-",
+            ),
+            (
+                f"3{shape[0]}. Search {shape} recall@10 vs brute force",
+                "1.0 (floor)",
+                f"{r['recall_at_10']}",
+                f"lowest of {r['samples']} sampled queries",
+                _status(r["recall_at_10"], 1.0),
+            ),
+            (
+                f"3{shape[0]}. Search {shape} identical pages",
+                "1.0",
+                f"{r['identical_rate']}",
+                f"same lots, order and scores; brute force {r['brute_force_s_each']} s each",
+                _status(r["identical_rate"], 1.0),
+            ),
+        ]
+    similar = search.get("similar", {})
+    if similar:
+        rows += [
+            (
+                "3s. ListSimilar p50 (c=1)",
+                "<= 20 ms",
+                f"{similar['p50_ms']} ms",
+                f"{similar['calls']} calls, p99 {similar['p99_ms']} ms",
+                _status(similar["p50_ms"], 20, False),
+            ),
+            (
+                "3s. ListSimilar recall@10 vs exact",
+                ">= 0.95",
+                f"{similar['recall_at_10']}",
+                f"lowest {similar['min_recall_at_10']}",
+                _status(similar["recall_at_10"], 0.95),
+            ),
+        ]
+    return rows
 
 
 def target_rows(results: dict[str, Any]) -> list[Row]:
@@ -64,47 +139,7 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 _status(create["create_vs_sql"], 0.5),
             )
         )
-    search = results.get("search", {})
-    if (skip := _cell(search)) or not search:
-        rows.append(
-            (
-                "3. SearchAvailabilities vs raw SQL",
-                "<= 1.5 x, recall >= 0.95",
-                "-",
-                "-",
-                skip or "not run",
-            )
-        )
-    else:
-        n = search["lots"]
-        rows.append(
-            (
-                f"3. Search p50 vs SQL ({n} lots)",
-                "<= 1.5",
-                f"{search['p50_vs_sql']}",
-                f"{search['service_p50']} vs {search['sql_p50']} ms",
-                _status(search["p50_vs_sql"], 1.5, False),
-            )
-        )
-        rows.append(
-            (
-                f"3. Search p99 vs SQL ({n} lots)",
-                "<= 1.5",
-                f"{search['p99_vs_sql']}",
-                f"{search['service_p99']} vs {search['sql_p99']} ms",
-                _status(search["p99_vs_sql"], 1.5, False),
-            )
-        )
-        rows.append(
-            (
-                f"3. Search recall@10 ({n} lots)",
-                ">= 0.95",
-                f"{search['service_recall_at_10']}",
-                f"raw HNSW SQL: {search['sql_hnsw_recall_at_10']}; exact top-10 size "
-                f"{search['exact_top10_size']}",
-                _status(search["service_recall_at_10"], 0.95),
-            )
-        )
+    rows += search_rows(results.get("search", {}))
     hold = results.get("reserve", {})
     if (skip := _cell(hold)) or not hold:
         rows.append(
@@ -172,7 +207,7 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def _standing_rows(standing: dict[str, Any]) -> list[tuple[str, ...]]:
+def _standing_rows(standing: dict[str, Any]) -> list[Row]:
     """Issue 16: delivery delay and memory of standing searches (reported, no ratio)."""
     if (skip := _cell(standing)) or not standing:
         return [("16. WatchSearch standing searches", "report", "-", "-", skip or "not run")]
@@ -199,6 +234,31 @@ def _standing_rows(standing: dict[str, Any]) -> list[tuple[str, ...]]:
     ]
 
 
+def replica_rows(results: dict[str, Any]) -> list[Row]:
+    """Issue 18: reported, no goal (primary and standby share this machine's cores)."""
+    rep = results.get("replicas", {})
+    if (skip := _cell(rep)) or not rep:
+        return [("7. Search, primary + standby vs primary", "report", "-", "-", skip or "not run")]
+    alone, paired = rep["primary_only"], rep["primary_and_standby"]
+    return [
+        (
+            f"7. Search, primary + standby vs primary (c={rep['concurrency']})",
+            "report",
+            f"{rep['search_rps_ratio']}",
+            f"{paired['search_ok_rps']} vs {alone['search_ok_rps']} req/s; "
+            f"{rep['share_of_reads_on_standby']} of reads on the standby",
+            "reported",
+        ),
+        (
+            "7. Read-your-writes Get after a create",
+            "report",
+            f"p50 {paired['ryw_get_p50_ms']} vs {alone['ryw_get_p50_ms']} ms",
+            f"p99 {paired['ryw_get_p99_ms']} vs {alone['ryw_get_p99_ms']} ms",
+            "reported",
+        ),
+    ]
+
+
 def markdown(document: dict[str, Any]) -> str:
     meta = document["meta"]
     lines = [
@@ -208,7 +268,7 @@ def markdown(document: dict[str, Any]) -> str:
         "| target | goal | measured | detail | status |",
         "|---|---|---|---|---|",
     ]
-    for row in target_rows(document["results"]):
+    for row in target_rows(document["results"]) + replica_rows(document["results"]):
         lines.append("| " + " | ".join(c.replace("|", "/").replace("\n", " ") for c in row) + " |")
     return "\n".join(lines) + "\n"
 

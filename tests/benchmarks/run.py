@@ -19,7 +19,7 @@ from tests.benchmarks import env, report
 from tests.benchmarks.context import FULL, QUICK, Context, guarded
 from tests.benchmarks.load import APT_HINT, have_h2load
 
-SCENARIOS = ("get", "create", "search", "reserve", "watch", "standing")
+SCENARIOS = ("get", "create", "search", "reserve", "watch", "replicas", "standing")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -30,6 +30,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--search-lots",
         type=int,
         help="search data set size (full: 100000; 1000000 works but loads for many minutes)",
+    )
+    parser.add_argument(
+        "--search-exact-samples",
+        type=int,
+        help="queries per search shape checked against brute force (full: 5)",
     )
     parser.add_argument("--watchers", type=int, help="concurrent watchers (full: 1000)")
     parser.add_argument("--seconds", type=float, help="length of each load run")
@@ -61,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         k: v
         for k, v in (
             ("search_lots", args.search_lots),
+            ("search_exact_samples", args.search_exact_samples),
             ("watchers", args.watchers),
             ("seconds", args.seconds),
         )
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only.split(",") if args.only else list(SCENARIOS)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from tests.benchmarks import search, standing, unary, watch
+    from tests.benchmarks import replicas, search, standing, unary, watch
 
     runners = {
         "get": ("get_and_workers", unary.get_and_workers),
@@ -84,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "search": ("search", search.search),
         "reserve": ("reserve", unary.reserve),
         "watch": ("watch", watch.watch),
+        "replicas": ("replicas", replicas.replicas),
         "standing": ("standing_search", standing.standing),
     }
     started = time.monotonic()

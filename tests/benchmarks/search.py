@@ -1,170 +1,265 @@
-"""Target 3: SearchAvailabilities over a bulk-loaded data set against the raw SQL query.
+"""Target 3: SearchAvailabilities and ListSimilarAvailabilities over a realistic market.
 
-The raw query is the search written by hand: the same filters (commodity, ACTIVE, public,
-price ceiling, geo radius via earth_box + exact distance, minimum quantity) ordered by cosine
-distance through the HNSW index, LIMIT 10. Recall@10 compares that index order with exact
-scoring (the same query with index scans disabled, so every candidate is scored); the service's
-own top 10 is compared with the exact list as well (weights: vector only).
+The market (tests.benchmarks.market) is loaded straight through SQL. Three query shapes, each
+drawn afresh per call from producing regions and catalog ranges so no two calls are alike:
+(a) matching: commodity, two quality targets with tolerances, a max price, 500 km around a
+point, default weights; (b) commodity only, default weights; (c) vector weight only. Each is
+timed at concurrency 1 (p50, p99) and its throughput taken at concurrency 8. Exactness:
+on sampled queries of each shape the service's first page (10) is compared with brute force
+(tests.support.search_oracle: every lot of the commodity scored by score_lot): recall@10
+and the share of queries whose page is identical (same lots, order and scores).
+ListSimilarAvailabilities: p50 at concurrency 1, recall@10 against the same query with
+index scans off (exact nearest neighbours).
 """
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
+from sqlalchemy import select, text
 
-from tests.benchmarks import env
+from tests.benchmarks import env, market
 from tests.benchmarks.context import BUYER, Context, active_lot, call, metadata
-from tests.benchmarks.sql import bulk_copy_lots, timed_queries
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
 
-NEAR = (22.3, 70.8)
-RADIUS_KM = 300.0
-MAX_PRICE = "2000"  # USD per t; the template costs 1650, clones spread +-30 %
-
-RAW_SQL = """
-SELECT id FROM availabilities
-WHERE commodity = 'cotton' AND state = 'ACTIVE' AND delete_time IS NULL
-  AND market_visibility = 'PUBLIC' AND available_quantity >= 10
-  AND price_per_base_unit <= %(max_ppbu)s
-  AND earth_box(ll_to_earth(%(lat)s, %(lon)s), %(radius_m)s) @> ll_to_earth(latitude, longitude)
-  AND earth_distance(ll_to_earth(%(lat)s, %(lon)s), ll_to_earth(latitude, longitude))
-      <= %(radius_m)s
-ORDER BY ai_score_vector <=> %(vector)s::vector
-LIMIT 10
-"""
+GOAL_P50_MS, GOAL_P99_MS = 50.0, 150.0
+GOAL_SIMILAR_P50_MS, GOAL_SIMILAR_RECALL = 20.0, 0.95
+PAGE = 10
+TARGETS = {
+    "cotton": ("staple_length", 2.0, "micronaire", 0.6),
+    "wheat": ("protein", 1.5, "moisture", 1.5),
+}
+VECTOR_ONLY = search_pb2.ScoreWeights(
+    vector=1.0, quality=0.0, price=0.0, confidence=0.0, distance=0.0
+)
 
 
-def _request() -> api.SearchAvailabilitiesRequest:
-    request = api.SearchAvailabilitiesRequest(
-        commodity="cotton",
-        max_price=pb.Money(currency_code="USD", amount=MAX_PRICE),
-        price_unit="t",
-        radius_km=RADIUS_KM,
-        min_quantity="10",
-        page_size=10,
-        weights=search_pb2.ScoreWeights(
-            vector=1.0, quality=0.0, price=0.0, confidence=0.0, distance=0.0
-        ),
+def matching(rng: random.Random) -> api.SearchAvailabilitiesRequest:
+    code = rng.choice(list(TARGETS))
+    commodity = market.load_catalog().get(code)
+    first, first_tol, second, second_tol = TARGETS[code]
+    request = api.SearchAvailabilitiesRequest(commodity=code, page_size=PAGE, radius_km=500)
+    for name, tolerance in ((first, first_tol), (second, second_tol)):
+        parameter = commodity.parameter(name)
+        assert parameter is not None and parameter.minimum is not None and parameter.width
+        value = round(parameter.minimum + rng.uniform(0.3, 0.7) * parameter.width, 2)
+        target = search_pb2.QualityTarget(tolerance=tolerance)
+        target.value.CopyFrom(pb.QualityValue(number=value, unit=parameter.unit or ""))
+        request.quality_targets[name].CopyFrom(target)
+    low, high = commodity.price_band or (1000, 3000)
+    price = float(low) + rng.uniform(0.5, 0.9) * float(high - low)
+    request.max_price.CopyFrom(pb.Money(currency_code="USD", amount=f"{price:.2f}"))
+    _, lat, lng = rng.choice(market.CENTRES[code])
+    request.near.CopyFrom(
+        pb.LatLng(latitude=lat + rng.gauss(0, 1), longitude=lng + rng.gauss(0, 1))
     )
-    request.near.latitude, request.near.longitude = NEAR
     return request
 
 
-def _service_vector(request: api.SearchAvailabilitiesRequest) -> str | None:
-    """The query embedding the service itself computes for this request (None if the search
-    modules change shape): the raw and exact SQL then rank by the very same vector."""
-    try:
-        from availability_service.grpc_api.search_input import search_query
-        from availability_service.intelligence import FeatureEmbedder, load_catalog
-        from availability_service.service_layer.search import SearchService
+def commodity_only(rng: random.Random) -> api.SearchAvailabilitiesRequest:
+    codes = list(market.shares())
+    code = rng.choices(codes, weights=[market.shares()[c] for c in codes])[0]
+    return api.SearchAvailabilitiesRequest(commodity=code, page_size=PAGE)
 
-        catalog = load_catalog()
-        query, _ = search_query(request)
-        plan = SearchService(None, catalog, FeatureEmbedder(catalog)).plan(query)[1]  # type: ignore[arg-type]  # plan() needs no database
-        return "[" + ",".join(repr(float(x)) for x in plan.target_vector) + "]"
-    except Exception:
-        return None
+
+def vector_only(rng: random.Random) -> api.SearchAvailabilitiesRequest:
+    request = commodity_only(rng)
+    request.weights.CopyFrom(VECTOR_ONLY)
+    return request
+
+
+SHAPES: dict[str, Callable[[random.Random], api.SearchAvailabilitiesRequest]] = {
+    "a_matching": matching,
+    "b_commodity_only": commodity_only,
+    "c_vector_only": vector_only,
+}
+
+
+def _engine(ctx: Context) -> Any:
+    from availability_service.storage.database import make_engine
+
+    return make_engine(ctx.db.url, 2)
 
 
 def _pct(values: list[float], p: float) -> float | None:
     if not values:
         return None
     data = sorted(values)
-    return round(data[min(len(data) - 1, int(p / 100 * len(data)))], 3)
+    return round(data[min(len(data) - 1, int(p / 100 * len(data)))], 2)
 
 
-def _exact(ctx: Context, params: dict[str, object]) -> list[str]:
-    conn = ctx.db.psycopg2_connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SET enable_indexscan = off")
-            cur.execute("SET enable_bitmapscan = off")
-            cur.execute(RAW_SQL, params)
-            return [str(row[0]) for row in cur.fetchall()]
-    finally:
-        conn.close()
+def _timed(stub: Any, method: str, requests: list[Any], seconds: float = 600) -> list[float]:
+    """Latencies (ms) of the requests one after the other, until `seconds` have passed."""
+    out: list[float] = []
+    deadline = time.monotonic() + seconds
+    for request in requests:
+        if out and time.monotonic() > deadline:
+            break
+        start = time.perf_counter()
+        getattr(stub, method)(request, metadata=metadata(BUYER), timeout=120)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
 
 
-def _raw_ids(ctx: Context, params: dict[str, object]) -> list[str]:
-    conn = ctx.db.psycopg2_connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(RAW_SQL, params)
-            return [str(row[0]) for row in cur.fetchall()]
-    finally:
-        conn.close()
+def _throughput(address: str, make: Callable[[random.Random], Any], seconds: float) -> float:
+    """Completed searches per second with 8 callers, each on its own channel."""
+
+    def caller(seed: int) -> int:
+        rng, done = random.Random(seed), 0
+        with grpc.insecure_channel(address) as channel:
+            stub = api_grpc.AvailabilityServiceStub(channel)
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                stub.SearchAvailabilities(make(rng), metadata=metadata(BUYER), timeout=120)
+                done += 1
+        return done
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        total = sum(pool.map(caller, range(8)))
+    return round(total / (time.monotonic() - start), 1)
+
+
+def _exactness(
+    ctx: Context, stub: Any, make: Callable[[random.Random], Any], samples: int
+) -> dict[str, Any]:
+    """Recall@10 and identical-page rate of the service against brute force."""
+    from availability_service.auth.principal import Principal, Role
+    from availability_service.intelligence import FeatureEmbedder, load_catalog
+    from availability_service.service_layer.search import SearchService
+    from availability_service.storage.tables import availabilities as t
+    from tests.support.search_oracle import brute_force
+
+    engine = _engine(ctx)
+    catalog = load_catalog()
+    planner = SearchService(None, catalog, FeatureEmbedder(catalog))  # type: ignore[arg-type]  # plan() only
+    principal = Principal("bench-buyer", "bench-buyer-co", frozenset({Role.BUYER}), "IN-GJ")
+    rng = random.Random(4242)
+    recalls, identical, seconds = [], 0, []
+    for _ in range(samples):
+        request = make(rng)
+        reply = stub.SearchAvailabilities(request, metadata=metadata(BUYER), timeout=300)
+        got = [(r.availability.name, r.score) for r in reply.results]
+        start = time.monotonic()
+        expected = brute_force(
+            engine, planner, principal, request, t.c.commodity == request.commodity
+        )[:PAGE]
+        seconds.append(time.monotonic() - start)
+        names = {name for name, _ in expected}
+        recalls.append(len(names & {name for name, _ in got}) / len(names) if names else 1.0)
+        # Names first: the scores are zipped only when both pages hold the same lots.
+        identical += [n for n, _ in got] == [n for n, _ in expected] and all(
+            abs(a - b) <= 1e-12 * max(1.0, abs(b))
+            for (_, a), (_, b) in zip(got, expected, strict=True)
+        )
+    engine.dispose()
+    return {
+        "samples": samples,
+        "recall_at_10": round(min(recalls), 3) if recalls else None,
+        "mean_recall_at_10": round(statistics.fmean(recalls), 3) if recalls else None,
+        "identical_rate": round(identical / samples, 3) if samples else None,
+        "brute_force_s_each": round(statistics.fmean(seconds), 1) if seconds else None,
+    }
+
+
+def _similar(ctx: Context, stub: Any, count: int) -> dict[str, Any]:
+    """ListSimilarAvailabilities p50 and recall@10 (same commodity) against exact order."""
+    from availability_service.auth.principal import Principal, Role
+    from availability_service.service_layer.lots import visibility_for
+    from availability_service.storage.search import nearest_lots
+    from availability_service.storage.tables import availabilities as t
+
+    engine = _engine(ctx)
+    with engine.connect() as conn:
+        picks = (
+            conn.execute(
+                text(
+                    "SELECT id FROM availabilities WHERE state = 'ACTIVE' AND "
+                    "market_visibility = 'PUBLIC' AND commodity IN ('cotton', 'wheat') "
+                    "ORDER BY id LIMIT :n"
+                ),
+                {"n": count},
+            )
+            .scalars()
+            .all()
+        )
+    requests = [
+        api.ListSimilarAvailabilitiesRequest(name=f"availabilities/{i}", page_size=PAGE)
+        for i in picks
+    ]
+    _timed(stub, "ListSimilarAvailabilities", requests[:3])
+    latencies = _timed(stub, "ListSimilarAvailabilities", requests, 60)
+    principal = Principal("bench-buyer", "bench-buyer-co", frozenset({Role.BUYER}), "IN-GJ")
+    recalls = []
+    for request, lot_id in list(zip(requests, picks, strict=True))[: min(20, len(picks))]:
+        reply = stub.ListSimilarAvailabilities(request, metadata=metadata(BUYER), timeout=60)
+        got = {r.availability.name for r in reply.results if r.same_commodity}
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL enable_indexscan = off"))
+            conn.execute(text("SET LOCAL enable_bitmapscan = off"))
+            row = conn.execute(
+                select(t.c.commodity, t.c.ai_score_vector).where(t.c.id == lot_id)
+            ).one()
+            exact = nearest_lots(
+                conn,
+                vector=list(row.ai_score_vector),
+                commodities=[row.commodity],
+                exclude_id=lot_id,
+                visible=visibility_for(principal),
+                limit=PAGE,
+            )
+        names = {f"availabilities/{lot.id}" for lot, _ in exact}
+        recalls.append(len(names & got) / len(names) if names else 1.0)
+    engine.dispose()
+    return {
+        "calls": len(latencies),
+        "p50_ms": _pct(latencies, 50),
+        "p99_ms": _pct(latencies, 99),
+        "recall_at_10": round(statistics.fmean(recalls), 3) if recalls else None,
+        "min_recall_at_10": round(min(recalls), 3) if recalls else None,
+    }
 
 
 def search(ctx: Context) -> dict[str, Any]:
     n, queries = ctx.sizes.search_lots, ctx.sizes.search_queries
     with env.service(ctx.db, ctx.folder) as server:
         template = active_lot(server.address)
-        call(server.address, "SearchAvailabilities", _request(), BUYER)  # NotBuilt stops here
-        load_s = bulk_copy_lots(ctx.db, template.name.split("/")[-1], n)
-        conn = ctx.db.psycopg2_connect()
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT price_per_base_unit, ai_score_vector::text FROM availabilities "
-                "WHERE id = %s",
-                (template.name.split("/")[-1],),
-            )
-            ppbu, vector = cur.fetchone()
-        conn.close()
-        params = {
-            "max_ppbu": ppbu * 2000 / 1650,
-            "lat": NEAR[0],
-            "lon": NEAR[1],
-            "radius_m": RADIUS_KM * 1000,
-            "vector": _service_vector(_request()) or vector,
+        call(server.address, "SearchAvailabilities", commodity_only(random.Random(1)), BUYER)
+        load = market.load_once(ctx.db, template.name.split("/")[-1], n)
+        result: dict[str, Any] = {
+            "lots": n,
+            "data_set": market.__doc__.split("\n\n")[1].replace("\n", " "),  # type: ignore[union-attr]
+            "load_s": load,
+            "load_total_s": round(sum(v for k, v in load.items() if k != "reused"), 1),
+            "shapes": {},
         }
-        service_ms: list[float] = []
-        with grpc.insecure_channel(server.address) as channel:
+        with grpc.insecure_channel(
+            server.address, options=[("grpc.max_receive_message_length", 64 << 20)]
+        ) as channel:
             stub = api_grpc.AvailabilityServiceStub(channel)
-            for _ in range(3):  # warm caches and connections on both sides alike
-                stub.SearchAvailabilities(_request(), metadata=metadata(BUYER), timeout=60)
-            deadline = time.monotonic() + 20 * ctx.sizes.seconds
-            for _ in range(queries):
-                if time.monotonic() > deadline:
-                    break
-                start = time.perf_counter()
-                reply = stub.SearchAvailabilities(_request(), metadata=metadata(BUYER), timeout=60)
-                service_ms.append((time.perf_counter() - start) * 1000)
-    timed_queries(ctx.db, RAW_SQL, params, 3, 60)
-    sql_ms = timed_queries(ctx.db, RAW_SQL, params, queries, 20 * ctx.sizes.seconds)
-    exact = _exact(ctx, params)
-    raw = _raw_ids(ctx, params)
-    service_ids = [r.availability.name.split("/")[-1] for r in reply.results]
-    ctx.series["search"] = {"service": service_ms, "sql": sql_ms}
-    p = {
-        k: _pct(v, q)
-        for k, v, q in (
-            ("service_p50", service_ms, 50),
-            ("service_p99", service_ms, 99),
-            ("sql_p50", sql_ms, 50),
-            ("sql_p99", sql_ms, 99),
-        )
-    }
-    top = set(exact[:10])
-    return {
-        "lots": n,
-        "bulk_load_s": round(load_s, 1),
-        "queries": len(service_ms),
-        **p,
-        "service_mean_ms": round(statistics.fmean(service_ms), 3),
-        "p50_vs_sql": _div(p["service_p50"], p["sql_p50"]),
-        "p99_vs_sql": _div(p["service_p99"], p["sql_p99"]),
-        "exact_top10_size": len(top),
-        "sql_hnsw_recall_at_10": round(len(top & set(raw)) / len(top), 3) if top else None,
-        "service_recall_at_10": round(len(top & set(service_ids)) / len(top), 3) if top else None,
-        "service_results": len(service_ids),
-    }
-
-
-def _div(a: float | None, b: float | None) -> float | None:
-    return round(a / b, 3) if a is not None and b else None
+            for shape, make in SHAPES.items():
+                rng = random.Random(shape)
+                _timed(stub, "SearchAvailabilities", [make(rng) for _ in range(3)])  # warm up
+                batch = [make(rng) for _ in range(queries)]
+                latencies = _timed(stub, "SearchAvailabilities", batch, 10 * ctx.sizes.seconds)
+                ctx.series.setdefault("search", {})[shape] = latencies
+                result["shapes"][shape] = {
+                    "queries": len(latencies),
+                    "p50_ms": _pct(latencies, 50),
+                    "p99_ms": _pct(latencies, 99),
+                    "mean_ms": round(statistics.fmean(latencies), 2),
+                    "rps_c8": _throughput(server.address, make, ctx.sizes.seconds),
+                    **_exactness(ctx, stub, make, ctx.sizes.search_exact_samples),
+                }
+                print(f"[bench] search {shape}: {result['shapes'][shape]}", flush=True)
+            result["similar"] = _similar(ctx, stub, queries)
+    return result

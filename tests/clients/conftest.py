@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
+from click.testing import CliRunner, Result
 
 from tests.support.callers import make_token
 from tests.support.lots import RAJKOT, RAJKOT_REGION, cotton_lot
 from tests.support.server import ServerThread
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk_availability_client import AvailabilityClient, RetryPolicy
+from tradedesk_availability_client.cli.main import cli
 
 # Fast retries: the tests wait for servers that are starting, not for real outages.
 PATIENT = RetryPolicy(max_attempts=300, initial_backoff=0.05, max_backoff=0.3)
@@ -63,3 +66,16 @@ def client_for(server: ServerThread) -> Iterator[Callable[[Identity], Availabili
     yield make
     for client in made:
         client.close()
+
+
+def run_avail(target: str | None, token: str | None, *args: str, **env: str | None) -> Result:
+    """`avail ARGS` in-process, talking to target with token, blind to the user's own
+    AVAIL_* variables and config file; env adds AVAIL_* variables."""
+    isolated: dict[str, str | None] = {
+        name: None for name in os.environ if name.startswith("AVAIL_")
+    }
+    isolated.update(
+        {"AVAIL_TARGET": target, "AVAIL_TOKEN": token, "XDG_CONFIG_HOME": "/nonexistent"}
+    )
+    isolated.update(env)
+    return CliRunner().invoke(cli, list(args), env=isolated)

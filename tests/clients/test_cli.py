@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from click.testing import CliRunner
 from prometheus_client import REGISTRY
 
-from tests.clients.conftest import Identity, identity, registered_seller
+from tests.clients.conftest import Identity, identity, registered_seller, run_avail
 from tests.support.server import ServerThread
 from tradedesk_availability_client import AvailabilityClient
-from tradedesk_availability_client.cli.main import cli
+from tradedesk_availability_client.cli import exit_codes
 
 LOT_YAML = """
 commodity: cotton
@@ -42,11 +41,7 @@ cotton,DCH-32,t,40,1800,USD,t,IN-GJ,22.3,70.8,{location},31 mm,
 
 
 def avail(server: ServerThread, who: Identity, *args: str) -> Any:
-    runner = CliRunner()
-    result = runner.invoke(
-        cli, list(args), env={"AVAIL_TARGET": server.address, "AVAIL_TOKEN": who.token}
-    )
-    return result
+    return run_avail(server.address, who.token, *args)
 
 
 def _seller(server: ServerThread) -> Identity:
@@ -146,8 +141,8 @@ def test_an_import_call_refused_as_a_whole_fails_every_row_of_it(
 def test_an_error_names_the_code_and_the_fields(server: ServerThread) -> None:
     who = _seller(server)
     result = avail(server, who, "get", "not/a-lot")
-    assert result.exit_code != 0
-    assert "INVALID_ARGUMENT" in str(result.exception)
+    assert result.exit_code == exit_codes.INVALID_ARGUMENT
+    assert "INVALID_ARGUMENT" in result.stderr
 
 
 def test_watch_search_prints_the_standing_search_changes_as_json_lines(

@@ -12,6 +12,7 @@ from tests.clients.conftest import Identity, identity, registered_seller
 from tests.support.server import ServerThread
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk_availability_client import AvailabilityClient
+from tradedesk_availability_client.cli import exit_codes
 from tradedesk_availability_client.cli.main import cli
 
 ClientFor = Callable[[Identity], AvailabilityClient]
@@ -70,5 +71,5 @@ def test_avail_reservations_lists_a_sellers_holds_as_json_when_piped(
         ["reservations"],
         env={"AVAIL_TARGET": server.address, "AVAIL_TOKEN": buyer.token},
     )
-    assert refused.exit_code != 0
-    assert "PERMISSION_DENIED" in str(refused.exception)
+    assert refused.exit_code == exit_codes.PERMISSION_DENIED
+    assert "PERMISSION_DENIED" in refused.stderr

@@ -13,6 +13,7 @@ import pytest
 
 from tests.clients.conftest import PATIENT, identity, registered_seller
 from tests.support.processes import ServerProcess, free_port
+from tests.support.waiting import wait_for
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
 from tradedesk_availability_client import AvailabilityClient, UnimplementedError
@@ -73,8 +74,9 @@ def test_a_call_made_before_the_server_starts_succeeds_once_it_is_up(
     result: dict[str, Any] = {}
     attempts = _DropFirstReply("/ListAvailabilities", drop=False)
     channel = grpc.intercept_channel(grpc.insecure_channel(server.address), attempts)
+    # One deadline covers every attempt: long enough for a server process to start.
     admin = AvailabilityClient(
-        server.address, identity("ADMIN").token, retry=PATIENT, channel=channel
+        server.address, identity("ADMIN").token, retry=PATIENT, channel=channel, timeout=60
     )
 
     def call() -> None:
@@ -148,19 +150,19 @@ def test_a_watch_loop_sees_every_event_once_across_a_crash_and_a_graceful_restar
 
     second = ServerProcess(database_url, data_dir, port=port)
     try:
-        _wait_for(lambda: live.is_set() or bool(failure))
+        wait_for(lambda: live.is_set() or bool(failure))
         post_and_approve()
-        _wait_for(lambda: len(seen) >= 2 or bool(failure))
+        wait_for(lambda: len(seen) >= 2 or bool(failure))
         if failure and isinstance(failure[0], UnimplementedError):
             pytest.skip("WatchAvailabilities is UNIMPLEMENTED on this server")
         first.kill()  # a crash: the stream breaks with UNAVAILABLE
         second.start()
         post_and_approve()  # some of these may commit before the watch has reconnected
-        _wait_for(lambda: len(seen) >= len(expected) or bool(failure))
+        wait_for(lambda: len(seen) >= len(expected) or bool(failure))
         second.stop()  # graceful: the stream ends (with a STREAM_END bookmark)
         first.start()  # same port, a new process
         post_and_approve()
-        _wait_for(lambda: len(seen) >= len(expected) or bool(failure))
+        wait_for(lambda: len(seen) >= len(expected) or bool(failure))
         time.sleep(0.3)  # a duplicate would arrive right behind the last event
     finally:
         watch.cancel()
@@ -171,9 +173,3 @@ def test_a_watch_loop_sees_every_event_once_across_a_crash_and_a_graceful_restar
     assert not failure, failure
     assert [(e.revision, e.type) for e in seen] == expected
     assert watch.reconnects >= 2
-
-
-def _wait_for(condition: Any, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)

@@ -124,6 +124,8 @@ def test_the_policy_table_says_what_the_issue_asks() -> None:
         "SearchAvailabilities",
         "WatchAvailabilities",
         "WatchSearch",
+        "ListAvailabilityEvents",  # history shows only what the caller's watch would
+        "ListCommodities",
     ):
         assert {"BUYER", "SELLER", "TRADER", "SERVICE"} <= roles(read)
     assert roles("UpsertLocation") == {"ADMIN"}

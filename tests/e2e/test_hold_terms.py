@@ -325,5 +325,5 @@ def test_a_direct_sale_record_does_not_count_as_a_sellers_hold_load(
     reserve(service, lot.name, "10")
     service.MarkSold(api.MarkSoldRequest(name=lot.name, quantity="50", buyer_id="b-d"))
     with engine.connect() as conn:
-        ratio = seller_open_holds_ratio(conn, seller.subject, since, datetime.now(UTC))
+        ratio = seller_open_holds_ratio(conn, seller.subject, since, datetime.now(UTC), None)
     assert ratio == 1.0  # the one hold is open; the sale was never a hold

@@ -16,15 +16,13 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import duration_pb2, field_mask_pb2
-from sqlalchemy import Engine, make_url, select, text
+from sqlalchemy import Engine, select, text
 
-from availability_service.app import build_application
 from availability_service.storage.events import compact_events
 from availability_service.storage.tables import events
-from tests.conftest import settings_for
-from tests.support.callers import Caller, make_token
-from tests.support.lots import cotton_lot, error_details, register_location
-from tests.support.server import ServerThread
+from tests.support.callers import Caller
+from tests.support.lots import cotton_lot, error_details
+from tests.support.server import ServerThread, SmallServer
 from tests.support.watching import END, Watch
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
@@ -349,45 +347,6 @@ def api_stub(channel: grpc.Channel) -> Any:
 
 
 # --- a dedicated server with small limits -------------------------------------------------
-
-
-class SmallServer:
-    """A second server process-in-a-thread with tiny watch limits, sharing the database."""
-
-    def __init__(
-        self, database_url: str, data_dir: Path, run_migrations: bool = False, **limits: Any
-    ) -> None:
-        self.app = build_application(
-            settings_for(database_url, data_dir, **limits), run_migrations=run_migrations
-        )
-        self.thread = ServerThread(self.app).start()
-        self.channel = grpc.insecure_channel(self.thread.address)
-
-    def caller(self, role: str) -> Caller:
-        subject = f"{role.lower()}-{uuid.uuid4().hex[:8]}"
-        made = Caller(self.channel, make_token(subject, [role]), subject)
-        if role == "SELLER":
-            registrar = Caller(
-                self.channel, make_token("admin-registrar", ["ADMIN"]), "admin-registrar"
-            )
-            made.location_id = register_location(registrar, subject).location_id
-        return made
-
-    def close(self) -> None:
-        self.channel.close()
-        self.thread.stop()
-        self.app.close()
-
-
-@pytest.fixture
-def private_database(database_url: str, engine: Engine) -> Iterator[str]:
-    """A fresh database on the same server, dropped afterwards."""
-    name = f"watch_{uuid.uuid4().hex[:12]}"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="module")

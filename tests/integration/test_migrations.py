@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
 
-from availability_service.config import REPO_ROOT
-from availability_service.storage.database import make_engine, migrate
+from availability_service.storage.database import MIGRATIONS_DIR, make_engine, migrate
+from tests.support.databases import fresh_database
 
 
 @pytest.fixture
 def fresh_engine(database_url: str) -> Iterator[Engine]:
     """An empty database of its own on the test server, dropped afterwards."""
-    name = f"migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(make_url(database_url).set(database=name).render_as_string(False), 2)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as conn:
-            # DROP DATABASE waits for every backend of the server to answer a signal; bound
-            # that wait so a stuck backend elsewhere fails this teardown instead of hanging.
-            conn.execute(text("SET statement_timeout = '60s'"))
-            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database(database_url, "migrations") as url:
+        engine = make_engine(url, 2)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _alembic(engine: Engine, verb: str, target: str) -> None:
     cfg = Config()
-    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         getattr(command, verb)(cfg, target)

@@ -2,9 +2,9 @@
 
 A few thousand random cotton lots go straight into the table (enriched by the service's
 own enricher, anomaly fields drawn at random), spread around a point of this test's own.
-Brute force reads every one of them back, applies the documented filters in plain Python
-and scores each with intelligence.scoring.score_lot; paging through SearchAvailabilities
-must return exactly that list in exactly that order.
+Brute force (tests.support.search_oracle) reads every one of them back, applies the
+documented filters in plain Python and scores each with intelligence.scoring.score_lot;
+paging through SearchAvailabilities must return exactly that list in exactly that order.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Engine, delete, insert
 
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
-from availability_service.auth.visibility import can_see
 from availability_service.domain.errors import Violations
 from availability_service.domain.model import (
     AVAILABILITY_FIELDS,
@@ -31,12 +30,10 @@ from availability_service.domain.model import (
     PriceType,
     Visibility,
 )
-from availability_service.grpc_api.search_input import search_query
-from availability_service.intelligence import LotCandidate, score_lot
 from availability_service.service_layer import search as search_module
-from availability_service.service_layer.search import SearchService
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
+from tests.support.search_oracle import brute_force
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
@@ -44,6 +41,7 @@ from tradedesk.availability.v1 import search_pb2
 LOTS = 3000
 TWINS = 40
 REGION = "ZZ-BF"
+OTHER_REGION = "ZZ-BG"  # a share of the lots, for the delivery_regions filter
 KM_PER_DEGREE = 111.195
 
 
@@ -52,6 +50,11 @@ def point_near(rng: random.Random, lat: float, lng: float, km: float) -> tuple[f
     dlat = distance * math.cos(bearing) / KM_PER_DEGREE
     dlng = distance * math.sin(bearing) / (KM_PER_DEGREE * math.cos(math.radians(lat)))
     return lat + dlat, lng + dlng
+
+
+def open_cutoff(moment: datetime) -> str | None:
+    """A cut-off later today that stays ahead of the clock for the whole test, if any."""
+    return f"{moment.hour + 2:02d}:00" if moment.hour < 21 else None
 
 
 def random_lot(rng: random.Random, center: tuple[float, float], buyer: str) -> Availability:
@@ -76,6 +79,24 @@ def random_lot(rng: random.Random, center: tuple[float, float], buyer: str) -> A
         incoterm=rng.choice(["FOB", "CIF", "EXW"]),
         supported_incoterms=rng.choice([[], ["FOB"], ["CIF", "FOB"]]),
     )
+    if rng.random() < 0.3:
+        lot.delivery_region = OTHER_REGION
+    if rng.random() < 0.3:
+        lot.min_order_quantity = Decimal(rng.randint(1, int(total)))
+    lot.allow_partial_order = rng.random() > 0.15
+    roll = rng.random()
+    if roll < 0.04:
+        lot.available_from = moment + timedelta(days=rng.randint(1, 30))  # not yet
+    elif roll < 0.08:
+        lot.available_until = moment - timedelta(days=rng.randint(1, 30))  # over
+    elif roll < 0.2:
+        lot.available_from = moment - timedelta(days=2)
+        lot.available_until = moment + timedelta(days=2)
+    roll = rng.random()
+    if roll < 0.1:
+        lot.eod_cutoff = "00:00"  # closed all day
+    elif roll < 0.2:
+        lot.eod_cutoff = open_cutoff(moment) or ""
     if rng.random() < 0.9:
         staple = round(rng.uniform(24, 34), 2)
         lot.quality_params["staple_length"] = (
@@ -167,83 +188,6 @@ def market(app: Application, engine: Engine) -> Iterator[tuple[tuple[float, floa
         conn.execute(delete(t).where(t.c.id.in_([lot["id"] for lot in lots])))
 
 
-def brute_force(
-    engine: Engine,
-    search: SearchService,
-    principal: Principal,
-    request: api.SearchAvailabilitiesRequest,
-) -> list[tuple[str, float]]:
-    query, violations = search_query(request)
-    assert not violations
-    commodity, plan = search.plan(query)
-    assert query.near is not None
-    distance = (
-        func.earth_distance(
-            func.ll_to_earth(*query.near), func.ll_to_earth(t.c.latitude, t.c.longitude)
-        )
-        / 1000.0
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                t,
-                t.c.ai_score_vector.cosine_distance(plan.target_vector).label("cos"),
-                distance.label("km"),
-            ).where(t.c.delivery_region == REGION)
-        ).all()
-    ranked = []
-    for r in rows:
-        if r.state != "ACTIVE" or r.delete_time is not None or r.available_quantity <= 0:
-            continue
-        if not can_see(
-            principal,
-            r.seller_id,
-            r.company_id,
-            r.market_visibility,
-            r.restricted_buyer_ids,
-            r.allowed_regions,
-            state=r.state,
-        ):
-            continue
-        if (r.ai_price_anomaly and not query.include_anomalies) or r.latitude is None:
-            continue
-        if plan.price_limit is not None and (
-            r.price_per_base_unit is None or r.base_price_unit != plan.price_unit
-        ):
-            continue
-        if (
-            query.min_quantity is not None
-            and r.available_quantity * r.quantity_in_base_unit
-            < query.min_quantity * r.total_quantity
-        ):
-            continue
-        if (
-            query.incoterm
-            and query.incoterm != r.incoterm
-            and query.incoterm not in r.supported_incoterms
-        ):
-            continue
-        quality = {
-            k: float(v["number"])
-            for k, v in r.normalized_quality_params.items()
-            if v.get("number") is not None
-        }
-        scored = score_lot(
-            plan.criteria,
-            LotCandidate(
-                normalized_quality=quality,
-                price=r.price_per_base_unit,
-                cosine_similarity=1.0 - r.cos,
-                distance_km=r.km,
-                ai_confidence_score=r.ai_confidence_score,
-            ),
-            commodity,
-        )
-        if scored.passes and scored.score >= query.score_threshold:
-            ranked.append((f"availabilities/{r.id}", scored.score))
-    return sorted(ranked, key=lambda item: (-item[1], item[0]))
-
-
 def paged(caller: Caller, request: api.SearchAvailabilitiesRequest) -> list[tuple[str, float]]:
     found: list[tuple[str, float]] = []
     while True:
@@ -302,7 +246,29 @@ REQUESTS: dict[str, dict[str, Any]] = {
         incoterm="FOB",
         page_size=97,
     ),
+    "delivery regions and a price floor": dict(
+        radius_km=300,
+        delivery_regions=[OTHER_REGION.lower()],
+        min_price=pb.Money(currency_code="USD", amount="1700"),
+        page_size=60,
+    ),
+    "an order quantity inside a price band": dict(
+        radius_km=300,
+        order_quantity="20000",  # kg: 20 t, 20000 kg or about 92 bales
+        min_price=pb.Money(currency_code="USD", amount="1500"),
+        max_price=pb.Money(currency_code="USD", amount="2500"),
+        page_size=50,
+    ),
+    # Without `near`, the two regions of this data set keep every other test's lots out.
+    "without near: both regions, an order quantity and a price floor": dict(
+        delivery_regions=[REGION, OTHER_REGION],
+        order_quantity="7500",
+        min_price=pb.Money(currency_code="USc", amount="60"),
+        price_unit="USc/lb",
+        page_size=80,
+    ),
 }
+NO_POINT = {"without near: both regions, an order quantity and a price floor"}
 
 
 @pytest.mark.parametrize("shape", list(REQUESTS))
@@ -316,12 +282,11 @@ def test_paged_search_equals_brute_force_scoring(
     center, buyer = market
     who = caller("BUYER", sub=buyer, region=REGION)
     principal = Principal(buyer, None, frozenset({Role.BUYER}), REGION)
-    request = api.SearchAvailabilitiesRequest(
-        commodity="cotton",
-        near=pb.LatLng(latitude=center[0], longitude=center[1]),
-        **REQUESTS[shape],
-    )
-    expected = brute_force(engine, app.services.search, principal, request)
+    request = api.SearchAvailabilitiesRequest(commodity="cotton", **REQUESTS[shape])
+    if shape not in NO_POINT:
+        request.near.CopyFrom(pb.LatLng(latitude=center[0], longitude=center[1]))
+    scope = t.c.delivery_region.in_([REGION, OTHER_REGION])
+    expected = brute_force(engine, app.services.search, principal, request, scope)
     assert len(expected) > 100  # the data set really exercises paging and filters
     found = paged(who, request)
     assert [name for name, _ in found] == [name for name, _ in expected]
@@ -330,8 +295,8 @@ def test_paged_search_equals_brute_force_scoring(
     )
 
 
-@pytest.mark.parametrize("shape", [shape for shape in REQUESTS if shape.startswith("vector only")])
-def test_nearest_first_prefixes_grow_until_the_page_is_settled(
+@pytest.mark.parametrize("shape", list(REQUESTS))
+def test_search_reads_in_small_chunks_until_the_page_is_proven_final(
     shape: str,
     market: tuple[tuple[float, float], str],
     app: Application,
@@ -339,9 +304,11 @@ def test_nearest_first_prefixes_grow_until_the_page_is_settled(
     caller: Callable[..., Caller],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The same pages when every first read is too small: each page needs further reads,
-    and a read that reaches below the threshold ends the search there."""
+    """The same pages when every read is tiny: each page needs many reads that continue
+    where the last stopped, a read that reaches below the threshold ends the search there,
+    and the matches far outnumber what one read may take."""
     monkeypatch.setattr(search_module, "FIRST_PREFIX", 1)
     monkeypatch.setattr(search_module, "PREFIX_FACTOR", 1)
     monkeypatch.setattr(search_module, "PREFIX_GROWTH", 2)
+    monkeypatch.setattr(search_module, "CANDIDATE_LIMIT", 37)
     test_paged_search_equals_brute_force_scoring(shape, market, app, engine, caller)

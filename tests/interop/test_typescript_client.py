@@ -86,14 +86,38 @@ def test_typescript_release_gives_the_quantity_back(flow: dict[str, Any]) -> Non
     assert release == {"state": "RELEASED", "available": "100", "reserved": "0"}
 
 
+def events_of_the_flow(flow: dict[str, Any]) -> list[str]:
+    expected = ["CREATED", "APPROVED"]
+    if "unimplemented" not in flow["reserve"]:
+        expected += ["RESERVED", "RELEASED"]
+    return expected
+
+
 def test_typescript_watch_receives_every_event_of_the_flow_in_order(
     flow: dict[str, Any],
 ) -> None:
     watch = _require(flow["watch"])
-    expected = ["CREATED", "APPROVED"]
-    if "unimplemented" not in flow["reserve"]:
-        expected += ["RESERVED", "RELEASED"]
-    assert watch == {"types": expected}
+    assert watch == {"types": events_of_the_flow(flow)}
+
+
+def test_typescript_search_takes_the_new_filters(flow: dict[str, Any]) -> None:
+    # The lot's region and a price floor it passes, but an order above all 100 t of it.
+    assert _require(flow["filtered_search"]) == {"found": False}
+
+
+def test_typescript_reads_the_lots_history_oldest_first(flow: dict[str, Any]) -> None:
+    history = _require(flow["history"])
+    assert history == {"types": events_of_the_flow(flow)}
+
+
+def test_typescript_lists_the_commodity_catalog(flow: dict[str, Any]) -> None:
+    commodities = _require(flow["commodities"])
+    assert commodities["quantityUnit"] == "kg" and commodities["count"] > 1
+
+
+def test_typescript_sends_its_last_write_revision_as_x_min_revision(flow: dict[str, Any]) -> None:
+    assert flow["readYourWrites"]["afterCreate"] == flow["create"]["revision"]
+    assert flow["readYourWrites"]["beforeCreate"] == ""  # its only call before was a read
 
 
 def test_typescript_standing_search_starts_with_the_lot_entered(flow: dict[str, Any]) -> None:

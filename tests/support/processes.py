@@ -46,8 +46,10 @@ class ServerProcess:
         data_dir: Path,
         port: int | None = None,
         env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
         self.database_url = database_url
+        self.args = args  # more `serve` flags, such as ("--workers", "2")
         self.data_dir = data_dir
         self.port = port or free_port()
         self.extra_env = env or {}
@@ -72,7 +74,11 @@ class ServerProcess:
         env.update(self.extra_env)
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "availability_service.cli", "serve", "--address", self.address],
+            [
+                sys.executable,
+                *("-m", "availability_service.cli", "serve", "--address", self.address),
+                *self.args,
+            ],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

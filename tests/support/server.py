@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
+from pathlib import Path
 from typing import Any
 
-from availability_service.app import Application
+import grpc
+
+from availability_service.app import Application, build_application
 from availability_service.grpc_api.server import create_server
+from tests.support.callers import Caller, make_token
+from tests.support.lots import register_location
 
 
 class ServerThread:
@@ -61,3 +67,33 @@ class ServerThread:
         if self._stopped is not None:
             self.loop.call_soon_threadsafe(self._stopped.set)
         self._thread.join(15)
+
+
+class SmallServer:
+    """A second server in a thread with settings of its own (small limits, another database)."""
+
+    def __init__(
+        self, database_url: str, data_dir: Path, run_migrations: bool = False, **limits: Any
+    ) -> None:
+        from tests.conftest import settings_for  # conftest imports this module
+
+        self.app = build_application(
+            settings_for(database_url, data_dir, **limits), run_migrations=run_migrations
+        )
+        self.thread = ServerThread(self.app).start()
+        self.channel = grpc.insecure_channel(self.thread.address)
+
+    def caller(self, role: str) -> Caller:
+        subject = f"{role.lower()}-{uuid.uuid4().hex[:8]}"
+        made = Caller(self.channel, make_token(subject, [role]), subject)
+        if role == "SELLER":
+            registrar = Caller(
+                self.channel, make_token("admin-registrar", ["ADMIN"]), "admin-registrar"
+            )
+            made.location_id = register_location(registrar, subject).location_id
+        return made
+
+    def close(self) -> None:
+        self.channel.close()
+        self.thread.stop()
+        self.app.close()

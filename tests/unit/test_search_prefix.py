@@ -1,13 +1,16 @@
-"""Nearest-first prefix reads give the same page as scoring the whole candidate set.
+"""Reads best first by approximate score give the same page as scoring every lot exactly.
 
-Pure logic: the candidate query is replaced by a list in the SQL order (distance, NULLS
-LAST, then id), so hypothesis can try the cases real data rarely has: equal scores at
-different distances, lots the exact check drops after SQL kept them, lots without an
-embedding, thresholds and page tokens anywhere.
+Pure logic: the candidate query is replaced by a list in the SQL order (approximate score
+descending, then id, with the read's floor, ceiling and continuation applied), where each
+approximate score is the exact one off by up to SCORE_SLACK, so hypothesis can try the cases
+real data rarely has: equal scores, approximate orders that disagree with the exact one,
+lots the exact check drops after SQL kept them, lots without an embedding, thresholds and
+page tokens anywhere.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -16,68 +19,98 @@ from unittest import mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from availability_service.intelligence import ScoreWeights, SearchCriteria, load_catalog
+from availability_service.intelligence import ScoreWeights, SearchCriteria, load_catalog, score_lot
 from availability_service.service_layer import search as search_module
-from availability_service.service_layer.search import CANDIDATE_LIMIT, Ranked, SearchService, rank
+from availability_service.service_layer.search import Ranked, SearchService, candidate_of, rank
 from availability_service.storage.search import CandidateFilter, CandidateRow
+from availability_service.storage.search_score import SCORE_SLACK
 
 CATALOG = load_catalog()
 COTTON = CATALOG.get("cotton")
-VECTOR_ONLY = ScoreWeights(vector=1.0, quality=0.0, price=0.0, confidence=0.0, distance=0.0)
-CRITERIA = SearchCriteria(max_price=Decimal("100"), weights=VECTOR_ONLY)
+WEIGHTS = st.sampled_from(
+    [
+        ScoreWeights(vector=1.0, quality=0.0, price=0.0, confidence=0.0, distance=0.0),
+        ScoreWeights(),
+        ScoreWeights(vector=0.0, price=1.0, confidence=1.0),
+    ]
+)
 # Tiny distances that all score exactly 1.0, plus a few distinct ones: ties across distances.
 DISTANCES = st.one_of(
     st.none(),
     st.sampled_from([0.0, 1e-17, 2e-17, 0.25, 0.5, 0.5000000001, 1.0, 2.0]),
     st.floats(min_value=0.0, max_value=2.0),
 )
+NOISE = st.sampled_from([-SCORE_SLACK, -SCORE_SLACK / 3, 0.0, SCORE_SLACK / 2, SCORE_SLACK])
 
 
 @st.composite
-def candidates(draw: Any) -> list[CandidateRow]:
-    count = draw(st.integers(min_value=0, max_value=60))
-    rows = [
-        CandidateRow(
-            id=uuid.UUID(int=draw(st.integers(min_value=0, max_value=2**128 - 1))),
+def candidates(draw: Any, criteria: SearchCriteria) -> list[CandidateRow]:
+    ids = draw(st.lists(st.integers(min_value=0, max_value=2**128 - 1), max_size=60, unique=True))
+    rows = []
+    for number in ids:
+        row = CandidateRow(
+            id=uuid.UUID(int=number),
             normalized_quality_params={},
             # Above max_price: kept by the (wider) SQL filter, dropped by the exact check.
-            price_per_base_unit=Decimal(draw(st.sampled_from(["50", "50", "50", "150"]))),
-            ai_confidence_score=0.5,
+            price_per_base_unit=Decimal(draw(st.sampled_from(["50", "50", "20", "150"]))),
+            ai_confidence_score=draw(st.sampled_from([0.5, 0.5, 0.9, 0.1])),
             cosine_distance=draw(DISTANCES),
             distance_km=None,
         )
-        for _ in range(count)
-    ]
-    # The candidate query's order: nearest first, no embedding last, then id.
-    return sorted(
-        rows,
-        key=lambda r: (r.cosine_distance is None, r.cosine_distance or 0.0, r.id),
-    )
+        exact = score_lot(criteria, candidate_of(row), COTTON).score
+        rows.append(dataclasses.replace(row, approximate_score=exact + draw(NOISE)))
+    # The candidate query's order: best approximate score first, then id.
+    return sorted(rows, key=lambda r: (-(r.approximate_score or 0.0), r.id))
 
 
-def read_prefix(rows: list[CandidateRow]) -> Any:
+def read_best_first(rows: list[CandidateRow]) -> Any:
     def search_candidates(conn: Any, flt: CandidateFilter) -> list[CandidateRow]:
-        return rows[: flt.limit]
+        ranking = flt.ranking
+        assert ranking is not None
+        kept = []
+        for row in rows:
+            score = row.approximate_score
+            assert score is not None
+            if ranking.floor is not None and score < ranking.floor:
+                continue
+            if ranking.ceiling is not None and score > ranking.ceiling:
+                continue
+            if ranking.after is not None and (-score, row.id) <= (
+                -ranking.after[0],
+                ranking.after[1],
+            ):
+                continue
+            kept.append(row)
+        return kept[: flt.limit]
 
     return search_candidates
 
 
+@st.composite
+def cases(draw: Any) -> tuple[SearchCriteria, list[CandidateRow]]:
+    criteria = SearchCriteria(max_price=Decimal("100"), weights=draw(WEIGHTS))
+    return criteria, draw(candidates(criteria))
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    rows=candidates(),
+    case=cases(),
     size=st.integers(min_value=1, max_value=12),
     threshold=st.sampled_from([0.0, 0.5, 0.75, 0.99, 1.0]),
     token_at=st.none() | st.integers(min_value=0, max_value=80),
     returned=st.integers(min_value=0, max_value=30),
+    read_limit=st.sampled_from([1, 3, 5000]),
 )
-def test_prefix_reads_give_the_page_that_full_scoring_gives(
-    rows: list[CandidateRow],
+def test_best_first_reads_give_the_page_that_scoring_every_lot_gives(
+    case: tuple[SearchCriteria, list[CandidateRow]],
     size: int,
     threshold: float,
     token_at: int | None,
     returned: int,
+    read_limit: int,
 ) -> None:
-    everything = rank(CRITERIA, rows[:CANDIDATE_LIMIT], COTTON, threshold)
+    criteria, rows = case
+    everything = rank(criteria, rows, COTTON, threshold)
     after = None
     if token_at is not None and everything:
         last: Ranked = everything[min(token_at, len(everything) - 1)]
@@ -88,12 +121,14 @@ def test_prefix_reads_give_the_page_that_full_scoring_gives(
     service = SearchService(None, CATALOG, None)  # type: ignore[arg-type]  # no I/O here
     flt = CandidateFilter(commodity="cotton", visible=None, target_vector=[], limit=0)
     with (
-        mock.patch.object(search_module, "search_candidates", read_prefix(rows)),
+        mock.patch.object(search_module, "search_candidates", read_best_first(rows)),
         mock.patch.object(search_module, "FIRST_PREFIX", 1),
         mock.patch.object(search_module, "PREFIX_FACTOR", 1),
         mock.patch.object(search_module, "PREFIX_GROWTH", 2),
+        mock.patch.object(search_module, "CANDIDATE_LIMIT", read_limit),
     ):
-        plan = mock.Mock(criteria=CRITERIA)
+        plan = mock.Mock(criteria=criteria)
         got = service._ranked(None, flt, plan, COTTON, threshold, after, size, returned)  # type: ignore[arg-type]
     assert [r.name for r in got[:size]] == [r.name for r in expected[:size]]
+    assert [r.score for r in got[:size]] == [r.score for r in expected[:size]]
     assert (len(got) > size) == (len(expected) > size)

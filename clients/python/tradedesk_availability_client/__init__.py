@@ -24,6 +24,13 @@ from tradedesk_availability_client.errors import (
     UnimplementedError,
 )
 from tradedesk_availability_client.retry import NO_RETRY, RetryPolicy
+from tradedesk_availability_client.tls import Tls
+from tradedesk_availability_client.tokens import (
+    CommandToken,
+    FileToken,
+    StaticToken,
+    TokenSource,
+)
 from tradedesk_availability_client.watch import Watch
 
 __all__ = [
@@ -32,10 +39,12 @@ __all__ = [
     "AlreadyExistsError",
     "AvailabilityClient",
     "AvailabilityError",
+    "CommandToken",
     "DeadlineExceededError",
     "ErrorDetails",
     "FailedPreconditionError",
     "FieldViolation",
+    "FileToken",
     "InternalError",
     "InvalidArgumentError",
     "NotFoundError",
@@ -44,6 +53,9 @@ __all__ = [
     "PreconditionViolation",
     "ResourceExhaustedError",
     "RetryPolicy",
+    "StaticToken",
+    "Tls",
+    "TokenSource",
     "UnauthenticatedError",
     "UnavailableError",
     "UnimplementedError",

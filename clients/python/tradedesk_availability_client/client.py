@@ -10,12 +10,19 @@ import grpc
 from google.protobuf import duration_pb2, field_mask_pb2
 
 from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2, watch_pb2
+from tradedesk_availability_client.history import HistoryCalls
 from tradedesk_availability_client.pages import iter_pages
 from tradedesk_availability_client.retry import RetryPolicy
-from tradedesk_availability_client.transport import DEFAULT_TARGET, Transport, new_request_id
+from tradedesk_availability_client.tls import Tls
+from tradedesk_availability_client.tokens import TokenLike
+from tradedesk_availability_client.transport import (
+    DEFAULT_KEEPALIVE_SECONDS,
+    DEFAULT_TARGET,
+    Transport,
+    new_request_id,
+)
 from tradedesk_availability_client.watch import SearchWatch, Watch
 
 
@@ -27,29 +34,36 @@ def _duration(ttl: timedelta | float | None) -> duration_pb2.Duration | None:
     return out
 
 
-class AvailabilityClient:
+class AvailabilityClient(HistoryCalls):
     """Calls the Availability Engine. Mutating calls get a UUID request_id unless given one,
     and keep it across retries, so a retried call never does the work twice."""
 
     def __init__(
         self,
         target: str = DEFAULT_TARGET,
-        token: str | None = None,
+        token: TokenLike = None,
         *,
         timeout: float = 10.0,
         retry: RetryPolicy | None = None,
+        tls: Tls | None = None,
         credentials: grpc.ChannelCredentials | None = None,
         channel: grpc.Channel | None = None,
+        keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS,
     ) -> None:
+        """token: a string, a TokenSource (FileToken, CommandToken) or a callable returning
+        the current token, asked before every call and watch reconnect. timeout: seconds for
+        a whole unary call, its retries included. tls: Tls(...) for TLS and mTLS (None:
+        plaintext, for loopback development servers)."""
         self._t = Transport(
             target,
             token,
             timeout=timeout,
             retry=retry or RetryPolicy(),
+            tls=tls,
             credentials=credentials,
             channel=channel,
+            keepalive_seconds=keepalive_seconds,
         )
-        self._stub = api_grpc.AvailabilityServiceStub(self._t.channel)
 
     def close(self) -> None:
         self._t.close()
@@ -68,13 +82,13 @@ class AvailabilityClient:
         request = api.CreateAvailabilityRequest(
             availability=availability, request_id=request_id or new_request_id()
         )
-        return self._t.call(self._stub.CreateAvailability, request, idempotent=True).availability
+        return self._t.call("CreateAvailability", request).availability
 
     def get_availability(self, name: str, *, full: bool = False) -> pb.Availability:
         request = api.GetAvailabilityRequest(
             name=name, view=api.VIEW_FULL if full else api.VIEW_BASIC
         )
-        return self._t.call(self._stub.GetAvailability, request, idempotent=True).availability
+        return self._t.call("GetAvailability", request).availability
 
     def list_availabilities(
         self,
@@ -96,7 +110,7 @@ class AvailabilityClient:
             show_deleted=show_deleted,
             view=api.VIEW_FULL if full else api.VIEW_BASIC,
         )
-        return self._t.call(self._stub.ListAvailabilities, request, idempotent=True)
+        return self._t.call("ListAvailabilities", request)
 
     def iter_availabilities(self, **filters: Any) -> Iterator[pb.Availability]:
         """Every matching lot across all pages (same filters as list_availabilities)."""
@@ -117,7 +131,7 @@ class AvailabilityClient:
             update_mask=field_mask_pb2.FieldMask(paths=list(update_mask)),
             request_id=request_id or new_request_id(),
         )
-        return self._t.call(self._stub.UpdateAvailability, request, idempotent=True).availability
+        return self._t.call("UpdateAvailability", request).availability
 
     def delete_availability(
         self, name: str, *, etag: str = "", force: bool = False, request_id: str | None = None
@@ -126,7 +140,7 @@ class AvailabilityClient:
         request = api.DeleteAvailabilityRequest(
             name=name, etag=etag, force=force, request_id=request_id or new_request_id()
         )
-        return self._t.call(self._stub.DeleteAvailability, request, idempotent=True).availability
+        return self._t.call("DeleteAvailability", request).availability
 
     def approve_availability(
         self, name: str, *, etag: str = "", request_id: str | None = None
@@ -134,7 +148,7 @@ class AvailabilityClient:
         request = api.ApproveAvailabilityRequest(
             name=name, etag=etag, request_id=request_id or new_request_id()
         )
-        return self._t.call(self._stub.ApproveAvailability, request, idempotent=True).availability
+        return self._t.call("ApproveAvailability", request).availability
 
     def reject_availability(
         self, name: str, reason: str, *, etag: str = "", request_id: str | None = None
@@ -142,7 +156,7 @@ class AvailabilityClient:
         request = api.RejectAvailabilityRequest(
             name=name, reason=reason, etag=etag, request_id=request_id or new_request_id()
         )
-        return self._t.call(self._stub.RejectAvailability, request, idempotent=True).availability
+        return self._t.call("RejectAvailability", request).availability
 
     def batch_create_availabilities(
         self,
@@ -157,9 +171,7 @@ class AvailabilityClient:
         for item in requests:
             item.request_id = item.request_id or new_request_id()
         request = api.BatchCreateAvailabilitiesRequest(requests=requests)
-        return list(
-            self._t.call(self._stub.BatchCreateAvailabilities, request, idempotent=True).results
-        )
+        return list(self._t.call("BatchCreateAvailabilities", request).results)
 
     # Search
 
@@ -171,7 +183,7 @@ class AvailabilityClient:
         request = api.SearchAvailabilitiesRequest(
             commodity=commodity, page_size=page_size, page_token=page_token, **criteria
         )
-        return self._t.call(self._stub.SearchAvailabilities, request, idempotent=True)
+        return self._t.call("SearchAvailabilities", request)
 
     def iter_search(self, commodity: str, **criteria: Any) -> Iterator[search_pb2.SearchResult]:
         """Every ranked result across all pages, best first."""
@@ -187,13 +199,11 @@ class AvailabilityClient:
         page_size: int = 0,
     ) -> list[search_pb2.SimilarAvailability]:
         request = api.ListSimilarAvailabilitiesRequest(name=name, page_size=page_size)
-        return list(
-            self._t.call(self._stub.ListSimilarAvailabilities, request, idempotent=True).results
-        )
+        return list(self._t.call("ListSimilarAvailabilities", request).results)
 
     def get_negotiation_readiness(self, name: str) -> api.GetNegotiationReadinessResponse:
         request = api.GetNegotiationReadinessRequest(name=name)
-        return self._t.call(self._stub.GetNegotiationReadiness, request, idempotent=True)
+        return self._t.call("GetNegotiationReadiness", request)
 
     # Holds and sales
 
@@ -217,11 +227,11 @@ class AvailabilityClient:
             ttl=_duration(ttl),
             request_id=request_id or new_request_id(),
         )
-        return self._t.call(self._stub.ReserveAvailability, request, idempotent=True)
+        return self._t.call("ReserveAvailability", request)
 
     def get_reservation(self, name: str) -> pb.Reservation:
         request = api.GetReservationRequest(name=name)
-        return self._t.call(self._stub.GetReservation, request, idempotent=True).reservation
+        return self._t.call("GetReservation", request).reservation
 
     def extend_reservation(
         self, name: str, ttl: timedelta | float, *, request_id: str | None = None
@@ -229,7 +239,7 @@ class AvailabilityClient:
         request = api.ExtendReservationRequest(
             name=name, ttl=_duration(ttl), request_id=request_id or new_request_id()
         )
-        return self._t.call(self._stub.ExtendReservation, request, idempotent=True).reservation
+        return self._t.call("ExtendReservation", request).reservation
 
     def release_reservation(
         self, name: str, *, reason: str = "", quantity: str = "", request_id: str | None = None
@@ -238,7 +248,7 @@ class AvailabilityClient:
         request = api.ReleaseReservationRequest(
             name=name, reason=reason, quantity=quantity, request_id=request_id or new_request_id()
         )
-        return self._t.call(self._stub.ReleaseReservation, request, idempotent=True)
+        return self._t.call("ReleaseReservation", request)
 
     def mark_sold(
         self,
@@ -258,7 +268,7 @@ class AvailabilityClient:
             sold_price=sold_price,
             request_id=request_id or new_request_id(),
         )
-        return self._t.call(self._stub.MarkSold, request, idempotent=True)
+        return self._t.call("MarkSold", request)
 
     def list_reservations(
         self,
@@ -279,7 +289,7 @@ class AvailabilityClient:
             page_size=page_size,
             page_token=page_token,
         )
-        return self._t.call(self._stub.ListReservations, request, idempotent=True)
+        return self._t.call("ListReservations", request)
 
     def iter_reservations(
         self, parent: str = "availabilities/-", **filters: Any
@@ -297,7 +307,7 @@ class AvailabilityClient:
         request: api.WatchAvailabilitiesRequest,
     ) -> Iterator[api.WatchAvailabilitiesResponse]:
         """The raw stream, one connection, no resumption (see watch() for that)."""
-        return self._t.stream(self._stub.WatchAvailabilities, request)
+        return self._t.stream("WatchAvailabilities", request)
 
     def watch(
         self,
@@ -337,7 +347,7 @@ class AvailabilityClient:
         self, request: api.WatchSearchRequest
     ) -> Iterator[api.WatchSearchResponse]:
         """The raw WatchSearch stream, one connection, no resumption (see watch_search())."""
-        return self._t.stream(self._stub.WatchSearch, request)
+        return self._t.stream("WatchSearch", request)
 
     def watch_search(
         self,
@@ -370,7 +380,7 @@ class AvailabilityClient:
 
     def upsert_location(self, location: pb.Location) -> pb.Location:
         request = api.UpsertLocationRequest(location=location)
-        return self._t.call(self._stub.UpsertLocation, request, idempotent=True).location
+        return self._t.call("UpsertLocation", request).location
 
     def list_locations(
         self, *, owner_id: str = "", page_size: int = 0, page_token: str = ""
@@ -378,7 +388,7 @@ class AvailabilityClient:
         request = api.ListLocationsRequest(
             owner_id=owner_id, page_size=page_size, page_token=page_token
         )
-        return self._t.call(self._stub.ListLocations, request, idempotent=True)
+        return self._t.call("ListLocations", request)
 
     def iter_locations(self, *, owner_id: str = "", page_size: int = 0) -> Iterator[pb.Location]:
         return iter_pages(

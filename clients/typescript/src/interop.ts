@@ -12,6 +12,7 @@ import {
   ConnectError,
   EventType,
   MatchKind,
+  MIN_REVISION_HEADER,
   Reservation_State,
   createAvailabilityClient,
   watchEvents,
@@ -25,7 +26,18 @@ const env = (name: string): string => {
 };
 
 const target = env("AVAIL_TARGET");
-const seller = createAvailabilityClient({ target, token: env("SELLER_TOKEN") });
+// The x-min-revision header each of the seller's calls went out with ("" when none).
+const sentMinRevisions: string[] = [];
+const seller = createAvailabilityClient({
+  target,
+  token: env("SELLER_TOKEN"),
+  interceptors: [
+    (next) => async (req) => {
+      sentMinRevisions.push(req.header.get(MIN_REVISION_HEADER) ?? "");
+      return await next(req);
+    },
+  ],
+});
 const admin = createAvailabilityClient({ target, token: env("ADMIN_TOKEN") });
 const holder = createAvailabilityClient({ target, token: env("HOLDER_TOKEN") });
 const buyer = createAvailabilityClient({ target, token: env("BUYER_TOKEN") });
@@ -120,6 +132,9 @@ async function main(): Promise<void> {
   });
   const lot = created.availability!;
   out.create = { name: lot.name, state: Availability_State[lot.state], revision: String(lot.revision) };
+  const before = sentMinRevisions.at(-1);
+  await seller.getAvailability({ name: lot.name });
+  out.readYourWrites = { beforeCreate: before, afterCreate: sentMinRevisions.at(-1) };
 
   const approved = (await admin.approveAvailability({ name: lot.name, requestId: randomUUID() }))
     .availability!;
@@ -190,6 +205,26 @@ async function main(): Promise<void> {
   } else {
     out.release = { unimplemented: "ReserveAvailability" };
   }
+
+  await step("filtered_search", "SearchAvailabilities", async () => {
+    const res = await buyer.searchAvailabilities({
+      commodity: "cotton", near: { latitude, longitude }, radiusKm: 5, pageSize: 20,
+      deliveryRegions: [lot.deliveryRegion], orderQuantity: "100001",
+      minPrice: { currencyCode: "USD", amount: "1" },
+    });
+    return { found: res.results.some((r) => r.availability?.name === lot.name) };
+  });
+
+  await step("history", "ListAvailabilityEvents", async () => {
+    const res = await seller.listAvailabilityEvents({ parent: lot.name, pageSize: 100 });
+    return { types: res.events.map((e) => EventType[e.type]) };
+  });
+
+  await step("commodities", "ListCommodities", async () => {
+    const res = await buyer.listCommodities({});
+    const cotton = res.commodities.find((c) => c.code === "cotton");
+    return { quantityUnit: cotton?.quantityUnit ?? null, count: res.commodities.length };
+  });
 
   // Wait for the watch to see the last event of the flow, but never hang the test.
   const expectLast = reserved ? "RELEASED" : "APPROVED";

@@ -11,7 +11,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from availability_service.auth.concurrency import ConcurrencyLimiter, KeyedConcurrencyLimiter
+from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.interceptor import ERROR_DOMAIN, AuthInterceptor
 from availability_service.auth.principal import Principal, Role, get_principal
 from availability_service.auth.ratelimit import RateLimitConfig, RateLimiter
@@ -88,7 +88,6 @@ async def harness() -> AsyncIterator[Harness]:
         TokenVerifier(AuthConfig(hs256_secret=SECRET)),
         RateLimiter(RateLimitConfig(read_per_second=0.001, read_burst=3)),
         gate,
-        watch_limiter=KeyedConcurrencyLimiter(max_per_key=1),
     )
     server = grpc.aio.server(interceptors=[interceptor])
     port = server.add_insecure_port("127.0.0.1:0")
@@ -165,20 +164,18 @@ async def test_a_caller_over_its_rate_is_told_when_to_retry(harness: Harness) ->
     assert await get(b"", metadata=bearer(Role.BUYER, sub="patient")) == b"patient"
 
 
-async def test_a_watch_stream_runs_as_the_caller_within_the_per_caller_cap(
+async def test_a_watch_stream_runs_as_the_caller_and_leaves_stream_caps_to_the_hub(
     harness: Harness,
 ) -> None:
     watch = harness.method("WatchAvailabilities", stream=True)
-    first = watch(b"", metadata=bearer(Role.SERVICE, sub="matching"))
-    assert await first.read() == b"matching"
-    second = watch(b"", metadata=bearer(Role.SERVICE, sub="matching"))
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await second.read()
-    assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert error_info(caught.value).reason == "TOO_MANY_WATCHERS"
+    streams = [watch(b"", metadata=bearer(Role.SERVICE, sub="matching")) for _ in range(3)]
+    for stream in streams:
+        assert await stream.read() == b"matching"
+    assert harness.gate.in_flight == 0  # streams never take unary concurrency slots
     harness.release_watch.set()
-    assert await first.read() == b"done"
-    assert await first.code() == grpc.StatusCode.OK
+    for stream in streams:
+        assert await stream.read() == b"done"
+        assert await stream.code() == grpc.StatusCode.OK
 
 
 async def test_a_standing_search_shares_the_callers_watch_cap_with_watches(

@@ -37,6 +37,8 @@ ALL_RPCS = {
     "BatchCreateAvailabilities",
     "UpsertLocation",
     "ListLocations",
+    "ListAvailabilityEvents",
+    "ListCommodities",
 }
 
 
@@ -91,6 +93,8 @@ def test_admin_may_call_everything_except_creating_lots() -> None:
         ("ListReservations", Role.ADMIN, True),
         ("ListReservations", Role.SELLER, True),
         ("ListReservations", Role.BUYER, False),
+        ("ListAvailabilityEvents", Role.BUYER, True),
+        ("ListCommodities", Role.BUYER, True),
     ],
 )
 def test_spot_rules(method: str, role: Role, expected: bool) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,10 @@ def test_optional_claims_default_to_none() -> None:
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"exp": int(time.time()) - 120}, "token expired"),
-        ({"nbf": int(time.time()) + 600}, "token not yet valid"),
+        # Times relative to when the test runs, not to collection (a slow suite reaches this
+        # test minutes after collecting it).
+        ({"exp": timedelta(seconds=-120)}, "token expired"),
+        ({"nbf": timedelta(seconds=600)}, "token not yet valid"),
         ({"aud": "some-other-service"}, "wrong audience"),
         ({"iss": "evil-issuer"}, "wrong issuer"),
         ({"exp": None}, "missing claim exp"),
@@ -93,7 +96,12 @@ def test_optional_claims_default_to_none() -> None:
 def test_a_token_with_bad_claims_is_refused_with_a_specific_reason(
     overrides: dict[str, Any], reason: str
 ) -> None:
-    token = jwt.encode(claims(**overrides), SECRET, algorithm="HS256")
+    now = time.time()
+    resolved = {
+        k: int(now + v.total_seconds()) if isinstance(v, timedelta) else v
+        for k, v in overrides.items()
+    }
+    token = jwt.encode(claims(**resolved), SECRET, algorithm="HS256")
     assert refusal(hs_verifier(), token) == reason
 
 

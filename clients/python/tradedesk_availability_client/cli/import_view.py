@@ -30,7 +30,7 @@ def run_import(client: AvailabilityClient, path: Path, scope: str, batch_size: i
         _print_summary(summary)
     else:
         summary = import_rows(client, rows, scope, chunk_rows=batch_size)
-        output.emit_json(
+        output.emit(
             {
                 "total": summary.total,
                 "created": [{"row": row, "name": name} for row, name in summary.created],

@@ -1,4 +1,6 @@
-"""Readable tables on a terminal, JSON when piped (so `avail list | jq` just works)."""
+"""Output as `--output` says: table (the default on a terminal), json (the default when piped,
+one JSON document per line, so `avail list | jq` just works) or yaml (one YAML document per
+item, `---` between them)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+import yaml
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from rich.console import Console
@@ -18,20 +21,50 @@ from tradedesk.availability.v1 import watch_pb2
 console = Console()
 err_console = Console(stderr=True)
 
+FORMATS = ("table", "json", "yaml")
+_format: str | None = None  # None: table on a terminal, else json
+
+
+def set_format(name: str | None) -> None:
+    global _format
+    _format = name
+
+
+def current_format() -> str:
+    return _format or ("table" if sys.stdout.isatty() else "json")
+
 
 def interactive() -> bool:
-    return sys.stdout.isatty()
+    """True when output is for people (tables, colours, progress bars)."""
+    return current_format() == "table"
 
 
 def as_dict(message: Message) -> dict[str, Any]:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
-def emit_json(value: Any) -> None:
+def emit(value: Any) -> None:
+    """One item as a JSON line or a YAML document (for json and yaml output)."""
     if isinstance(value, Message):
         value = as_dict(value)
-    sys.stdout.write(json.dumps(value, default=str) + "\n")
+    if current_format() == "yaml":
+        sys.stdout.write(yaml.safe_dump(value, sort_keys=False, explicit_start=True))
+    else:
+        sys.stdout.write(json.dumps(value, default=str) + "\n")
     sys.stdout.flush()
+
+
+def show_message(message: Message) -> None:
+    """Any reply: key/value lines on a terminal, else emit()."""
+    if not interactive():
+        emit(message)
+        return
+    table = Table(show_header=False, box=None)
+    table.add_column(style="bold cyan")
+    table.add_column()
+    for key, value in as_dict(message).items():
+        table.add_row(key, value if isinstance(value, str) else json.dumps(value))
+    console.print(table)
 
 
 def lot_state(lot: pb.Availability) -> str:
@@ -70,21 +103,9 @@ def lots_table(lots: Iterable[pb.Availability], title: str | None = None) -> Tab
     return table
 
 
-def show_lot(lot: pb.Availability) -> None:
-    if not interactive():
-        emit_json(lot)
-        return
-    table = Table(show_header=False, box=None)
-    table.add_column(style="bold cyan")
-    table.add_column()
-    for key, value in as_dict(lot).items():
-        table.add_row(key, value if isinstance(value, str) else json.dumps(value))
-    console.print(table)
-
-
 def show_reservation(reservation: pb.Reservation, lot: pb.Availability | None) -> None:
     if not interactive():
-        emit_json(
+        emit(
             {
                 "reservation": as_dict(reservation),
                 "availability": as_dict(lot) if lot is not None else None,
@@ -128,3 +149,12 @@ def event_line(event: watch_pb2.AvailabilityEvent) -> str:
         f"{lot.available_quantity}/{lot.total_quantity} {lot.quantity_unit} "
         f"by {event.actor or '-'}{fields}"
     )
+
+
+def show_items(items: list[Any], table: Table) -> None:
+    """A list: the table on a terminal, else one emit() per item."""
+    if interactive():
+        console.print(table)
+        return
+    for item in items:
+        emit(item)

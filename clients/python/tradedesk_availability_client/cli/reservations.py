@@ -53,7 +53,7 @@ def reservations(
     holds = list(itertools.islice(found, limit))
     if not output.interactive():
         for hold in holds:
-            output.emit_json(hold)
+            output.emit(hold)
         return
     table = Table(title=f"{len(holds)} reservations", header_style="bold")
     for column in ("name", "state", "quantity", "buyer", "negotiation", "price", "expires"):
@@ -72,3 +72,6 @@ def reservations(
             h.expire_time.ToJsonString(),
         )
     output.console.print(table)
+
+
+COMMANDS = (reservations,)

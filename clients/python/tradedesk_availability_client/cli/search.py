@@ -1,4 +1,5 @@
-"""`avail search`: ranked search with flags for every common criterion."""
+"""Finding lots: `search` (ranked, with flags for every common criterion), `similar`,
+`readiness`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.table import Table
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
 from tradedesk_availability_client.cli import output
+from tradedesk_availability_client.cli.context import Context, lot_name, parse_point, pass_ctx
 
 
 def quality_target(spec: str) -> tuple[str, search_pb2.QualityTarget]:
@@ -44,6 +46,11 @@ CRITERIA_OPTIONS = [
     click.option("--near", help="LAT,LNG centre of a radius search."),
     click.option("--radius-km", type=float, default=0.0),
     click.option("--min-quantity", default=""),
+    click.option("--min-price", help="Lowest price per unit, in --currency and --price-unit."),
+    click.option("--region", "regions", multiple=True, help="Delivery region code; repeatable."),
+    click.option(
+        "--order-quantity", default="", help="Only lots that would grant a hold of this much now."
+    ),
     click.option("--incoterm", default=""),
     click.option(
         "--quality",
@@ -71,6 +78,9 @@ def criteria_from(
     near: str | None,
     radius_km: float,
     min_quantity: str,
+    min_price: str | None,
+    regions: tuple[str, ...],
+    order_quantity: str,
     incoterm: str,
     qualities: tuple[str, ...],
     include_anomalies: bool,
@@ -79,6 +89,8 @@ def criteria_from(
     """The flags of criteria_options as SearchAvailabilitiesRequest fields."""
     criteria: dict[str, Any] = {
         "min_quantity": min_quantity,
+        "order_quantity": order_quantity,
+        "delivery_regions": list(regions),
         "incoterm": incoterm,
         "price_unit": price_unit,
         "price_tolerance_percent": price_tolerance,
@@ -88,9 +100,10 @@ def criteria_from(
     }
     if max_price:
         criteria["max_price"] = pb.Money(currency_code=currency, amount=max_price)
+    if min_price:
+        criteria["min_price"] = pb.Money(currency_code=currency, amount=min_price)
     if near:
-        lat, _, lng = near.partition(",")
-        criteria["near"] = pb.LatLng(latitude=float(lat), longitude=float(lng))
+        criteria["near"] = parse_point(near, "--near")
         criteria["radius_km"] = radius_km
     return criteria
 
@@ -99,8 +112,8 @@ def criteria_from(
 @click.argument("commodity")
 @criteria_options
 @click.option("--limit", default=20, show_default=True)
-@click.pass_obj
-def search(ctx: Any, commodity: str, limit: int, **flags: Any) -> None:
+@pass_ctx
+def search(ctx: Context, commodity: str, limit: int, **flags: Any) -> None:
     """Ranked search of ACTIVE lots of COMMODITY, best first."""
     criteria = criteria_from(**flags)
     results = []
@@ -108,10 +121,6 @@ def search(ctx: Any, commodity: str, limit: int, **flags: Any) -> None:
         results.append(result)
         if len(results) >= limit:
             break
-    if not output.interactive():
-        for result in results:
-            output.emit_json(result)
-        return
     table = Table(title=f"{len(results)} results for {commodity}", header_style="bold")
     for column in ("score", "name", "variety / grade", "available", "price", "region", "why"):
         table.add_column(column)
@@ -127,4 +136,37 @@ def search(ctx: Any, commodity: str, limit: int, **flags: Any) -> None:
             lot.delivery_region or "-",
             why,
         )
-    output.console.print(table)
+    output.show_items(results, table)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--limit", default=10, show_default=True)
+@pass_ctx
+def similar(ctx: Context, name: str, limit: int) -> None:
+    """Lots most like lot NAME, most similar first."""
+    results = ctx.client.list_similar_availabilities(lot_name(name), page_size=limit)
+    table = Table(title=f"{len(results)} lots like {name}", header_style="bold")
+    for column in ("similarity", "name", "commodity", "variety / grade", "available"):
+        table.add_column(column)
+    for r in results:
+        lot = r.availability
+        table.add_row(
+            f"{r.similarity:.3f}",
+            lot.name.removeprefix("availabilities/"),
+            lot.commodity,
+            " / ".join(x for x in (lot.variety, lot.grade) if x) or "-",
+            f"{lot.available_quantity} {lot.quantity_unit}",
+        )
+    output.show_items(results, table)
+
+
+@click.command()
+@click.argument("name")
+@pass_ctx
+def readiness(ctx: Context, name: str) -> None:
+    """How ready lot NAME is for negotiation, factor by factor."""
+    output.show_message(ctx.client.get_negotiation_readiness(lot_name(name)))
+
+
+COMMANDS = (search, similar, readiness)

@@ -8,6 +8,7 @@ import click
 
 from tradedesk.availability.v1 import watch_pb2
 from tradedesk_availability_client.cli import output
+from tradedesk_availability_client.cli.context import Context, pass_ctx
 from tradedesk_availability_client.cli.search import criteria_from, criteria_options
 
 _COLOUR = {"ENTERED": "green", "UPDATED": "cyan", "LEFT": "red"}
@@ -38,9 +39,9 @@ def change_line(change: watch_pb2.SearchChange) -> str:
 @criteria_options
 @click.option("--from-revision", type=int, default=None, help="Resume after this revision.")
 @click.option("--initial", is_flag=True, help="First show the current match set.")
-@click.pass_obj
+@pass_ctx
 def watch_search(
-    ctx: Any, commodity: str, from_revision: int | None, initial: bool, **flags: Any
+    ctx: Context, commodity: str, from_revision: int | None, initial: bool, **flags: Any
 ) -> None:
     """Follow a standing search of COMMODITY live (Ctrl-C to stop): lots that enter the
     results, change score or payload while in them, and leave them. Reconnects by itself."""
@@ -57,6 +58,9 @@ def watch_search(
             if output.interactive():
                 output.console.print(change_line(change), highlight=False)
             else:
-                output.emit_json(change)
+                output.emit(change)
     except KeyboardInterrupt:
         stream.cancel()
+
+
+COMMANDS = (watch_search,)

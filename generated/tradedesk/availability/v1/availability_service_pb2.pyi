@@ -3,6 +3,8 @@ import datetime
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from tradedesk.availability.v1 import catalog_pb2 as _catalog_pb2
+from tradedesk.availability.v1 import history_pb2 as _history_pb2
 from tradedesk.availability.v1 import resources_pb2 as _resources_pb2
 from tradedesk.availability.v1 import search_pb2 as _search_pb2
 from tradedesk.availability.v1 import watch_pb2 as _watch_pb2
@@ -149,7 +151,7 @@ class RejectAvailabilityResponse(_message.Message):
     def __init__(self, availability: _Optional[_Union[_resources_pb2.Availability, _Mapping]] = ...) -> None: ...
 
 class SearchAvailabilitiesRequest(_message.Message):
-    __slots__ = ("commodity", "quality_targets", "max_price", "price_tolerance_percent", "near", "radius_km", "min_quantity", "include_anomalies", "weights", "score_threshold", "page_size", "page_token", "delivery_window_start", "delivery_window_end", "incoterm", "price_unit")
+    __slots__ = ("commodity", "quality_targets", "max_price", "price_tolerance_percent", "near", "radius_km", "min_quantity", "include_anomalies", "weights", "score_threshold", "page_size", "page_token", "delivery_window_start", "delivery_window_end", "incoterm", "price_unit", "delivery_regions", "min_price", "order_quantity")
     class QualityTargetsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +175,9 @@ class SearchAvailabilitiesRequest(_message.Message):
     DELIVERY_WINDOW_END_FIELD_NUMBER: _ClassVar[int]
     INCOTERM_FIELD_NUMBER: _ClassVar[int]
     PRICE_UNIT_FIELD_NUMBER: _ClassVar[int]
+    DELIVERY_REGIONS_FIELD_NUMBER: _ClassVar[int]
+    MIN_PRICE_FIELD_NUMBER: _ClassVar[int]
+    ORDER_QUANTITY_FIELD_NUMBER: _ClassVar[int]
     commodity: str
     quality_targets: _containers.MessageMap[str, _search_pb2.QualityTarget]
     max_price: _resources_pb2.Money
@@ -189,7 +194,10 @@ class SearchAvailabilitiesRequest(_message.Message):
     delivery_window_end: _timestamp_pb2.Timestamp
     incoterm: str
     price_unit: str
-    def __init__(self, commodity: _Optional[str] = ..., quality_targets: _Optional[_Mapping[str, _search_pb2.QualityTarget]] = ..., max_price: _Optional[_Union[_resources_pb2.Money, _Mapping]] = ..., price_tolerance_percent: _Optional[float] = ..., near: _Optional[_Union[_resources_pb2.LatLng, _Mapping]] = ..., radius_km: _Optional[float] = ..., min_quantity: _Optional[str] = ..., include_anomalies: _Optional[bool] = ..., weights: _Optional[_Union[_search_pb2.ScoreWeights, _Mapping]] = ..., score_threshold: _Optional[float] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., delivery_window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., incoterm: _Optional[str] = ..., price_unit: _Optional[str] = ...) -> None: ...
+    delivery_regions: _containers.RepeatedScalarFieldContainer[str]
+    min_price: _resources_pb2.Money
+    order_quantity: str
+    def __init__(self, commodity: _Optional[str] = ..., quality_targets: _Optional[_Mapping[str, _search_pb2.QualityTarget]] = ..., max_price: _Optional[_Union[_resources_pb2.Money, _Mapping]] = ..., price_tolerance_percent: _Optional[float] = ..., near: _Optional[_Union[_resources_pb2.LatLng, _Mapping]] = ..., radius_km: _Optional[float] = ..., min_quantity: _Optional[str] = ..., include_anomalies: _Optional[bool] = ..., weights: _Optional[_Union[_search_pb2.ScoreWeights, _Mapping]] = ..., score_threshold: _Optional[float] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., delivery_window_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., delivery_window_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., incoterm: _Optional[str] = ..., price_unit: _Optional[str] = ..., delivery_regions: _Optional[_Iterable[str]] = ..., min_price: _Optional[_Union[_resources_pb2.Money, _Mapping]] = ..., order_quantity: _Optional[str] = ...) -> None: ...
 
 class SearchAvailabilitiesResponse(_message.Message):
     __slots__ = ("results", "next_page_token", "revision")

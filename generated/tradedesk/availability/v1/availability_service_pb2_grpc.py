@@ -4,6 +4,8 @@ import grpc
 import warnings
 
 from tradedesk.availability.v1 import availability_service_pb2 as tradedesk_dot_availability_dot_v1_dot_availability__service__pb2
+from tradedesk.availability.v1 import catalog_pb2 as tradedesk_dot_availability_dot_v1_dot_catalog__pb2
+from tradedesk.availability.v1 import history_pb2 as tradedesk_dot_availability_dot_v1_dot_history__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -143,6 +145,16 @@ class AvailabilityServiceStub:
                 request_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListLocationsRequest.SerializeToString,
                 response_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListLocationsResponse.FromString,
                 _registered_method=True)
+        self.ListAvailabilityEvents = channel.unary_unary(
+                '/tradedesk.availability.v1.AvailabilityService/ListAvailabilityEvents',
+                request_serializer=tradedesk_dot_availability_dot_v1_dot_history__pb2.ListAvailabilityEventsRequest.SerializeToString,
+                response_deserializer=tradedesk_dot_availability_dot_v1_dot_history__pb2.ListAvailabilityEventsResponse.FromString,
+                _registered_method=True)
+        self.ListCommodities = channel.unary_unary(
+                '/tradedesk.availability.v1.AvailabilityService/ListCommodities',
+                request_serializer=tradedesk_dot_availability_dot_v1_dot_catalog__pb2.ListCommoditiesRequest.SerializeToString,
+                response_deserializer=tradedesk_dot_availability_dot_v1_dot_catalog__pb2.ListCommoditiesResponse.FromString,
+                _registered_method=True)
 
 
 class AvailabilityServiceServicer:
@@ -202,7 +214,7 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SearchAvailabilities(self, request, context):
-        """Ranked search of ACTIVE visible lots of one commodity. Errors: INVALID_ARGUMENT.
+        """Ranked search of ACTIVE visible lots of one commodity inside their availability window. Errors: INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -223,7 +235,7 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReserveAvailability(self, request, context):
-        """Holds quantity for a buyer. Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (INSUFFICIENT_QUANTITY, BELOW_MINIMUM_ORDER, PARTIAL_NOT_ALLOWED, INVALID_STATE).
+        """Holds quantity for a buyer. Errors: INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION (INSUFFICIENT_QUANTITY, BELOW_MINIMUM_ORDER, PARTIAL_NOT_ALLOWED, INVALID_STATE, OUTSIDE_AVAILABILITY_WINDOW, PAST_DAILY_CUTOFF).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -265,7 +277,7 @@ class AvailabilityServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchAvailabilities(self, request, context):
-        """Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher), UNAVAILABLE.
+        """Ordered, resumable, filtered change stream. Errors: INVALID_ARGUMENT, OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher, send timeout), UNAVAILABLE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -294,6 +306,20 @@ class AvailabilityServiceServicer:
 
     def ListLocations(self, request, context):
         """Lists registered delivery locations. Errors: INVALID_ARGUMENT (bad page token).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAvailabilityEvents(self, request, context):
+        """A lot's events, oldest first, each redacted as the watch shows it to the caller. Errors: INVALID_ARGUMENT, NOT_FOUND (absent or not visible).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCommodities(self, request, context):
+        """The commodity catalog: codes, units, quality parameters and their ranges. Errors: INVALID_ARGUMENT (bad page_size or page_token).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -406,6 +432,16 @@ def add_AvailabilityServiceServicer_to_server(servicer, server):
                     servicer.ListLocations,
                     request_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListLocationsRequest.FromString,
                     response_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListLocationsResponse.SerializeToString,
+            ),
+            'ListAvailabilityEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAvailabilityEvents,
+                    request_deserializer=tradedesk_dot_availability_dot_v1_dot_history__pb2.ListAvailabilityEventsRequest.FromString,
+                    response_serializer=tradedesk_dot_availability_dot_v1_dot_history__pb2.ListAvailabilityEventsResponse.SerializeToString,
+            ),
+            'ListCommodities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCommodities,
+                    request_deserializer=tradedesk_dot_availability_dot_v1_dot_catalog__pb2.ListCommoditiesRequest.FromString,
+                    response_serializer=tradedesk_dot_availability_dot_v1_dot_catalog__pb2.ListCommoditiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -979,6 +1015,60 @@ class AvailabilityService:
             '/tradedesk.availability.v1.AvailabilityService/ListLocations',
             tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListLocationsRequest.SerializeToString,
             tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.ListLocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAvailabilityEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradedesk.availability.v1.AvailabilityService/ListAvailabilityEvents',
+            tradedesk_dot_availability_dot_v1_dot_history__pb2.ListAvailabilityEventsRequest.SerializeToString,
+            tradedesk_dot_availability_dot_v1_dot_history__pb2.ListAvailabilityEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCommodities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tradedesk.availability.v1.AvailabilityService/ListCommodities',
+            tradedesk_dot_availability_dot_v1_dot_catalog__pb2.ListCommoditiesRequest.SerializeToString,
+            tradedesk_dot_availability_dot_v1_dot_catalog__pb2.ListCommoditiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

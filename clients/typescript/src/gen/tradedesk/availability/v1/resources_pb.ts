@@ -135,7 +135,7 @@ export type PriceOption = Message<"tradedesk.availability.v1.PriceOption"> & {
   price?: Money | undefined;
 
   /**
-   * Incoterms 2020 code such as "FOB".
+   * Incoterms 2020 code such as "FOB"; any other value is INVALID_ARGUMENT.
    *
    * @generated from field: string incoterm = 3;
    */
@@ -164,7 +164,7 @@ export const PriceOptionSchema: GenMessage<PriceOption> = /*@__PURE__*/
   messageDesc(file_tradedesk_availability_v1_resources, 3);
 
 /**
- * An inventory lot posted by a seller or trader. Errors: see each RPC.
+ * An inventory lot posted by a seller or trader; at most 6144 bytes encoded when written (docs/contract.md, Size limits). Errors: see each RPC.
  *
  * @generated from message tradedesk.availability.v1.Availability
  */
@@ -212,7 +212,7 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   grade: string;
 
   /**
-   * Free text, at most 4000 characters.
+   * Free text, at most 4000 bytes of UTF-8; longer is INVALID_ARGUMENT.
    *
    * @generated from field: string description = 7;
    */
@@ -296,7 +296,7 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   priceUnit: string;
 
   /**
-   * The price matrix; required for PRICE_TYPE_MATRIX.
+   * The price matrix; required for PRICE_TYPE_MATRIX; at most 32 rows (INVALID_ARGUMENT beyond).
    *
    * @generated from field: repeated tradedesk.availability.v1.PriceOption price_options = 19;
    */
@@ -366,14 +366,14 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   marketVisibility: Availability_MarketVisibility;
 
   /**
-   * Buyers who may see a PRIVATE lot; required for PRIVATE, cleared otherwise; owner, ADMIN and SERVICE only.
+   * Buyers who may see a PRIVATE lot; required for PRIVATE, cleared otherwise; owner, ADMIN and SERVICE only; at most 100 (INVALID_ARGUMENT beyond).
    *
    * @generated from field: repeated string restricted_buyer_ids = 29;
    */
   restrictedBuyerIds: string[];
 
   /**
-   * Regions that may see a RESTRICTED lot; required for RESTRICTED, cleared otherwise; owner, ADMIN and SERVICE only.
+   * Regions that may see a RESTRICTED lot; required for RESTRICTED, cleared otherwise; owner, ADMIN and SERVICE only; at most 100 (INVALID_ARGUMENT beyond).
    *
    * @generated from field: repeated string allowed_regions = 30;
    */
@@ -499,7 +499,7 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   countryOfOrigin: string;
 
   /**
-   * Incoterms 2020 codes the seller accepts.
+   * Incoterms 2020 codes the seller accepts, each at most once (so at most 11); INVALID_ARGUMENT otherwise.
    *
    * @generated from field: repeated string supported_incoterms = 48;
    */
@@ -513,35 +513,35 @@ export type Availability = Message<"tradedesk.availability.v1.Availability"> & {
   exportPort: string;
 
   /**
-   * Goods available from this time.
+   * Goods available from this time; before it search skips the lot and ReserveAvailability refuses (OUTSIDE_AVAILABILITY_WINDOW).
    *
    * @generated from field: google.protobuf.Timestamp available_from = 50;
    */
   availableFrom?: Timestamp | undefined;
 
   /**
-   * Goods available until this time; after available_from.
+   * Goods available until this time (exclusive); after available_from; from it on search skips the lot and ReserveAvailability refuses (OUTSIDE_AVAILABILITY_WINDOW).
    *
    * @generated from field: google.protobuf.Timestamp available_until = 51;
    */
   availableUntil?: Timestamp | undefined;
 
   /**
-   * Daily order cut-off as "HH:MM" (24 h, UTC).
+   * Daily order cut-off as "HH:MM" (24 h, UTC); from it until 00:00 UTC ReserveAvailability refuses (PAST_DAILY_CUTOFF).
    *
    * @generated from field: string eod_cutoff = 52;
    */
   eodCutoff: string;
 
   /**
-   * Free labels, at most 32 of at most 64 characters.
+   * Free labels, at most 32 of at most 64 bytes of UTF-8 each; more is INVALID_ARGUMENT.
    *
    * @generated from field: repeated string tags = 53;
    */
   tags: string[];
 
   /**
-   * Seller's own reference, at most 128 characters; owner, ADMIN and SERVICE only.
+   * Seller's own reference, at most 128 bytes of UTF-8 (longer is INVALID_ARGUMENT); owner, ADMIN and SERVICE only.
    *
    * @generated from field: string internal_reference = 54;
    */

@@ -1,0 +1,221 @@
+"""The search score as a SQL expression: an ordering key close to the exact score, never the
+score itself.
+
+intelligence.scoring.score_lot decides every score and every filter edge. This expression
+follows the same formula in float8 (no Decimal, no pass/fail gates) so the database can hand
+out candidates best first; it differs from the exact score by float rounding only, far below
+SCORE_SLACK. The search therefore only ever needs: |approximate - exact| <= SCORE_SLACK for
+every lot that passes the exact checks. Lots the exact checks drop may score anything here.
+
+The expression is built in two layers so no input is computed twice: `score_inputs` are the
+columns read from the lot (the cosine distance, the distance in km, each targeted quality
+number), `approximate_score` combines them, read from the subquery that selected them.
+NaN can only come from the inputs (a zero embedding, a NaN confidence), so it is turned into
+0 there, as intelligence.factors.clamp01 does.
+
+Active factors are decided per row exactly as score_lot does (vector when the lot has an
+embedding, price when a max price is asked and the lot has a price, distance when the request
+gave a point and the lot has a position, confidence always since the column is NOT NULL), so
+the renormalisation of the weights is the same.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from availability_service.intelligence.catalog import Commodity
+from availability_service.intelligence.scoring import (
+    DEFAULT_DISTANCE_SCALE_KM,
+    QualityTarget,
+    SearchCriteria,
+)
+from availability_service.storage.tables import availabilities as t
+
+# Far above float8 rounding of a sum of five products of numbers in [0, 1] (about 1e-15)
+# and of the Decimal-versus-float differences of the exact path (about 1e-16 relative).
+SCORE_SLACK = 1e-9
+_NAN = literal(float("nan"), Float)
+
+
+def _f(value: float) -> ColumnElement[Any]:
+    return literal(float(value), Float)
+
+
+def _clamp01(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.least(1.0, func.greatest(0.0, value))
+
+
+def _not_nan(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    return case((value == _NAN, _f(0.0)), else_=value)
+
+
+def score_inputs(
+    criteria: SearchCriteria, cosine_distance: ColumnElement[Any], distance_km: ColumnElement[Any]
+) -> list[ColumnElement[Any]]:
+    """The lot's columns `approximate_score` reads, labelled, for the inner select."""
+    inputs: list[ColumnElement[Any]] = [
+        (t.c.ai_score_vector.is_not(None)).label("s_has_vector"),
+        _not_nan(cosine_distance).label("s_cosine"),
+        _not_nan(t.c.ai_confidence_score).label("s_confidence"),
+        t.c.price_per_base_unit.label("s_price"),
+        distance_km.label("s_km"),
+    ]
+    for i, name in enumerate(criteria.quality_targets):
+        raw = t.c.normalized_quality_params[name]["number"]
+        # A JSON number only, as numeric_quality reads it; anything else is "not reported".
+        reported = func.jsonb_typeof(raw) == "number"
+        inputs.append(case((reported, cast(raw.astext, Float)), else_=null()).label(f"s_q{i}"))
+    return inputs
+
+
+def _target_score(
+    target: QualityTarget, x: ColumnElement[Any], commodity: Commodity, name: str
+) -> ColumnElement[Any]:
+    parameter = commodity.parameter(name)
+    if target.value is not None:
+        difference = func.abs(x - _f(target.value))
+        allowed = target.allowed_deviation()
+        if allowed is not None:
+            if allowed <= 0:
+                return _f(1.0)
+            return _clamp01(1.0 - difference / _f(float(allowed)))
+        width = parameter.width if parameter is not None else None
+        span = width if width else max(abs(target.value), 1.0)
+        return _clamp01(1.0 - difference / _f(span))
+    if parameter is None or parameter.width is None or parameter.minimum is None:
+        return _f(1.0)
+    position = _clamp01((x - _f(parameter.minimum)) / _f(parameter.width))
+    if parameter.higher_is_better is True:
+        return position
+    if parameter.higher_is_better is False:
+        return 1.0 - position
+    return _f(1.0)
+
+
+def _quality(criteria: SearchCriteria, commodity: Commodity, row: Any) -> ColumnElement[Any]:
+    total: ColumnElement[Any] = _f(0.0)
+    for i, (name, target) in enumerate(criteria.quality_targets.items()):
+        x = row[f"s_q{i}"]
+        # A parameter the lot does not report scores 0 (and fails nothing).
+        score = _target_score(target, x, commodity, name)
+        total = total + case((x.is_(None), _f(0.0)), else_=score)
+    return _clamp01(total / _f(len(criteria.quality_targets)))
+
+
+def _price(criteria: SearchCriteria, price: ColumnElement[Any]) -> ColumnElement[Any]:
+    max_price = criteria.max_price
+    assert max_price is not None
+    if max_price <= 0:
+        return _f(1.0)
+    limit = max_price * (1 + _decimal(criteria.price_tolerance_percent) / 100)
+    above = _f(0.0)
+    if limit > max_price:
+        over = cast((literal(limit, Numeric) - price) / (limit - max_price), Float)
+        above = _clamp01(0.5 * over)
+    below = _clamp01(1.0 - 0.5 * cast(price / literal(max_price, Numeric), Float))
+    return case((price <= max_price, below), else_=above)
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(float(value)))  # as scoring._dec reads the tolerance
+
+
+def approximate_score(
+    criteria: SearchCriteria, commodity: Commodity, row: Any, with_distance: bool
+) -> ColumnElement[Any]:
+    """score_lot's formula over `row`, the columns of a select of `score_inputs` (float8;
+    see the module docstring)."""
+    weights = criteria.weights.as_dict()
+    # (active when, weight, value): None means always active.
+    vector = _clamp01((1.0 - row["s_cosine"] + 1.0) / 2.0)
+    terms: list[tuple[ColumnElement[bool] | None, float, ColumnElement[Any]]] = [
+        (row["s_has_vector"], weights["vector"], vector)
+    ]
+    if criteria.quality_targets:
+        terms.append((None, weights["quality"], _quality(criteria, commodity, row)))
+    if criteria.max_price is not None:
+        price = row["s_price"]
+        terms.append((price.is_not(None), weights["price"], _price(criteria, price)))
+    terms.append((None, weights["confidence"], _clamp01(row["s_confidence"])))
+    if with_distance:
+        radius = criteria.radius_km
+        scale = radius if radius is not None and radius > 0 else DEFAULT_DISTANCE_SCALE_KM
+        km = row["s_km"]
+        decay = (
+            _f(1.0)
+            if radius == 0
+            else _clamp01(func.exp(_f(math.log(0.5)) * func.abs(km) / _f(scale)))
+        )
+        terms.append((km.is_not(None), weights["distance"], decay))
+    numerator: ColumnElement[Any] = _f(0.0)
+    denominator: ColumnElement[Any] = _f(0.0)
+    for active, weight, value in terms:
+        w = max(0.0, weight)
+        if active is None:
+            numerator, denominator = numerator + _f(w) * value, denominator + _f(w)
+        else:
+            numerator = numerator + case((active, _f(w) * value), else_=_f(0.0))
+            denominator = denominator + case((active, _f(w)), else_=_f(0.0))
+    return case((denominator > 0, _clamp01(numerator / denominator)), else_=_f(0.0))
+
+
+@dataclass(frozen=True)
+class ScoreOrder:
+    """Read rows by approximate score, descending, then id: the rows after `after` (the
+    (approximate score, id) of the last row of the previous read), whose approximate score
+    lies within [floor, ceiling] (bounds already widened by the caller)."""
+
+    criteria: SearchCriteria
+    commodity: Commodity
+    after: tuple[float, uuid.UUID] | None = None
+    floor: float | None = None
+    ceiling: float | None = None
+
+
+def by_score(
+    ranking: ScoreOrder,
+    limit: int,
+    columns: list[ColumnElement[Any]],
+    conditions: ColumnElement[bool],
+    cosine: ColumnElement[Any],
+    distance: ColumnElement[Any],
+    near: object | None,
+) -> Any:
+    """Three layers, each kept apart by OFFSET 0 so PostgreSQL computes every input and the
+    score once per row: filtered rows with the score's inputs, the score, then the keyset."""
+    criteria = ranking.criteria
+    inputs = (
+        select(*columns, *score_inputs(criteria, cosine, distance))
+        .where(conditions)
+        .offset(0)
+        .subquery("inputs")
+    )
+    score = approximate_score(criteria, ranking.commodity, inputs.c, near is not None)
+    output = [inputs.c[c.key] for c in columns if c.key is not None]
+    scored = select(*output, score.label("approximate_score")).offset(0).subquery("scored")
+    keep: list[ColumnElement[bool]] = []
+    if ranking.floor is not None:
+        keep.append(scored.c.approximate_score >= ranking.floor)
+    if ranking.ceiling is not None:
+        keep.append(scored.c.approximate_score <= ranking.ceiling)
+    if ranking.after is not None:
+        last_score, last_id = ranking.after
+        keep.append(
+            or_(
+                scored.c.approximate_score < last_score,
+                and_(scored.c.approximate_score == last_score, scored.c.id > last_id),
+            )
+        )
+    return (
+        select(scored)
+        .where(and_(true(), *keep))
+        .order_by(scored.c.approximate_score.desc(), scored.c.id)
+        .limit(limit)
+    )

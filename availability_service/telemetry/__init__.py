@@ -1,0 +1,1 @@
+"""Tracing and process metrics: what an operator sees of a running server."""
