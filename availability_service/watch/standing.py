@@ -26,14 +26,18 @@ from collections import OrderedDict
 
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
+from availability_service.domain import holds as hold_rules
 from availability_service.domain.model import Availability, LotState
 from availability_service.intelligence import Commodity, Embedder, score_lot
+from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import lot_features
-from availability_service.service_layer.search import SearchHit, candidate_of
+from availability_service.service_layer.search import SearchHit, candidate_of, grants_order
 from availability_service.service_layer.search_criteria import Plan, SearchQuery
 from availability_service.storage.search import (
     EARTH_RADIUS_SLACK_M,
     CandidateRow,
+    OrderFilter,
+    OrderTerms,
     QualityRange,
     _widen,
 )
@@ -108,6 +112,7 @@ class StandingSearch:
         self.commodity = commodity
         self.plan = plan
         self.embedder = embedder
+        self._regions = frozenset(r.lower() for r in query.delivery_regions)
         self._summation = Summation()
         self._target = Embedded(plan.target_vector, self._summation)
 
@@ -206,4 +211,54 @@ class StandingSearch:
             and lot.delivery_window_end < q.delivery_window_start
         ):
             return False
-        return not q.incoterm or q.incoterm == lot.incoterm or q.incoterm in lot.supported_incoterms
+        if q.incoterm and q.incoterm != lot.incoterm and q.incoterm not in lot.supported_incoterms:
+            return False
+        return self._regions_price_and_order(lot)
+
+    def _regions_price_and_order(self, lot: Availability) -> bool:
+        """The filters of issue 14b, as storage.search and service_layer.search apply them.
+
+        Those that depend on the clock (the availability window, and whether an order would
+        be granted) are judged at the moment the lot state is evaluated, as a search run then
+        would judge them: a window that opens or closes with no write to the lot is seen at
+        the lot's next event (docs/watch.md).
+        """
+        q, plan = self.query, self.plan
+        if q.delivery_regions and lot.delivery_region.lower() not in self._regions:
+            return False
+        if plan.price_floor is not None and (
+            lot.base_price_unit != plan.price_unit
+            or lot.price_per_base_unit is None
+            or lot.price_per_base_unit < plan.price_floor
+        ):
+            return False
+        moment = now()
+        # The window alone (search does not apply the daily cut-off to every search).
+        if hold_rules.timing_refusal(lot, moment) == "OUTSIDE_AVAILABILITY_WINDOW":
+            return False
+        if q.order_quantity is None:
+            return True
+        # SQL's necessary condition (the whole order is available now), then the hold rules.
+        if (
+            lot.quantity_in_base_unit is None
+            or lot.available_quantity * lot.quantity_in_base_unit
+            < q.order_quantity * lot.total_quantity
+        ):
+            return False
+        return grants_order(_order_row(lot), OrderFilter(q.order_quantity, moment))
+
+
+def _order_row(lot: Availability) -> CandidateRow:
+    """The lot as search's order check reads it (the OrderTerms columns)."""
+    terms = OrderTerms(
+        available_quantity=lot.available_quantity,
+        total_quantity=lot.total_quantity,
+        quantity_in_base_unit=lot.quantity_in_base_unit,
+        min_order_quantity=lot.min_order_quantity,
+        allow_partial_order=lot.allow_partial_order,
+        valid_until=lot.valid_until,
+        available_from=lot.available_from,
+        available_until=lot.available_until,
+        eod_cutoff=lot.eod_cutoff,
+    )
+    return CandidateRow(lot.id, {}, None, 0.0, None, None, order_terms=terms)

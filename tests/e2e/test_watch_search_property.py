@@ -9,14 +9,16 @@ market between a bookmark and the search that checks it.
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
-from google.protobuf import duration_pb2, field_mask_pb2
+from google.protobuf import duration_pb2, field_mask_pb2, timestamp_pb2
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.callers import Caller
+from tests.support.lots import register_location
 from tests.support.watching import Watch
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
@@ -53,12 +55,18 @@ searches = st.builds(
     fineness=st.one_of(st.none(), st.sampled_from([990.0, 995.0, 999.0])),
     threshold=st.sampled_from([0.0, 0.3, 0.5, 0.6]),
     near=st.booleans(),
+    regions=st.sampled_from([(), ("in-gj",), ("IN-MH", "IN-DL")]),
+    min_price=st.one_of(st.none(), st.integers(min_value=25, max_value=50)),
+    order_quantity=st.one_of(st.none(), st.integers(min_value=5, max_value=45)),
 )
 operations = st.lists(
     st.tuples(
         st.integers(min_value=0, max_value=POOL - 1),
         st.sampled_from(
-            ["approve", "price", "fineness", "reserve", "release", "private", "public", "cancel"]
+            [
+                *("approve", "price", "fineness", "reserve", "release", "private", "public"),
+                *("cancel", "region", "window", "terms"),
+            ]
         ),
         st.integers(min_value=20, max_value=65),
     ),
@@ -79,6 +87,13 @@ def search_request(criteria: dict[str, Any]) -> api.SearchAvailabilitiesRequest:
     if criteria["near"]:
         search.near.CopyFrom(pb.LatLng(latitude=23.0, longitude=72.6))
         search.radius_km = 500
+    search.delivery_regions.extend(criteria["regions"])
+    if criteria["min_price"] is not None:
+        floor = min(criteria["min_price"], criteria["max_price"] or criteria["min_price"])
+        search.min_price.CopyFrom(pb.Money(currency_code="USD", amount=str(floor)))
+        search.price_unit = "ozt"
+    if criteria["order_quantity"] is not None:
+        search.order_quantity = str(criteria["order_quantity"])
     return search
 
 
@@ -107,6 +122,13 @@ class Market:
             for i in range(POOL)
         ]
         self.holds: dict[str, list[str]] = {name: [] for name in self.names}
+        # A seller posts from its registered locations: one per region the lots move to.
+        self.locations = [f"loc-{seller.subject}"[:64]] + [
+            register_location(
+                admin, seller.subject, f"loc-{region.lower()}-{seller.subject}"[:64], region=region
+            ).location_id
+            for region in ("IN-MH", "IN-DL")
+        ]
 
     def apply(self, index: int, action: str, number: int) -> None:
         name = self.names[index]
@@ -172,6 +194,27 @@ class Market:
             pb.Availability(market_visibility=pb.Availability.MARKET_VISIBILITY_PUBLIC),
         )
 
+    def region(self, name: str, number: int) -> None:
+        location = self.locations[number % 3]
+        self._update(name, ["location_id"], pb.Availability(location_id=location))
+
+    def window(self, name: str, number: int) -> None:
+        # Opens far in the future (out of every search now) or opened long ago (in).
+        days = 30 if number % 2 else -30
+        start = timestamp_pb2.Timestamp()
+        start.FromDatetime(datetime.now(UTC) + timedelta(days=days))
+        self._update(name, ["available_from"], pb.Availability(available_from=start))
+
+    def terms(self, name: str, number: int) -> None:
+        # Whether an order_quantity search keeps the lot depends on the hold rules.
+        self._update(
+            name,
+            ["min_order_quantity", "allow_partial_order"],
+            pb.Availability(
+                min_order_quantity=str(1 + number % 40), allow_partial_order=number % 2 == 0
+            ),
+        )
+
     def cancel(self, name: str, _: int) -> None:
         self.seller.DeleteAvailability(api.DeleteAvailabilityRequest(name=name))
 
@@ -194,7 +237,7 @@ def assert_same(built: dict[str, Any], found: dict[str, Any]) -> None:
 
 
 @settings(
-    max_examples=12,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
