@@ -38,7 +38,7 @@ DEFAULT_OPEN_METHODS: frozenset[str] = frozenset(
     }
 )
 WATCH_METHOD = "WatchAvailabilities"
-# Every long-lived stream shares the per-caller watch cap (a standing search is a watch).
+# The long-lived streams (a standing search is a watch): capped by the hub, not here.
 WATCH_METHODS = frozenset({WATCH_METHOD, "WatchSearch"})
 _SERVICE_PREFIX = f"/{SERVICE_NAME}/"
 _BEARER = "bearer "

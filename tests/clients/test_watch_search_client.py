@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.clients.conftest import PATIENT, identity, registered_seller
-from tests.clients.test_resilience import _wait_for
 from tests.support.processes import ServerProcess, free_port
+from tests.support.waiting import wait_for
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 from tradedesk_availability_client import AvailabilityClient
@@ -64,17 +64,17 @@ def test_a_standing_search_loop_sees_every_change_once_across_a_crash_and_a_rest
 
     second = ServerProcess(database_url, data_dir, port=port)
     try:
-        _wait_for(lambda: live.is_set() or bool(failure))
+        wait_for(lambda: live.is_set() or bool(failure))
         post_approve_and_reprice()
-        _wait_for(lambda: len(mine()) >= 2 or bool(failure))
+        wait_for(lambda: len(mine()) >= 2 or bool(failure))
         first.kill()  # a crash: the stream breaks with UNAVAILABLE
         second.start()
         post_approve_and_reprice()
-        _wait_for(lambda: len(mine()) >= len(expected) or bool(failure))
+        wait_for(lambda: len(mine()) >= len(expected) or bool(failure))
         second.stop()  # graceful: a STREAM_END bookmark, then the client resumes
         first.start()
         post_approve_and_reprice()
-        _wait_for(lambda: len(mine()) >= len(expected) or bool(failure))
+        wait_for(lambda: len(mine()) >= len(expected) or bool(failure))
         time.sleep(0.3)  # a duplicate would arrive right behind the last change
     finally:
         search.cancel()
