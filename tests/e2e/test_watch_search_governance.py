@@ -10,6 +10,7 @@ import grpc
 
 from tests.e2e.test_watch_governance import (
     SMALL_WINDOW,
+    assert_ends_with_send_timeout,
     eventually,
     metric,
     progress_watch,
@@ -19,9 +20,9 @@ from tests.e2e.test_watch_governance import (
 from tests.e2e.test_watch_search import criteria
 from tests.e2e.test_watch_search_resume import EVERY_200_MS, Reason, standing
 from tests.support.callers import Caller
-from tests.support.lots import approved_lot, error_details
+from tests.support.lots import approved_lot
 from tests.support.server import ServerThread
-from tests.support.watching import END, Watch
+from tests.support.watching import Watch
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 
@@ -48,15 +49,7 @@ def test_a_standing_search_that_never_reads_loses_its_slot_and_ends_with_send_ti
             assert eventually(lambda: hub.watchers == 1, timeout=10)
             assert eventually(lambda: hub.watchers == 0)  # the slot is taken back
             assert metric("availability_watch_cutoffs_total", reason="send_timeout") == timeouts + 1
-            stuck.start_reading()
-            item = stuck.next()
-            while not isinstance(item, grpc.RpcError):
-                assert item is not END, "the stream must end with SEND_TIMEOUT"
-                item = stuck.next()
-            assert item.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-            details = error_details(item)
-            assert details["reason"] == "SEND_TIMEOUT"
-            assert int(details["metadata"]["last_revision"]) > 0
+            assert_ends_with_send_timeout(stuck)
 
 
 def test_a_callers_standing_searches_and_watches_share_its_cap(
