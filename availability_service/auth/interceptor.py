@@ -38,6 +38,8 @@ DEFAULT_OPEN_METHODS: frozenset[str] = frozenset(
     }
 )
 WATCH_METHOD = "WatchAvailabilities"
+# The long-lived streams (a standing search is a watch): capped by the hub, not here.
+WATCH_METHODS = frozenset({WATCH_METHOD, "WatchSearch"})
 _SERVICE_PREFIX = f"/{SERVICE_NAME}/"
 _BEARER = "bearer "
 
@@ -168,7 +170,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         # Watch streams are long-lived and capped by the watch hub (per caller, per process,
         # with room kept for SERVICE and ADMIN), which can also take a slot back from a stream
         # that stopped reading; counting them here would let watchers starve unary calls.
-        if short != WATCH_METHOD:
+        if short not in WATCH_METHODS:
             if not self._concurrency.try_enter():
                 await _abort(
                     context,

@@ -37,6 +37,7 @@ POLICY: Mapping[str, frozenset[Role]] = MappingProxyType(
         "ListSimilarAvailabilities": _READERS,
         "GetNegotiationReadiness": _READERS,
         "WatchAvailabilities": _READERS,
+        "WatchSearch": _READERS,
         "ListAvailabilityEvents": _READERS,
         "ListCommodities": _READERS,
         # Holds and sales

@@ -39,6 +39,7 @@ METHOD_GROUPS: dict[str, MethodGroup] = {
     "ReleaseReservation": "hold",
     "MarkSold": "hold",
     "WatchAvailabilities": "watch",
+    "WatchSearch": "watch",
 }
 
 

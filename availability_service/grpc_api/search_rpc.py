@@ -6,6 +6,7 @@ from typing import TypeAlias
 
 import grpc
 
+from availability_service.auth.principal import Principal
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.rpc_base import RpcBase, principal, rpc
 from availability_service.grpc_api.search_input import search_query
@@ -13,6 +14,7 @@ from availability_service.intelligence import Factor
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.search import SearchHit, SearchService
 from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
@@ -44,6 +46,21 @@ def factor_to_pb(factor: Factor, hit: SearchHit | None = None) -> search_pb2.Sco
     )
 
 
+def search_result_pb(
+    hit: SearchHit, who: Principal, lot: pb.Availability | None = None
+) -> search_pb2.SearchResult:
+    """One hit as SearchAvailabilities and WatchSearch return it (`lot`: the hit's lot already
+    converted for `who`, to reuse a shared conversion)."""
+    result = search_pb2.SearchResult(
+        availability=availability_to_pb(hit.availability, who) if lot is None else lot,
+        score=hit.score,
+        breakdown=[factor_to_pb(f, hit) for f in hit.breakdown],
+    )
+    if hit.distance_km is not None:
+        result.distance_km = hit.distance_km
+    return result
+
+
 class SearchRpcs(RpcBase):
     @property
     def search_service(self) -> SearchService:
@@ -64,13 +81,7 @@ class SearchRpcs(RpcBase):
         response = api.SearchAvailabilitiesResponse(
             next_page_token=page.next_page_token, revision=page.revision
         )
-        for hit in page.results:
-            result = response.results.add(
-                availability=availability_to_pb(hit.availability, who), score=hit.score
-            )
-            result.breakdown.extend(factor_to_pb(f, hit) for f in hit.breakdown)
-            if hit.distance_km is not None:
-                result.distance_km = hit.distance_km
+        response.results.extend(search_result_pb(hit, who) for hit in page.results)
         return response
 
     @rpc

@@ -13,6 +13,7 @@ from availability_service.grpc_api.locations_rpc import LocationRpcs
 from availability_service.grpc_api.lots_rpc import LotRpcs
 from availability_service.grpc_api.search_rpc import SearchRpcs
 from availability_service.grpc_api.watch_rpc import WatchRpcs
+from availability_service.grpc_api.watch_search_rpc import WatchSearchRpcs
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 
@@ -22,6 +23,7 @@ class AvailabilityServicer(
     LocationRpcs,
     HoldRpcs,
     WatchRpcs,
+    WatchSearchRpcs,
     SearchRpcs,
     HistoryRpcs,
     api_grpc.AvailabilityServiceServicer,

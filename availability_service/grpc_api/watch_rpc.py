@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import grpc
 import structlog
@@ -12,7 +13,7 @@ import structlog
 from availability_service.grpc_api.errors import build_status, status_for
 from availability_service.grpc_api.rpc_base import RpcBase, principal
 from availability_service.telemetry import metrics
-from availability_service.watch.hub import HubClosing, WatchSlot, hub_for_this_server
+from availability_service.watch.hub import HubClosing, WatchHub, WatchSlot, hub_for_this_server
 from availability_service.watch.stream import StreamUnavailable, cut_off, open_stream
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
@@ -40,29 +41,43 @@ class WatchRpcs(RpcBase):
         request: api.WatchAvailabilitiesRequest,
         context: grpc.aio.ServicerContext,
     ) -> None:
-        # A coroutine writing with context.write, not a generator: only then can a write
-        # that the client does not take be timed out while the write itself stays pending.
-        hub = hub_for_this_server(self.services)
+        await serve_watch(
+            self.services, context, lambda hub: open_stream(request, principal(), hub)
+        )
+
+
+async def serve_watch(
+    services: Any,
+    context: grpc.aio.ServicerContext,
+    opened: Callable[[WatchHub], Awaitable[tuple[WatchSlot, Any]]],
+) -> None:
+    """Runs one watch-like stream (WatchAvailabilities, WatchSearch) under the hub's
+    governance: its slot (caps per caller and process), send timeout and maximum age.
+
+    A coroutine writing with context.write, not a generator: only then can a write that the
+    client does not take be timed out while the write itself stays pending.
+    """
+    hub = hub_for_this_server(services)
+    try:
+        if hub is None:
+            raise StreamUnavailable("the change feed is not running on this server")
+        slot, stream = await opened(hub)
+        messages = stream.run()
         try:
-            if hub is None:
-                raise StreamUnavailable("the change feed is not running on this server")
-            slot, stream = await open_stream(request, principal(), hub)
-            messages = stream.run()
-            try:
-                await _send_all(messages, context, stream.send_timeout, slot)
-            finally:
-                slot.release()
-                await messages.aclose()  # type: ignore[attr-defined]  # an async generator
-            return
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # mapped to a status below, outside the handler
-            status = _status(exc)
-        await context.abort_with_status(status)
+            await _send_all(messages, context, stream.send_timeout, slot)
+        finally:
+            slot.release()
+            await messages.aclose()
+        return
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # mapped to a status below, outside the handler
+        status = _status(exc)
+    await context.abort_with_status(status)
 
 
 async def _send_all(
-    stream: AsyncIterator[api.WatchAvailabilitiesResponse],
+    stream: AsyncIterator[Any],
     context: grpc.aio.ServicerContext,
     send_timeout: Callable[[float], float],
     slot: WatchSlot,

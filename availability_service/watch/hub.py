@@ -208,6 +208,14 @@ class WatchHub:
         self._subs.add(sub)
         return sub, self.position
 
+    def attach(self, sub: Subscription) -> int:
+        """Adds a subscription built elsewhere (the standing-search index routes events on to
+        its own subscribers); returns the revision after which it receives every event."""
+        if self.closing:
+            raise HubClosing("server is shutting down")
+        self._subs.add(sub)
+        return self.position
+
     def unsubscribe(self, sub: Subscription) -> None:
         self._subs.discard(sub)
 

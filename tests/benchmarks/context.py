@@ -32,6 +32,10 @@ class Sizes:
     search_exact_samples: int = 5  # queries per shape checked against brute force
     create_concurrency: int = 16
     hold_concurrency: int = 64
+    # Issue 16: standing searches open at once, changes written per second, for how long.
+    standing_searches: int = 1000
+    standing_changes_per_s: float = 100.0
+    standing_seconds: float = 30.0
 
 
 QUICK = Sizes(
@@ -43,6 +47,7 @@ QUICK = Sizes(
     hold_stock=40,
     watchers=40,
     watch_events=20,
+    standing_seconds=10.0,
 )
 FULL = Sizes(
     seconds=8,

@@ -203,7 +203,35 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 "reported",
             )
         )
+    rows += _standing_rows(results.get("standing_search", {}))
     return rows
+
+
+def _standing_rows(standing: dict[str, Any]) -> list[Row]:
+    """Issue 16: delivery delay and memory of standing searches (reported, no ratio)."""
+    if (skip := _cell(standing)) or not standing:
+        return [("16. WatchSearch standing searches", "report", "-", "-", skip or "not run")]
+    load = (
+        f"{standing['standing_searches']} searches over {standing['commodities']} commodities, "
+        f"{standing['changes_per_s_written']} changes/s; {standing['deliveries']} deliveries, "
+        f"errors {standing['stream_errors'] or 'none'}"
+    )
+    return [
+        (
+            "16. Standing search commit-to-delivery delay",
+            "report",
+            f"p50 {standing['delay_p50_ms']} ms, p99 {standing['delay_p99_ms']} ms",
+            load,
+            "reported",
+        ),
+        (
+            "16. Memory per standing search",
+            "report",
+            f"{standing['kb_per_standing_search']} KB",
+            f"RSS {standing['rss_before_mb']} -> {standing['rss_with_searches_mb']} MB",
+            "reported",
+        ),
+    ]
 
 
 def replica_rows(results: dict[str, Any]) -> list[Row]:
@@ -276,7 +304,11 @@ def plots(out: Path, series: dict[str, Any]) -> list[str]:
         fig.savefig(out / "throughput.png", dpi=100)
         plt.close(fig)
         written.append("throughput.png")
-    panels = [(k, v) for k, v in series.items() if k in ("create", "reserve", "search", "watch")]
+    panels = [
+        (k, v)
+        for k, v in series.items()
+        if k in ("create", "reserve", "search", "watch", "standing")
+    ]
     if panels:
         fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.5), squeeze=False)
         for ax, (name, data) in zip(axes[0], panels, strict=True):

@@ -19,7 +19,7 @@ from tests.benchmarks import env, report
 from tests.benchmarks.context import FULL, QUICK, Context, guarded
 from tests.benchmarks.load import APT_HINT, have_h2load
 
-SCENARIOS = ("get", "create", "search", "reserve", "watch", "replicas")
+SCENARIOS = ("get", "create", "search", "reserve", "watch", "replicas", "standing")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = args.only.split(",") if args.only else list(SCENARIOS)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from tests.benchmarks import replicas, search, unary, watch
+    from tests.benchmarks import replicas, search, standing, unary, watch
 
     runners = {
         "get": ("get_and_workers", unary.get_and_workers),
@@ -91,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "reserve": ("reserve", unary.reserve),
         "watch": ("watch", watch.watch),
         "replicas": ("replicas", replicas.replicas),
+        "standing": ("standing_search", standing.standing),
     }
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="availability-bench-") as tmp:

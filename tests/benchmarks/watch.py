@@ -14,6 +14,7 @@ import asyncio
 import multiprocessing
 import queue
 import time
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,6 +31,44 @@ STREAMS_PER_CONNECTION = 50
 PROCESSES = 4
 
 
+async def open_streams(
+    address: str,
+    jobs: list[Any],
+    one: Callable[[api_grpc.AvailabilityServiceStub, Any, Callable[[], None]], Awaitable[None]],
+    ready: Any,
+    seconds: float,
+) -> None:
+    """Runs one(stub, job, started) per job, STREAMS_PER_CONNECTION streams per connection;
+    reports ready once every stream called started() (or after `seconds`), then waits for all."""
+    started = asyncio.Event()
+    pending = len(jobs)
+
+    def one_started() -> None:
+        nonlocal pending
+        pending -= 1
+        if pending == 0:
+            started.set()
+
+    channels = [
+        grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(0, len(jobs), STREAMS_PER_CONNECTION)
+    ]
+    stubs = [api_grpc.AvailabilityServiceStub(ch) for ch in channels]
+    tasks = [
+        asyncio.create_task(one(stubs[i // STREAMS_PER_CONNECTION], job, one_started))
+        for i, job in enumerate(jobs)
+    ]
+    try:
+        async with asyncio.timeout(seconds):
+            await started.wait()
+    except TimeoutError:
+        pass
+    ready.put("ready")
+    await asyncio.gather(*tasks)
+    for ch in channels:
+        await ch.close()
+
+
 async def _watchers(
     address: str, tokens: list[str], expected: int, ready: Any, seconds: float
 ) -> tuple[list[tuple[str, float]], list[str]]:
@@ -38,11 +77,10 @@ async def _watchers(
     )
     received: list[tuple[str, float]] = []
     errors: list[str] = []
-    started = asyncio.Event()
-    pending = len(tokens)
 
-    async def one(stub: api_grpc.AvailabilityServiceStub, tok: str) -> None:
-        nonlocal pending
+    async def one(
+        stub: api_grpc.AvailabilityServiceStub, tok: str, started: Callable[[], None]
+    ) -> None:
         got, first = 0, True
         try:
             async with asyncio.timeout(seconds):
@@ -51,9 +89,8 @@ async def _watchers(
                 )
                 async for reply in stream:
                     if first:
-                        first, pending = False, pending - 1
-                        if pending == 0:
-                            started.set()
+                        first = False
+                        started()
                     now = time.time()
                     for event in reply.events:
                         received.append((event.availability.name, now))
@@ -65,57 +102,38 @@ async def _watchers(
             code = exc.code().name if isinstance(exc, grpc.RpcError) else "TIMEOUT"
             errors.append(code)
             if first:
-                pending -= 1
-                if pending == 0:
-                    started.set()
+                started()
 
-    channels = [
-        grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)])
-        for _ in range(0, len(tokens), STREAMS_PER_CONNECTION)
-    ]
-    stubs = [api_grpc.AvailabilityServiceStub(ch) for ch in channels]
-    tasks = [
-        asyncio.create_task(one(stubs[i // STREAMS_PER_CONNECTION], tok))
-        for i, tok in enumerate(tokens)
-    ]
-    try:
-        async with asyncio.timeout(seconds):
-            await started.wait()
-    except TimeoutError:
-        pass
-    ready.put(("ready", len(errors)))
-    await asyncio.gather(*tasks)
-    for ch in channels:
-        await ch.close()
+    await open_streams(address, tokens, one, ready, seconds)
     return received, errors
 
 
 def _process(
-    address: str, tokens: list[str], expected: int, ready: Any, results: Any, seconds: float
+    tokens: list[str], ready: Any, results: Any, address: str, expected: int, seconds: float
 ) -> None:
     results.put(asyncio.run(_watchers(address, tokens, expected, ready, seconds)))
 
 
-def _run_watchers(
-    address: str, watchers: int, expected: int, seconds: float, between: Any
-) -> tuple[list[tuple[str, float]], list[str], Any]:
-    """Starts the client processes, calls between() once all are ready, gathers the events."""
+def run_client_processes(
+    target: Callable[..., None],
+    jobs: list[Any],
+    args: tuple[Any, ...],
+    seconds: float,
+    between: Any,
+) -> tuple[list[Any], list[str], Any]:
+    """Spreads `jobs` over PROCESSES spawned client processes, each running
+    target(jobs_slice, ready, results, *args); calls between() once all are ready; gathers
+    what each put in `results` (received items, error codes)."""
     ctx = multiprocessing.get_context("spawn")
     ready, results = ctx.Queue(), ctx.Queue()
-    tokens = [env.token(f"bench-watcher-{i}", ["ADMIN"]) for i in range(watchers)]
-    n = min(PROCESSES, watchers)
-    procs = [
-        ctx.Process(
-            target=_process, args=(address, tokens[i::n], expected, ready, results, seconds)
-        )
-        for i in range(n)
-    ]
+    n = min(PROCESSES, len(jobs))
+    procs = [ctx.Process(target=target, args=(jobs[i::n], ready, results, *args)) for i in range(n)]
     for p in procs:
         p.start()
     for _ in procs:
         ready.get(timeout=seconds + 30)
     middle = between()
-    received: list[tuple[str, float]] = []
+    received: list[Any] = []
     errors: list[str] = []
     for _ in procs:
         try:
@@ -129,6 +147,14 @@ def _run_watchers(
         if p.is_alive():
             p.kill()
     return received, errors, middle
+
+
+def _run_watchers(
+    address: str, watchers: int, expected: int, seconds: float, between: Any
+) -> tuple[list[tuple[str, float]], list[str], Any]:
+    """Starts the client processes, calls between() once all are ready, gathers the events."""
+    tokens = [env.token(f"bench-watcher-{i}", ["ADMIN"]) for i in range(watchers)]
+    return run_client_processes(_process, tokens, (address, expected, seconds), seconds, between)
 
 
 def _write(address: str, count: int) -> dict[str, float]:

@@ -143,3 +143,53 @@ def test_an_error_names_the_code_and_the_fields(server: ServerThread) -> None:
     result = avail(server, who, "get", "not/a-lot")
     assert result.exit_code == exit_codes.INVALID_ARGUMENT
     assert "INVALID_ARGUMENT" in result.stderr
+
+
+def test_watch_search_prints_the_standing_search_changes_as_json_lines(
+    server: ServerThread, monkeypatch: Any
+) -> None:
+    who = _seller(server)
+    with AvailabilityClient(server.address, identity("ADMIN").token) as admin:
+        seller = AvailabilityClient(server.address, who.token)
+        lot = seller.create_availability(who.lot())
+        admin.approve_availability(lot.name)
+        seller.close()
+    opened = AvailabilityClient.watch_search
+
+    def until_our_lot(self: AvailabilityClient, *args: Any, **kwargs: Any) -> Any:
+        # The command follows the search until Ctrl-C; this one stops at the posted lot.
+        stream = opened(self, *args, **kwargs)
+        assert kwargs["send_initial_state"] is True
+        assert kwargs["max_price"].amount == "1700"
+
+        class UntilOurLot:
+            revision = stream.revision
+
+            def __iter__(self) -> Any:
+                for change in stream:
+                    yield change
+                    if change.name == lot.name:
+                        stream.cancel()
+                        return
+
+            def cancel(self) -> None:
+                stream.cancel()
+
+        return UntilOurLot()
+
+    monkeypatch.setattr(AvailabilityClient, "watch_search", until_our_lot)
+    result = avail(
+        server,
+        who,
+        "watch-search",
+        "cotton",
+        "--max-price",
+        "1700",
+        "--include-anomalies",
+        "--initial",
+    )
+    assert result.exit_code == 0, result.output
+    changes = [json.loads(line) for line in result.output.splitlines()]
+    assert {c["kind"] for c in changes} == {"MATCH_KIND_ENTERED"}
+    assert changes[-1]["name"] == lot.name
+    assert 0 < changes[-1]["result"]["score"] <= 1

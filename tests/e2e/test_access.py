@@ -123,6 +123,7 @@ def test_the_policy_table_says_what_the_issue_asks() -> None:
         "ListAvailabilities",
         "SearchAvailabilities",
         "WatchAvailabilities",
+        "WatchSearch",
         "ListAvailabilityEvents",  # history shows only what the caller's watch would
         "ListCommodities",
     ):

@@ -164,6 +164,31 @@ def test_search_finds_only_active_lots_each_role_may_see(exposure: Exposure, rol
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_a_standing_search_holds_only_active_lots_each_role_may_see(
+    exposure: Exposure, role: str
+) -> None:
+    """WatchSearch's initial state is the search's result for the same caller."""
+    viewer = exposure.callers[role]
+    search = api.SearchAvailabilitiesRequest(
+        commodity="cotton", near=exposure.point, radius_km=5, include_anomalies=True
+    )
+    call = viewer.stub.WatchSearch(
+        api.WatchSearchRequest(search=search, send_initial_state=True),
+        metadata=viewer.metadata,
+        timeout=30,
+    )
+    names = set()
+    try:
+        for message in call:
+            names |= {change.name for change in message.changes}
+            if message.bookmark.reason == watch_pb2.Bookmark.REASON_INITIAL_STATE_END:
+                break
+    finally:
+        call.cancel()
+    assert names == exposure.expected(role, {"ACTIVE"})
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_similar_and_readiness_answer_only_for_sources_each_role_may_see(
     exposure: Exposure, role: str
 ) -> None:

@@ -98,16 +98,20 @@ def test_a_watcher_that_never_reads_loses_its_slot_and_another_takes_it(
         assert message.bookmark.reason == Reason.REASON_INITIAL_STATE_END
         assert len(got) == 40
         other.close()
-        # Reading again, the stuck client gets what was pending, then the reason it ended.
-        stuck.start_reading()
+        assert_ends_with_send_timeout(stuck)
+
+
+def assert_ends_with_send_timeout(stuck: Watch) -> None:
+    """Reading again, a stuck client gets what was pending, then the reason it ended."""
+    stuck.start_reading()
+    item = stuck.next()
+    while not isinstance(item, grpc.RpcError):
+        assert item is not END, "the stream must end with SEND_TIMEOUT"
         item = stuck.next()
-        while not isinstance(item, grpc.RpcError):
-            assert item is not END, "the stream must end with SEND_TIMEOUT"
-            item = stuck.next()
-        assert item.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-        details = error_details(item)
-        assert details["reason"] == "SEND_TIMEOUT"
-        assert int(details["metadata"]["last_revision"]) > 0
+    assert item.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    details = error_details(item)
+    assert details["reason"] == "SEND_TIMEOUT"
+    assert int(details["metadata"]["last_revision"]) > 0
 
 
 def test_a_callers_unread_streams_count_against_its_own_cap_until_it_goes_away(

@@ -118,3 +118,11 @@ def test_typescript_lists_the_commodity_catalog(flow: dict[str, Any]) -> None:
 def test_typescript_sends_its_last_write_revision_as_x_min_revision(flow: dict[str, Any]) -> None:
     assert flow["readYourWrites"]["afterCreate"] == flow["create"]["revision"]
     assert flow["readYourWrites"]["beforeCreate"] == ""  # its only call before was a read
+
+
+def test_typescript_standing_search_starts_with_the_lot_entered(flow: dict[str, Any]) -> None:
+    standing = _require(flow["watchSearch"])
+    assert standing["kinds"] == ["ENTERED"]
+    assert standing["found"] is True
+    assert 0 <= standing["score"] <= 1
+    assert standing["score"] == _require(flow["search"])["score"]

@@ -25,13 +25,13 @@ class Watch:
     def __init__(
         self,
         caller: Caller,
-        request: api.WatchAvailabilitiesRequest,
+        request: Any,
         deadline: float = 30.0,
         read: bool = True,
+        rpc: str = "WatchAvailabilities",
     ) -> None:
-        self.call = caller.stub.WatchAvailabilities(
-            request, metadata=caller.metadata, timeout=deadline
-        )
+        # rpc: WatchAvailabilities, or WatchSearch (same stream shape, `changes` for `events`).
+        self.call = getattr(caller.stub, rpc)(request, metadata=caller.metadata, timeout=deadline)
         self.items: queue.Queue[Any] = queue.Queue()
         if read:
             self.start_reading()
@@ -58,13 +58,16 @@ class Watch:
         assert item is not END, "stream ended"
         return item  # type: ignore[no-any-return]
 
-    def events_until(self, revision: int, timeout: float = 10.0) -> list[Any]:
-        """Events of every message up to one covering `revision` (bookmarks skipped)."""
+    def events_until(
+        self, revision: int, timeout: float = 10.0, items: str = "events"
+    ) -> list[Any]:
+        """Events (or WatchSearch `changes`) of every message up to one covering `revision`
+        (bookmarks skipped)."""
         out: list[Any] = []
         deadline = time.monotonic() + timeout
         while True:
             message = self.message(max(deadline - time.monotonic(), 0.01))
-            out.extend(message.events)
+            out.extend(getattr(message, items))
             if message.revision >= revision:
                 return out
 

@@ -23,7 +23,7 @@ from tradedesk_availability_client.transport import (
     Transport,
     new_request_id,
 )
-from tradedesk_availability_client.watch import Watch
+from tradedesk_availability_client.watch import SearchWatch, Watch
 
 
 def _duration(ttl: timedelta | float | None) -> duration_pb2.Duration | None:
@@ -342,6 +342,39 @@ class AvailabilityClient(HistoryCalls):
             start_revision = self.list_availabilities(page_size=1).revision
         request.start_revision = start_revision or 0
         return Watch(self.watch_availabilities, request, self._t.retry, give_up_after, on_bookmark)
+
+    def watch_search_raw(
+        self, request: api.WatchSearchRequest
+    ) -> Iterator[api.WatchSearchResponse]:
+        """The raw WatchSearch stream, one connection, no resumption (see watch_search())."""
+        return self._t.stream("WatchSearch", request)
+
+    def watch_search(
+        self,
+        commodity: str,
+        *,
+        start_revision: int | None = None,
+        send_initial_state: bool = False,
+        progress_notify_interval: float | None = None,
+        give_up_after: float | None = 300.0,
+        on_bookmark: Callable[[int, int], None] | None = None,
+        **criteria: Any,
+    ) -> SearchWatch:
+        """A standing search: the lots entering (ENTERED), changing in (UPDATED) and leaving
+        (LEFT) the match set of these criteria (SearchAvailabilitiesRequest fields, as for
+        search_availabilities), each change exactly once, resuming after disconnects. Without
+        start_revision and send_initial_state it starts from the current revision."""
+        request = api.WatchSearchRequest(
+            search=api.SearchAvailabilitiesRequest(commodity=commodity, **criteria),
+            send_initial_state=send_initial_state,
+            progress_notify_interval=_duration(progress_notify_interval),
+        )
+        if start_revision is None and not send_initial_state:
+            start_revision = self.list_availabilities(page_size=1).revision
+        request.start_revision = start_revision or 0
+        return SearchWatch(
+            self.watch_search_raw, request, self._t.retry, give_up_after, on_bookmark
+        )
 
     # Locations
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import grpc
 
-from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
 from tradedesk_availability_client.errors import from_rpc_error
 from tradedesk_availability_client.retry import RetryPolicy
@@ -28,8 +27,8 @@ class Watch:
 
     def __init__(
         self,
-        open_stream: Callable[[api.WatchAvailabilitiesRequest], Any],
-        request: api.WatchAvailabilitiesRequest,
+        open_stream: Callable[[Any], Any],
+        request: Any,
         retry: RetryPolicy,
         give_up_after: float | None,
         on_bookmark: Callable[[int, int], None] | None = None,
@@ -55,7 +54,7 @@ class Watch:
         failures = 0
         failing_since: float | None = None
         while not self._cancelled.is_set():
-            request = api.WatchAvailabilitiesRequest()
+            request = type(self._request)()
             request.CopyFrom(self._request)
             request.start_revision = self.revision
             request.send_initial_state = self._initial_pending
@@ -79,6 +78,14 @@ class Watch:
                 return
             self.reconnects += 1
 
+    @staticmethod
+    def _items(message: Any) -> Any:
+        return message.events
+
+    @staticmethod
+    def _name(item: Any) -> str:
+        return str(item.availability.name)
+
     def _given_up(self, failing_since: float) -> bool:
         limit = self._give_up_after
         return limit is not None and time.monotonic() - failing_since > limit
@@ -86,13 +93,13 @@ class Watch:
     def _fresh_events(self, message: Any) -> Iterator[watch_pb2.AvailabilityEvent]:
         """Events not delivered before; advances `revision` before each yield, so an event
         the caller has seen is never replayed, even if the stream breaks right after."""
-        for event in message.events:
+        for event in self._items(message):
             if self._initial_pending:
                 # Initial-state ADDED events carry each lot's own (older) revision: dedupe a
                 # restarted initial state by lot name instead.
-                if event.availability.name in self._initial_names:
+                if self._name(event) in self._initial_names:
                     continue
-                self._initial_names.add(event.availability.name)
+                self._initial_names.add(self._name(event))
                 yield event
                 continue
             if event.revision <= self.revision:
@@ -106,3 +113,17 @@ class Watch:
             self._initial_names.clear()
         if not self._initial_pending and message.revision > self.revision:
             self.revision = message.revision
+
+
+class SearchWatch(Watch):
+    """A standing search (WatchSearch) with the same guarantees: iterate for SearchChanges
+    (ENTERED, UPDATED, LEFT), each exactly once, resuming after disconnects from `revision`.
+    Every change has a revision of its own (one event makes at most one change)."""
+
+    @staticmethod
+    def _items(message: Any) -> Any:
+        return message.changes
+
+    @staticmethod
+    def _name(item: Any) -> str:
+        return str(item.name)

@@ -11,10 +11,12 @@ import {
   Code,
   ConnectError,
   EventType,
+  MatchKind,
   MIN_REVISION_HEADER,
   Reservation_State,
   createAvailabilityClient,
   watchEvents,
+  watchSearchChanges,
 } from "./index.js";
 
 const env = (name: string): string => {
@@ -144,6 +146,24 @@ async function main(): Promise<void> {
     });
     const hit = res.results.find((r) => r.availability?.name === lot.name);
     return { found: hit !== undefined, score: hit?.score ?? null, count: res.results.length };
+  });
+
+  // The same criteria as a standing search: its initial state holds the lot, with its score.
+  await step("watchSearch", "WatchSearch", async () => {
+    const ended = new AbortController();
+    const changes: { kind: string; name: string; score: number }[] = [];
+    for await (const change of watchSearchChanges(
+      buyer,
+      { search: { commodity: "cotton", near: { latitude, longitude }, radiusKm: 5 },
+        sendInitialState: true },
+      { signal: ended.signal, onBookmark: () => ended.abort() },
+    )) {
+      changes.push({ kind: MatchKind[change.kind], name: change.name,
+        score: change.result?.score ?? -1 });
+    }
+    const ours = changes.find((c) => c.name === lot.name);
+    return { kinds: [...new Set(changes.map((c) => c.kind))], found: ours !== undefined,
+      score: ours?.score ?? null };
   });
 
   let reservationName = "";

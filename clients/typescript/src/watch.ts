@@ -1,12 +1,17 @@
-// Watch resumption: the caller iterates events once each, across disconnects and server restarts.
+// Watch resumption: the caller iterates events (or standing-search changes) once each, across disconnects and server restarts.
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 
 import type { AvailabilityClient } from "./client.js";
 import {
   type WatchAvailabilitiesRequestSchema,
+  type WatchSearchRequestSchema,
 } from "./gen/tradedesk/availability/v1/availability_service_pb.js";
-import { type AvailabilityEvent, Bookmark_Reason } from "./gen/tradedesk/availability/v1/watch_pb.js";
+import {
+  type AvailabilityEvent,
+  Bookmark_Reason,
+  type SearchChange,
+} from "./gen/tradedesk/availability/v1/watch_pb.js";
 
 export interface WatchOptions {
   /** Stop watching when this signal aborts (the iterator then just ends). */
@@ -24,26 +29,67 @@ const RETRYABLE = new Set([Code.Unavailable, Code.Internal, Code.Unknown]);
  * (UNAVAILABLE, or a REASON_STREAM_END bookmark, or the stream just ending) it reconnects with
  * start_revision set to the last revision delivered, with exponential backoff and jitter.
  */
-export async function* watchEvents(
+export function watchEvents(
   client: AvailabilityClient,
   request: MessageInitShape<typeof WatchAvailabilitiesRequestSchema>,
   options: WatchOptions = {},
 ): AsyncGenerator<AvailabilityEvent> {
-  let lastRevision = BigInt(request.startRevision ?? 0n);
-  let sendInitial = request.sendInitialState ?? false;
+  return resumeStream(
+    (startRevision, sendInitialState) =>
+      client.watchAvailabilities(
+        { ...request, startRevision, sendInitialState },
+        { signal: options.signal },
+      ),
+    (message) => message.events,
+    BigInt(request.startRevision ?? 0n),
+    request.sendInitialState ?? false,
+    options,
+  );
+}
+
+/**
+ * A standing search (WatchSearch): yields every match-set change (ENTERED, UPDATED, LEFT) of
+ * `request.search` exactly once, in revision order, resuming after disconnects as watchEvents.
+ */
+export function watchSearchChanges(
+  client: AvailabilityClient,
+  request: MessageInitShape<typeof WatchSearchRequestSchema>,
+  options: WatchOptions = {},
+): AsyncGenerator<SearchChange> {
+  return resumeStream(
+    (startRevision, sendInitialState) =>
+      client.watchSearch({ ...request, startRevision, sendInitialState }, { signal: options.signal }),
+    (message) => message.changes,
+    BigInt(request.startRevision ?? 0n),
+    request.sendInitialState ?? false,
+    options,
+  );
+}
+
+interface StreamMessage {
+  revision: bigint;
+  bookmark?: { reason: Bookmark_Reason };
+}
+
+/** The resumption loop both streams share: `open` starts the stream at a revision. */
+async function* resumeStream<M extends StreamMessage, T extends { revision: bigint }>(
+  open: (startRevision: bigint, sendInitialState: boolean) => AsyncIterable<M>,
+  items: (message: M) => T[],
+  startRevision: bigint,
+  sendInitialState: boolean,
+  options: WatchOptions,
+): AsyncGenerator<T> {
+  let lastRevision = startRevision;
+  let sendInitial = sendInitialState;
   let failures = 0;
   const maxReconnects = options.maxReconnects ?? 20;
   while (!options.signal?.aborted) {
     try {
-      const stream = client.watchAvailabilities(
-        { ...request, startRevision: lastRevision, sendInitialState: sendInitial },
-        { signal: options.signal },
-      );
-      for await (const message of stream) {
+      for await (const message of open(lastRevision, sendInitial)) {
         failures = 0;
-        for (const event of message.events) {
-          if (event.revision <= lastRevision && !sendInitial) continue; // already delivered
-          yield event;
+        for (const item of items(message)) {
+          if (item.revision <= lastRevision && !sendInitial) continue; // already delivered
+          yield item;
         }
         if (message.revision > lastRevision) lastRevision = message.revision;
         if (message.bookmark) options.onBookmark?.(message.revision, message.bookmark.reason);

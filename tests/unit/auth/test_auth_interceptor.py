@@ -73,6 +73,7 @@ def build_handler(harness: Harness) -> grpc.GenericRpcHandler:
             "CreateAvailability": grpc.unary_unary_rpc_method_handler(create, **codec),
             "SearchAvailabilities": grpc.unary_unary_rpc_method_handler(slow_search, **codec),
             "WatchAvailabilities": grpc.unary_stream_rpc_method_handler(watch, **codec),
+            "WatchSearch": grpc.unary_stream_rpc_method_handler(watch, **codec),
             "ListSimilarAvailabilities": grpc.unary_stream_rpc_method_handler(
                 watch_by_write, **codec
             ),
@@ -175,6 +176,21 @@ async def test_a_watch_stream_runs_as_the_caller_and_leaves_stream_caps_to_the_h
     for stream in streams:
         assert await stream.read() == b"done"
         assert await stream.code() == grpc.StatusCode.OK
+
+
+async def test_standing_searches_run_as_the_caller_and_take_no_unary_slot(
+    harness: Harness,
+) -> None:
+    # Like watches, their caps are the hub's (tests/e2e/test_watch_search_governance.py): a
+    # caller's standing searches must not starve its unary calls, nor be refused for them.
+    search = harness.method("WatchSearch", stream=True)
+    streams = [search(b"", metadata=bearer(Role.BUYER, sub="matcher")) for _ in range(3)]
+    for stream in streams:
+        assert await stream.read() == b"matcher"
+    assert harness.gate.in_flight == 0
+    harness.release_watch.set()
+    for stream in streams:
+        assert await stream.read() == b"done"
 
 
 async def test_an_unauthenticated_watch_is_refused(harness: Harness) -> None:

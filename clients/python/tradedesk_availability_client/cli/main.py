@@ -22,6 +22,7 @@ from tradedesk_availability_client.cli import (
     output,
     reservations,
     search,
+    watch_search,
 )
 from tradedesk_availability_client.cli import watch as watching
 from tradedesk_availability_client.cli.settings import config_file, make_context, resolve
@@ -114,7 +115,7 @@ def cli(ctx: click.Context, config: str | None, **options: Any) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for group in (lots, search, holds, reservations, history, watching, locations):
+for group in (lots, search, holds, reservations, history, watching, locations, watch_search):
     for command in group.COMMANDS:
         cli.add_command(command)
 

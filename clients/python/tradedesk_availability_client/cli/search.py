@@ -38,31 +38,39 @@ def quality_target(spec: str) -> tuple[str, search_pb2.QualityTarget]:
     return name, target
 
 
-@click.command()
-@click.argument("commodity")
-@click.option("--max-price", help="Highest price per unit, such as 1700.")
-@click.option("--currency", default="USD", show_default=True)
-@click.option("--price-unit", default="", help='Unit of --max-price, such as "t" or "USc/lb".')
-@click.option("--price-tolerance", type=float, default=0.0, help="Percent above --max-price.")
-@click.option("--near", help="LAT,LNG centre of a radius search.")
-@click.option("--radius-km", type=float, default=0.0)
-@click.option("--min-quantity", default="")
-@click.option("--min-price", help="Lowest price per unit, in --currency and --price-unit.")
-@click.option("--region", "regions", multiple=True, help="Delivery region code; repeatable.")
-@click.option(
-    "--order-quantity", default="", help="Only lots that would grant a hold of this much now."
-)
-@click.option("--incoterm", default="")
-@click.option(
-    "--quality", "qualities", multiple=True, help="NAME=VALUE[~TOL] or NAME=MIN..MAX; repeatable."
-)
-@click.option("--include-anomalies", is_flag=True)
-@click.option("--threshold", type=float, default=0.0, help="Drop results scoring below this.")
-@click.option("--limit", default=20, show_default=True)
-@pass_ctx
-def search(
-    ctx: Context,
-    commodity: str,
+CRITERIA_OPTIONS = [
+    click.option("--max-price", help="Highest price per unit, such as 1700."),
+    click.option("--currency", default="USD", show_default=True),
+    click.option("--price-unit", default="", help='Unit of --max-price, such as "t" or "USc/lb".'),
+    click.option("--price-tolerance", type=float, default=0.0, help="Percent above --max-price."),
+    click.option("--near", help="LAT,LNG centre of a radius search."),
+    click.option("--radius-km", type=float, default=0.0),
+    click.option("--min-quantity", default=""),
+    click.option("--min-price", help="Lowest price per unit, in --currency and --price-unit."),
+    click.option("--region", "regions", multiple=True, help="Delivery region code; repeatable."),
+    click.option(
+        "--order-quantity", default="", help="Only lots that would grant a hold of this much now."
+    ),
+    click.option("--incoterm", default=""),
+    click.option(
+        "--quality",
+        "qualities",
+        multiple=True,
+        help="NAME=VALUE[~TOL] or NAME=MIN..MAX; repeatable.",
+    ),
+    click.option("--include-anomalies", is_flag=True),
+    click.option("--threshold", type=float, default=0.0, help="Drop results scoring below this."),
+]
+
+
+def criteria_options(command: Any) -> Any:
+    """The search criteria flags, shared by `avail search` and `avail watch-search`."""
+    for option in reversed(CRITERIA_OPTIONS):
+        command = option(command)
+    return command
+
+
+def criteria_from(
     max_price: str | None,
     currency: str,
     price_unit: str,
@@ -77,9 +85,8 @@ def search(
     qualities: tuple[str, ...],
     include_anomalies: bool,
     threshold: float,
-    limit: int,
-) -> None:
-    """Ranked search of ACTIVE lots of COMMODITY, best first."""
+) -> dict[str, Any]:
+    """The flags of criteria_options as SearchAvailabilitiesRequest fields."""
     criteria: dict[str, Any] = {
         "min_quantity": min_quantity,
         "order_quantity": order_quantity,
@@ -98,6 +105,17 @@ def search(
     if near:
         criteria["near"] = parse_point(near, "--near")
         criteria["radius_km"] = radius_km
+    return criteria
+
+
+@click.command()
+@click.argument("commodity")
+@criteria_options
+@click.option("--limit", default=20, show_default=True)
+@pass_ctx
+def search(ctx: Context, commodity: str, limit: int, **flags: Any) -> None:
+    """Ranked search of ACTIVE lots of COMMODITY, best first."""
+    criteria = criteria_from(**flags)
     results = []
     for result in ctx.client.iter_search(commodity, page_size=min(limit, 200), **criteria):
         results.append(result)

@@ -369,6 +369,28 @@ class WatchAvailabilitiesResponse(_message.Message):
     bookmark: _watch_pb2.Bookmark
     def __init__(self, revision: _Optional[int] = ..., events: _Optional[_Iterable[_Union[_watch_pb2.AvailabilityEvent, _Mapping]]] = ..., bookmark: _Optional[_Union[_watch_pb2.Bookmark, _Mapping]] = ...) -> None: ...
 
+class WatchSearchRequest(_message.Message):
+    __slots__ = ("search", "start_revision", "send_initial_state", "progress_notify_interval")
+    SEARCH_FIELD_NUMBER: _ClassVar[int]
+    START_REVISION_FIELD_NUMBER: _ClassVar[int]
+    SEND_INITIAL_STATE_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_NOTIFY_INTERVAL_FIELD_NUMBER: _ClassVar[int]
+    search: SearchAvailabilitiesRequest
+    start_revision: int
+    send_initial_state: bool
+    progress_notify_interval: _duration_pb2.Duration
+    def __init__(self, search: _Optional[_Union[SearchAvailabilitiesRequest, _Mapping]] = ..., start_revision: _Optional[int] = ..., send_initial_state: _Optional[bool] = ..., progress_notify_interval: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class WatchSearchResponse(_message.Message):
+    __slots__ = ("revision", "changes", "bookmark")
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    BOOKMARK_FIELD_NUMBER: _ClassVar[int]
+    revision: int
+    changes: _containers.RepeatedCompositeFieldContainer[_watch_pb2.SearchChange]
+    bookmark: _watch_pb2.Bookmark
+    def __init__(self, revision: _Optional[int] = ..., changes: _Optional[_Iterable[_Union[_watch_pb2.SearchChange, _Mapping]]] = ..., bookmark: _Optional[_Union[_watch_pb2.Bookmark, _Mapping]] = ...) -> None: ...
+
 class BatchCreateAvailabilitiesRequest(_message.Message):
     __slots__ = ("requests",)
     REQUESTS_FIELD_NUMBER: _ClassVar[int]

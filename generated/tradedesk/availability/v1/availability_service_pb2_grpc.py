@@ -125,6 +125,11 @@ class AvailabilityServiceStub:
                 request_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchAvailabilitiesRequest.SerializeToString,
                 response_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchAvailabilitiesResponse.FromString,
                 _registered_method=True)
+        self.WatchSearch = channel.unary_stream(
+                '/tradedesk.availability.v1.AvailabilityService/WatchSearch',
+                request_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchSearchRequest.SerializeToString,
+                response_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchSearchResponse.FromString,
+                _registered_method=True)
         self.BatchCreateAvailabilities = channel.unary_unary(
                 '/tradedesk.availability.v1.AvailabilityService/BatchCreateAvailabilities',
                 request_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.BatchCreateAvailabilitiesRequest.SerializeToString,
@@ -278,6 +283,13 @@ class AvailabilityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchSearch(self, request, context):
+        """Standing search: streams the lots entering, changing in, and leaving a search's match set, ordered and resumable. Errors: INVALID_ARGUMENT (bad criteria, start_revision), OUT_OF_RANGE (REVISION_COMPACTED, REVISION_NOT_YET_WRITTEN), RESOURCE_EXHAUSTED (too many watchers, slow watcher, send timeout), UNAVAILABLE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def BatchCreateAvailabilities(self, request, context):
         """Creates up to 500 lots, each independently, charged to the write rate limit per lot; no lot is started after the deadline or a cancel, and per-lot refusals are in the results. Errors: INVALID_ARGUMENT (more than 500), RESOURCE_EXHAUSTED (rate limit, counted per lot), DEADLINE_EXCEEDED, CANCELLED.
         """
@@ -400,6 +412,11 @@ def add_AvailabilityServiceServicer_to_server(servicer, server):
                     servicer.WatchAvailabilities,
                     request_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchAvailabilitiesRequest.FromString,
                     response_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchAvailabilitiesResponse.SerializeToString,
+            ),
+            'WatchSearch': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchSearch,
+                    request_deserializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchSearchRequest.FromString,
+                    response_serializer=tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchSearchResponse.SerializeToString,
             ),
             'BatchCreateAvailabilities': grpc.unary_unary_rpc_method_handler(
                     servicer.BatchCreateAvailabilities,
@@ -890,6 +907,33 @@ class AvailabilityService:
             '/tradedesk.availability.v1.AvailabilityService/WatchAvailabilities',
             tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchAvailabilitiesRequest.SerializeToString,
             tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchAvailabilitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchSearch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tradedesk.availability.v1.AvailabilityService/WatchSearch',
+            tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchSearchRequest.SerializeToString,
+            tradedesk_dot_availability_dot_v1_dot_availability__service__pb2.WatchSearchResponse.FromString,
             options,
             channel_credentials,
             insecure,

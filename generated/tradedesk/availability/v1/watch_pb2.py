@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tradedesk.availability.v1 import resources_pb2 as tradedesk_dot_availability_dot_v1_dot_resources__pb2
+from tradedesk.availability.v1 import search_pb2 as tradedesk_dot_availability_dot_v1_dot_search__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%tradedesk/availability/v1/watch.proto\x12\x19tradedesk.availability.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)tradedesk/availability/v1/resources.proto\"\xd3\x03\n\x11\x41vailabilityEvent\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12\x32\n\x04type\x18\x02 \x01(\x0e\x32$.tradedesk.availability.v1.EventType\x12\x35\n\x06\x63hange\x18\x03 \x01(\x0e\x32%.tradedesk.availability.v1.ChangeKind\x12=\n\x0c\x61vailability\x18\x04 \x01(\x0b\x32\'.tradedesk.availability.v1.Availability\x12\x16\n\x0e\x63hanged_fields\x18\x05 \x03(\t\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\x12.\n\nevent_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x0breservation\x18\x08 \x01(\x0b\x32&.tradedesk.availability.v1.Reservation\x12\x33\n\x05types\x18\t \x03(\x0e\x32$.tradedesk.availability.v1.EventType\x12\x39\n\x08previous\x18\n \x01(\x0b\x32\'.tradedesk.availability.v1.Availability\"\xb2\x01\n\x08\x42ookmark\x12:\n\x06reason\x18\x01 \x01(\x0e\x32*.tradedesk.availability.v1.Bookmark.Reason\"j\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x1c\n\x18REASON_INITIAL_STATE_END\x10\x01\x12\x13\n\x0fREASON_PROGRESS\x10\x02\x12\x15\n\x11REASON_STREAM_END\x10\x03*\xe4\x02\n\tEventType\x12\x1a\n\x16\x45VENT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45VENT_TYPE_CREATED\x10\x01\x12\x16\n\x12\x45VENT_TYPE_UPDATED\x10\x02\x12\x17\n\x13\x45VENT_TYPE_RESERVED\x10\x03\x12\x17\n\x13\x45VENT_TYPE_RELEASED\x10\x04\x12\x13\n\x0f\x45VENT_TYPE_SOLD\x10\x05\x12\x16\n\x12\x45VENT_TYPE_EXPIRED\x10\x06\x12\x18\n\x14\x45VENT_TYPE_CANCELLED\x10\x07\x12!\n\x1d\x45VENT_TYPE_VISIBILITY_CHANGED\x10\x08\x12\x1c\n\x18\x45VENT_TYPE_PRICE_CHANGED\x10\t\x12\x1f\n\x1b\x45VENT_TYPE_QUANTITY_CHANGED\x10\n\x12\x17\n\x13\x45VENT_TYPE_APPROVED\x10\x0b\x12\x17\n\x13\x45VENT_TYPE_REJECTED\x10\x0c*s\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43HANGE_KIND_ADDED\x10\x01\x12\x18\n\x14\x43HANGE_KIND_MODIFIED\x10\x02\x12\x17\n\x13\x43HANGE_KIND_DELETED\x10\x03\x42SZQgithub.com/tradedesk/availability/gen/go/tradedesk/availability/v1;availabilityv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%tradedesk/availability/v1/watch.proto\x12\x19tradedesk.availability.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a)tradedesk/availability/v1/resources.proto\x1a&tradedesk/availability/v1/search.proto\"\xd3\x03\n\x11\x41vailabilityEvent\x12\x10\n\x08revision\x18\x01 \x01(\x03\x12\x32\n\x04type\x18\x02 \x01(\x0e\x32$.tradedesk.availability.v1.EventType\x12\x35\n\x06\x63hange\x18\x03 \x01(\x0e\x32%.tradedesk.availability.v1.ChangeKind\x12=\n\x0c\x61vailability\x18\x04 \x01(\x0b\x32\'.tradedesk.availability.v1.Availability\x12\x16\n\x0e\x63hanged_fields\x18\x05 \x03(\t\x12\r\n\x05\x61\x63tor\x18\x06 \x01(\t\x12.\n\nevent_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12;\n\x0breservation\x18\x08 \x01(\x0b\x32&.tradedesk.availability.v1.Reservation\x12\x33\n\x05types\x18\t \x03(\x0e\x32$.tradedesk.availability.v1.EventType\x12\x39\n\x08previous\x18\n \x01(\x0b\x32\'.tradedesk.availability.v1.Availability\"\xb2\x01\n\x08\x42ookmark\x12:\n\x06reason\x18\x01 \x01(\x0e\x32*.tradedesk.availability.v1.Bookmark.Reason\"j\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x1c\n\x18REASON_INITIAL_STATE_END\x10\x01\x12\x13\n\x0fREASON_PROGRESS\x10\x02\x12\x15\n\x11REASON_STREAM_END\x10\x03\"\xd6\x01\n\x0cSearchChange\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32$.tradedesk.availability.v1.MatchKind\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x37\n\x06result\x18\x03 \x01(\x0b\x32\'.tradedesk.availability.v1.SearchResult\x12\x10\n\x08revision\x18\x04 \x01(\x03\x12\x39\n\x0b\x65vent_types\x18\x05 \x03(\x0e\x32$.tradedesk.availability.v1.EventType*\xe4\x02\n\tEventType\x12\x1a\n\x16\x45VENT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45VENT_TYPE_CREATED\x10\x01\x12\x16\n\x12\x45VENT_TYPE_UPDATED\x10\x02\x12\x17\n\x13\x45VENT_TYPE_RESERVED\x10\x03\x12\x17\n\x13\x45VENT_TYPE_RELEASED\x10\x04\x12\x13\n\x0f\x45VENT_TYPE_SOLD\x10\x05\x12\x16\n\x12\x45VENT_TYPE_EXPIRED\x10\x06\x12\x18\n\x14\x45VENT_TYPE_CANCELLED\x10\x07\x12!\n\x1d\x45VENT_TYPE_VISIBILITY_CHANGED\x10\x08\x12\x1c\n\x18\x45VENT_TYPE_PRICE_CHANGED\x10\t\x12\x1f\n\x1b\x45VENT_TYPE_QUANTITY_CHANGED\x10\n\x12\x17\n\x13\x45VENT_TYPE_APPROVED\x10\x0b\x12\x17\n\x13\x45VENT_TYPE_REJECTED\x10\x0c*s\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x43HANGE_KIND_ADDED\x10\x01\x12\x18\n\x14\x43HANGE_KIND_MODIFIED\x10\x02\x12\x17\n\x13\x43HANGE_KIND_DELETED\x10\x03*l\n\tMatchKind\x12\x1a\n\x16MATCH_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12MATCH_KIND_ENTERED\x10\x01\x12\x16\n\x12MATCH_KIND_UPDATED\x10\x02\x12\x13\n\x0fMATCH_KIND_LEFT\x10\x03\x42SZQgithub.com/tradedesk/availability/gen/go/tradedesk/availability/v1;availabilityv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,14 +35,18 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tradedesk.availability.v1.w
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'ZQgithub.com/tradedesk/availability/gen/go/tradedesk/availability/v1;availabilityv1'
-  _globals['_EVENTTYPE']._serialized_start=796
-  _globals['_EVENTTYPE']._serialized_end=1152
-  _globals['_CHANGEKIND']._serialized_start=1154
-  _globals['_CHANGEKIND']._serialized_end=1269
-  _globals['_AVAILABILITYEVENT']._serialized_start=145
-  _globals['_AVAILABILITYEVENT']._serialized_end=612
-  _globals['_BOOKMARK']._serialized_start=615
-  _globals['_BOOKMARK']._serialized_end=793
-  _globals['_BOOKMARK_REASON']._serialized_start=687
-  _globals['_BOOKMARK_REASON']._serialized_end=793
+  _globals['_EVENTTYPE']._serialized_start=1053
+  _globals['_EVENTTYPE']._serialized_end=1409
+  _globals['_CHANGEKIND']._serialized_start=1411
+  _globals['_CHANGEKIND']._serialized_end=1526
+  _globals['_MATCHKIND']._serialized_start=1528
+  _globals['_MATCHKIND']._serialized_end=1636
+  _globals['_AVAILABILITYEVENT']._serialized_start=185
+  _globals['_AVAILABILITYEVENT']._serialized_end=652
+  _globals['_BOOKMARK']._serialized_start=655
+  _globals['_BOOKMARK']._serialized_end=833
+  _globals['_BOOKMARK_REASON']._serialized_start=727
+  _globals['_BOOKMARK_REASON']._serialized_end=833
+  _globals['_SEARCHCHANGE']._serialized_start=836
+  _globals['_SEARCHCHANGE']._serialized_end=1050
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from tradedesk.availability.v1 import resources_pb2 as _resources_pb2
+from tradedesk.availability.v1 import search_pb2 as _search_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -33,6 +34,13 @@ class ChangeKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CHANGE_KIND_ADDED: _ClassVar[ChangeKind]
     CHANGE_KIND_MODIFIED: _ClassVar[ChangeKind]
     CHANGE_KIND_DELETED: _ClassVar[ChangeKind]
+
+class MatchKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MATCH_KIND_UNSPECIFIED: _ClassVar[MatchKind]
+    MATCH_KIND_ENTERED: _ClassVar[MatchKind]
+    MATCH_KIND_UPDATED: _ClassVar[MatchKind]
+    MATCH_KIND_LEFT: _ClassVar[MatchKind]
 EVENT_TYPE_UNSPECIFIED: EventType
 EVENT_TYPE_CREATED: EventType
 EVENT_TYPE_UPDATED: EventType
@@ -50,6 +58,10 @@ CHANGE_KIND_UNSPECIFIED: ChangeKind
 CHANGE_KIND_ADDED: ChangeKind
 CHANGE_KIND_MODIFIED: ChangeKind
 CHANGE_KIND_DELETED: ChangeKind
+MATCH_KIND_UNSPECIFIED: MatchKind
+MATCH_KIND_ENTERED: MatchKind
+MATCH_KIND_UPDATED: MatchKind
+MATCH_KIND_LEFT: MatchKind
 
 class AvailabilityEvent(_message.Message):
     __slots__ = ("revision", "type", "change", "availability", "changed_fields", "actor", "event_time", "reservation", "types", "previous")
@@ -90,3 +102,17 @@ class Bookmark(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     reason: Bookmark.Reason
     def __init__(self, reason: _Optional[_Union[Bookmark.Reason, str]] = ...) -> None: ...
+
+class SearchChange(_message.Message):
+    __slots__ = ("kind", "name", "result", "revision", "event_types")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    kind: MatchKind
+    name: str
+    result: _search_pb2.SearchResult
+    revision: int
+    event_types: _containers.RepeatedScalarFieldContainer[EventType]
+    def __init__(self, kind: _Optional[_Union[MatchKind, str]] = ..., name: _Optional[str] = ..., result: _Optional[_Union[_search_pb2.SearchResult, _Mapping]] = ..., revision: _Optional[int] = ..., event_types: _Optional[_Iterable[_Union[EventType, str]]] = ...) -> None: ...

@@ -8,13 +8,15 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Availability, Reservation } from "./resources_pb.js";
 import { file_tradedesk_availability_v1_resources } from "./resources_pb.js";
+import type { SearchResult } from "./search_pb.js";
+import { file_tradedesk_availability_v1_search } from "./search_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tradedesk/availability/v1/watch.proto.
  */
 export const file_tradedesk_availability_v1_watch: GenFile = /*@__PURE__*/
-  fileDesc("CiV0cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxL3dhdGNoLnByb3RvEhl0cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxItMDChFBdmFpbGFiaWxpdHlFdmVudBIQCghyZXZpc2lvbhgBIAEoAxIyCgR0eXBlGAIgASgOMiQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5FdmVudFR5cGUSNQoGY2hhbmdlGAMgASgOMiUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5DaGFuZ2VLaW5kEj0KDGF2YWlsYWJpbGl0eRgEIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5EhYKDmNoYW5nZWRfZmllbGRzGAUgAygJEg0KBWFjdG9yGAYgASgJEi4KCmV2ZW50X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKC3Jlc2VydmF0aW9uGAggASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbhIzCgV0eXBlcxgJIAMoDjIkLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuRXZlbnRUeXBlEjkKCHByZXZpb3VzGAogASgLMicudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BdmFpbGFiaWxpdHkisgEKCEJvb2ttYXJrEjoKBnJlYXNvbhgBIAEoDjIqLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQm9va21hcmsuUmVhc29uImoKBlJlYXNvbhIWChJSRUFTT05fVU5TUEVDSUZJRUQQABIcChhSRUFTT05fSU5JVElBTF9TVEFURV9FTkQQARITCg9SRUFTT05fUFJPR1JFU1MQAhIVChFSRUFTT05fU1RSRUFNX0VORBADKuQCCglFdmVudFR5cGUSGgoWRVZFTlRfVFlQRV9VTlNQRUNJRklFRBAAEhYKEkVWRU5UX1RZUEVfQ1JFQVRFRBABEhYKEkVWRU5UX1RZUEVfVVBEQVRFRBACEhcKE0VWRU5UX1RZUEVfUkVTRVJWRUQQAxIXChNFVkVOVF9UWVBFX1JFTEVBU0VEEAQSEwoPRVZFTlRfVFlQRV9TT0xEEAUSFgoSRVZFTlRfVFlQRV9FWFBJUkVEEAYSGAoURVZFTlRfVFlQRV9DQU5DRUxMRUQQBxIhCh1FVkVOVF9UWVBFX1ZJU0lCSUxJVFlfQ0hBTkdFRBAIEhwKGEVWRU5UX1RZUEVfUFJJQ0VfQ0hBTkdFRBAJEh8KG0VWRU5UX1RZUEVfUVVBTlRJVFlfQ0hBTkdFRBAKEhcKE0VWRU5UX1RZUEVfQVBQUk9WRUQQCxIXChNFVkVOVF9UWVBFX1JFSkVDVEVEEAwqcwoKQ2hhbmdlS2luZBIbChdDSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEUNIQU5HRV9LSU5EX0FEREVEEAESGAoUQ0hBTkdFX0tJTkRfTU9ESUZJRUQQAhIXChNDSEFOR0VfS0lORF9ERUxFVEVEEANCU1pRZ2l0aHViLmNvbS90cmFkZWRlc2svYXZhaWxhYmlsaXR5L2dlbi9nby90cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxO2F2YWlsYWJpbGl0eXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_tradedesk_availability_v1_resources]);
+  fileDesc("CiV0cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxL3dhdGNoLnByb3RvEhl0cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxItMDChFBdmFpbGFiaWxpdHlFdmVudBIQCghyZXZpc2lvbhgBIAEoAxIyCgR0eXBlGAIgASgOMiQudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5FdmVudFR5cGUSNQoGY2hhbmdlGAMgASgOMiUudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5DaGFuZ2VLaW5kEj0KDGF2YWlsYWJpbGl0eRgEIAEoCzInLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQXZhaWxhYmlsaXR5EhYKDmNoYW5nZWRfZmllbGRzGAUgAygJEg0KBWFjdG9yGAYgASgJEi4KCmV2ZW50X3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjsKC3Jlc2VydmF0aW9uGAggASgLMiYudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5SZXNlcnZhdGlvbhIzCgV0eXBlcxgJIAMoDjIkLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuRXZlbnRUeXBlEjkKCHByZXZpb3VzGAogASgLMicudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5BdmFpbGFiaWxpdHkisgEKCEJvb2ttYXJrEjoKBnJlYXNvbhgBIAEoDjIqLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuQm9va21hcmsuUmVhc29uImoKBlJlYXNvbhIWChJSRUFTT05fVU5TUEVDSUZJRUQQABIcChhSRUFTT05fSU5JVElBTF9TVEFURV9FTkQQARITCg9SRUFTT05fUFJPR1JFU1MQAhIVChFSRUFTT05fU1RSRUFNX0VORBADItYBCgxTZWFyY2hDaGFuZ2USMgoEa2luZBgBIAEoDjIkLnRyYWRlZGVzay5hdmFpbGFiaWxpdHkudjEuTWF0Y2hLaW5kEgwKBG5hbWUYAiABKAkSNwoGcmVzdWx0GAMgASgLMicudHJhZGVkZXNrLmF2YWlsYWJpbGl0eS52MS5TZWFyY2hSZXN1bHQSEAoIcmV2aXNpb24YBCABKAMSOQoLZXZlbnRfdHlwZXMYBSADKA4yJC50cmFkZWRlc2suYXZhaWxhYmlsaXR5LnYxLkV2ZW50VHlwZSrkAgoJRXZlbnRUeXBlEhoKFkVWRU5UX1RZUEVfVU5TUEVDSUZJRUQQABIWChJFVkVOVF9UWVBFX0NSRUFURUQQARIWChJFVkVOVF9UWVBFX1VQREFURUQQAhIXChNFVkVOVF9UWVBFX1JFU0VSVkVEEAMSFwoTRVZFTlRfVFlQRV9SRUxFQVNFRBAEEhMKD0VWRU5UX1RZUEVfU09MRBAFEhYKEkVWRU5UX1RZUEVfRVhQSVJFRBAGEhgKFEVWRU5UX1RZUEVfQ0FOQ0VMTEVEEAcSIQodRVZFTlRfVFlQRV9WSVNJQklMSVRZX0NIQU5HRUQQCBIcChhFVkVOVF9UWVBFX1BSSUNFX0NIQU5HRUQQCRIfChtFVkVOVF9UWVBFX1FVQU5USVRZX0NIQU5HRUQQChIXChNFVkVOVF9UWVBFX0FQUFJPVkVEEAsSFwoTRVZFTlRfVFlQRV9SRUpFQ1RFRBAMKnMKCkNoYW5nZUtpbmQSGwoXQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIVChFDSEFOR0VfS0lORF9BRERFRBABEhgKFENIQU5HRV9LSU5EX01PRElGSUVEEAISFwoTQ0hBTkdFX0tJTkRfREVMRVRFRBADKmwKCU1hdGNoS2luZBIaChZNQVRDSF9LSU5EX1VOU1BFQ0lGSUVEEAASFgoSTUFUQ0hfS0lORF9FTlRFUkVEEAESFgoSTUFUQ0hfS0lORF9VUERBVEVEEAISEwoPTUFUQ0hfS0lORF9MRUZUEANCU1pRZ2l0aHViLmNvbS90cmFkZWRlc2svYXZhaWxhYmlsaXR5L2dlbi9nby90cmFkZWRlc2svYXZhaWxhYmlsaXR5L3YxO2F2YWlsYWJpbGl0eXYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_tradedesk_availability_v1_resources, file_tradedesk_availability_v1_search]);
 
 /**
  * One change of one lot. Errors: none (output only).
@@ -163,6 +165,55 @@ export const Bookmark_ReasonSchema: GenEnum<Bookmark_Reason> = /*@__PURE__*/
   enumDesc(file_tradedesk_availability_v1_watch, 1, 0);
 
 /**
+ * One change of a standing search's match set (WatchSearch). Errors: none (output only).
+ *
+ * @generated from message tradedesk.availability.v1.SearchChange
+ */
+export type SearchChange = Message<"tradedesk.availability.v1.SearchChange"> & {
+  /**
+   * ENTERED, UPDATED or LEFT.
+   *
+   * @generated from field: tradedesk.availability.v1.MatchKind kind = 1;
+   */
+  kind: MatchKind;
+
+  /**
+   * The lot, "availabilities/{uuid}".
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The lot, score, breakdown and distance as SearchAvailabilities would return them at `revision`; on LEFT the last result the caller may still see, or empty when the lot became invisible to it.
+   *
+   * @generated from field: tradedesk.availability.v1.SearchResult result = 3;
+   */
+  result?: SearchResult | undefined;
+
+  /**
+   * The revision of the event that caused the change (the lot's revision for the initial state).
+   *
+   * @generated from field: int64 revision = 4;
+   */
+  revision: bigint;
+
+  /**
+   * The types of the event that caused the change; empty for the initial state.
+   *
+   * @generated from field: repeated tradedesk.availability.v1.EventType event_types = 5;
+   */
+  eventTypes: EventType[];
+};
+
+/**
+ * Describes the message tradedesk.availability.v1.SearchChange.
+ * Use `create(SearchChangeSchema)` to create a new message.
+ */
+export const SearchChangeSchema: GenMessage<SearchChange> = /*@__PURE__*/
+  messageDesc(file_tradedesk_availability_v1_watch, 2);
+
+/**
  * What happened to a lot.
  *
  * @generated from enum tradedesk.availability.v1.EventType
@@ -306,4 +357,45 @@ export enum ChangeKind {
  */
 export const ChangeKindSchema: GenEnum<ChangeKind> = /*@__PURE__*/
   enumDesc(file_tradedesk_availability_v1_watch, 1);
+
+/**
+ * How a lot's place in a standing search's match set changed. Errors: none (output only).
+ *
+ * @generated from enum tradedesk.availability.v1.MatchKind
+ */
+export enum MatchKind {
+  /**
+   * Never emitted.
+   *
+   * @generated from enum value: MATCH_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The lot started to pass the search (filters, score threshold, and the caller may see it).
+   *
+   * @generated from enum value: MATCH_KIND_ENTERED = 1;
+   */
+  ENTERED = 1,
+
+  /**
+   * The lot is still inside and its score, breakdown or visible payload changed.
+   *
+   * @generated from enum value: MATCH_KIND_UPDATED = 2;
+   */
+  UPDATED = 2,
+
+  /**
+   * The lot stopped passing the search, or the caller may no longer see it.
+   *
+   * @generated from enum value: MATCH_KIND_LEFT = 3;
+   */
+  LEFT = 3,
+}
+
+/**
+ * Describes the enum tradedesk.availability.v1.MatchKind.
+ */
+export const MatchKindSchema: GenEnum<MatchKind> = /*@__PURE__*/
+  enumDesc(file_tradedesk_availability_v1_watch, 2);
 

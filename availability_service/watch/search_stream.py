@@ -1,0 +1,232 @@
+"""One WatchSearch stream: the match set of a standing search, kept current from the events.
+
+The stream starts from the match set at its start revision (now, the initial state, or a
+resume point; search_reads.lots_at), then applies every event of the search's commodity in
+revision order: a lot whose new state passes and did not is ENTERED, one that passes and did
+is UPDATED (every event changes a lot's revision and etag, so its payload), one that passed
+and no longer does is LEFT. As in the watch stream, `pos` is the highest revision this stream
+has fully dealt with, and every bookmark and error carries it: resuming from it gives the rest
+with no gap and no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any
+
+from availability_service.auth.principal import Principal
+from availability_service.auth.visibility import can_see_lot
+from availability_service.domain.errors import FieldViolation, InvalidArgument
+from availability_service.domain.model import Availability, availability_from_snapshot
+from availability_service.grpc_api.search_input import search_query
+from availability_service.grpc_api.search_rpc import search_result_pb
+from availability_service.service_layer.search import SearchService
+from availability_service.watch import reads, search_reads, similarity
+from availability_service.watch.emit import event_type_pb
+from availability_service.watch.feed import WatchEvent
+from availability_service.watch.filters import WatchRequest, parse_request
+from availability_service.watch.hub import WatchHub, WatchSlot
+from availability_service.watch.search_index import index_for
+from availability_service.watch.standing import Match, StandingSearch
+from availability_service.watch.stream import (
+    BATCH_MAX_BYTES,
+    BATCH_MAX_EVENTS,
+    READY_TIMEOUT_SECONDS,
+    StreamUnavailable,
+    _Stream,
+)
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import watch_pb2
+
+Reason = watch_pb2.Bookmark.Reason
+ENTERED = watch_pb2.MATCH_KIND_ENTERED
+UPDATED = watch_pb2.MATCH_KIND_UPDATED
+LEFT = watch_pb2.MATCH_KIND_LEFT
+EVALUATION_SLICE = 200
+
+# Each event's lot is decoded once per process, however many standing searches it concerns.
+_LOTS: weakref.WeakKeyDictionary[WatchEvent, Availability] = weakref.WeakKeyDictionary()
+
+
+def lot_after(event: WatchEvent) -> Availability:
+    """The event's lot, decoded once however many standing searches it concerns."""
+    lot = _LOTS.get(event)
+    if lot is None:
+        lot = _LOTS[event] = availability_from_snapshot(event.after)
+    return lot
+
+
+def parse_search_request(
+    request: api.WatchSearchRequest, principal: Principal, search: SearchService
+) -> tuple[StandingSearch, WatchRequest]:
+    """Validates every field at once: the criteria as SearchAvailabilities does (named
+    search.<field>), the start and progress fields as WatchAvailabilities does."""
+    violations: list[FieldViolation] = []
+    standing: StandingSearch | None = None
+    query, found = search_query(request.search)
+    try:
+        found.raise_if_any()
+        commodity, plan = search.plan(query)
+        standing = StandingSearch(principal, query, commodity, plan, search.embedder)
+    except InvalidArgument as exc:
+        violations += [FieldViolation(f"search.{v.field}", v.description) for v in exc.violations]
+    watch = api.WatchAvailabilitiesRequest(
+        start_revision=request.start_revision, send_initial_state=request.send_initial_state
+    )
+    if request.HasField("progress_notify_interval"):
+        watch.progress_notify_interval.CopyFrom(request.progress_notify_interval)
+    parsed: WatchRequest | None = None
+    try:
+        parsed = parse_request(watch)
+    except InvalidArgument as exc:
+        violations += exc.violations
+    if violations or standing is None or parsed is None:
+        raise InvalidArgument(violations)
+    return standing, parsed
+
+
+async def open_search_stream(
+    request: api.WatchSearchRequest, principal: Principal, hub: WatchHub, search: SearchService
+) -> tuple[WatchSlot, _SearchStream]:
+    """Validates the request and takes a slot of the hub (the same per-caller and per-process
+    caps as WatchAvailabilities); the caller sends the messages of `run()` and releases it."""
+    standing, parsed = parse_search_request(request, principal, search)
+    if not await hub.wait_ready(READY_TIMEOUT_SECONDS):
+        raise StreamUnavailable("the change feed is not ready yet; retry")
+    return hub.admit(principal), _SearchStream(standing, parsed, hub)
+
+
+def _bookmark(revision: int, reason: int) -> api.WatchSearchResponse:
+    return api.WatchSearchResponse(revision=revision, bookmark=watch_pb2.Bookmark(reason=reason))
+
+
+class _SearchStream(_Stream):
+    """The watch stream's phases (catch-up, live, bookmarks, limits, errors) over a standing
+    search's match set instead of a filter: only how events become messages differs."""
+
+    def __init__(self, standing: StandingSearch, request: WatchRequest, hub: WatchHub) -> None:
+        super().__init__(request, standing.principal, hub)
+        self.standing = standing
+        self.commodity = standing.commodity.code
+        self.inside: set[uuid.UUID] = set()  # the match set, by lot id
+
+    async def run(self) -> AsyncIterator[Any]:
+        async for response in self._run():
+            if isinstance(response, api.WatchAvailabilitiesResponse):
+                # The watch stream's own bookmarks (progress, stream end), in this stream's
+                # message type.
+                response = _bookmark(response.revision, response.bookmark.reason)
+            yield response
+
+    async def _run(self) -> AsyncIterator[Any]:
+        start: int | None = None  # None: now, as the initial state
+        if self.request.start_revision > 0:
+            self._check_not_future(await self._read(reads.current_revision, self.hub.engine))
+            start = self.request.start_revision
+        elif not self.request.send_initial_state:
+            start = self.hub.position
+        self.standing.summation = await self._read(similarity.calibrated, self.hub.engine)
+        state = await self._read(search_reads.lots_at, self.hub.engine, self.commodity, start)
+        self.pos = state.revision if start is None else start
+        self._check_retained(state.oldest)
+        found = [m async for m in self._evaluated(state.lots) if m is not None]
+        # Only membership is kept: ENTERED or UPDATED depends on it, and LEFT shows the lot's
+        # new state, so the set costs an id per lot, not a lot.
+        self.inside = {m.availability.id for m in found}
+        if self.request.send_initial_state:
+            found.sort(key=lambda m: (-m.score, m.availability.id))
+            initial = [(self.pos, self._change(ENTERED, m, m.availability.revision)) for m in found]
+            for response in self._batches(initial):
+                yield self._sent(response)
+            yield self._sent(_bookmark(self.pos, Reason.REASON_INITIAL_STATE_END))
+        del found, state
+        index = index_for(self.hub)
+        # Catch up from the table first, so a long replay never fills the live queue...
+        async for response in self._catch_up(None):
+            yield response
+        feed, joined_at = index.join(self.commodity)
+        try:
+            # ...then close the gap between where the replay ended and where the queue starts.
+            async for response in self._catch_up(joined_at):
+                yield response
+            async for response in self._live(feed):
+                yield response
+        finally:
+            index.leave(self.commodity, feed)
+
+    async def _evaluated(self, lots: list[Availability]) -> AsyncIterator[Match | None]:
+        """Each lot judged, letting the other streams and calls run between slices (a large
+        commodity would otherwise hold the event loop for its whole initial evaluation)."""
+        for i, lot in enumerate(lots):
+            if i % EVALUATION_SLICE == EVALUATION_SLICE - 1:
+                await asyncio.sleep(0)
+            yield self.standing.evaluate(lot)
+
+    def _messages(self, events: list[WatchEvent]) -> Iterator[Any]:
+        """Messages for these consecutive events; advances pos past all of them."""
+        return self._batches((event.revision, self._apply(event)) for event in events)
+
+    def _batches(
+        self, changes: Iterable[tuple[int, watch_pb2.SearchChange | None]]
+    ) -> Iterator[api.WatchSearchResponse]:
+        """Messages of whole revisions under the count and size caps; a message goes out only
+        once the next revision starts or the input ends, and pos follows what went out."""
+        batch: list[watch_pb2.SearchChange] = []
+        size = 0
+        last = self.pos
+        for revision, change in changes:
+            if change is not None:
+                change_size = change.ByteSize()
+                if batch and (
+                    len(batch) >= BATCH_MAX_EVENTS or size + change_size > BATCH_MAX_BYTES
+                ):
+                    yield api.WatchSearchResponse(revision=last, changes=batch)
+                    self.pos = max(self.pos, last)
+                    batch, size = [], 0
+                batch.append(change)
+                size += change_size
+            last = max(last, revision)
+        if batch:
+            yield api.WatchSearchResponse(revision=last, changes=batch)
+        self.pos = max(self.pos, last)
+
+    def _apply(self, event: WatchEvent) -> watch_pb2.SearchChange | None:
+        """The change this event makes to the match set, if any (and the set updated)."""
+        before = event.before or {}
+        if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
+            return None
+        lot = lot_after(event)
+        new = self.standing.evaluate(lot)
+        was_inside = lot.id in self.inside
+        if new is not None:
+            self.inside.add(lot.id)
+            return self._change(UPDATED if was_inside else ENTERED, new, event.revision, event)
+        if not was_inside:
+            return None
+        self.inside.discard(lot.id)
+        if lot.delete_time is not None or not can_see_lot(self.principal, lot):
+            # The caller lost sight of the lot: nothing of its new state may be shown.
+            gone = watch_pb2.SearchChange(kind=LEFT, name=f"availabilities/{lot.id}")
+            gone.revision, gone.event_types[:] = event.revision, _types(event)
+            return gone
+        return self._change(LEFT, self.standing.score(lot)[0], event.revision, event)
+
+    def _change(
+        self, kind: int, match: Match, revision: int, event: WatchEvent | None = None
+    ) -> watch_pb2.SearchChange:
+        """A change with the match's result, as SearchAvailabilities returns it."""
+        shared = None if event is None else event.after_for(self.principal)
+        return watch_pb2.SearchChange(
+            kind=kind,
+            name=f"availabilities/{match.availability.id}",
+            result=search_result_pb(match, self.principal, shared),
+            revision=revision,
+            event_types=() if event is None else _types(event),
+        )
+
+
+def _types(event: WatchEvent) -> list[int]:
+    return [event_type_pb(name) for name in event.types]

@@ -1,0 +1,264 @@
+"""A standing search: whether one lot state is in a search's match set, and with what score.
+
+The match set of a WatchSearch stream is every lot the caller may see (visibility.can_see)
+that passes the search's filters and its score threshold. Lots are judged here one state
+at a time, from the event snapshots, so a change is evaluated as of its own revision and a
+resumed stream can rebuild the set as of any kept revision (see search_reads).
+
+The filters are the ones storage.search applies in SQL (the same edges, widened by the same
+hair), and the score is intelligence.scoring.score_lot through service_layer.search's
+candidate_of, so a match carries what SearchAvailabilities returns for the lot. The two
+numbers PostgreSQL computes for search are reproduced exactly: the embedding similarity as
+pgvector sums it (watch.similarity, calibrated against the database) and the earthdistance
+great-circle distance (the same float-64 operations in the same order). Event snapshots
+leave the embedding out, so it is recomputed from the lot's features with the process's
+embedder, exactly as enrichment computed it when the lot was written.
+
+No score depends on other lots: the market-relative terms (price confidence, anomaly) are
+stored on the lot by its own writes, so a lot's score changes only through its own events.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import OrderedDict
+
+from availability_service.auth.principal import Principal
+from availability_service.auth.visibility import can_see_lot
+from availability_service.domain import holds as hold_rules
+from availability_service.domain.model import Availability, LotState
+from availability_service.intelligence import Commodity, Embedder, score_lot
+from availability_service.service_layer.changes import now
+from availability_service.service_layer.enrichment import lot_features
+from availability_service.service_layer.search import SearchHit, candidate_of, grants_order
+from availability_service.service_layer.search_criteria import Plan, SearchQuery
+from availability_service.storage.search import (
+    EARTH_RADIUS_SLACK_M,
+    CandidateRow,
+    OrderFilter,
+    OrderTerms,
+    QualityRange,
+    _widen,
+)
+from availability_service.watch.similarity import Embedded, Summation
+
+# earthdistance's earth(): the sphere radius in metres its functions use.
+EARTH_RADIUS_M = 6378168.0
+
+
+# A match is what search returns for a lot: the lot (unredacted), score, breakdown, distance.
+Match = SearchHit
+
+
+def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> list[float]:
+    """The lot's embedding: the stored one when the lot was read from its row, else
+    recomputed from its features as enrichment computed it."""
+    if lot.ai_score_vector is not None:
+        return lot.ai_score_vector
+    return embedder.embed(lot_features(lot, commodity))
+
+
+# A lot state (id, revision) has one embedding; every standing search of the process shares
+# it, and its norm, instead of recomputing them per search.
+_EMBEDDED: OrderedDict[tuple[uuid.UUID, int, Summation], Embedded] = OrderedDict()
+EMBEDDED_CACHE_SIZE = 10_000
+
+
+def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
+    lat, lon = math.radians(latitude), math.radians(longitude)
+    return (
+        EARTH_RADIUS_M * math.cos(lat) * math.cos(lon),
+        EARTH_RADIUS_M * math.cos(lat) * math.sin(lon),
+        EARTH_RADIUS_M * math.sin(lat),
+    )
+
+
+def earth_distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """earthdistance's earth_distance(ll_to_earth(a), ll_to_earth(b)), in metres: cube_distance
+    sums the squared differences in order, then sec_to_gc turns the chord into an arc."""
+    squares = 0.0
+    for x, y in zip(_point(*a), _point(*b), strict=True):
+        squares += (x - y) * (x - y)
+    chord = math.sqrt(squares)
+    if chord / (2 * EARTH_RADIUS_M) > 1:
+        return math.pi * EARTH_RADIUS_M
+    return 2 * EARTH_RADIUS_M * math.asin(chord / (2 * EARTH_RADIUS_M))
+
+
+def _quality_in_range(lot: Availability, q: QualityRange) -> bool:
+    number = (lot.normalized_quality_params.get(q.name) or {}).get("number")
+    if number is None:
+        return True  # a parameter the lot does not report is not filtered out
+    x = float(number)
+    if q.low is not None and not x >= _widen(q.low, -1):
+        return False
+    return q.high is None or x <= _widen(q.high, 1)
+
+
+class StandingSearch:
+    """One WatchSearch's criteria for one caller, judging lot states."""
+
+    def __init__(
+        self,
+        principal: Principal,
+        query: SearchQuery,
+        commodity: Commodity,
+        plan: Plan,
+        embedder: Embedder,
+    ) -> None:
+        self.principal = principal
+        self.query = query
+        self.commodity = commodity
+        self.plan = plan
+        self.embedder = embedder
+        self._regions = frozenset(r.lower() for r in query.delivery_regions)
+        self._summation = Summation()
+        self._target = Embedded(plan.target_vector, self._summation)
+
+    @property
+    def summation(self) -> Summation:
+        return self._summation
+
+    @summation.setter
+    def summation(self, summation: Summation) -> None:
+        """The calibrated summation (watch.similarity.calibrated), set before any scoring."""
+        self._summation = summation
+        self._target = Embedded(self.plan.target_vector, summation)
+
+    def embedded(self, lot: Availability) -> Embedded:
+        """The lot state's embedding, shared through the process-wide cache."""
+        key = (lot.id, lot.revision, self._summation)
+        found = _EMBEDDED.get(key)
+        if found is None:
+            found = Embedded(embedding(lot, self.commodity, self.embedder), self._summation)
+            _EMBEDDED[key] = found
+            if len(_EMBEDDED) > EMBEDDED_CACHE_SIZE:
+                _EMBEDDED.popitem(last=False)
+        return found
+
+    def evaluate(self, lot: Availability | None) -> Match | None:
+        """The lot's match (score, breakdown, distance), or None when it is not in the set."""
+        if lot is None or not self._filtered_in(lot):
+            return None
+        match, passes = self.score(lot)
+        if not passes or match.score < self.query.score_threshold:
+            return None
+        return match
+
+    def score(self, lot: Availability) -> tuple[Match, bool]:
+        """The lot scored as search scores it, and whether it passes scoring's own filters."""
+        row = CandidateRow(
+            id=lot.id,
+            normalized_quality_params=lot.normalized_quality_params,
+            price_per_base_unit=lot.price_per_base_unit,
+            ai_confidence_score=float(lot.ai_confidence_score),
+            cosine_distance=self.embedded(lot).cosine_distance(self._target, self._summation),
+            distance_km=self._distance_km(lot),
+        )
+        scored = score_lot(self.plan.criteria, candidate_of(row), self.commodity)
+        return Match(lot, scored.score, scored.breakdown, row.distance_km), scored.passes
+
+    def _distance_km(self, lot: Availability) -> float | None:
+        if self.query.near is None or lot.latitude is None or lot.longitude is None:
+            return None
+        return earth_distance_m(self.query.near, (lot.latitude, lot.longitude)) / 1000.0
+
+    def _filtered_in(self, lot: Availability) -> bool:
+        """storage.search's SQL filters, on one lot state."""
+        q = self.query
+        if (
+            lot.commodity != self.commodity.code
+            or lot.state is not LotState.ACTIVE
+            or lot.delete_time is not None
+            or not lot.available_quantity > 0
+            or not can_see_lot(self.principal, lot)
+            or (lot.ai_price_anomaly and not q.include_anomalies)
+        ):
+            return False
+        if not all(_quality_in_range(lot, r) for r in self.plan.ranges):
+            return False
+        if q.near is not None and q.radius_km is not None:
+            distance = self._distance_km(lot)
+            limit_m = _widen(q.radius_km * 1000.0, 1) + EARTH_RADIUS_SLACK_M
+            if distance is None or distance * 1000.0 > limit_m:
+                return False
+        if self.plan.price_limit is not None and (
+            lot.base_price_unit != self.plan.price_unit
+            or lot.price_per_base_unit is None
+            or lot.price_per_base_unit > self.plan.price_limit
+        ):
+            return False
+        if q.min_quantity is not None and (
+            lot.quantity_in_base_unit is None
+            or lot.available_quantity * lot.quantity_in_base_unit
+            < q.min_quantity * lot.total_quantity
+        ):
+            return False
+        return self._window_and_terms(lot)
+
+    def _window_and_terms(self, lot: Availability) -> bool:
+        q = self.query
+        if (
+            q.delivery_window_end is not None
+            and lot.delivery_window_start is not None
+            and lot.delivery_window_start > q.delivery_window_end
+        ):
+            return False
+        if (
+            q.delivery_window_start is not None
+            and lot.delivery_window_end is not None
+            and lot.delivery_window_end < q.delivery_window_start
+        ):
+            return False
+        if q.incoterm and q.incoterm != lot.incoterm and q.incoterm not in lot.supported_incoterms:
+            return False
+        return self._regions_price_and_order(lot)
+
+    def _regions_price_and_order(self, lot: Availability) -> bool:
+        """The filters of issue 14b, as storage.search and service_layer.search apply them.
+
+        Those that depend on the clock (the availability window, and whether an order would
+        be granted) are judged at the moment the lot state is evaluated, as a search run then
+        would judge them: a window that opens or closes with no write to the lot is seen at
+        the lot's next event (docs/watch.md).
+        """
+        q, plan = self.query, self.plan
+        if q.delivery_regions and lot.delivery_region.lower() not in self._regions:
+            return False
+        if plan.price_floor is not None and (
+            lot.base_price_unit != plan.price_unit
+            or lot.price_per_base_unit is None
+            or lot.price_per_base_unit < plan.price_floor
+        ):
+            return False
+        moment = now()
+        # The window alone (search does not apply the daily cut-off to every search).
+        if hold_rules.timing_refusal(lot, moment) == "OUTSIDE_AVAILABILITY_WINDOW":
+            return False
+        if q.order_quantity is None:
+            return True
+        # SQL's necessary condition (the whole order is available now), then the hold rules.
+        if (
+            lot.quantity_in_base_unit is None
+            or lot.available_quantity * lot.quantity_in_base_unit
+            < q.order_quantity * lot.total_quantity
+        ):
+            return False
+        return grants_order(_order_row(lot), OrderFilter(q.order_quantity, moment))
+
+
+def _order_row(lot: Availability) -> CandidateRow:
+    """The lot as search's order check reads it (the OrderTerms columns)."""
+    terms = OrderTerms(
+        available_quantity=lot.available_quantity,
+        total_quantity=lot.total_quantity,
+        quantity_in_base_unit=lot.quantity_in_base_unit,
+        min_order_quantity=lot.min_order_quantity,
+        allow_partial_order=lot.allow_partial_order,
+        valid_until=lot.valid_until,
+        available_from=lot.available_from,
+        available_until=lot.available_until,
+        eod_cutoff=lot.eod_cutoff,
+    )
+    return CandidateRow(lot.id, {}, None, 0.0, None, None, order_terms=terms)

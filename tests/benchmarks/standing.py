@@ -1,0 +1,180 @@
+"""Issue 16: standing searches (WatchSearch) on one server process.
+
+`standing_searches` streams are opened by client processes (grpc.aio, 50 per connection),
+spread evenly over the catalog's commodities, each a buyer's search with its own price
+ceiling; once each has received its first message, the server's RSS growth gives memory per
+standing search. A writer then reprices a pool of approved cotton lots at
+`standing_changes_per_s` for `standing_seconds` through a second server process (as other
+engines' calls would arrive), cycling each lot's price through values inside and outside the
+ceilings, so lots enter, move within and leave the cotton searches.
+The writer stamps each change's revision when UpdateAvailability returns (its commit); every
+stream stamps each change it receives; delay = delivery - commit, per delivered change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.field_mask_pb2 import FieldMask
+
+from tests.benchmarks import env
+from tests.benchmarks.context import SELLER, Context, NotBuilt, active_lot, metadata
+from tests.benchmarks.watch import _pct, open_streams, run_client_processes
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
+from tradedesk.availability.v1 import resources_pb2 as pb
+
+COMMODITIES = (
+    "cotton",
+    "wheat",
+    "corn",
+    "soybeans",
+    "gold",
+    "silver",
+    "crude_oil",
+    "coffee",
+    "copper_cathode",
+)
+POOL = 50  # cotton lots being repriced
+PRICES = ("1550", "1650", "1750", "1850")  # USD/t, against ceilings of 1600..1800
+WRITERS = 8
+
+
+def criteria(index: int) -> api.SearchAvailabilitiesRequest:
+    """Search `index`: its commodity round-robin, a ceiling between 1600 and 1800 for cotton."""
+    commodity = COMMODITIES[index % len(COMMODITIES)]
+    search = api.SearchAvailabilitiesRequest(commodity=commodity)
+    if commodity == "cotton":
+        ceiling = 1600 + (index * 37) % 201
+        search.max_price.CopyFrom(pb.Money(currency_code="USD", amount=str(ceiling)))
+    return search
+
+
+async def _streams(
+    address: str, indexes: list[int], ready: Any, seconds: float, done_after: Any
+) -> tuple[list[tuple[int, float]], list[str]]:
+    received: list[tuple[int, float]] = []  # (revision of the change, arrival time)
+    errors: list[str] = []
+
+    async def one(
+        stub: api_grpc.AvailabilityServiceStub, index: int, started: Callable[[], None]
+    ) -> None:
+        request = api.WatchSearchRequest(
+            search=criteria(index), progress_notify_interval=Duration(seconds=1)
+        )
+        tok = env.token(f"bench-standing-{index}", ["BUYER"], region="IN-GJ")
+        first = True
+        try:
+            async with asyncio.timeout(seconds):
+                async for reply in stub.WatchSearch(request, metadata=metadata(tok)):
+                    if first:
+                        first = False
+                        started()
+                    now = time.time()
+                    received.extend((change.revision, now) for change in reply.changes)
+                    if reply.HasField("bookmark") and done_after.is_set():
+                        return  # a bookmark after the writer stopped: caught up
+        except (grpc.RpcError, TimeoutError) as exc:
+            errors.append(exc.code().name if isinstance(exc, grpc.RpcError) else "TIMEOUT")
+            if first:
+                started()
+
+    await open_streams(address, indexes, one, ready, seconds)
+    return received, errors
+
+
+def _process(
+    indexes: list[int], ready: Any, results: Any, address: str, seconds: float, done: Any
+) -> None:
+    results.put(asyncio.run(_streams(address, indexes, ready, seconds, done)))
+
+
+def _reprice(address: str, names: list[str], rate: float, seconds: float) -> dict[int, float]:
+    """Changes at `rate` per second for `seconds`; revision -> commit time."""
+    channel = grpc.insecure_channel(address)
+    stub = api_grpc.AvailabilityServiceStub(channel)
+    count = int(rate * seconds)
+    start = time.time() + 0.2
+
+    def one(i: int) -> tuple[int, float]:
+        time.sleep(max(0.0, start + i / rate - time.time()))
+        lot = pb.Availability(
+            name=names[i % len(names)],
+            base_price=pb.Money(currency_code="USD", amount=PRICES[(i // len(names)) % 4]),
+        )
+        reply = stub.UpdateAvailability(
+            api.UpdateAvailabilityRequest(
+                availability=lot, update_mask=FieldMask(paths=["base_price"])
+            ),
+            metadata=metadata(SELLER),
+            timeout=30,
+        )
+        return reply.availability.revision, time.time()
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        commits = dict(pool.map(one, range(count)))
+    channel.close()
+    return commits
+
+
+def standing(ctx: Context) -> dict[str, Any]:
+    n, rate = ctx.sizes.standing_searches, ctx.sizes.standing_changes_per_s
+    seconds = ctx.sizes.standing_seconds
+    limit = 120.0 + seconds
+    # The changes come through a second server process, as they would from other engines'
+    # calls: the measured process only follows the events and serves the standing searches.
+    with env.service(ctx.db, ctx.folder) as server, env.service(ctx.db, ctx.folder) as writer:
+        names = [active_lot(writer.address).name for _ in range(POOL)]
+        probe = api.WatchSearchRequest(search=criteria(0))
+        with grpc.insecure_channel(server.address) as channel:
+            try:
+                stream = api_grpc.AvailabilityServiceStub(channel).WatchSearch(
+                    probe, metadata=metadata(env.token("probe", ["BUYER"])), timeout=2
+                )
+                next(iter(stream), None)
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                    raise NotBuilt("WatchSearch") from exc
+        time.sleep(1)
+        rss_before = server.rss_bytes()
+        done = multiprocessing.get_context("spawn").Event()
+        state: dict[str, Any] = {}
+
+        def idle_then_write() -> dict[int, float]:
+            time.sleep(1)
+            state["rss_idle"] = server.rss_bytes()
+            write_start = time.time()
+            commits = _reprice(writer.address, names, rate, seconds)
+            state["write_s"] = time.time() - write_start
+            time.sleep(2)  # the last changes' deliveries
+            done.set()
+            return commits
+
+        received, errors, commits = run_client_processes(
+            _process, list(range(n)), (server.address, limit, done), limit, idle_then_write
+        )
+    rss_idle, write_s = state["rss_idle"], state["write_s"]
+    delays = [(t - commits[rev]) * 1000 for rev, t in received if rev in commits]
+    ctx.series["standing"] = {"delays_ms": delays}
+    return {
+        "standing_searches": n,
+        "commodities": len(COMMODITIES),
+        "cotton_searches": sum(1 for i in range(n) if i % len(COMMODITIES) == 0),
+        "changes_written": len(commits),
+        "changes_per_s_asked": rate,
+        "changes_per_s_written": round(len(commits) / write_s, 1) if write_s else None,
+        "deliveries": len(delays),
+        "stream_errors": {c: errors.count(c) for c in set(errors)},
+        "delay_p50_ms": _pct(delays, 50),
+        "delay_p99_ms": _pct(delays, 99),
+        "rss_before_mb": round(rss_before / 2**20, 1),
+        "rss_with_searches_mb": round(rss_idle / 2**20, 1),
+        "kb_per_standing_search": round((rss_idle - rss_before) / n / 1024, 1),
+    }
