@@ -37,7 +37,7 @@ check-generated: generate $(TS)/node_modules/.package-lock.json
 	@test -z "$$(git status --porcelain -- $(GEN) $(TS)/src/gen)" || \
 	  { git status --porcelain -- $(GEN) $(TS)/src/gen; echo "generated code is not committed"; exit 1; }
 
-# Client libraries (README, Clients): the TypeScript client from its lock file, compiled.
+# Client libraries (docs/clients.md): the TypeScript client from its lock file, compiled.
 $(TS)/node_modules/.package-lock.json: $(TS)/package-lock.json
 	cd $(TS) && npm ci --no-audit --no-fund
 	touch $@
@@ -68,7 +68,7 @@ lint: install
 	cd protos && ../$(BIN)/buf lint && ../$(BIN)/buf format --diff --exit-code
 	cd protos && ../$(BIN)/buf breaking --against ../contracts/v1.binpb
 
-# Benchmarks (README, Performance): matplotlib for the plots; h2load (Debian's nghttp2-client)
+# Benchmarks (docs/performance.md): matplotlib for the plots; h2load (Debian's nghttp2-client)
 # for unary load, else the slower Python load generator is used.
 bench-deps: install
 	$(BIN)/pip install --quiet -e '.[dev,bench]'

@@ -104,7 +104,7 @@ class Settings:
     max_message_bytes: int = 4 * 1024 * 1024
     metrics_port: int | None = None
     workers: int = 1
-    # Watch stream (README, "Watching changes"): per-subscriber queue bound in events,
+    # Watch stream (docs/watch.md): per-subscriber queue bound in events,
     # watchers per process, maximum stream age before a REASON_STREAM_END bookmark, and the
     # hub's poll fallback interval.
     watch_queue_size: int = 1000

@@ -80,7 +80,7 @@ def may_modify_lot(principal: Principal, seller_id: str) -> bool:
 
 
 def policy_markdown() -> str:
-    """The table as Markdown for the README, so the docs cannot drift from the code."""
+    """The table as Markdown for docs/access.md, so the docs cannot drift from the code."""
     roles = list(Role)
     lines = [
         "| RPC | " + " | ".join(role.value for role in roles) + " |",

@@ -72,6 +72,10 @@ async def serve_watch(
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # mapped to a status below, outside the handler
+        if context.cancelled():
+            # The client cancelled while a write was in flight: nobody is left to tell, and
+            # the failed write is not a server error.
+            return
         status = _status(exc)
     await context.abort_with_status(status)
 

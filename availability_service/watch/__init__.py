@@ -1,4 +1,4 @@
 """The watch stream: one hub per process fans events out to per-RPC streams.
 
-See the README, section "Watching changes".
+See docs/watch.md.
 """

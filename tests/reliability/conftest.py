@@ -1,7 +1,7 @@
 """Reliability figures: each test records what it survived; the session prints and saves them.
 
 The figures land in <pytest basetemp>/reliability-figures.json and in one summary line per test
-at the end of the run; README's Reliability section quotes them from a real run.
+at the end of the run; docs/reliability.md quotes them from a real run.
 """
 
 from __future__ import annotations

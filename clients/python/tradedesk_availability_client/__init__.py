@@ -1,6 +1,6 @@
 """Python client of the Availability Engine (tradedesk.availability.v1).
 
-Start with AvailabilityClient(target, token=...); README, Clients has examples.
+Start with AvailabilityClient(target, token=...); docs/clients.md has examples.
 """
 
 from tradedesk_availability_client.client import AvailabilityClient
