@@ -47,16 +47,19 @@ UPDATED = watch_pb2.MATCH_KIND_UPDATED
 LEFT = watch_pb2.MATCH_KIND_LEFT
 EVALUATION_SLICE = 200
 
-# Each event's lot is decoded once per process, however many standing searches it concerns.
-_LOTS: weakref.WeakKeyDictionary[WatchEvent, Availability] = weakref.WeakKeyDictionary()
+# Each event's lot and event types are decoded once per process, however many standing
+# searches it concerns.
+_DECODED: weakref.WeakKeyDictionary[WatchEvent, tuple[Availability, list[int]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def lot_after(event: WatchEvent) -> Availability:
-    """The event's lot, decoded once however many standing searches it concerns."""
-    lot = _LOTS.get(event)
-    if lot is None:
-        lot = _LOTS[event] = availability_from_snapshot(event.after)
-    return lot
+def decoded(event: WatchEvent) -> tuple[Availability, list[int]]:
+    """The event's lot and its event types as enum values, decoded once per event."""
+    found = _DECODED.get(event)
+    if found is None:
+        found = _DECODED[event] = (availability_from_snapshot(event.after), _types(event))
+    return found
 
 
 def parse_search_request(
@@ -198,33 +201,40 @@ class _SearchStream(_Stream):
         before = event.before or {}
         if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
             return None
-        lot = lot_after(event)
+        lot, types = decoded(event)
         new = self.standing.evaluate(lot)
         was_inside = lot.id in self.inside
         if new is not None:
             self.inside.add(lot.id)
-            return self._change(UPDATED if was_inside else ENTERED, new, event.revision, event)
+            kind = UPDATED if was_inside else ENTERED
+            return self._change(kind, new, event.revision, event, types)
         if not was_inside:
             return None
         self.inside.discard(lot.id)
         if lot.delete_time is not None or not can_see_lot(self.principal, lot):
             # The caller lost sight of the lot: nothing of its new state may be shown.
             gone = watch_pb2.SearchChange(kind=LEFT, name=f"availabilities/{lot.id}")
-            gone.revision, gone.event_types[:] = event.revision, _types(event)
+            gone.revision, gone.event_types[:] = event.revision, types
             return gone
-        return self._change(LEFT, self.standing.score(lot)[0], event.revision, event)
+        return self._change(LEFT, self.standing.score(lot)[0], event.revision, event, types)
 
     def _change(
-        self, kind: int, match: Match, revision: int, event: WatchEvent | None = None
+        self,
+        kind: int,
+        match: Match,
+        revision: int,
+        event: WatchEvent | None = None,
+        types: list[int] | None = None,
     ) -> watch_pb2.SearchChange:
-        """A change with the match's result, as SearchAvailabilities returns it."""
+        """A change with the match's result, as SearchAvailabilities returns it (`types`:
+        the event's types, decoded once for every search)."""
         shared = None if event is None else event.after_for(self.principal)
         return watch_pb2.SearchChange(
             kind=kind,
-            name=f"availabilities/{match.availability.id}",
+            name=match.availability.name,
             result=search_result_pb(match, self.principal, shared),
             revision=revision,
-            event_types=() if event is None else _types(event),
+            event_types=types or (),
         )
 
 

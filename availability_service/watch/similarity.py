@@ -78,10 +78,21 @@ class Embedded:
     def __init__(self, vector: Any, summation: Summation) -> None:
         self.values = np.asarray(vector, dtype=F32).astype(F64)
         self.norm = summation.sum_of_products(self.values, self.values)
+        # Equal vectors have equal bytes: the key under which others remember a distance.
+        self.key = self.values.tobytes()
+        self._distances: dict[bytes, float | None] = {}
 
     def cosine_distance(self, other: Embedded, summation: Summation) -> float | None:
         dot = summation.sum_of_products(self.values, other.values)
         return summation.distance(dot, self.norm, other.norm)
+
+    def remembered_distance(self, other: Embedded, summation: Summation) -> float | None:
+        """cosine_distance, computed once per distinct `other` vector: the standing searches
+        of a commodity mostly share a target, so a change's lot is compared once, not once
+        per search. The same function computes it, so the value is the same to the bit."""
+        if other.key not in self._distances:
+            self._distances[other.key] = self.cosine_distance(other, summation)
+        return self._distances[other.key]
 
 
 def calibration_pairs() -> list[tuple[np.ndarray, np.ndarray]]:

@@ -29,6 +29,7 @@ from availability_service.auth.visibility import can_see_lot
 from availability_service.domain import holds as hold_rules
 from availability_service.domain.model import Availability, LotState
 from availability_service.intelligence import Commodity, Embedder, score_lot
+from availability_service.intelligence.scoring import LotCandidate
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import lot_features
 from availability_service.service_layer.search import SearchHit, candidate_of, grants_order
@@ -59,10 +60,37 @@ def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> li
     return embedder.embed(lot_features(lot, commodity))
 
 
-# A lot state (id, revision) has one embedding; every standing search of the process shares
-# it, and its norm, instead of recomputing them per search.
-_EMBEDDED: OrderedDict[tuple[uuid.UUID, int, Summation], Embedded] = OrderedDict()
-EMBEDDED_CACHE_SIZE = 10_000
+class SharedLotState:
+    """What every standing search computes alike for one lot state (id, revision): its
+    embedding and norm, its distance to each distinct target, and its scoring candidate for
+    each (distance, km) pair; computed by the first search that needs it, reused by the rest."""
+
+    def __init__(self, embedded: Embedded) -> None:
+        self.embedded = embedded
+        self._candidates: dict[tuple[float | None, float | None], LotCandidate] = {}
+
+    def candidate(
+        self, lot: Availability, cosine_distance: float | None, distance_km: float | None
+    ) -> LotCandidate:
+        key = (cosine_distance, distance_km)
+        found = self._candidates.get(key)
+        if found is None:
+            found = self._candidates[key] = candidate_of(
+                CandidateRow(
+                    id=lot.id,
+                    normalized_quality_params=lot.normalized_quality_params,
+                    price_per_base_unit=lot.price_per_base_unit,
+                    ai_confidence_score=float(lot.ai_confidence_score),
+                    cosine_distance=cosine_distance,
+                    distance_km=distance_km,
+                )
+            )
+        return found
+
+
+# The process's lot states, shared by every standing search (bounded: least recent out).
+_SHARED: OrderedDict[tuple[uuid.UUID, int, Summation], SharedLotState] = OrderedDict()
+SHARED_CACHE_SIZE = 10_000
 
 
 def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
@@ -126,15 +154,15 @@ class StandingSearch:
         self._summation = summation
         self._target = Embedded(self.plan.target_vector, summation)
 
-    def embedded(self, lot: Availability) -> Embedded:
-        """The lot state's embedding, shared through the process-wide cache."""
+    def shared(self, lot: Availability) -> SharedLotState:
+        """The lot state's shared work, through the process-wide cache."""
         key = (lot.id, lot.revision, self._summation)
-        found = _EMBEDDED.get(key)
+        found = _SHARED.get(key)
         if found is None:
-            found = Embedded(embedding(lot, self.commodity, self.embedder), self._summation)
-            _EMBEDDED[key] = found
-            if len(_EMBEDDED) > EMBEDDED_CACHE_SIZE:
-                _EMBEDDED.popitem(last=False)
+            vector = embedding(lot, self.commodity, self.embedder)
+            found = _SHARED[key] = SharedLotState(Embedded(vector, self._summation))
+            if len(_SHARED) > SHARED_CACHE_SIZE:
+                _SHARED.popitem(last=False)
         return found
 
     def evaluate(self, lot: Availability | None) -> Match | None:
@@ -148,16 +176,12 @@ class StandingSearch:
 
     def score(self, lot: Availability) -> tuple[Match, bool]:
         """The lot scored as search scores it, and whether it passes scoring's own filters."""
-        row = CandidateRow(
-            id=lot.id,
-            normalized_quality_params=lot.normalized_quality_params,
-            price_per_base_unit=lot.price_per_base_unit,
-            ai_confidence_score=float(lot.ai_confidence_score),
-            cosine_distance=self.embedded(lot).cosine_distance(self._target, self._summation),
-            distance_km=self._distance_km(lot),
-        )
-        scored = score_lot(self.plan.criteria, candidate_of(row), self.commodity)
-        return Match(lot, scored.score, scored.breakdown, row.distance_km), scored.passes
+        shared = self.shared(lot)
+        distance_km = self._distance_km(lot)
+        cosine = shared.embedded.remembered_distance(self._target, self._summation)
+        candidate = shared.candidate(lot, cosine, distance_km)
+        scored = score_lot(self.plan.criteria, candidate, self.commodity)
+        return Match(lot, scored.score, scored.breakdown, distance_km), scored.passes
 
     def _distance_km(self, lot: Availability) -> float | None:
         if self.query.near is None or lot.latitude is None or lot.longitude is None:
@@ -167,14 +191,23 @@ class StandingSearch:
     def _filtered_in(self, lot: Availability) -> bool:
         """storage.search's SQL filters, on one lot state."""
         q = self.query
+        # Every test must pass, so their order is free: the cheap comparisons come first
+        # (a repriced lot is mostly turned away by a search's price ceiling).
         if (
             lot.commodity != self.commodity.code
             or lot.state is not LotState.ACTIVE
             or lot.delete_time is not None
             or not lot.available_quantity > 0
-            or not can_see_lot(self.principal, lot)
             or (lot.ai_price_anomaly and not q.include_anomalies)
         ):
+            return False
+        if self.plan.price_limit is not None and (
+            lot.base_price_unit != self.plan.price_unit
+            or lot.price_per_base_unit is None
+            or lot.price_per_base_unit > self.plan.price_limit
+        ):
+            return False
+        if not can_see_lot(self.principal, lot):
             return False
         if not all(_quality_in_range(lot, r) for r in self.plan.ranges):
             return False
@@ -183,12 +216,6 @@ class StandingSearch:
             limit_m = _widen(q.radius_km * 1000.0, 1) + EARTH_RADIUS_SLACK_M
             if distance is None or distance * 1000.0 > limit_m:
                 return False
-        if self.plan.price_limit is not None and (
-            lot.base_price_unit != self.plan.price_unit
-            or lot.price_per_base_unit is None
-            or lot.price_per_base_unit > self.plan.price_limit
-        ):
-            return False
         if q.min_quantity is not None and (
             lot.quantity_in_base_unit is None
             or lot.available_quantity * lot.quantity_in_base_unit

@@ -8,6 +8,7 @@ GetAvailability sent with x-min-revision right after the write it names.
 
 from __future__ import annotations
 
+import random
 import re
 import statistics
 import time
@@ -19,7 +20,7 @@ import grpc
 from tests.benchmarks import env
 from tests.benchmarks.context import BUYER, SELLER, Context, active_lot, metadata, seller_lot
 from tests.benchmarks.load import grpc_body, run_load
-from tests.benchmarks.search import _request as search_request
+from tests.benchmarks.search import matching
 from tests.benchmarks.sql import bulk_copy_lots
 from tests.support.processes import free_port
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -65,7 +66,8 @@ def _measure(ctx: Context, extra_env: dict[str, str]) -> dict[str, Any]:
     with env.service(
         ctx.db, ctx.folder, extra_env={**extra_env, "AVAILABILITY_METRICS_PORT": str(port)}
     ) as server:
-        body = grpc_body(search_request())
+        # The search scenario's matching shape, one fixed draw (the same body every call).
+        body = grpc_body(matching(random.Random(0)))
         run_load(server.address, "SearchAvailabilities", body, BUYER, 2, 1, 0, ctx.prefer_h2load)
         search = run_load(
             server.address,

@@ -162,6 +162,10 @@ def standing(ctx: Context) -> dict[str, Any]:
         )
     rss_idle, write_s = state["rss_idle"], state["write_s"]
     delays = [(t - commits[rev]) * 1000 for rev, t in received if rev in commits]
+    # What the searching process kept up with: the changes over the time from the first
+    # commit to the last delivery (below the rate asked when a queue builds up).
+    arrivals = [t for rev, t in received if rev in commits]
+    followed_s = max(arrivals) - min(commits.values()) if arrivals else 0.0
     ctx.series["standing"] = {"delays_ms": delays}
     return {
         "standing_searches": n,
@@ -170,6 +174,7 @@ def standing(ctx: Context) -> dict[str, Any]:
         "changes_written": len(commits),
         "changes_per_s_asked": rate,
         "changes_per_s_written": round(len(commits) / write_s, 1) if write_s else None,
+        "changes_per_s_followed": round(len(commits) / followed_s, 1) if followed_s else None,
         "deliveries": len(delays),
         "stream_errors": {c: errors.count(c) for c in set(errors)},
         "delay_p50_ms": _pct(delays, 50),
