@@ -6,7 +6,6 @@ same revisions in the same order with no gap and no duplicate, and can resume on
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import uuid
@@ -21,10 +20,12 @@ from sqlalchemy import Engine, select, text
 
 from availability_service.storage.tables import events
 from availability_service.watch.listener import APPLICATION_NAME
+from tests.support import watching
 from tests.support.callers import Caller, make_token
 from tests.support.lots import cotton_lot, register_location
 from tests.support.processes import ServerProcess
 from tests.support.server import ServerThread
+from tests.support.watching import revision_now
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
@@ -50,43 +51,17 @@ class Node:
         return made
 
 
-class Watch:
-    """A stream read on a thread, so every wait has a timeout."""
+class Watch(watching.Watch):
+    """The shared stream reader, opened from request fields, with revisions as the unit."""
 
     def __init__(self, caller: Caller, **fields: Any) -> None:
-        self.call = caller.stub.WatchAvailabilities(
-            api.WatchAvailabilitiesRequest(**fields), metadata=caller.metadata, timeout=60
-        )
-        self.items: queue.Queue[Any] = queue.Queue()
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        try:
-            for message in self.call:
-                self.items.put(message)
-        except grpc.RpcError as error:
-            self.items.put(error)
-        self.items.put(None)
+        super().__init__(caller, api.WatchAvailabilitiesRequest(**fields), deadline=60)
 
     def message(self, timeout: float = 15.0) -> api.WatchAvailabilitiesResponse:
-        item = self.items.get(timeout=timeout)
-        if isinstance(item, grpc.RpcError):
-            raise item
-        assert item is not None, "stream ended"
-        return item  # type: ignore[no-any-return]
+        return super().message(timeout)
 
     def revisions_until(self, revision: int) -> list[int]:
-        out: list[int] = []
-        while True:
-            message = self.message()
-            out.extend(e.revision for e in message.events)
-            if message.revision >= revision:
-                return out
-
-
-def revision_now(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text("SELECT value FROM revision_counter")).scalar_one())
+        return [e.revision for e in self.events_until(revision, timeout=60)]
 
 
 def stored_revisions(engine: Engine, after: int, upto: int) -> list[int]:
