@@ -180,8 +180,8 @@ class LotService:
         visibility = lots.visibility_params(
             principal.subject, principal.company_id, principal.region, principal.is_privileged
         )
-        with self.uow.statement_read(timeout) as (conn, prefix):
-            lot = lots.read_lot(conn, lot_id, visibility, statement_prefix=prefix)
+        with self.uow.statement_read(timeout) as (conn, timeout_ms):
+            lot = lots.read_lot(conn, lot_id, visibility, statement_timeout_ms=timeout_ms)
         if lot is None:
             raise NotFound(f"{name} not found")
         if lot.reserved_quantity > ZERO:

@@ -70,25 +70,23 @@ class UnitOfWork:
     @contextmanager
     def statement_read(
         self, timeout_seconds: float | None = None
-    ) -> Iterator[tuple[Connection, str]]:
-        """A connection outside any transaction for reads of ONE statement each, and the prefix
-        every such statement must be sent with.
+    ) -> Iterator[tuple[Connection, int | None]]:
+        """A connection outside any transaction for reads of ONE statement each, and the
+        statement timeout (ms) every such statement must be sent with.
 
         No BEGIN and no COMMIT round trips: each statement is its own implicit transaction
         (under READ COMMITTED, what a one-statement transaction would see anyway). The
-        deadline still bounds the work: the prefix sets a statement timeout local to the
-        implicit transaction of the message it is sent in, so it never outlives the statement.
+        deadline still bounds the work: the statement sets the timeout local to the implicit
+        transaction of the message it is sent in, so it never outlives the statement.
         """
-        prefix = ""
-        if timeout_seconds is not None:
-            prefix = f"SET LOCAL statement_timeout = {statement_timeout_ms(timeout_seconds)}; "
+        timeout_ms = None if timeout_seconds is None else statement_timeout_ms(timeout_seconds)
         with self._routed() as engine, engine.connect() as conn:
             # The driver's own switch, not execution_options(isolation_level=...): that one
             # sends a SET to the server on the way in and again on the way out.
             driver: Any = conn.connection.driver_connection
             driver.autocommit = True
             try:
-                yield conn, prefix
+                yield conn, timeout_ms
             finally:
                 if not conn.invalidated:
                     driver.autocommit = False
