@@ -19,6 +19,7 @@ from availability_service.auth.principal import Principal, get_principal
 from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.grpc_api.request_guard import check_request
+from availability_service.grpc_api.status import internal_error
 from availability_service.service_layer.commodities import CommodityService
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.idempotent import RequestKey
@@ -101,9 +102,8 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             status = status_for(exc)
             if status is None:
                 log.exception("rpc_failed", method=method.__name__)
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-            else:
-                await context.abort_with_status(status)
+                status = internal_error()
+            await context.abort_with_status(status)
             raise  # pragma: no cover - abort always raises
 
     return wrapper
