@@ -9,10 +9,11 @@ from datetime import timedelta
 from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal
-from availability_service.domain.errors import InvalidArgument, NotFound
+from availability_service.domain.errors import NotFound
 from availability_service.domain.model import Availability, LotState
 from availability_service.intelligence import Catalog, Commodity, Factor, readiness_score
 from availability_service.intelligence.factors import clamp01
+from availability_service.service_layer import paging
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.lots import lot_id_from_name, visibility_for
 from availability_service.service_layer.price_check import market_band
@@ -65,9 +66,7 @@ class InsightService:
         self, principal: Principal, name: str, page_size: int, timeout: float | None = None
     ) -> list[SimilarLot]:
         """Same commodity nearest first, then the rest of its family, nearest first."""
-        if page_size < 0:
-            raise InvalidArgument.one("page_size", "must not be negative")
-        size = min(page_size or DEFAULT_SIMILAR, MAX_SIMILAR)
+        size = paging.page_size(page_size, DEFAULT_SIMILAR, MAX_SIMILAR)
         with self.uow.read(timeout) as conn:
             lot = self._visible_lot(conn, principal, name)
             if lot.ai_score_vector is None:
