@@ -29,6 +29,8 @@ LOT_WITHDRAWN = "LOT_WITHDRAWN"
 
 # Lots that can be held or sold from; RESERVED lots only while something is available.
 HOLDABLE_STATES = frozenset({LotState.ACTIVE, LotState.RESERVED})
+# The same, as stored (in a stable order, so statements built from it read the same).
+HOLDABLE_STATE_VALUES: tuple[str, ...] = tuple(sorted(s.value for s in HOLDABLE_STATES))
 
 
 def _fail(message: str, reason: str, subject: str, **metadata: object) -> FailedPrecondition:

@@ -10,7 +10,8 @@ from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal
 from availability_service.domain.errors import NotFound
-from availability_service.domain.model import Availability, LotState
+from availability_service.domain.holds import HOLDABLE_STATES
+from availability_service.domain.model import Availability
 from availability_service.intelligence import Catalog, Commodity, Factor, readiness_score
 from availability_service.intelligence.factors import clamp01
 from availability_service.service_layer import paging
@@ -26,7 +27,6 @@ DEFAULT_SIMILAR = 10
 MAX_SIMILAR = 100
 # Holds older than this no longer say anything about how the seller closes deals.
 HOLD_LOOKBACK = timedelta(days=30)
-_NEGOTIABLE = {LotState.ACTIVE, LotState.RESERVED}
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class InsightService:
         )
         ready = (
             approved
-            and lot.state in _NEGOTIABLE
+            and lot.state in HOLDABLE_STATES
             and lot.available_quantity > 0
             and (lot.valid_until is None or lot.valid_until > moment)
         )

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, and_, bindparam, case, func, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
+from availability_service.domain.model import HoldState
 from availability_service.storage.lots import MARKET_STATES_SQL
 from availability_service.storage.tables import availabilities, reservations
 
@@ -103,7 +104,9 @@ def seller_open_holds_ratio(
     """
     r, t = reservations, availabilities
     canonical = r.c.quantity * t.c.quantity_in_base_unit / t.c.total_quantity
-    open_quantity = case((and_(r.c.state == "ACTIVE", r.c.expire_time > now), canonical), else_=0)
+    open_quantity = case(
+        (and_(r.c.state == HoldState.ACTIVE.value, r.c.expire_time > now), canonical), else_=0
+    )
     conditions = [
         t.c.seller_id == seller_id,
         r.c.create_time >= since,

@@ -133,12 +133,12 @@ MARKET_STATES_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(MARKET_STATES
 _VISIBLE = text(
     "(availabilities.seller_id = :vis_subject"
     f" OR (availabilities.state IN {MARKET_STATES_SQL}"
-    "  AND (availabilities.market_visibility = 'PUBLIC'"
-    "   OR (availabilities.market_visibility = 'PRIVATE'"
+    f"  AND (availabilities.market_visibility = '{Visibility.PUBLIC}'"
+    f"   OR (availabilities.market_visibility = '{Visibility.PRIVATE}'"
     "       AND :vis_subject = ANY(availabilities.restricted_buyer_ids))"
-    "   OR (availabilities.market_visibility = 'RESTRICTED' AND :vis_region <> ''"
+    f"   OR (availabilities.market_visibility = '{Visibility.RESTRICTED}' AND :vis_region <> ''"
     "       AND :vis_region = ANY(availabilities.allowed_regions))"
-    "   OR (availabilities.market_visibility = 'INTERNAL' AND :vis_company <> ''"
+    f"   OR (availabilities.market_visibility = '{Visibility.INTERNAL}' AND :vis_company <> ''"
     "       AND availabilities.company_id = :vis_company))))"
 )
 
