@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 from availability_service.auth.policy import may_modify_lot
 from availability_service.auth.principal import Principal
 from availability_service.domain import holds as holds_domain
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -151,7 +152,7 @@ class LotService:
         principal: Principal,
         draft: Availability,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             moment = now()
@@ -172,19 +173,21 @@ class LotService:
             record(conn, lot, EventType.CREATED, principal.subject, None, is_new=True)
             return Outcome(availability=lot)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
-    def get(self, principal: Principal, name: str, timeout: float | None = None) -> Availability:
+    def get(
+        self, principal: Principal, name: str, deadline: Deadline | None = None
+    ) -> Availability:
         lot_id = lot_id_from_name(name)
         visibility = lots.visibility_params(
             principal.subject, principal.company_id, principal.region, principal.is_privileged
         )
-        with self.uow.statement_read(timeout) as (conn, timeout_ms):
+        with self.uow.statement_read(deadline) as (conn, timeout_ms):
             lot = lots.read_lot(conn, lot_id, visibility, statement_timeout_ms=timeout_ms)
         if lot is None:
             raise NotFound(f"{name} not found")
         if lot.reserved_quantity > ZERO:
-            with self.uow.read(timeout) as conn:
+            with self.uow.read(deadline) as conn:
                 present_overdue_holds_as_expired(conn, lot)
         return lot
 
@@ -198,7 +201,7 @@ class LotService:
         commodity: str,
         states: Sequence[LotState],
         show_deleted: bool,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> ListPage:
         size = paging.page_size(page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         # The fingerprint covers filters, not the caller: a token replayed by someone else
@@ -208,7 +211,7 @@ class LotService:
         )
         after = paging.decode_time_id(page_token, fp)
         # One snapshot, so the revision reported is the one the page was read at.
-        with self.uow.snapshot(timeout) as conn:
+        with self.uow.snapshot(deadline) as conn:
             revision = events.current_revision(conn)
             page = lots.list_lots(
                 conn,
@@ -234,7 +237,7 @@ class LotService:
         etag: str,
         changes: dict[str, Any],
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             lot = self.load_for_change(conn, principal, name, "availability.name")
@@ -263,7 +266,7 @@ class LotService:
             record(conn, lot, update_event_type(fields), principal.subject, before)
             return Outcome(availability=lot)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
     def delete(
         self,
@@ -271,7 +274,7 @@ class LotService:
         name: str,
         etag: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
         force: bool = False,
     ) -> Outcome:
         def body(conn: Connection) -> Outcome:
@@ -294,7 +297,7 @@ class LotService:
             record(conn, lot, EventType.CANCELLED, principal.subject, before)
             return Outcome(availability=lot)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
     def approve(
         self,
@@ -302,7 +305,7 @@ class LotService:
         name: str,
         etag: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         def approve_draft(lot: Availability) -> EventType:
             lot.state = LotState.ACTIVE  # settle() moves it on to what the quantities say
@@ -310,7 +313,7 @@ class LotService:
             lot.approve_time = now()
             return EventType.APPROVED
 
-        return self._review(principal, name, etag, key, timeout, "approved", approve_draft)
+        return self._review(principal, name, etag, key, deadline, "approved", approve_draft)
 
     def reject(
         self,
@@ -319,7 +322,7 @@ class LotService:
         reason: str,
         etag: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         if not reason.strip():
             raise InvalidArgument.one("reason", "is required when rejecting")
@@ -333,7 +336,7 @@ class LotService:
             lot.rejection_reason = reason
             return EventType.REJECTED
 
-        return self._review(principal, name, etag, key, timeout, "rejected", reject_draft)
+        return self._review(principal, name, etag, key, deadline, "rejected", reject_draft)
 
     def _review(
         self,
@@ -341,7 +344,7 @@ class LotService:
         name: str,
         etag: str,
         key: RequestKey | None,
-        timeout: float | None,
+        deadline: Deadline | None,
         verb: str,
         decide: Callable[[Availability], EventType],
     ) -> Outcome:
@@ -356,7 +359,7 @@ class LotService:
             record(conn, lot, event, principal.subject, before)
             return Outcome(availability=lot)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
     @staticmethod
     def _check_owner(principal: Principal, lot: Availability) -> None:
