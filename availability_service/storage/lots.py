@@ -173,7 +173,8 @@ def visible_to_sql(
 # execution only, not for building a 64-column select and its cache key each time. The
 # columns and the visibility predicate come from the same table and _VISIBLE as above.
 # The statement timeout travels as a parameter in the same message (UnitOfWork.statement_read):
-# the text stays constant, so one compiled form serves every deadline.
+# the text stays constant, so one compiled form serves every deadline (psycopg2 binds on the
+# client, so a parameter is allowed in SET).
 _LOT_COLUMNS = tuple(c for c in availabilities.c if c.name in _FIELDS)
 _SELECT_LOT = (
     "SELECT "
