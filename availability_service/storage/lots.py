@@ -176,10 +176,9 @@ def visible_to_sql(
 # the text stays constant, so one compiled form serves every deadline (psycopg2 binds on the
 # client, so a parameter is allowed in SET).
 _LOT_COLUMNS = tuple(c for c in availabilities.c if c.name in _FIELDS)
+_LOT_NAMES = tuple(c.name for c in _LOT_COLUMNS)
 _SELECT_LOT = (
-    "SELECT "
-    + ", ".join(c.name for c in _LOT_COLUMNS)
-    + " FROM availabilities WHERE availabilities.id = :lot_id"
+    "SELECT " + ", ".join(_LOT_NAMES) + " FROM availabilities WHERE availabilities.id = :lot_id"
 )
 _STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = :statement_timeout_ms; "
 
@@ -223,4 +222,6 @@ def read_lot(
         params["statement_timeout_ms"] = statement_timeout_ms
     query = _READ_LOT[visibility is not None, statement_timeout_ms is not None]
     row = conn.execute(query, params).first()
-    return None if row is None else row_to_lot(row)
+    # The row's values come in _LOT_COLUMNS order, already typed: pairing them with the
+    # names is cheaper than a mapping lookup per column.
+    return None if row is None else _lot_from_columns(dict(zip(_LOT_NAMES, row, strict=True)))
