@@ -42,9 +42,10 @@ def recent_prices(
     seller can set the baseline for everyone. The cap is applied over the newest `scan`
     lots, which bounds the work per check however large the market is.
     """
-    # Runs on every create: typed text built once (below), because building and mapping 500
-    # rows through a fresh select() cost several times the query itself.
-    result = conn.execute(
+    # Runs on every create, so the up to 500 prices come back as ONE row of three arrays:
+    # a row object per price cost more than the query itself. psycopg2 types the arrays'
+    # elements itself (numeric[] as Decimal, text[] as str).
+    row = conn.execute(
         _RECENT_PRICES,
         {
             "commodity": commodity,
@@ -56,34 +57,31 @@ def recent_prices(
             "per_seller": per_seller,
             "scan": scan,
         },
-    )
-    # The typed columns make the values Decimal and str; a NamedTuple instead of a frozen
-    # dataclass keeps 500 rows cheap.
-    return [ComparablePrice._make(row) for row in result]
+    ).one()
+    prices: list[Decimal] = row[0]
+    grades: list[str] = row[1]
+    regions: list[str] = row[2]
+    # A NamedTuple instead of a frozen dataclass keeps 500 of them cheap.
+    return list(map(ComparablePrice, prices, grades, regions))
 
 
 # Lots that passed review (MARKET_STATES); drafts, rejected and cancelled lots are no market.
-_RECENT_PRICES = (
-    text(
-        "SELECT price_per_base_unit, grade, delivery_region FROM ("
-        " SELECT price_per_base_unit, grade, delivery_region, create_time, row_number()"
-        "  OVER (PARTITION BY seller_id ORDER BY create_time DESC) AS nth FROM ("
-        "  SELECT price_per_base_unit, grade, delivery_region, seller_id, create_time"
-        "  FROM availabilities"
-        "  WHERE commodity = :commodity AND base_price_unit = :unit"
-        "  AND NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL"
-        f"  AND state IN {MARKET_STATES_SQL} AND create_time >= :since"
-        "  AND id <> :exclude AND seller_id <> :seller"
-        "  ORDER BY create_time DESC LIMIT :scan) AS recent) AS capped"
-        " WHERE nth <= :per_seller ORDER BY create_time DESC LIMIT :limit"
-    )
-    .bindparams(bindparam("exclude", type_=availabilities.c.id.type))
-    .columns(
-        availabilities.c.price_per_base_unit,
-        availabilities.c.grade,
-        availabilities.c.delivery_region,
-    )
-)
+_RECENT_PRICES = text(
+    "SELECT coalesce(array_agg(price_per_base_unit ORDER BY create_time DESC), '{}'),"
+    " coalesce(array_agg(grade ORDER BY create_time DESC), '{}'),"
+    " coalesce(array_agg(delivery_region ORDER BY create_time DESC), '{}') FROM ("
+    " SELECT price_per_base_unit, grade, delivery_region, create_time FROM ("
+    "  SELECT price_per_base_unit, grade, delivery_region, create_time, row_number()"
+    "   OVER (PARTITION BY seller_id ORDER BY create_time DESC) AS nth FROM ("
+    "   SELECT price_per_base_unit, grade, delivery_region, seller_id, create_time"
+    "   FROM availabilities"
+    "   WHERE commodity = :commodity AND base_price_unit = :unit"
+    "   AND NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL"
+    f"   AND state IN {MARKET_STATES_SQL} AND create_time >= :since"
+    "   AND id <> :exclude AND seller_id <> :seller"
+    "   ORDER BY create_time DESC LIMIT :scan) AS recent) AS capped"
+    "  WHERE nth <= :per_seller ORDER BY create_time DESC LIMIT :limit) AS newest"
+).bindparams(bindparam("exclude", type_=availabilities.c.id.type))
 
 
 def seller_open_holds_ratio(
