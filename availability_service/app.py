@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
@@ -23,7 +24,6 @@ from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService, place_lot
 from availability_service.service_layer.lots import LotService
-from availability_service.service_layer.read_routing import ReadRouter
 from availability_service.service_layer.search import SearchService
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.startup_checks import (
@@ -34,8 +34,12 @@ from availability_service.startup_checks import (
 from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
+from availability_service.storage.listener import wake_ups
+from availability_service.storage.read_routing import ReadRouter
+from availability_service.storage.unit_of_work import SqlUnitOfWork
 from availability_service.telemetry.metrics import instrument_pool
 from availability_service.telemetry.tracing import instrument_engine
+from availability_service.watch.database import WatchDatabase
 from availability_service.watch.history import HistoryService
 
 log = structlog.get_logger(__name__)
@@ -96,6 +100,8 @@ class Application:
     verifier: TokenVerifier
     rate_limiter: RateLimiter
     concurrency: ConcurrencyLimiter
+    # The watch hub's reads (on the primary) and its LISTEN wake-ups.
+    watch_database: WatchDatabase
     background: list[Any] = field(default_factory=list)
     # The grpc health servicer, set by create_server; the database monitor flips it.
     health: Any = None
@@ -125,15 +131,16 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     embedder = FeatureEmbedder(catalog)
     reads = build_read_router(settings, engine)
     uow = UnitOfWork(engine, reads)
+    port = SqlUnitOfWork(engine, reads)
     services = Services(
         lots=LotService(uow, LotEnricher(catalog, embedder), place_lot, lot_size),
         locations=LocationService(uow),
         holds=HoldService(
             uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
         ),
-        search=SearchService(uow, catalog, embedder),
+        search=SearchService(port, catalog, embedder),
         insight=InsightService(uow, catalog),
-        history=HistoryService(uow),
+        history=HistoryService(port),
         commodities=CommodityService(catalog),
     )
     return Application(
@@ -147,5 +154,10 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
             parse_rate_limits(settings.rate_limits, settings.rate_limit_enabled)
         ),
         concurrency=ConcurrencyLimiter(settings.max_concurrent_rpcs),
+        # LISTEN needs a session of its own: behind a transaction-pooling PgBouncer, a URL
+        # straight to PostgreSQL (docs/deployment.md).
+        watch_database=WatchDatabase(
+            SqlUnitOfWork(engine), wake_ups(engine, settings.listen_database_url), (DBAPIError,)
+        ),
         reads=reads,
     )

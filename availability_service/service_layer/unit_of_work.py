@@ -1,7 +1,7 @@
 """A transaction on one pooled connection, with the caller's deadline as a statement timeout.
 
 Writes (`transaction`) always run on the primary. Reads (`read`, `statement_read`,
-`snapshot`) run where the read router sends them (service_layer.read_routing): a hot standby
+`snapshot`) run where the read router sends them (storage.read_routing): a hot standby
 when one is fresh enough, else the primary; without standbys configured, on the primary.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from availability_service.domain.deadline import Deadline
-from availability_service.service_layer.read_routing import ReadRouter, ReplicaUnavailable
+from availability_service.storage.read_routing import ReadRouter, ReplicaUnavailable
 from availability_service.storage.replication import is_standby_trouble
 
 # A caller's deadline bounds each statement, up to this: PostgreSQL refuses a statement_timeout

@@ -8,16 +8,19 @@ holds.py, events.py, idempotency.py) and back; nothing above storage/ sees a Con
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from availability_service.domain.model import Availability, LotState, Reservation
+from availability_service.domain.model import Availability, HoldState, LotState, Reservation
+from availability_service.domain.stored_event import StoredEvent
 from availability_service.domain.viewer import Viewer
-from availability_service.storage import events, holds, idempotency, lots
+from availability_service.service_layer.ports.lots import LotSelection
+from availability_service.storage import events, holds, idempotency, lot_selection, lots, search
+from availability_service.storage.comparables import seller_open_holds_ratio
 
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool] | None:
@@ -73,6 +76,32 @@ class SqlLots:
             limit=limit,
         )
 
+    # --- reads (search, the watch stream) ----------------------------------------------
+
+    def by_ids(self, lot_ids: Sequence[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Availability]:
+        return search.lots_by_id(self._conn, lot_ids, visible_to(viewer))
+
+    def of_commodity(self, commodity: str, viewer: Viewer) -> list[Availability]:
+        return lot_selection.commodity_lots(self._conn, commodity, visible_to(viewer))
+
+    def selection_page(
+        self,
+        viewer: Viewer,
+        selection: LotSelection,
+        *,
+        unchanged_since: int,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[Availability]:
+        return lot_selection.selection_page(
+            self._conn,
+            visible_to(viewer),
+            selection,
+            unchanged_since=unchanged_since,
+            after=after,
+            limit=limit,
+        )
+
 
 class SqlHolds:
     def __init__(self, conn: Connection) -> None:
@@ -100,6 +129,37 @@ class SqlHolds:
     def any_on(self, lot_id: uuid.UUID) -> bool:
         return holds.has_holds(self._conn, lot_id)
 
+    # --- reads (hold listing, readiness) -----------------------------------------------
+
+    def page(
+        self,
+        *,
+        moment: datetime,
+        lot_id: uuid.UUID | None,
+        seller_id: str | None,
+        buyer_id: str,
+        negotiation_id: str,
+        states: Collection[HoldState],
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[Reservation]:
+        return holds.page_holds(
+            self._conn,
+            now=moment,
+            lot_id=lot_id,
+            seller_id=seller_id,
+            buyer_id=buyer_id,
+            negotiation_id=negotiation_id,
+            states=states,
+            after=after,
+            limit=limit,
+        )
+
+    def seller_open_ratio(
+        self, seller_id: str, since: datetime, moment: datetime, viewer: Viewer
+    ) -> float:
+        return seller_open_holds_ratio(self._conn, seller_id, since, moment, visible_to(viewer))
+
 
 class SqlEvents:
     def __init__(self, conn: Connection) -> None:
@@ -110,6 +170,44 @@ class SqlEvents:
 
     def append(self, **event: Any) -> None:
         events.append_event(self._conn, **event)
+
+    # --- reads (the watch stream, the event history) -----------------------------------
+
+    def read_after(self, after_revision: int, limit: int) -> list[StoredEvent]:
+        return [stored_event(r) for r in events.read_events(self._conn, after_revision, limit)]
+
+    def read_until(self, after_revision: int, until_revision: int, limit: int) -> list[StoredEvent]:
+        rows = events.read_events_until(self._conn, after_revision, until_revision, limit)
+        return [stored_event(r) for r in rows]
+
+    def oldest_revision(self) -> int | None:
+        return events.oldest_revision(self._conn)
+
+    def lot_events(self, lot_id: uuid.UUID, after_revision: int, limit: int) -> list[StoredEvent]:
+        rows = events.lot_events(self._conn, lot_id, after_revision, limit)
+        return [stored_event(r) for r in rows]
+
+    def states_at(
+        self, revision: int, lot_ids: Sequence[uuid.UUID] | None = None
+    ) -> dict[uuid.UUID, dict[str, Any] | None]:
+        return events.states_at(self._conn, lot_ids, revision)
+
+
+def stored_event(row: Any) -> StoredEvent:
+    """A row of the events table as the event log hands it out."""
+    m = row._mapping
+    return StoredEvent(
+        revision=int(m["revision"]),
+        availability_id=m["availability_id"],
+        event_type=m["event_type"],
+        types=tuple(m["event_types"] or (m["event_type"],)),
+        actor=m["actor"],
+        event_time=m["event_time"],
+        changed_fields=tuple(m["changed_fields"] or ()),
+        before=m["before"],
+        after=m["after"],
+        reservation=m["reservation"],
+    )
 
 
 class SqlIdempotency:

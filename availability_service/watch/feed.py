@@ -19,6 +19,7 @@ from typing import Any
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import OWNER_ONLY_FIELDS, sees_everything
 from availability_service.domain.model import availability_from_snapshot, reservation_from_snapshot
+from availability_service.domain.stored_event import StoredEvent
 from availability_service.grpc_api.lot_output import (
     availability_to_pb,
     reservation_to_pb,
@@ -29,7 +30,7 @@ from tradedesk.availability.v1 import resources_pb2 as pb
 
 @dataclass(frozen=True, eq=False)
 class WatchEvent:
-    """One row of the events table (one revision)."""
+    """One stored event (one revision), with its protobuf forms built once."""
 
     revision: int
     availability_id: uuid.UUID
@@ -49,19 +50,18 @@ class WatchEvent:
     )
 
     @classmethod
-    def from_row(cls, row: Any) -> WatchEvent:
-        m = row._mapping
+    def from_stored(cls, event: StoredEvent) -> WatchEvent:
         return cls(
-            revision=int(m["revision"]),
-            availability_id=m["availability_id"],
-            event_type=m["event_type"],
-            types=tuple(m["event_types"] or (m["event_type"],)),
-            actor=m["actor"],
-            event_time=m["event_time"],
-            changed_fields=tuple(m["changed_fields"] or ()),
-            before=m["before"],
-            after=m["after"],
-            reservation=m["reservation"],
+            revision=event.revision,
+            availability_id=event.availability_id,
+            event_type=event.event_type,
+            types=event.types,
+            actor=event.actor,
+            event_time=event.event_time,
+            changed_fields=event.changed_fields,
+            before=event.before,
+            after=event.after,
+            reservation=event.reservation,
         )
 
     def sees_everything(self, viewer: Principal) -> bool:

@@ -23,7 +23,9 @@ from availability_service.domain.deadline import Deadline
 from availability_service.service_layer.ports.events import EventLog
 from availability_service.service_layer.ports.holds import HoldRepository
 from availability_service.service_layer.ports.idempotency import IdempotencyStore
+from availability_service.service_layer.ports.locations import LocationRepository
 from availability_service.service_layer.ports.lots import LotRepository
+from availability_service.service_layer.ports.search import SearchReads
 
 
 class Transaction(Protocol):
@@ -40,6 +42,12 @@ class Transaction(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def search(self) -> SearchReads: ...
+
+    @property
+    def locations(self) -> LocationRepository: ...
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Runs `action` once this transaction has committed; never after a rollback, and
@@ -74,7 +82,9 @@ __all__ = [
     "EventLog",
     "HoldRepository",
     "IdempotencyStore",
+    "LocationRepository",
     "LotRepository",
+    "SearchReads",
     "Transaction",
     "UnitOfWork",
 ]
