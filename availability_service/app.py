@@ -134,7 +134,7 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     port = SqlUnitOfWork(engine, reads)
     services = Services(
         lots=LotService(uow, LotEnricher(catalog, embedder), place_lot, lot_size),
-        locations=LocationService(uow),
+        locations=LocationService(port),
         holds=HoldService(
             uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
         ),

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.elements import ColumnElement
 
-from availability_service.domain.location import Location
+from availability_service.domain.locations import Location
 from availability_service.storage.tables import locations
 
 

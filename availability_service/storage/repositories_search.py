@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection, text
 
-from availability_service.domain.location import Location
+from availability_service.domain.locations import Location
 from availability_service.domain.model import Availability
 from availability_service.domain.viewer import Viewer
 from availability_service.service_layer.ports.search import CandidateFilter, CandidateRow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from availability_service.domain.location import Location
+from availability_service.domain.locations import Location
 
 
 class LocationRepository(Protocol):

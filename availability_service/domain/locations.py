@@ -1,4 +1,4 @@
-"""A registered delivery location: where a seller's lots are posted from."""
+"""Registered delivery locations: where a seller delivers from."""
 
 from __future__ import annotations
 
