@@ -23,6 +23,7 @@ from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService, place_lot
 from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.ports import UnitOfWork as Storage
 from availability_service.service_layer.read_routing import ReadRouter
 from availability_service.service_layer.search import SearchService
 from availability_service.service_layer.unit_of_work import UnitOfWork
@@ -34,6 +35,7 @@ from availability_service.startup_checks import (
 from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
+from availability_service.storage.unit_of_work import SqlUnitOfWork
 from availability_service.telemetry.metrics import instrument_pool
 from availability_service.telemetry.tracing import instrument_engine
 from availability_service.watch.history import HistoryService
@@ -91,6 +93,8 @@ class Application:
 
     settings: Settings
     engine: Engine
+    # The persistence port the use cases and the background passes write through.
+    storage: Storage
     services: Services
     executor: ThreadPoolExecutor
     verifier: TokenVerifier
@@ -125,11 +129,12 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     embedder = FeatureEmbedder(catalog)
     reads = build_read_router(settings, engine)
     uow = UnitOfWork(engine, reads)
+    storage = SqlUnitOfWork(engine, reads)
     services = Services(
-        lots=LotService(uow, LotEnricher(catalog, embedder), place_lot, lot_size),
+        lots=LotService(storage, LotEnricher(catalog, embedder), place_lot, lot_size),
         locations=LocationService(uow),
         holds=HoldService(
-            uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
+            storage, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
         ),
         search=SearchService(uow, catalog, embedder),
         insight=InsightService(uow, catalog),
@@ -139,6 +144,7 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     return Application(
         settings=settings,
         engine=engine,
+        storage=storage,
         services=services,
         # One thread per pooled connection: more threads would only queue on the pool.
         executor=ThreadPoolExecutor(max_workers=settings.db_pool_size, thread_name_prefix="db"),

@@ -15,11 +15,12 @@ from availability_service.domain.model import Availability, LotState
 from availability_service.intelligence import Catalog, Commodity, Factor, readiness_score
 from availability_service.intelligence.factors import clamp01
 from availability_service.service_layer.changes import now
-from availability_service.service_layer.lots import lot_id_from_name, visibility_for
+from availability_service.service_layer.lots import lot_id_from_name
 from availability_service.service_layer.price_check import market_band
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage.comparables import seller_open_holds_ratio
 from availability_service.storage.lots import get_lot
+from availability_service.storage.repositories import SqlMarket, visible_to
 from availability_service.storage.search import nearest_lots
 
 DEFAULT_SIMILAR = 10
@@ -51,7 +52,7 @@ class InsightService:
 
     @staticmethod
     def _visible_lot(conn: Connection, principal: Principal, name: str) -> Availability:
-        lot = get_lot(conn, lot_id_from_name(name), visible=visibility_for(principal))
+        lot = get_lot(conn, lot_id_from_name(name), visible=visible_to(principal.viewer))
         if lot is None or lot.delete_time is not None:
             raise NotFound(f"{name} not found")
         return lot
@@ -73,7 +74,7 @@ class InsightService:
             lot = self._visible_lot(conn, principal, name)
             if lot.ai_score_vector is None:
                 return []
-            visible = visibility_for(principal)
+            visible = visible_to(principal.viewer)
             same = nearest_lots(
                 conn,
                 vector=lot.ai_score_vector,
@@ -102,13 +103,13 @@ class InsightService:
         with self.uow.read(deadline) as conn:
             lot = self._visible_lot(conn, principal, name)
             commodity = self._commodity(lot)
-            band = market_band(conn, lot, commodity)
+            band = market_band(SqlMarket(conn), lot, commodity)
             if band is None:
                 # No band in the lot's own currency: price_in_band says "unknown" (0.5)
                 # instead of comparing, say, INR with the catalog's USD band.
                 commodity = dataclasses.replace(commodity, price_band=None)
             holds = seller_open_holds_ratio(
-                conn, lot.seller_id, moment - HOLD_LOOKBACK, moment, visibility_for(principal)
+                conn, lot.seller_id, moment - HOLD_LOOKBACK, moment, visible_to(principal.viewer)
             )
         approved = bool(lot.approved_by) or lot.approve_time is not None
         result = readiness_score(

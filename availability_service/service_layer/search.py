@@ -36,10 +36,10 @@ from availability_service.intelligence import (
 from availability_service.service_layer import paging
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import numeric_quality
-from availability_service.service_layer.lots import visibility_for
 from availability_service.service_layer.search_criteria import Plan, SearchQuery, plan_search
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import events
+from availability_service.storage.repositories import visible_to
 from availability_service.storage.search import (
     CandidateFilter,
     CandidateRow,
@@ -196,7 +196,7 @@ class SearchService:
             order = OrderFilter(query.order_quantity, moment)
         return CandidateFilter(
             commodity=commodity.code,
-            visible=visibility_for(principal),
+            visible=visible_to(principal.viewer),
             target_vector=plan.target_vector,
             limit=CANDIDATE_LIMIT,
             quality=plan.ranges,

@@ -7,7 +7,7 @@ when one is fresh enough, else the primary; without standbys configured, on the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -30,20 +30,6 @@ def statement_timeout_ms(timeout_seconds: float | Deadline) -> int:
     return max(1, int(min(timeout_seconds, MAX_STATEMENT_TIMEOUT_SECONDS) * 1000))
 
 
-_AFTER_COMMIT = "availability_after_commit"
-
-
-def after_commit(conn: Connection, action: Callable[[], None]) -> None:
-    """Runs `action` once the transaction of `conn` has committed (never on rollback).
-
-    Only transactions opened by UnitOfWork.transaction run it; on any other connection
-    nothing is queued, so nothing is ever run for work that may not commit.
-    """
-    queued = conn.info.get(_AFTER_COMMIT)
-    if queued is not None:
-        queued.append(action)
-
-
 class UnitOfWork:
     """Hands out transactions; commit on success, rollback on any exception."""
 
@@ -53,22 +39,10 @@ class UnitOfWork:
 
     @contextmanager
     def transaction(self, timeout_seconds: float | Deadline | None = None) -> Iterator[Connection]:
-        """Commits on success; then runs what after_commit() queued on the connection."""
-        committed: list[Callable[[], None]] = []
+        """Commits on success, rolls back on any exception."""
         with self.engine.begin() as conn:
             _bound_by_deadline(conn, timeout_seconds)
-            # conn.info outlives the checkout (it belongs to the pooled DBAPI connection),
-            # so the queue is removed whatever happens; a rollback drops what was queued.
-            # The dict is held here: after a lost connection, conn.info would try to
-            # reconnect inside the failed transaction and raise instead of the real error.
-            info = conn.info
-            info[_AFTER_COMMIT] = committed
-            try:
-                yield conn
-            finally:
-                info.pop(_AFTER_COMMIT, None)
-        for action in committed:
-            action()
+            yield conn
 
     @contextmanager
     def statement_read(
@@ -98,7 +72,7 @@ class UnitOfWork:
 
     @contextmanager
     def read(self, timeout_seconds: float | Deadline | None = None) -> Iterator[Connection]:
-        """A read transaction (READ COMMITTED); writes and after_commit() need transaction()."""
+        """A read transaction (READ COMMITTED); writes need transaction()."""
         with self._routed() as engine, engine.begin() as conn:
             _bound_by_deadline(conn, timeout_seconds)
             yield conn

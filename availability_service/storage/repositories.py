@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from availability_service.domain.locations import Location
+from availability_service.domain.market import ComparablePrice
 from availability_service.domain.model import Availability, LotState, Reservation
 from availability_service.domain.viewer import Viewer
-from availability_service.storage import events, holds, idempotency, lots
+from availability_service.storage import comparables, events, holds, idempotency, locations, lots
 
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool] | None:
@@ -100,6 +102,9 @@ class SqlHolds:
     def any_on(self, lot_id: uuid.UUID) -> bool:
         return holds.has_holds(self._conn, lot_id)
 
+    def page(self, **query: Any) -> list[Reservation]:
+        return holds.page_holds(self._conn, **query)
+
 
 class SqlEvents:
     def __init__(self, conn: Connection) -> None:
@@ -110,6 +115,9 @@ class SqlEvents:
 
     def append(self, **event: Any) -> None:
         events.append_event(self._conn, **event)
+
+    def compact_before(self, moment: datetime, limit: int) -> int:
+        return events.compact_events_before(self._conn, moment, limit)
 
 
 class SqlIdempotency:
@@ -131,3 +139,46 @@ class SqlIdempotency:
         idempotency.complete(
             self._conn, principal=principal, request_id=request_id, response=response
         )
+
+    def expire_before(self, moment: datetime, limit: int) -> int:
+        return idempotency.expire_keys(self._conn, moment, limit)
+
+
+class SqlMarket:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def recent_prices(
+        self,
+        *,
+        commodity: str,
+        base_price_unit: str,
+        exclude_id: uuid.UUID,
+        exclude_seller: str,
+        since: datetime,
+        limit: int,
+        per_seller: int,
+        scan: int,
+    ) -> list[ComparablePrice]:
+        return comparables.recent_prices(
+            self._conn,
+            commodity=commodity,
+            base_price_unit=base_price_unit,
+            exclude_id=exclude_id,
+            exclude_seller=exclude_seller,
+            since=since,
+            limit=limit,
+            per_seller=per_seller,
+            scan=scan,
+        )
+
+    def flagged(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        return comparables.flagged_lot_ids(self._conn, after, limit)
+
+
+class SqlLocations:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, location_id: str) -> Location | None:
+        return locations.get_location(self._conn, location_id)

@@ -15,9 +15,10 @@ from availability_service.auth.principal import Principal
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import InvalidArgument, NotFound
 from availability_service.service_layer import paging
-from availability_service.service_layer.lots import lot_id_from_name, visibility_for
+from availability_service.service_layer.lots import lot_id_from_name
 from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.storage import events, lots
+from availability_service.storage.repositories import visible_to
 from availability_service.watch.feed import WatchEvent
 from availability_service.watch.filters import ChangeKind, WatchFilter, change_kind
 
@@ -63,7 +64,7 @@ class HistoryService:
         fp = paging.fingerprint("history", str(lot_id))
         after = _after(page_token, fp) if page_token else 0
         with self.uow.read(deadline) as conn:
-            if lots.get_lot(conn, lot_id, visible=visibility_for(principal)) is None:
+            if lots.get_lot(conn, lot_id, visible=visible_to(principal.viewer)) is None:
                 raise NotFound(f"{parent} not found")
             rows = events.lot_events(conn, lot_id, after, size + 1)
         scanned = [WatchEvent.from_row(row) for row in rows[:size]]
