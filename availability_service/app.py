@@ -24,8 +24,8 @@ from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService, place_lot
 from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.ports import UnitOfWork as Storage
 from availability_service.service_layer.search import SearchService
-from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.startup_checks import (
     check_settings,
     development_secret,
@@ -95,6 +95,8 @@ class Application:
 
     settings: Settings
     engine: Engine
+    # The persistence port the use cases and the background passes write through.
+    storage: Storage
     services: Services
     executor: ThreadPoolExecutor
     verifier: TokenVerifier
@@ -130,22 +132,22 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
         upsert_catalog(conn, catalog_to_rows(catalog))
     embedder = FeatureEmbedder(catalog)
     reads = build_read_router(settings, engine)
-    uow = UnitOfWork(engine, reads)
-    port = SqlUnitOfWork(engine, reads)
+    storage = SqlUnitOfWork(engine, reads)
     services = Services(
-        lots=LotService(uow, LotEnricher(catalog, embedder), place_lot, lot_size),
-        locations=LocationService(port),
+        lots=LotService(storage, LotEnricher(catalog, embedder), place_lot, lot_size),
+        locations=LocationService(storage),
         holds=HoldService(
-            uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
+            storage, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
         ),
-        search=SearchService(port, catalog, embedder),
-        insight=InsightService(uow, catalog),
-        history=HistoryService(port),
+        search=SearchService(storage, catalog, embedder),
+        insight=InsightService(storage, catalog),
+        history=HistoryService(storage),
         commodities=CommodityService(catalog),
     )
     return Application(
         settings=settings,
         engine=engine,
+        storage=storage,
         services=services,
         # One thread per pooled connection: more threads would only queue on the pool.
         executor=ThreadPoolExecutor(max_workers=settings.db_pool_size, thread_name_prefix="db"),

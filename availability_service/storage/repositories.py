@@ -8,19 +8,29 @@ holds.py, events.py, idempotency.py) and back; nothing above storage/ sees a Con
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from availability_service.domain.model import Availability, HoldState, LotState, Reservation
+from availability_service.domain.locations import Location
+from availability_service.domain.market import ComparablePrice
+from availability_service.domain.model import Availability, LotState, Reservation
 from availability_service.domain.stored_event import StoredEvent
 from availability_service.domain.viewer import Viewer
 from availability_service.service_layer.ports.lots import LotSelection
-from availability_service.storage import events, holds, idempotency, lot_selection, lots, search
-from availability_service.storage.comparables import seller_open_holds_ratio
+from availability_service.storage import (
+    comparables,
+    events,
+    holds,
+    idempotency,
+    locations,
+    lot_selection,
+    lots,
+    search,
+)
 
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool] | None:
@@ -129,36 +139,17 @@ class SqlHolds:
     def any_on(self, lot_id: uuid.UUID) -> bool:
         return holds.has_holds(self._conn, lot_id)
 
-    # --- reads (hold listing, readiness) -----------------------------------------------
+    def page(self, **query: Any) -> list[Reservation]:
+        return holds.page_holds(self._conn, **query)
 
-    def page(
-        self,
-        *,
-        moment: datetime,
-        lot_id: uuid.UUID | None,
-        seller_id: str | None,
-        buyer_id: str,
-        negotiation_id: str,
-        states: Collection[HoldState],
-        after: tuple[datetime, uuid.UUID] | None,
-        limit: int,
-    ) -> list[Reservation]:
-        return holds.page_holds(
-            self._conn,
-            now=moment,
-            lot_id=lot_id,
-            seller_id=seller_id,
-            buyer_id=buyer_id,
-            negotiation_id=negotiation_id,
-            states=states,
-            after=after,
-            limit=limit,
-        )
+    # --- reads (readiness) -------------------------------------------------------------
 
     def seller_open_ratio(
         self, seller_id: str, since: datetime, moment: datetime, viewer: Viewer
     ) -> float:
-        return seller_open_holds_ratio(self._conn, seller_id, since, moment, visible_to(viewer))
+        return comparables.seller_open_holds_ratio(
+            self._conn, seller_id, since, moment, visible_to(viewer)
+        )
 
 
 class SqlEvents:
@@ -170,6 +161,9 @@ class SqlEvents:
 
     def append(self, **event: Any) -> None:
         events.append_event(self._conn, **event)
+
+    def compact_before(self, moment: datetime, limit: int) -> int:
+        return events.compact_events_before(self._conn, moment, limit)
 
     # --- reads (the watch stream, the event history) -----------------------------------
 
@@ -229,3 +223,56 @@ class SqlIdempotency:
         idempotency.complete(
             self._conn, principal=principal, request_id=request_id, response=response
         )
+
+    def expire_before(self, moment: datetime, limit: int) -> int:
+        return idempotency.expire_keys(self._conn, moment, limit)
+
+
+class SqlMarket:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def recent_prices(
+        self,
+        *,
+        commodity: str,
+        base_price_unit: str,
+        exclude_id: uuid.UUID,
+        exclude_seller: str,
+        since: datetime,
+        limit: int,
+        per_seller: int,
+        scan: int,
+    ) -> list[ComparablePrice]:
+        return comparables.recent_prices(
+            self._conn,
+            commodity=commodity,
+            base_price_unit=base_price_unit,
+            exclude_id=exclude_id,
+            exclude_seller=exclude_seller,
+            since=since,
+            limit=limit,
+            per_seller=per_seller,
+            scan=scan,
+        )
+
+    def flagged(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        return comparables.flagged_lot_ids(self._conn, after, limit)
+
+
+class SqlLocations:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, location_id: str) -> Location | None:
+        return locations.get_location(self._conn, location_id)
+
+    # --- the registry use cases (LocationService) --------------------------------------
+
+    def upsert(self, location: Location) -> Location:
+        return locations.upsert_location(self._conn, location)
+
+    def page(
+        self, *, owner_id: str = "", after: str | None = None, limit: int = 100
+    ) -> list[Location]:
+        return locations.list_locations(self._conn, owner_id=owner_id, after=after, limit=limit)

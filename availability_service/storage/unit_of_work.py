@@ -19,8 +19,15 @@ from availability_service.domain.deadline import Deadline
 from availability_service.service_layer import ports
 from availability_service.storage.read_routing import ReadRouter, ReplicaUnavailable
 from availability_service.storage.replication import is_standby_trouble
-from availability_service.storage.repositories import SqlEvents, SqlHolds, SqlIdempotency, SqlLots
-from availability_service.storage.repositories_search import SqlLocations, SqlSearch
+from availability_service.storage.repositories import (
+    SqlEvents,
+    SqlHolds,
+    SqlIdempotency,
+    SqlLocations,
+    SqlLots,
+    SqlMarket,
+)
+from availability_service.storage.repositories_search import SqlSearch
 
 # A caller's deadline bounds each statement, up to this: PostgreSQL refuses a statement_timeout
 # past 2^31-1 ms (about 24.8 days), and no statement of this service should run for minutes,
@@ -58,12 +65,24 @@ class SqlTransaction:
         return SqlIdempotency(self.connection)
 
     @cached_property
+    def market(self) -> SqlMarket:
+        return SqlMarket(self.connection)
+
+    @cached_property
     def search(self) -> SqlSearch:
         return SqlSearch(self.connection)
 
     @cached_property
     def locations(self) -> SqlLocations:
         return SqlLocations(self.connection)
+
+    def takes_turn(self, key: int) -> bool:
+        """A transaction-level advisory lock: released at commit or rollback, so a process
+        that dies mid-pass never keeps the turn."""
+        acquired: bool = self.connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
+        ).scalar_one()
+        return acquired
 
     def after_commit(self, action: Callable[[], None]) -> None:
         if self._committed is not None:

@@ -25,6 +25,7 @@ from availability_service.service_layer.ports.holds import HoldRepository
 from availability_service.service_layer.ports.idempotency import IdempotencyStore
 from availability_service.service_layer.ports.locations import LocationRepository
 from availability_service.service_layer.ports.lots import LotRepository
+from availability_service.service_layer.ports.market import MarketPrices
 from availability_service.service_layer.ports.search import SearchReads
 
 
@@ -44,10 +45,19 @@ class Transaction(Protocol):
     def idempotency(self) -> IdempotencyStore: ...
 
     @property
+    def market(self) -> MarketPrices: ...
+
+    @property
     def search(self) -> SearchReads: ...
 
     @property
     def locations(self) -> LocationRepository: ...
+
+    def takes_turn(self, key: int) -> bool:
+        """Whether this process acts now among all processes of the service: holds the
+        exclusive turn `key` until this transaction ends, or False when another holds it.
+        (The background passes use it so that one process at a time acts.)"""
+        ...
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Runs `action` once this transaction has committed; never after a rollback, and
@@ -84,6 +94,7 @@ __all__ = [
     "IdempotencyStore",
     "LocationRepository",
     "LotRepository",
+    "MarketPrices",
     "SearchReads",
     "Transaction",
     "UnitOfWork",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from availability_service.domain.stored_event import StoredEvent
@@ -28,6 +29,10 @@ class EventLog(Protocol):
         reservation_id: uuid.UUID | None = None,
         reservation: dict[str, Any] | None = None,
     ) -> None: ...
+
+    def compact_before(self, moment: datetime, limit: int) -> int:
+        """Deletes up to `limit` of the oldest events recorded before `moment`; how many."""
+        ...
 
     # --- reads (the watch stream, the event history) -----------------------------------
 

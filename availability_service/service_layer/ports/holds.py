@@ -36,12 +36,10 @@ class HoldRepository(Protocol):
         """Whether any hold, in any state, was ever placed on the lot."""
         ...
 
-    # --- reads (hold listing, readiness) -----------------------------------------------
-
     def page(
         self,
         *,
-        moment: datetime,
+        now: datetime,
         lot_id: uuid.UUID | None,
         seller_id: str | None,
         buyer_id: str,
@@ -50,10 +48,12 @@ class HoldRepository(Protocol):
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
     ) -> list[Reservation]:
-        """Holds oldest first by (create_time, id) after a keyset position, with their lot's
-        unit; seller_id keeps only holds on that seller's lots. States are as of `moment`:
-        an ACTIVE hold past its expire_time counts as EXPIRED."""
+        """Holds oldest first by (create_time, id) after a keyset position; seller_id keeps
+        those on that seller's lots. A state filter treats an overdue ACTIVE hold as EXPIRED
+        (domain.expiry.is_overdue at `now`)."""
         ...
+
+    # --- reads (readiness) -------------------------------------------------------------
 
     def seller_open_ratio(
         self, seller_id: str, since: datetime, moment: datetime, viewer: Viewer

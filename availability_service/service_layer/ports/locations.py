@@ -1,4 +1,4 @@
-"""The location registry as the use cases store and find it."""
+"""The registry of delivery locations, as the use cases read it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from availability_service.domain.locations import Location
 
 
 class LocationRepository(Protocol):
+    def get(self, location_id: str) -> Location | None: ...
+
+    # --- the registry use cases (LocationService) --------------------------------------
+
     def upsert(self, location: Location) -> Location:
         """Inserts or replaces by location_id; returns the stored location."""
         ...
-
-    def get(self, location_id: str) -> Location | None: ...
 
     def page(
         self, *, owner_id: str = "", after: str | None = None, limit: int = 100
