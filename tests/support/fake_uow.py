@@ -61,6 +61,8 @@ class Store:
     locations: dict[str, Location] = field(default_factory=dict)
     # Turns another process holds (Transaction.takes_turn refuses them).
     turns_elsewhere: set[int] = field(default_factory=set)
+    # Writes made in this copy: a transaction that wrote nothing commits nothing.
+    writes: int = 0
 
 
 def _as_principal(viewer: Viewer) -> Principal:
@@ -73,6 +75,7 @@ class FakeLots:
         self._store = store
 
     def _write(self, lot: Availability) -> int:
+        self._store.writes += 1
         self._store.revision += 1
         stored = copy.deepcopy(lot)
         stored.revision = self._store.revision
@@ -127,10 +130,12 @@ class FakeHolds:
 
     def add(self, hold: Reservation) -> None:
         assert hold.id not in self._store.holds, "add() of a hold that exists"
+        self._store.writes += 1
         self._store.holds[hold.id] = copy.deepcopy(hold)
 
     def save(self, hold: Reservation) -> None:
         assert hold.id in self._store.holds, "save() of a hold never added"
+        self._store.writes += 1
         self._store.holds[hold.id] = copy.deepcopy(hold)
 
     def get(
@@ -200,6 +205,7 @@ class FakeEvents:
 
     def append(self, **event: Any) -> None:
         assert event["revision"] == self._store.revision, "an event is written at its revision"
+        self._store.writes += 1
         self._store.events.append(copy.deepcopy(event))
 
     def compact_before(self, moment: datetime, limit: int) -> int:
@@ -216,6 +222,7 @@ class FakeIdempotency:
     ) -> dict[str, Any] | None:
         stored = self._store.keys.get((principal, request_id))
         if stored is None:
+            self._store.writes += 1
             self._store.keys[(principal, request_id)] = (method, request_hash, None)
             return None
         if stored[:2] != (method, request_hash):
@@ -226,6 +233,7 @@ class FakeIdempotency:
         return copy.deepcopy(stored[2])
 
     def complete(self, *, principal: str, request_id: str, response: dict[str, Any]) -> None:
+        self._store.writes += 1
         method, request_hash, _ = self._store.keys[(principal, request_id)]
         self._store.keys[(principal, request_id)] = (method, request_hash, copy.deepcopy(response))
 
@@ -326,10 +334,18 @@ class FakeUnitOfWork:
 
     @contextmanager
     def transaction(self, deadline: Deadline | None = None) -> Iterator[FakeTransaction]:
-        working = copy.deepcopy(self.store)
+        """Works on a copy; an exception leaves the store as it was (the rollback).
+
+        Transactions may nest (the sweeper's guard around each lot's own), as they run side
+        by side on PostgreSQL, as long as only one of the overlapping ones writes.
+        """
+        begun = self.store
+        working = copy.deepcopy(begun)
         tx = FakeTransaction(working, writes=True)
-        yield tx  # an exception leaves self.store as it was: the rollback
-        self.store = working
+        yield tx
+        if working.writes != begun.writes:
+            assert self.store is begun, "overlapping transactions that both write"
+            self.store = working
         self.transactions += 1
         for action in tx.committed or ():
             action()
