@@ -4,8 +4,7 @@ what time has ended on a lot at a given moment."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,38 +12,16 @@ import pytest
 from availability_service.domain import expiry, lifecycle
 from availability_service.domain import holds as rules
 from availability_service.domain.errors import FailedPrecondition
-from availability_service.domain.model import Availability, HoldState, LotState, Reservation
+from availability_service.domain.model import Availability, HoldState, LotState
 from availability_service.domain.quantities import settle
+from tests.unit.domain.test_holds import NOW, hold
+from tests.unit.domain.test_holds import lot as a_lot
 
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
 LATER = NOW + timedelta(hours=2)
 
 
 def lot(state: LotState = LotState.ACTIVE, **overrides: object) -> Availability:
-    values: dict[str, object] = {
-        "id": uuid.uuid4(),
-        "seller_id": "seller-1",
-        "commodity": "cotton",
-        "quantity_unit": "t",
-        "total_quantity": Decimal("100"),
-        "available_quantity": Decimal("100"),
-        "state": state,
-        "create_time": NOW,
-        "update_time": NOW,
-    }
-    values.update(overrides)
-    return Availability(**values)  # type: ignore[arg-type]
-
-
-def hold(target: Availability, quantity: str, ttl: timedelta = timedelta(hours=1)) -> Reservation:
-    return rules.place_hold(
-        target,
-        quantity=Decimal(quantity),
-        buyer_id="buyer-1",
-        negotiation_id="n-1",
-        expire_time=NOW + ttl,
-        now=NOW,
-    )
+    return a_lot(state=state, **overrides)
 
 
 def refusal(act: object) -> tuple[str, dict[str, str]]:
