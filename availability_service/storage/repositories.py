@@ -232,29 +232,8 @@ class SqlMarket:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def recent_prices(
-        self,
-        *,
-        commodity: str,
-        base_price_unit: str,
-        exclude_id: uuid.UUID,
-        exclude_seller: str,
-        since: datetime,
-        limit: int,
-        per_seller: int,
-        scan: int,
-    ) -> list[ComparablePrice]:
-        return comparables.recent_prices(
-            self._conn,
-            commodity=commodity,
-            base_price_unit=base_price_unit,
-            exclude_id=exclude_id,
-            exclude_seller=exclude_seller,
-            since=since,
-            limit=limit,
-            per_seller=per_seller,
-            scan=scan,
-        )
+    def recent_prices(self, **query: Any) -> list[ComparablePrice]:
+        return comparables.recent_prices(self._conn, **query)
 
     def flagged(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
         return comparables.flagged_lot_ids(self._conn, after, limit)
