@@ -22,15 +22,14 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from availability_service.domain.deadline import Deadline
-from tests.support.fake_repositories import (
-    FakeEvents,
-    FakeHolds,
-    FakeIdempotency,
-    FakeLocations,
-    FakeLots,
-    FakeMarket,
-    Store,
+from tests.support.fake_reads import (
+    FakeEventReads,
+    FakeHoldReads,
+    FakeLocationRegistry,
+    FakeLotReads,
+    FakeSearch,
 )
+from tests.support.fake_repositories import FakeIdempotency, FakeMarket, Store
 
 if TYPE_CHECKING:
     from availability_service.service_layer import ports
@@ -39,12 +38,13 @@ if TYPE_CHECKING:
 class FakeTransaction:
     def __init__(self, store: Store, *, writes: bool) -> None:
         self.store = store
-        self.lots = FakeLots(store)
-        self.holds = FakeHolds(store)
-        self.events = FakeEvents(store)
+        self.lots = FakeLotReads(store)
+        self.holds = FakeHoldReads(store)
+        self.events = FakeEventReads(store)
         self.idempotency = FakeIdempotency(store)
         self.market = FakeMarket(store)
-        self.locations = FakeLocations(store)
+        self.locations = FakeLocationRegistry(store)
+        self.search = FakeSearch(store)
         self.committed: list[Callable[[], None]] | None = [] if writes else None
 
     def takes_turn(self, key: int) -> bool:
