@@ -30,6 +30,7 @@ from availability_service.service_layer.ports.search import (
     CandidateRow,
     OrderTerms,
     QualityRange,
+    ScoreOrder,
     widen,
 )
 from availability_service.service_layer.search import candidate_of
@@ -288,6 +289,22 @@ def _row(lot: Availability, f: CandidateFilter) -> CandidateRow:
     return CandidateRow(**{**row.__dict__, "approximate_score": exact})
 
 
+def best_first(rows: list[CandidateRow], ranking: ScoreOrder, limit: int) -> list[CandidateRow]:
+    """The candidate query's order and keyset over rows with their approximate scores: best
+    first (then id), within [floor, ceiling], after the last row of the previous read."""
+    kept = []
+    for r in sorted(rows, key=lambda r: (-(r.approximate_score or 0.0), r.id)):
+        score = r.approximate_score or 0.0
+        if (ranking.floor is not None and score < ranking.floor) or (
+            ranking.ceiling is not None and score > ranking.ceiling
+        ):
+            continue
+        if ranking.after is not None and (-score, r.id) <= (-ranking.after[0], ranking.after[1]):
+            continue
+        kept.append(r)
+    return kept[:limit]
+
+
 class FakeSearch:
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -298,20 +315,7 @@ class FakeSearch:
         if ranking is None:
             rows.sort(key=lambda r: (r.cosine_distance is None, r.cosine_distance or 0.0, r.id))
             return rows[: flt.limit]
-        kept = []
-        for r in sorted(rows, key=lambda r: (-(r.approximate_score or 0.0), r.id)):
-            score = r.approximate_score or 0.0
-            if (ranking.floor is not None and score < ranking.floor) or (
-                ranking.ceiling is not None and score > ranking.ceiling
-            ):
-                continue
-            if ranking.after is not None and (-score, r.id) <= (
-                -ranking.after[0],
-                ranking.after[1],
-            ):
-                continue
-            kept.append(r)
-        return kept[: flt.limit]
+        return best_first(rows, ranking, flt.limit)
 
     def nearest(
         self,

@@ -28,6 +28,7 @@ from availability_service.service_layer.ports.search import (
     CandidateRow,
 )
 from availability_service.service_layer.search import Ranked, SearchService, candidate_of, rank
+from tests.support.fake_reads import best_first
 
 CATALOG = load_catalog()
 COTTON = CATALOG.get("cotton")
@@ -74,24 +75,8 @@ class ReadBestFirst:
         self.rows = rows
 
     def candidates(self, flt: CandidateFilter) -> list[CandidateRow]:
-        rows = self.rows
-        ranking = flt.ranking
-        assert ranking is not None
-        kept = []
-        for row in rows:
-            score = row.approximate_score
-            assert score is not None
-            if ranking.floor is not None and score < ranking.floor:
-                continue
-            if ranking.ceiling is not None and score > ranking.ceiling:
-                continue
-            if ranking.after is not None and (-score, row.id) <= (
-                -ranking.after[0],
-                ranking.after[1],
-            ):
-                continue
-            kept.append(row)
-        return kept[: flt.limit]
+        assert flt.ranking is not None
+        return best_first(self.rows, flt.ranking, flt.limit)
 
 
 @st.composite
