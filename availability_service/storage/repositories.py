@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.locations import Location
 from availability_service.domain.market import ComparablePrice
@@ -31,16 +30,7 @@ from availability_service.storage import (
     lots,
     search,
 )
-
-
-def visible_to(viewer: Viewer) -> ColumnElement[bool] | None:
-    """The viewer's visibility as the SQL predicate of storage.lots (None: sees every lot)."""
-    return lots.visible_to_sql(viewer.subject, viewer.company_id, viewer.region, viewer.sees_all)
-
-
-def visibility_params(viewer: Viewer) -> dict[str, str] | None:
-    """The bound values of that predicate, for the driver-SQL reads."""
-    return lots.visibility_params(viewer.subject, viewer.company_id, viewer.region, viewer.sees_all)
+from availability_service.storage.viewing import visibility_params, visible_to
 
 
 class SqlLots:

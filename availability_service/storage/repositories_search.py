@@ -12,7 +12,7 @@ from availability_service.domain.model import Availability
 from availability_service.domain.viewer import Viewer
 from availability_service.service_layer.ports.search import CandidateFilter, CandidateRow
 from availability_service.storage import search
-from availability_service.storage.repositories import visible_to
+from availability_service.storage.viewing import visible_to
 
 _COSINE_DISTANCE = text("SELECT CAST(:a AS vector) <=> CAST(:b AS vector)")
 

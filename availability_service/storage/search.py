@@ -37,9 +37,10 @@ from availability_service.service_layer.ports.search import (
     OrderTerms,
 )
 from availability_service.service_layer.ports.search import widen as _widen
-from availability_service.storage.lots import row_to_lot, visible_to_sql
+from availability_service.storage.lots import row_to_lot
 from availability_service.storage.search_score import by_score
 from availability_service.storage.tables import availabilities
+from availability_service.storage.viewing import visible_to
 
 
 def quality_number(name: str) -> ColumnElement[Any]:
@@ -62,8 +63,7 @@ def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
         t.c.delete_time.is_(None),
         t.c.available_quantity > 0,
     ]
-    viewer = f.viewer
-    visible = visible_to_sql(viewer.subject, viewer.company_id, viewer.region, viewer.sees_all)
+    visible = visible_to(f.viewer)
     if visible is not None:
         out.append(visible)
     if not f.include_anomalies:
