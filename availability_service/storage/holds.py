@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, or_, select, tuple_, union
 from sqlalchemy.sql.elements import ColumnElement
 
-from availability_service.domain.holds import HOLDABLE_STATE_VALUES
+from availability_service.domain.lifecycle import HOLDABLE_STATE_VALUES
 from availability_service.domain.model import RESERVATION_FIELDS, HoldState, Reservation
 from availability_service.storage.tables import availabilities, reservations
 
