@@ -123,11 +123,11 @@ def cmd_locations_import(args: argparse.Namespace) -> int:
     from availability_service.app import open_database
     from availability_service.location_csv import import_file
     from availability_service.service_layer.locations import LocationService
-    from availability_service.service_layer.unit_of_work import UnitOfWork
+    from availability_service.storage.unit_of_work import SqlUnitOfWork
 
     settings = _settings(args)
     with open_database(settings, run_migrations=True) as engine:
-        return import_file(LocationService(UnitOfWork(engine)), Path(args.file), sys.stdout)
+        return import_file(LocationService(SqlUnitOfWork(engine)), Path(args.file), sys.stdout)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -61,9 +61,7 @@ class RunningServer:
 async def start_server(app: Application, address: str | None = None) -> RunningServer:
     """Builds and starts a server over `app` on `address` (default: the configured one)."""
     settings = app.settings
-    hub = WatchHub(
-        app.engine, app.executor, HubLimits.from_settings(settings), settings.listen_database_url
-    )
+    hub = WatchHub(app.watch_database, app.executor, HubLimits.from_settings(settings))
     server, port, health_servicer = await create_server(app, hub, address)
     # The hub runs before the first call arrives, so every watch stream finds it started.
     tasks = hub.start()

@@ -20,8 +20,8 @@ from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.grpc_api.request_guard import check_request
 from availability_service.service_layer.idempotent import RequestKey
-from availability_service.service_layer.read_routing import run_read
 from availability_service.services import Services
+from availability_service.storage.read_routing import run_read
 from availability_service.watch.hub import WatchHub
 
 log = structlog.get_logger(__name__)

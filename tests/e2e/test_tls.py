@@ -73,7 +73,7 @@ def test_plaintext_on_every_interface_is_refused_unless_explicitly_allowed(
         configured = dataclasses.replace(
             app, settings=dataclasses.replace(app.settings, allow_insecure=allow_insecure)
         )
-        hub = WatchHub(app.engine, app.executor, HubLimits())  # never started: bind only
+        hub = WatchHub(app.watch_database, app.executor, HubLimits())  # never started: bind only
         server, port, _health = await create_server(configured, hub, "0.0.0.0:0")
         await server.stop(None)
         return port
