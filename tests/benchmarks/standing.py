@@ -49,6 +49,7 @@ COMMODITIES = (
 POOL = 50  # cotton lots being repriced
 PRICES = ("1550", "1650", "1750", "1850")  # USD/t, against ceilings of 1600..1800
 WRITERS = 8
+IDLE_SECONDS = 3.0  # measuring the searching process's CPU with no change
 
 
 def criteria(index: int) -> api.SearchAvailabilitiesRequest:
@@ -161,6 +162,10 @@ def standing(ctx: Context) -> dict[str, Any]:
             time.sleep(1)
             state["rss_idle"] = server.rss_bytes()
             assert server.proc is not None
+            # What the open streams cost with no change (their progress bookmarks).
+            idle_start = cpu_seconds(server.proc.pid)
+            time.sleep(IDLE_SECONDS)
+            state["idle_cpu_per_s"] = (cpu_seconds(server.proc.pid) - idle_start) / IDLE_SECONDS
             cpu_start = cpu_seconds(server.proc.pid)
             write_start = time.time()
             commits = _reprice(writer.address, names, rate, seconds)
@@ -191,6 +196,7 @@ def standing(ctx: Context) -> dict[str, Any]:
         # The searching process's CPU per change (progress bookmarks of every stream over
         # the 2 s after the last write included), and the rate that allows on one core.
         "cpu_ms_per_change": round(cpu_s * 1000 / len(commits), 2) if commits else None,
+        "idle_cpu_percent": round(100 * state["idle_cpu_per_s"], 1),
         "changes_per_s_per_core": round(len(commits) / cpu_s, 1) if cpu_s else None,
         "deliveries": len(delays),
         "stream_errors": {c: errors.count(c) for c in set(errors)},
