@@ -62,6 +62,16 @@ def decoded(event: WatchEvent) -> tuple[Availability, bytes]:
     return found
 
 
+def criteria_key(search: api.SearchAvailabilitiesRequest) -> bytes:
+    """The criteria as bytes, equal for requests that differ only in their (ignored) page
+    fields: searches with equal keys score every lot state alike (StandingSearch.score)."""
+    criteria = api.SearchAvailabilitiesRequest()
+    criteria.CopyFrom(search)
+    criteria.ClearField("page_size")
+    criteria.ClearField("page_token")
+    return bytes(criteria.SerializeToString(deterministic=True))
+
+
 def parse_search_request(
     request: api.WatchSearchRequest, principal: Principal, search: SearchService
 ) -> tuple[StandingSearch, WatchRequest]:
@@ -73,7 +83,9 @@ def parse_search_request(
     try:
         found.raise_if_any()
         commodity, plan = search.plan(query)
-        standing = StandingSearch(principal, query, commodity, plan, search.embedder)
+        standing = StandingSearch(
+            principal, query, commodity, plan, search.embedder, criteria_key(request.search)
+        )
     except InvalidArgument as exc:
         violations += [FieldViolation(f"search.{v.field}", v.description) for v in exc.violations]
     watch = api.WatchAvailabilitiesRequest(

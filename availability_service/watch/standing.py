@@ -92,6 +92,14 @@ class SharedLotState:
 _SHARED: OrderedDict[tuple[uuid.UUID, int, Summation], SharedLotState] = OrderedDict()
 SHARED_CACHE_SIZE = 10_000
 
+# Lot states scored by criteria: a score depends on the lot state and the criteria only, not
+# on who asks, so standing searches with equal criteria (the same request, page fields aside)
+# score a lot state once between them (bounded: least recent out).
+_SCORES: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], tuple[SearchHit, bool]] = (
+    OrderedDict()
+)
+SCORE_CACHE_SIZE = 20_000
+
 
 def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
     lat, lon = math.radians(latitude), math.radians(longitude)
@@ -134,8 +142,12 @@ class StandingSearch:
         commodity: Commodity,
         plan: Plan,
         embedder: Embedder,
+        criteria_key: bytes | None = None,
     ) -> None:
+        """`criteria_key`: equal for equal criteria (search_stream.criteria_key), shares
+        their scores; None scores on its own."""
         self.principal = principal
+        self.criteria_key = criteria_key
         self.query = query
         self.commodity = commodity
         self.plan = plan
@@ -176,6 +188,21 @@ class StandingSearch:
 
     def score(self, lot: Availability) -> tuple[Match, bool]:
         """The lot scored as search scores it, and whether it passes scoring's own filters."""
+        if self.criteria_key is None:
+            return self._score(lot)
+        key = (self.criteria_key, self._summation, lot.id, lot.revision)
+        found = _SCORES.get(key)
+        if found is None:
+            found = _SCORES[key] = self._score(lot)
+            if len(_SCORES) > SCORE_CACHE_SIZE:
+                _SCORES.popitem(last=False)
+        match, passes = found
+        if match.availability is not lot:
+            # The same state read elsewhere (a row, another event's snapshot): its own object.
+            match = Match(lot, match.score, match.breakdown, match.distance_km)
+        return match, passes
+
+    def _score(self, lot: Availability) -> tuple[Match, bool]:
         shared = self.shared(lot)
         distance_km = self._distance_km(lot)
         cosine = shared.embedded.remembered_distance(self._target, self._summation)
