@@ -32,7 +32,7 @@ from availability_service.watch.hub import WatchHub
 log = structlog.get_logger(__name__)
 
 # At most one message per this many seconds per busy standing search (see above).
-MESSAGE_INTERVAL_SECONDS = 0.05
+MESSAGE_INTERVAL_SECONDS = 0.1
 
 
 def position_mark(revision: int) -> WatchEvent:
