@@ -5,23 +5,20 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import pytest
 
 from availability_service.auth.principal import Principal, Role
-from availability_service.domain.model import Availability, LotState, Visibility, to_snapshot
+from availability_service.domain.model import Availability, to_snapshot
 from availability_service.grpc_api.search_rpc import search_result_pb
 from availability_service.intelligence import Factor
 from availability_service.service_layer.search import SearchHit
 from availability_service.watch import search_wire
 from availability_service.watch.feed import WatchEvent
+from tests.unit.auth.test_auth_redaction import MOMENT, SELLER, private_lot
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
 
-SELLER = "seller-1"
-MOMENT = datetime(2026, 1, 2, tzinfo=UTC)
 OWNER = Principal(subject=SELLER, company_id="sellco", roles=frozenset({Role.SELLER}))
 BUYER = Principal(subject="buyer-1", company_id="buyco", roles=frozenset({Role.BUYER}))
 FACTORS = [
@@ -33,24 +30,8 @@ FACTORS = [
 
 
 def lot() -> Availability:
-    return Availability(
-        id=uuid.uuid4(),
-        seller_id=SELLER,
-        company_id="sellco",
-        commodity="cotton",
-        quantity_unit="t",
-        total_quantity=Decimal(100),
-        available_quantity=Decimal(60),
-        state=LotState.ACTIVE,
-        create_time=MOMENT,
-        update_time=MOMENT,
-        revision=812,
-        market_visibility=Visibility.RESTRICTED,
-        restricted_buyer_ids=["buyer-1"],
-        internal_reference="PO-4711",
-        description="long staple, é",
-        incoterm="FOB",
-    )
+    """A private lot with owner-only fields (internal reference, invited buyers)."""
+    return replace(private_lot(), revision=812, description="long staple, é")
 
 
 def event(state: Availability) -> WatchEvent:
