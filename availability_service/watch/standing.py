@@ -28,7 +28,7 @@ from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain import holds as hold_rules
 from availability_service.domain.model import Availability, LotState
-from availability_service.intelligence import Commodity, Embedder, score_lot
+from availability_service.intelligence import Commodity, Embedder, Factor, score_lot
 from availability_service.intelligence.scoring import LotCandidate
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import lot_features
@@ -94,10 +94,10 @@ SHARED_CACHE_SIZE = 10_000
 
 # Lot states scored by criteria: a score depends on the lot state and the criteria only, not
 # on who asks, so standing searches with equal criteria (the same request, page fields aside)
-# score a lot state once between them (bounded: least recent out).
-_SCORES: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], tuple[SearchHit, bool]] = (
-    OrderedDict()
-)
+# score a lot state once between them (bounded: least recent out). Kept without the lot, so
+# the cache holds no lot alive (a stream's initial state is dropped once judged).
+Scored = tuple[float, list[Factor], float | None, bool]  # score, breakdown, distance, passes
+_SCORES: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], Scored] = OrderedDict()
 SCORE_CACHE_SIZE = 20_000
 
 
@@ -193,14 +193,13 @@ class StandingSearch:
         key = (self.criteria_key, self._summation, lot.id, lot.revision)
         found = _SCORES.get(key)
         if found is None:
-            found = _SCORES[key] = self._score(lot)
+            match, passes = self._score(lot)
+            _SCORES[key] = (match.score, match.breakdown, match.distance_km, passes)
             if len(_SCORES) > SCORE_CACHE_SIZE:
                 _SCORES.popitem(last=False)
-        match, passes = found
-        if match.availability is not lot:
-            # The same state read elsewhere (a row, another event's snapshot): its own object.
-            match = Match(lot, match.score, match.breakdown, match.distance_km)
-        return match, passes
+            return match, passes
+        score, breakdown, distance_km, passes = found
+        return Match(lot, score, breakdown, distance_km), passes
 
     def _score(self, lot: Availability) -> tuple[Match, bool]:
         shared = self.shared(lot)
