@@ -64,8 +64,9 @@ def criteria(index: int) -> api.SearchAvailabilitiesRequest:
 
 async def _streams(
     address: str, indexes: list[int], ready: Any, seconds: float, done_after: Any
-) -> tuple[list[tuple[int, float]], list[str]]:
-    received: list[tuple[int, float]] = []  # (revision of the change, arrival time)
+) -> tuple[list[tuple[int, float, tuple[int, int]]], list[str]]:
+    # (revision of the change, arrival time, the message that carried it: pid, number)
+    received: list[tuple[int, float, tuple[int, int]]] = []
     errors: list[str] = []
 
     async def one(
@@ -83,7 +84,8 @@ async def _streams(
                         first = False
                         started()
                     now = time.time()
-                    received.extend((change.revision, now) for change in reply.changes)
+                    message = (os.getpid(), len(received))  # unique: len grows per change
+                    received.extend((change.revision, now, message) for change in reply.changes)
                     if reply.HasField("bookmark") and done_after.is_set():
                         return  # a bookmark after the writer stopped: caught up
         except (grpc.RpcError, TimeoutError) as exc:
@@ -179,10 +181,11 @@ def standing(ctx: Context) -> dict[str, Any]:
             _process, list(range(n)), (server.address, limit, done), limit, idle_then_write
         )
     rss_idle, write_s, cpu_s = state["rss_idle"], state["write_s"], state["cpu_s"]
-    delays = [(t - commits[rev]) * 1000 for rev, t in received if rev in commits]
+    delays = [(t - commits[rev]) * 1000 for rev, t, _ in received if rev in commits]
+    messages = len({message for rev, _, message in received if rev in commits})
     # What the searching process kept up with: the changes over the time from the first
     # commit to the last delivery (below the rate asked when a queue builds up).
-    arrivals = [t for rev, t in received if rev in commits]
+    arrivals = [t for rev, t, _ in received if rev in commits]
     followed_s = max(arrivals) - min(commits.values()) if arrivals else 0.0
     ctx.series["standing"] = {"delays_ms": delays}
     return {
@@ -199,6 +202,7 @@ def standing(ctx: Context) -> dict[str, Any]:
         "idle_cpu_percent": round(100 * state["idle_cpu_per_s"], 1),
         "changes_per_s_per_core": round(len(commits) / cpu_s, 1) if cpu_s else None,
         "deliveries": len(delays),
+        "messages_with_changes": messages,
         "stream_errors": {c: errors.count(c) for c in set(errors)},
         "delay_p50_ms": _pct(delays, 50),
         "delay_p99_ms": _pct(delays, 99),
