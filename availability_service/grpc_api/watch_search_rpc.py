@@ -24,7 +24,7 @@ class WatchSearchRpcs(RpcBase):
     ) -> None:
         # Governed exactly as WatchAvailabilities (slot, send timeout, age): same code.
         await serve_watch(
-            self.services,
+            self.hub,
             context,
             lambda hub: open_search_stream(request, principal(), hub, self.services.search),
         )
