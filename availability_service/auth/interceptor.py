@@ -14,9 +14,6 @@ from contextlib import AsyncExitStack
 from typing import Any, NoReturn
 
 import grpc
-from google.protobuf import duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.errors import AuthenticationError, PermissionDeniedError
@@ -24,10 +21,8 @@ from availability_service.auth.policy import SERVICE_NAME, authorize
 from availability_service.auth.principal import Principal, current_principal
 from availability_service.auth.ratelimit import RateLimiter, method_group, request_cost
 from availability_service.auth.tokens import TokenVerifier
+from availability_service.grpc_api.status import build_status
 from availability_service.telemetry.tracing import record_caller
-
-# The google.rpc.ErrorInfo domain for every error this service reports.
-ERROR_DOMAIN = "availability.tradedesk"
 
 # Entries ending in "/" open a whole service; others open one full method name.
 DEFAULT_OPEN_METHODS: frozenset[str] = frozenset(
@@ -217,12 +212,6 @@ async def _abort(
     metadata: dict[str, str] | None = None,
 ) -> NoReturn:
     """Abort with google.rpc.Status: ErrorInfo always, RetryInfo when waiting helps."""
-    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message)
-    info = error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata)
-    status.details.add().Pack(info)
-    if retry_after is not None:
-        delay = duration_pb2.Duration()
-        delay.FromNanoseconds(max(1, int(retry_after * 1e9)))
-        status.details.add().Pack(error_details_pb2.RetryInfo(retry_delay=delay))
-    await context.abort_with_status(rpc_status.to_status(status))
+    status = build_status(code, message, reason, metadata, retry_after=retry_after)
+    await context.abort_with_status(status)
     raise AssertionError("abort_with_status returned")  # pragma: no cover  # it always raises

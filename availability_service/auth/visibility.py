@@ -13,13 +13,7 @@ from collections.abc import Collection
 from typing import Any
 
 from availability_service.auth.principal import Principal
-from availability_service.domain.model import MARKET_STATES, Availability
-
-PUBLIC = "PUBLIC"
-PRIVATE = "PRIVATE"
-RESTRICTED = "RESTRICTED"
-INTERNAL = "INTERNAL"
-VISIBILITIES = frozenset({PUBLIC, PRIVATE, RESTRICTED, INTERNAL})
+from availability_service.domain.model import MARKET_STATES, Availability, Visibility
 
 # Fields only the owner, ADMIN and SERVICE see. Who else was invited and the allowed regions
 # say who the seller trades with; the internal reference is the seller's own bookkeeping; the
@@ -74,13 +68,13 @@ def can_see(
     if state not in MARKET_STATES:
         # DRAFT (not reviewed), REJECTED (refused), CANCELLED (withdrawn), or unknown.
         return False
-    if visibility == PUBLIC:
+    if visibility == Visibility.PUBLIC:
         return True
-    if visibility == PRIVATE:
+    if visibility == Visibility.PRIVATE:
         return principal.subject in restricted_buyer_ids
-    if visibility == RESTRICTED:
+    if visibility == Visibility.RESTRICTED:
         return principal.region is not None and principal.region in allowed_regions
-    if visibility == INTERNAL:
+    if visibility == Visibility.INTERNAL:
         # None == None must not count: two callers without a company share nothing.
         return principal.company_id is not None and principal.company_id == lot_company_id
     return False

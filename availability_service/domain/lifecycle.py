@@ -22,6 +22,8 @@ from availability_service.domain.model import ZERO, Availability, LotState
 
 # Lots that can be held or sold from; RESERVED lots only while something is available.
 HOLDABLE_STATES = frozenset({LotState.ACTIVE, LotState.RESERVED})
+# The same, as stored (in a stable order, so statements built from it read the same).
+HOLDABLE_STATE_VALUES: tuple[str, ...] = tuple(sorted(s.value for s in HOLDABLE_STATES))
 # Lots whose fields the seller may still change.
 EDITABLE_STATES = frozenset({LotState.DRAFT, LotState.ACTIVE, LotState.RESERVED})
 # States the quantities drive; the others are set only by the explicit transitions.

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2, duration_pb2
-from google.protobuf.message import Message
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from availability_service.auth.errors import AuthenticationError, PermissionDeniedError
-from availability_service.auth.interceptor import ERROR_DOMAIN
 from availability_service.domain import errors as de
+from availability_service.grpc_api.status import build_status
 
 _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (de.InvalidArgument, grpc.StatusCode.INVALID_ARGUMENT),
@@ -26,60 +22,6 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (de.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (de.OutOfRange, grpc.StatusCode.OUT_OF_RANGE),
 ]
-
-
-def _pack(message: Message) -> any_pb2.Any:
-    packed = any_pb2.Any()
-    packed.Pack(message)
-    return packed
-
-
-def build_status(
-    code: grpc.StatusCode,
-    message: str,
-    reason: str,
-    metadata: dict[str, str] | None = None,
-    violations: list[de.FieldViolation] | None = None,
-    retry_after: float | None = None,
-) -> grpc.Status:
-    details = [
-        _pack(
-            error_details_pb2.ErrorInfo(reason=reason, domain=ERROR_DOMAIN, metadata=metadata or {})
-        )
-    ]
-    if violations:
-        details.append(
-            _pack(
-                error_details_pb2.BadRequest(
-                    field_violations=[
-                        error_details_pb2.BadRequest.FieldViolation(
-                            field=v.field, description=v.description
-                        )
-                        for v in violations
-                    ]
-                )
-            )
-        )
-    if code is grpc.StatusCode.FAILED_PRECONDITION:
-        details.append(
-            _pack(
-                error_details_pb2.PreconditionFailure(
-                    violations=[
-                        error_details_pb2.PreconditionFailure.Violation(
-                            type=reason,
-                            subject=(metadata or {}).get("subject", ""),
-                            description=message,
-                        )
-                    ]
-                )
-            )
-        )
-    if retry_after is not None:
-        delay = duration_pb2.Duration()
-        delay.FromNanoseconds(int(retry_after * 1e9))
-        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
-    status = status_pb2.Status(code=getattr(code_pb2, code.name), message=message, details=details)
-    return rpc_status.to_status(status)
 
 
 def code_for(exc: de.DomainError) -> grpc.StatusCode:

@@ -19,6 +19,7 @@ from availability_service.domain.deadline import Deadline
 from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.grpc_api.request_guard import check_request
+from availability_service.grpc_api.status import internal_error
 from availability_service.service_layer.idempotent import RequestKey
 from availability_service.services import Services
 from availability_service.storage.read_routing import run_read
@@ -79,9 +80,8 @@ def rpc(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
             status = status_for(exc)
             if status is None:
                 log.exception("rpc_failed", method=method.__name__)
-                await context.abort(grpc.StatusCode.INTERNAL, "internal error")
-            else:
-                await context.abort_with_status(status)
+                status = internal_error()
+            await context.abort_with_status(status)
             raise  # pragma: no cover - abort always raises
 
     return wrapper

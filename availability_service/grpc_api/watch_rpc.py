@@ -10,8 +10,9 @@ from typing import Any
 import grpc
 import structlog
 
-from availability_service.grpc_api.errors import build_status, status_for
+from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.rpc_base import RpcBase, principal
+from availability_service.grpc_api.status import build_status, internal_error
 from availability_service.telemetry import metrics
 from availability_service.watch.hub import HubClosing, WatchHub, WatchSlot
 from availability_service.watch.stream import StreamUnavailable, cut_off, open_stream
@@ -31,7 +32,7 @@ def _status(exc: Exception) -> grpc.Status:
     status = status_for(exc)
     if status is None:
         log.exception("watch_failed")
-        return build_status(grpc.StatusCode.INTERNAL, "internal error", "INTERNAL")
+        return internal_error()
     return status
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from availability_service.domain.errors import InvalidArgument
 from availability_service.intelligence import Catalog, Commodity
 from availability_service.service_layer import paging
 
@@ -30,18 +29,11 @@ class CommodityService:
 
     def list(self, page_size: int, page_token: str) -> CommodityPage:
         """In memory, so the servicer calls it on the event loop (nothing here waits)."""
-        if page_size < 0:
-            raise InvalidArgument.one("page_size", "must not be negative")
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = paging.page_size(page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         # A token is tied to the catalog version: a restart with a new catalog starts over.
         fp = paging.fingerprint("commodities", self.catalog.version)
-        after = ""
-        if page_token:
-            position = paging.decode_token(page_token, fp)
-            if len(position) != 1 or not isinstance(position[0], str):
-                raise InvalidArgument.one("page_token", "is not a token this service issued")
-            after = position[0]
+        after = paging.decode_key(page_token, fp) or ""
         ordered = sorted((c for c in self.catalog if c.code > after), key=lambda c: c.code)
         page = ordered[:size]
-        token = paging.encode_token([page[-1].code], fp) if len(ordered) > size else ""
+        token = paging.encode_key(page[-1].code, fp) if len(ordered) > size else ""
         return CommodityPage(page, token, self.catalog.version)

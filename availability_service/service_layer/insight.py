@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from availability_service.auth.principal import Principal
 from availability_service.domain.deadline import Deadline
-from availability_service.domain.errors import InvalidArgument, NotFound
-from availability_service.domain.model import Availability, LotState
+from availability_service.domain.errors import NotFound
+from availability_service.domain.lifecycle import HOLDABLE_STATES
+from availability_service.domain.model import Availability
 from availability_service.intelligence import Catalog, Commodity, Factor, readiness_score
 from availability_service.intelligence.factors import clamp01
+from availability_service.service_layer import paging
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.lots import lot_id_from_name
 from availability_service.service_layer.ports import Transaction, UnitOfWork
@@ -21,7 +23,6 @@ DEFAULT_SIMILAR = 10
 MAX_SIMILAR = 100
 # Holds older than this no longer say anything about how the seller closes deals.
 HOLD_LOOKBACK = timedelta(days=30)
-_NEGOTIABLE = {LotState.ACTIVE, LotState.RESERVED}
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,7 @@ class InsightService:
         self, principal: Principal, name: str, page_size: int, deadline: Deadline | None = None
     ) -> list[SimilarLot]:
         """Same commodity nearest first, then the rest of its family, nearest first."""
-        if page_size < 0:
-            raise InvalidArgument.one("page_size", "must not be negative")
-        size = min(page_size or DEFAULT_SIMILAR, MAX_SIMILAR)
+        size = paging.page_size(page_size, DEFAULT_SIMILAR, MAX_SIMILAR)
         with self.uow.read(deadline) as tx:
             lot = self._visible_lot(tx, principal, name)
             if lot.ai_score_vector is None:
@@ -117,7 +116,7 @@ class InsightService:
         )
         ready = (
             approved
-            and lot.state in _NEGOTIABLE
+            and lot.state in HOLDABLE_STATES
             and lot.available_quantity > 0
             and (lot.valid_until is None or lot.valid_until > moment)
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.deadline import Deadline
-from availability_service.domain.errors import InvalidArgument, PermissionDenied, Violations
+from availability_service.domain.errors import PermissionDenied, Violations
 from availability_service.domain.locations import Location
 from availability_service.domain.model import Availability
 from availability_service.domain.validation import SHORT_TEXT, check_point, check_text
@@ -95,26 +95,19 @@ class LocationService:
         page_token: str,
         deadline: Deadline | None = None,
     ) -> LocationPage:
-        if page_size < 0:
-            raise InvalidArgument.one("page_size", "must not be negative")
+        size = paging.page_size(page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         if not sees_every_location(principal):
             if owner_id and owner_id != principal.subject:
                 raise PermissionDenied("a SELLER may list only its own locations")
             owner_id = principal.subject
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         fp = paging.fingerprint("locations", owner_id)
-        after = None
-        if page_token:
-            position = paging.decode_token(page_token, fp)
-            if len(position) != 1 or not isinstance(position[0], str):
-                raise InvalidArgument.one("page_token", "is not a token this service issued")
-            after = position[0]
+        after = paging.decode_key(page_token, fp)
         with self.uow.read(deadline) as tx:
             rows = tx.locations.page(owner_id=owner_id, after=after, limit=size + 1)
         token = ""
         if len(rows) > size:
             rows = rows[:size]
-            token = paging.encode_token([rows[-1].location_id], fp)
+            token = paging.encode_key(rows[-1].location_id, fp)
         return LocationPage(rows, token)
 
 

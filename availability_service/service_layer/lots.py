@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from availability_service.auth.policy import may_modify_lot
@@ -183,23 +182,13 @@ class LotService:
         show_deleted: bool,
         deadline: Deadline | None = None,
     ) -> ListPage:
-        if page_size < 0:
-            raise InvalidArgument.one("page_size", "must not be negative")
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = paging.page_size(page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         # The fingerprint covers filters, not the caller: a token replayed by someone else
         # is still filtered by their own visibility, so it can never widen access.
         fp = paging.fingerprint(
             "list", seller_id, commodity, sorted(s.value for s in states), show_deleted
         )
-        after = None
-        if page_token:
-            position = paging.decode_token(page_token, fp)
-            try:
-                after = (datetime.fromisoformat(position[0]), uuid.UUID(position[1]))
-            except (ValueError, IndexError, TypeError) as exc:
-                raise InvalidArgument.one(
-                    "page_token", "is not a token this service issued"
-                ) from exc
+        after = paging.decode_time_id(page_token, fp)
         # One snapshot, so the revision reported is the one the page was read at.
         with self.uow.snapshot(deadline) as tx:
             revision = tx.events.current_revision()
@@ -216,7 +205,7 @@ class LotService:
         if len(page) > size:
             page = page[:size]
             last = page[-1]
-            token = paging.encode_token([last.create_time.isoformat(), str(last.id)], fp)
+            token = paging.encode_time_id(last.create_time, last.id, fp)
         return ListPage(page, token, revision)
 
     def update(

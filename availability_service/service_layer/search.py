@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import localcontext
+from typing import Any
 
 from availability_service.auth.principal import Principal
 from availability_service.domain import holds as hold_rules
@@ -222,7 +223,11 @@ class SearchService:
             query, page_size=0, page_token="", targets=dict(sorted(query.targets.items()))
         )
         fp = paging.fingerprint("search", repr(stable))
-        after, returned = _position(query.page_token, fp) if query.page_token else (None, 0)
+        after, returned = (
+            paging.decode_position(query.page_token, fp, _position)
+            if query.page_token
+            else (None, 0)
+        )
         flt = self.candidate_filter(principal, query, commodity, plan)
         # One snapshot: the revision reported is the one the candidates and the lots were
         # read at, and a lot cannot change (or become invisible) between the two reads.
@@ -306,14 +311,10 @@ class SearchService:
                 limit = CANDIDATE_LIMIT
 
 
-def _position(token: str, fp: str) -> tuple[tuple[float, str], int]:
+def _position(position: list[Any]) -> tuple[tuple[float, str], int]:
     """The token's (score, name) position and how many results came before it."""
-    position = paging.decode_token(token, fp)
-    try:
-        score, name = float(position[0]), str(position[1])
-        returned = int(position[2]) if len(position) > 2 else 0
-    except (ValueError, IndexError, TypeError, OverflowError) as exc:
-        raise InvalidArgument.one("page_token", "is not a token this service issued") from exc
+    score, name = float(position[0]), str(position[1])
+    returned = int(position[2]) if len(position) > 2 else 0
     if not math.isfinite(score) or returned < 0:
-        raise InvalidArgument.one("page_token", "is not a token this service issued")
+        raise ValueError("not a position a page ends at")
     return (score, name), min(returned, CANDIDATE_LIMIT)

@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, case, func, select
+from sqlalchemy import Connection, and_, bindparam, case, func, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.market import ComparablePrice
-from availability_service.domain.model import MARKET_STATES
-from availability_service.storage import driver
+from availability_service.domain.model import HoldState
+from availability_service.storage.lots import MARKET_STATES_SQL
 from availability_service.storage.tables import availabilities, reservations
 
 
@@ -34,49 +34,46 @@ def recent_prices(
     seller can set the baseline for everyone. The cap is applied over the newest `scan`
     lots, which bounds the work per check however large the market is.
     """
-    # Runs on every create: plain driver SQL, because building and mapping 500 rows through
-    # the expression layer cost several times the query itself.
-    _, rows = driver.fetch(
-        conn,
+    # Runs on every create, so the up to 500 prices come back as ONE row of three arrays:
+    # a row object per price cost more than the query itself. psycopg2 types the arrays'
+    # elements itself (numeric[] as Decimal, text[] as str).
+    row = conn.execute(
         _RECENT_PRICES,
         {
             "commodity": commodity,
             "unit": base_price_unit,
             "since": since,
-            "exclude": str(exclude_id),
+            "exclude": exclude_id,
             "seller": exclude_seller,
             "limit": limit,
             "per_seller": per_seller,
             "scan": scan,
         },
-    )
-    # The driver already returns Decimal (numeric) and str (text NOT NULL) here; converting
-    # only what is not, and a NamedTuple instead of a frozen dataclass, keeps 500 rows cheap.
-    return [
-        ComparablePrice(
-            p if type(p) is Decimal else Decimal(str(p)),
-            g if type(g) is str else str(g),
-            r if type(r) is str else str(r),
-        )
-        for p, g, r in rows
-    ]
+    ).one()
+    prices: list[Decimal] = row[0]
+    grades: list[str] = row[1]
+    regions: list[str] = row[2]
+    # A NamedTuple instead of a frozen dataclass keeps 500 of them cheap.
+    return list(map(ComparablePrice, prices, grades, regions))
 
 
 # Lots that passed review (MARKET_STATES); drafts, rejected and cancelled lots are no market.
-_MARKET_STATES_SQL = ", ".join(f"'{s.value}'" for s in sorted(MARKET_STATES))
-_RECENT_PRICES = (
-    "SELECT price_per_base_unit, grade, delivery_region FROM ("
-    " SELECT price_per_base_unit, grade, delivery_region, create_time, row_number()"
-    "  OVER (PARTITION BY seller_id ORDER BY create_time DESC) AS nth FROM ("
-    "  SELECT price_per_base_unit, grade, delivery_region, seller_id, create_time"
-    "  FROM availabilities"
-    "  WHERE commodity = %(commodity)s AND base_price_unit = %(unit)s"
-    "  AND NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL"
-    f"  AND state IN ({_MARKET_STATES_SQL}) AND create_time >= %(since)s"
-    "  AND id <> %(exclude)s::uuid AND seller_id <> %(seller)s"
-    "  ORDER BY create_time DESC LIMIT %(scan)s) AS recent) AS capped"
-    " WHERE nth <= %(per_seller)s ORDER BY create_time DESC LIMIT %(limit)s"
-)
+_RECENT_PRICES = text(
+    "SELECT coalesce(array_agg(price_per_base_unit ORDER BY create_time DESC), '{}'),"
+    " coalesce(array_agg(grade ORDER BY create_time DESC), '{}'),"
+    " coalesce(array_agg(delivery_region ORDER BY create_time DESC), '{}') FROM ("
+    " SELECT price_per_base_unit, grade, delivery_region, create_time FROM ("
+    "  SELECT price_per_base_unit, grade, delivery_region, create_time, row_number()"
+    "   OVER (PARTITION BY seller_id ORDER BY create_time DESC) AS nth FROM ("
+    "   SELECT price_per_base_unit, grade, delivery_region, seller_id, create_time"
+    "   FROM availabilities"
+    "   WHERE commodity = :commodity AND base_price_unit = :unit"
+    "   AND NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL"
+    f"   AND state IN {MARKET_STATES_SQL} AND create_time >= :since"
+    "   AND id <> :exclude AND seller_id <> :seller"
+    "   ORDER BY create_time DESC LIMIT :scan) AS recent) AS capped"
+    "  WHERE nth <= :per_seller ORDER BY create_time DESC LIMIT :limit) AS newest"
+).bindparams(bindparam("exclude", type_=availabilities.c.id.type))
 
 
 def seller_open_holds_ratio(
@@ -97,7 +94,9 @@ def seller_open_holds_ratio(
     """
     r, t = reservations, availabilities
     canonical = r.c.quantity * t.c.quantity_in_base_unit / t.c.total_quantity
-    open_quantity = case((and_(r.c.state == "ACTIVE", r.c.expire_time > now), canonical), else_=0)
+    open_quantity = case(
+        (and_(r.c.state == HoldState.ACTIVE.value, r.c.expire_time > now), canonical), else_=0
+    )
     conditions = [
         t.c.seller_id == seller_id,
         r.c.create_time >= since,

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, func, or_, select
 
+from availability_service.domain.model import HoldState
 from availability_service.storage.tables import availabilities, reservations
 
 ZERO = Decimal(0)
@@ -45,9 +46,11 @@ def find_violations(
     """Every lot breaking a rule (only among lot_ids when given); empty means consistent."""
     a, r = availabilities, reservations
     held = func.coalesce(
-        func.sum(r.c.quantity - r.c.sold_quantity).filter(r.c.state == "ACTIVE"), ZERO
+        func.sum(r.c.quantity - r.c.sold_quantity).filter(r.c.state == HoldState.ACTIVE.value), ZERO
     )
-    sold_by_holds = func.coalesce(func.sum(r.c.sold_quantity).filter(r.c.state == "SOLD"), ZERO)
+    sold_by_holds = func.coalesce(
+        func.sum(r.c.sold_quantity).filter(r.c.state == HoldState.SOLD.value), ZERO
+    )
     per_lot = (
         select(r.c.availability_id, held.label("held"), sold_by_holds.label("sold_by_holds"))
         .group_by(r.c.availability_id)

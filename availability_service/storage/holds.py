@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, or_, select, tuple_, union
 from sqlalchemy.sql.elements import ColumnElement
 
+from availability_service.domain.lifecycle import HOLDABLE_STATE_VALUES
 from availability_service.domain.model import RESERVATION_FIELDS, HoldState, Reservation
 from availability_service.storage.tables import availabilities, reservations
 
@@ -90,7 +91,7 @@ def lots_due_for_sweep(conn: Connection, now: datetime, limit: int) -> list[uuid
     lapsed = (
         select(a.c.id.label("lot_id"))
         .where(
-            a.c.state.in_(("ACTIVE", "RESERVED")),
+            a.c.state.in_(HOLDABLE_STATE_VALUES),
             a.c.valid_until.is_not(None),
             a.c.valid_until <= now,
             a.c.delete_time.is_(None),

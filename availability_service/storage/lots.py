@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, bindparam, func, select, text, tuple_
-from sqlalchemy.dialects.postgresql import psycopg2
+from sqlalchemy import Connection, TextualSelect, bindparam, func, select, text, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import (
@@ -19,7 +18,6 @@ from availability_service.domain.model import (
     PriceType,
     Visibility,
 )
-from availability_service.storage import driver
 from availability_service.storage.tables import availabilities
 
 _FIELDS = frozenset(AVAILABILITY_FIELDS)
@@ -130,16 +128,17 @@ def list_lots(
 # region or company never match (validation forbids empty list entries and the guards below
 # keep a caller without a company from seeing INTERNAL lots of sellers without one). The
 # owner sees every state; everyone else only the market states, then by market visibility.
-_MARKET_STATES_SQL = ", ".join(f"'{s.value}'" for s in sorted(MARKET_STATES))
+# MARKET_STATES as an SQL list, for statements written as text.
+MARKET_STATES_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(MARKET_STATES)) + ")"
 _VISIBLE = text(
     "(availabilities.seller_id = :vis_subject"
-    f" OR (availabilities.state IN ({_MARKET_STATES_SQL})"
-    "  AND (availabilities.market_visibility = 'PUBLIC'"
-    "   OR (availabilities.market_visibility = 'PRIVATE'"
+    f" OR (availabilities.state IN {MARKET_STATES_SQL}"
+    f"  AND (availabilities.market_visibility = '{Visibility.PUBLIC}'"
+    f"   OR (availabilities.market_visibility = '{Visibility.PRIVATE}'"
     "       AND :vis_subject = ANY(availabilities.restricted_buyer_ids))"
-    "   OR (availabilities.market_visibility = 'RESTRICTED' AND :vis_region <> ''"
+    f"   OR (availabilities.market_visibility = '{Visibility.RESTRICTED}' AND :vis_region <> ''"
     "       AND :vis_region = ANY(availabilities.allowed_regions))"
-    "   OR (availabilities.market_visibility = 'INTERNAL' AND :vis_company <> ''"
+    f"   OR (availabilities.market_visibility = '{Visibility.INTERNAL}' AND :vis_company <> ''"
     "       AND availabilities.company_id = :vis_company))))"
 )
 
@@ -169,30 +168,39 @@ def visible_to_sql(
     return cast("ColumnElement[bool]", _VISIBLE.bindparams(**params))
 
 
-# GetAvailability's read as driver SQL, built once: the expression layer (statement
-# construction, cache key, result metadata for 64 columns) cost more than the round trip.
-# The columns and the visibility predicate come from the same table and _VISIBLE as above.
+# GetAvailability's read, built once as typed text: SQLAlchemy compiles it and its result
+# metadata once (the compiled cache, keyed by this one object), so a call pays for the
+# execution only, not for building a 64-column select and its cache key each time. The
+# columns and the visibility predicate come from the same table and _VISIBLE as above.
+# The statement timeout travels as a parameter in the same message (UnitOfWork.statement_read):
+# the text stays constant, so one compiled form serves every deadline (psycopg2 binds on the
+# client, so a parameter is allowed in SET).
 _LOT_COLUMNS = tuple(c for c in availabilities.c if c.name in _FIELDS)
+_LOT_NAMES = tuple(c.name for c in _LOT_COLUMNS)
 _SELECT_LOT = (
-    "SELECT "
-    + ", ".join(c.name for c in _LOT_COLUMNS)
-    + " FROM availabilities WHERE availabilities.id = %(lot_id)s::uuid"
+    "SELECT " + ", ".join(_LOT_NAMES) + " FROM availabilities WHERE availabilities.id = :lot_id"
 )
-_SELECT_VISIBLE_LOT = _SELECT_LOT + " AND " + str(_VISIBLE.compile(dialect=psycopg2.dialect()))
-# Result processors per dialect (the conversions SQLAlchemy applies to select(table)), made
-# from the column types the driver reports, as SQLAlchemy does.
-_PROCESSORS: dict[int, list[tuple[str, Any]]] = {}
+_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = :statement_timeout_ms; "
 
 
-def _processors(dialect: Dialect, description: Any) -> list[tuple[str, Any]]:
-    found = _PROCESSORS.get(id(dialect))
-    if found is None:
-        found = [
-            (c.name, c.type.dialect_impl(dialect).result_processor(dialect, d[1]))
-            for c, d in zip(_LOT_COLUMNS, description, strict=True)
-        ]
-        _PROCESSORS[id(dialect)] = found
-    return found
+def _lot_read(sql: str) -> TextualSelect:
+    return (
+        text(sql)
+        .bindparams(bindparam("lot_id", type_=availabilities.c.id.type))
+        .columns(*_LOT_COLUMNS)
+    )
+
+
+# Keyed by (visibility applies, statement timeout applies).
+_READ_LOT = {
+    (visible, timed): _lot_read(
+        (_STATEMENT_TIMEOUT if timed else "")
+        + _SELECT_LOT
+        + (" AND " + _VISIBLE.text if visible else "")
+    )
+    for visible in (False, True)
+    for timed in (False, True)
+}
 
 
 def read_lot(
@@ -200,22 +208,20 @@ def read_lot(
     lot_id: uuid.UUID,
     visibility: dict[str, str] | None,
     *,
-    statement_prefix: str = "",
+    statement_timeout_ms: int | None = None,
 ) -> Availability | None:
     """The lot if it exists and the caller may see it (visibility from visibility_params).
 
-    `statement_prefix` is sent in the same message as the query (UnitOfWork.statement_read).
+    A statement_timeout_ms is set in the same message as the query, local to its implicit
+    transaction (UnitOfWork.statement_read).
     """
-    sql = _SELECT_LOT if visibility is None else _SELECT_VISIBLE_LOT
-    params: dict[str, Any] = {"lot_id": str(lot_id)}
+    params: dict[str, Any] = {"lot_id": lot_id}
     if visibility is not None:
         params.update(visibility)
-    description, rows = driver.fetch(conn, statement_prefix + sql, params, one=True)
-    if not rows:
-        return None
-    processors = _processors(conn.dialect, description)
-    data = {
-        name: value if process is None or value is None else process(value)
-        for (name, process), value in zip(processors, rows[0], strict=True)
-    }
-    return _lot_from_columns(data)
+    if statement_timeout_ms is not None:
+        params["statement_timeout_ms"] = statement_timeout_ms
+    query = _READ_LOT[visibility is not None, statement_timeout_ms is not None]
+    row = conn.execute(query, params).first()
+    # The row's values come in _LOT_COLUMNS order, already typed: pairing them with the
+    # names is cheaper than a mapping lookup per column.
+    return None if row is None else _lot_from_columns(dict(zip(_LOT_NAMES, row, strict=True)))

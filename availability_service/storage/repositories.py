@@ -34,11 +34,11 @@ from availability_service.storage.viewing import visibility_params, visible_to
 
 
 class SqlLots:
-    def __init__(self, conn: Connection, statement_prefix: str = "") -> None:
+    def __init__(self, conn: Connection, statement_timeout_ms: int | None = None) -> None:
         self._conn = conn
         # Set for reads outside a transaction (UnitOfWork.statement_read): the statement
         # timeout travels in the same message as the one statement it bounds.
-        self._prefix = statement_prefix
+        self._statement_timeout_ms = statement_timeout_ms
 
     def add(self, lot: Availability) -> int:
         return lots.insert_lot(self._conn, lot)
@@ -48,7 +48,10 @@ class SqlLots:
 
     def get(self, lot_id: uuid.UUID, viewer: Viewer) -> Availability | None:
         return lots.read_lot(
-            self._conn, lot_id, visibility_params(viewer), statement_prefix=self._prefix
+            self._conn,
+            lot_id,
+            visibility_params(viewer),
+            statement_timeout_ms=self._statement_timeout_ms,
         )
 
     def lock(self, lot_id: uuid.UUID, viewer: Viewer) -> Availability | None:

@@ -29,7 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from availability_service.domain.model import Availability
+from availability_service.domain.lifecycle import HOLDABLE_STATE_VALUES
+from availability_service.domain.model import Availability, LotState
 from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
     CandidateFilter,
@@ -59,7 +60,7 @@ def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
     t = availabilities
     out: list[ColumnElement[bool]] = [
         t.c.commodity == f.commodity,
-        t.c.state == "ACTIVE",
+        t.c.state == LotState.ACTIVE.value,
         t.c.delete_time.is_(None),
         t.c.available_quantity > 0,
     ]
@@ -249,7 +250,7 @@ def nearest_lots(
     conditions = [
         t.c.id != exclude_id,
         t.c.commodity.in_(list(commodities)),
-        t.c.state.in_(("ACTIVE", "RESERVED")),
+        t.c.state.in_(HOLDABLE_STATE_VALUES),
         t.c.delete_time.is_(None),
         t.c.ai_score_vector.is_not(None),
     ]

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
-EMBEDDING_DIM = 64
+from availability_service.intelligence.embedding import EMBEDDING_DIM
 
 metadata = MetaData()
 

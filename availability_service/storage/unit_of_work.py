@@ -43,14 +43,16 @@ def statement_timeout_ms(deadline: Deadline) -> int:
 class SqlTransaction:
     """The repositories of one transaction, all on its connection (built when first used)."""
 
-    def __init__(self, conn: Connection, *, statement_prefix: str = "", writes: bool = False):
+    def __init__(
+        self, conn: Connection, *, statement_timeout_ms: int | None = None, writes: bool = False
+    ):
         self.connection = conn
-        self._prefix = statement_prefix
+        self._statement_timeout_ms = statement_timeout_ms
         self._committed: list[Callable[[], None]] | None = [] if writes else None
 
     @cached_property
     def lots(self) -> SqlLots:
-        return SqlLots(self.connection, self._prefix)
+        return SqlLots(self.connection, self._statement_timeout_ms)
 
     @cached_property
     def holds(self) -> SqlHolds:
@@ -112,19 +114,17 @@ class SqlUnitOfWork:
 
         No BEGIN and no COMMIT round trips: each statement is its own implicit transaction
         (under READ COMMITTED, what a one-statement transaction would see anyway). The
-        deadline still bounds the work: the repositories send each statement prefixed with a
+        deadline still bounds the work: the repositories send each statement with a
         statement timeout local to the implicit transaction of that message.
         """
-        prefix = ""
-        if deadline is not None:
-            prefix = f"SET LOCAL statement_timeout = {statement_timeout_ms(deadline)}; "
+        timeout_ms = None if deadline is None else statement_timeout_ms(deadline)
         with self._routed() as engine, engine.connect() as conn:
             # The driver's own switch, not execution_options(isolation_level=...): that one
             # sends a SET to the server on the way in and again on the way out.
             driver: Any = conn.connection.driver_connection
             driver.autocommit = True
             try:
-                yield SqlTransaction(conn, statement_prefix=prefix)
+                yield SqlTransaction(conn, statement_timeout_ms=timeout_ms)
             finally:
                 if not conn.invalidated:
                     driver.autocommit = False

@@ -15,5 +15,5 @@ def visible_to(viewer: Viewer) -> ColumnElement[bool] | None:
 
 
 def visibility_params(viewer: Viewer) -> dict[str, str] | None:
-    """The bound values of that predicate, for the driver-SQL reads."""
+    """The bound values of that predicate, for the reads written as typed text."""
     return lots.visibility_params(viewer.subject, viewer.company_id, viewer.region, viewer.sees_all)

@@ -141,7 +141,7 @@ def instrument_engine(engine: Engine) -> None:
 
 
 # A connection runs one statement at a time; its open span waits in the connection's info
-# (direct cursor executions, storage/driver.py, come without an execution context).
+# (kept there rather than on the execution context, which not every execution has).
 _SPAN_KEY = "availability_statement_span"
 
 

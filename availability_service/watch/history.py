@@ -10,10 +10,11 @@ fewer than page_size events; the token says where to go on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from availability_service.auth.principal import Principal
 from availability_service.domain.deadline import Deadline
-from availability_service.domain.errors import InvalidArgument, NotFound
+from availability_service.domain.errors import NotFound
 from availability_service.service_layer import paging
 from availability_service.service_layer.lots import lot_id_from_name
 from availability_service.service_layer.ports import UnitOfWork
@@ -56,11 +57,9 @@ class HistoryService:
         deadline: Deadline | None = None,
     ) -> HistoryPage:
         lot_id = lot_id_from_name(parent, "parent")
-        if page_size < 0:
-            raise InvalidArgument.one("page_size", "must not be negative")
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = paging.page_size(page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         fp = paging.fingerprint("history", str(lot_id))
-        after = _after(page_token, fp) if page_token else 0
+        after = paging.decode_position(page_token, fp, _revision) if page_token else 0
         with self.uow.read(deadline) as tx:
             if tx.lots.get(lot_id, principal.viewer) is None:
                 raise NotFound(f"{parent} not found")
@@ -78,12 +77,8 @@ class HistoryService:
         return HistoryPage(seen, token, fp)
 
 
-def _after(token: str, fp: str) -> int:
-    position = paging.decode_token(token, fp)
-    try:
-        revision = int(position[0])
-    except (ValueError, IndexError, TypeError) as exc:
-        raise InvalidArgument.one("page_token", "is not a token this service issued") from exc
+def _revision(position: list[Any]) -> int:
+    revision = int(position[0])
     if revision < 0:
-        raise InvalidArgument.one("page_token", "is not a token this service issued")
+        raise ValueError("a revision is never negative")
     return revision

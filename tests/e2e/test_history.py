@@ -16,6 +16,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from availability_service.grpc_api import history_rpc
+from availability_service.service_layer import paging
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -221,3 +222,21 @@ def test_a_page_token_of_one_lot_is_refused_for_another(
             history_pb2.ListAvailabilityEventsRequest(parent=other, page_token=token)
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_forged_token_with_an_infinite_revision_is_invalid_argument_not_internal(
+    seller: Caller,
+) -> None:
+    # Tokens are opaque, not secret: anyone can build one with the right fingerprint. Every
+    # list RPC reads positions through one codec, so no position can make a listing fail.
+    name = seller.CreateAvailability(
+        api.CreateAvailabilityRequest(availability=cotton_lot())
+    ).availability.name
+    fingerprint = paging.fingerprint("history", name.split("/")[1])
+    forged = paging.encode_token([float("inf")], fingerprint)
+    with pytest.raises(grpc.RpcError) as err:
+        seller.ListAvailabilityEvents(
+            history_pb2.ListAvailabilityEventsRequest(parent=name, page_token=forged)
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert error_details(err.value)["fields"] == ["page_token"]

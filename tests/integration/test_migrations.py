@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, text
 
+from availability_service.intelligence.embedding import EMBEDDING_DIM
 from availability_service.storage.database import MIGRATIONS_DIR, make_engine, migrate
 from tests.support.databases import fresh_database
 
@@ -53,3 +54,18 @@ def test_every_downgrade_undoes_its_upgrade(fresh_engine: Engine) -> None:
     assert {name for kind, name in _schema(fresh_engine) if kind == "table"} <= {"alembic_version"}
     migrate(fresh_engine)
     assert _schema(fresh_engine) == at_head
+
+
+def test_the_migrated_vector_column_is_as_wide_as_the_embedders_vectors(
+    fresh_engine: Engine,
+) -> None:
+    # The migration keeps its own copy of the width; the table and the embedder share one.
+    migrate(fresh_engine)
+    with fresh_engine.connect() as conn:
+        width = conn.execute(
+            text(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                " WHERE attrelid = 'availabilities'::regclass AND attname = 'ai_score_vector'"
+            )
+        ).scalar_one()
+    assert width == f"vector({EMBEDDING_DIM})"

@@ -14,6 +14,8 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# A migration is a snapshot: it keeps its own copy of intelligence.embedding.EMBEDDING_DIM
+# (tests/integration/test_migrations.py checks the two agree).
 EMBEDDING_DIM = 64
 
 UPGRADE = f"""

@@ -12,10 +12,11 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from availability_service.auth.concurrency import ConcurrencyLimiter
-from availability_service.auth.interceptor import ERROR_DOMAIN, AuthInterceptor
+from availability_service.auth.interceptor import AuthInterceptor
 from availability_service.auth.principal import Principal, Role, get_principal
 from availability_service.auth.ratelimit import RateLimitConfig, RateLimiter
 from availability_service.auth.tokens import AuthConfig, TokenVerifier, mint_token
+from availability_service.grpc_api.status import ERROR_DOMAIN
 
 SECRET = b"k" * 32
 SERVICE = "tradedesk.availability.v1.AvailabilityService"
