@@ -15,7 +15,7 @@ import pytest
 from google.protobuf import duration_pb2
 from prometheus_client import REGISTRY
 
-from availability_service.watch import stream as watch_stream
+from availability_service.grpc_api import watch_stream
 from tests.e2e.test_watch import Reason, SmallServer, create, make_private, reprice
 from tests.support.callers import Caller
 from tests.support.lots import error_details

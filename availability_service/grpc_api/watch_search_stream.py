@@ -21,23 +21,25 @@ from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain.errors import FieldViolation, InvalidArgument
 from availability_service.domain.model import Availability, availability_from_snapshot
+from availability_service.grpc_api import watch_search_wire as search_wire
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.search_input import search_query
-from availability_service.service_layer.search import SearchService
-from availability_service.watch import reads, search_reads, search_wire, similarity
-from availability_service.watch.emit import event_type_pb
-from availability_service.watch.feed import WatchEvent
-from availability_service.watch.filters import WatchRequest, parse_request
-from availability_service.watch.hub import WatchHub, WatchSlot
-from availability_service.watch.search_index import index_for
-from availability_service.watch.standing import Match, StandingSearch
-from availability_service.watch.stream import (
+from availability_service.grpc_api.watch_events import event_type_pb
+from availability_service.grpc_api.watch_input import parse_request
+from availability_service.grpc_api.watch_stream import (
     BATCH_MAX_BYTES,
     BATCH_MAX_EVENTS,
     READY_TIMEOUT_SECONDS,
     StreamUnavailable,
     _Stream,
 )
+from availability_service.service_layer.search import SearchService
+from availability_service.watch import reads, search_reads, similarity
+from availability_service.watch.feed import WatchEvent
+from availability_service.watch.filters import WatchRequest
+from availability_service.watch.hub import WatchHub, WatchSlot
+from availability_service.watch.search_index import index_for
+from availability_service.watch.standing import Match, StandingSearch
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
 

@@ -15,15 +15,12 @@ from availability_service.auth.principal import Principal
 from availability_service.domain.errors import OutOfRange, ResourceExhausted
 from availability_service.domain.model import Availability
 from availability_service.grpc_api.lot_output import availability_to_pb, to_timestamp
+from availability_service.grpc_api.watch_events import event_to_pb
+from availability_service.grpc_api.watch_input import parse_request
 from availability_service.telemetry import metrics
 from availability_service.watch import reads
-from availability_service.watch.emit import event_to_pb
 from availability_service.watch.feed import End, Subscription, WatchEvent
-from availability_service.watch.filters import (
-    WatchRequest,
-    change_kind,
-    parse_request,
-)
+from availability_service.watch.filters import WatchRequest, change_kind
 from availability_service.watch.hub import PAGE_SIZE, WatchHub, WatchSlot
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
