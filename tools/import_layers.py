@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import grimp
 
+from tools import import_cycles
+
 PACKAGE = "availability_service"
 GENERATED = "tradedesk"
 # The outermost modules: they build the application and may import everything.
@@ -91,9 +93,7 @@ def _generated_outside_grpc_api(graph: grimp.ImportGraph) -> list[str]:
 
 
 def _describe(graph: grimp.ImportGraph, importer: str, imported: str) -> str:
-    details = graph.get_import_details(importer=importer, imported=imported)
-    where = ", ".join(str(d["line_number"]) for d in details) or "?"
-    return f"    {importer} -> {imported} (line {where})"
+    return import_cycles.describe(graph, [importer, imported])[0]
 
 
 def main() -> int:

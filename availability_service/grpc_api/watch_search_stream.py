@@ -157,18 +157,12 @@ class _SearchStream(Follow):
             yield self._sent(self._bookmark(self.pos, Mark.INITIAL_STATE_END))
         del found, state
         index = index_for(self.hub)
-        # Catch up from the table first, so a long replay never fills the live queue...
-        async for response in self._catch_up(None):
+        commodity = self.commodity
+        joined = self._follow(
+            lambda: index.join(commodity), lambda feed: index.leave(commodity, feed)
+        )
+        async for response in joined:
             yield response
-        feed, joined_at = index.join(self.commodity)
-        try:
-            # ...then close the gap between where the replay ended and where the queue starts.
-            async for response in self._catch_up(joined_at):
-                yield response
-            async for response in self._live(feed):
-                yield response
-        finally:
-            index.leave(self.commodity, feed)
 
     async def _evaluated(self, lots: list[Availability]) -> AsyncIterator[Match | None]:
         """Each lot judged, letting the other streams and calls run between slices (a large

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from availability_service.auth.principal import Principal
@@ -91,18 +91,8 @@ class Follow:
             self._check_retained(oldest)
         else:
             self.pos = self.hub.position  # "now", as far as this process has read
-        # Catch up from the table first, so a long replay never fills the live queue...
-        async for response in self._catch_up(None):
+        async for response in self._follow(self.hub.subscribe, self.hub.unsubscribe):
             yield response
-        sub, joined_at = self.hub.subscribe()
-        try:
-            # ...then close the gap between where the replay ended and where the queue starts.
-            async for response in self._catch_up(joined_at):
-                yield response
-            async for response in self._live(sub):
-                yield response
-        finally:
-            self.hub.unsubscribe(sub)
 
     # --- what subclasses say on the wire ------------------------------------------------------
 
@@ -118,6 +108,26 @@ class Follow:
         raise NotImplementedError
 
     # --- phases ----------------------------------------------------------------------------
+
+    async def _follow(
+        self,
+        join: Callable[[], tuple[Subscription, int]],
+        leave: Callable[[Subscription], None],
+    ) -> AsyncIterator[Any]:
+        """From pos on: the events in the table, then those of a queue (`join`ed, and left
+        however the stream ends)."""
+        # Catch up from the table first, so a long replay never fills the live queue...
+        async for response in self._catch_up(None):
+            yield response
+        sub, joined_at = join()
+        try:
+            # ...then close the gap between where the replay ended and where the queue starts.
+            async for response in self._catch_up(joined_at):
+                yield response
+            async for response in self._live(sub):
+                yield response
+        finally:
+            leave(sub)
 
     async def _initial_pages(self) -> AsyncIterator[tuple[int, list[Availability]]]:
         """The lots that match now, a page at a time, with the revision they are as of; pos
