@@ -66,8 +66,10 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/mypy clients/python/tradedesk_availability_client tools
 	$(BIN)/mypy tests/support/fake_uow.py tests/unit/test_lot_service_rules.py tests/unit/test_hold_service_rules.py tests/unit/test_read_services_on_the_fake.py
-	# Structure: no import cycles (TYPE_CHECKING imports count), no module over 350 lines.
+	# Structure: no import cycles (TYPE_CHECKING imports count), layers import only inward, no
+	# module over 350 lines.
 	$(BIN)/python -m tools.import_cycles
+	$(BIN)/python -m tools.import_layers
 	$(BIN)/python -m tools.module_size
 	cd protos && ../$(BIN)/buf lint && ../$(BIN)/buf format --diff --exit-code
 	cd protos && ../$(BIN)/buf breaking --against ../contracts/v1.binpb

@@ -9,9 +9,41 @@ from typing import Any
 from availability_service.app import Application
 from availability_service.grpc_api.server import SERVICE_NAME
 from availability_service.health import start_health_monitor
+from availability_service.intelligence import load_catalog
 from availability_service.read_databases import start_read_monitor
-from availability_service.service_layer.price_review import start_price_review
-from availability_service.service_layer.sweeper import start_sweeper
+from availability_service.service_layer.price_review import PriceReview
+from availability_service.service_layer.retention import Retention, RetentionPolicy
+from availability_service.service_layer.sweeper import Sweeper, run_passes, run_sweeper
+
+
+def start_sweeper(app: Application) -> list[object]:
+    """One sweeper task per server process (sweeper.py), with retention as its leader's job."""
+    uow = app.storage
+    retention = Retention(uow, RetentionPolicy.from_settings(app.settings))
+    sweeper = Sweeper(uow, app.services.holds, retention=retention)
+    task = asyncio.get_running_loop().create_task(
+        run_sweeper(sweeper, app.executor, app.settings.sweep_interval_seconds),
+        name="hold-sweeper",
+    )
+    return [task]
+
+
+def start_price_review(app: Application) -> list[object]:
+    """One price review task per server process (price_review.py)."""
+    review = PriceReview(app.storage, load_catalog())
+    interval = app.settings.price_recheck_interval_seconds
+    task = asyncio.get_running_loop().create_task(
+        run_passes(
+            review.review_once,
+            app.executor,
+            interval,
+            done=("price_flags_cleared", "lots"),
+            failed="price_review_failed",
+        ),
+        name="price-review",
+    )
+    return [task]
+
 
 # Features register a starter here: each gets the app and returns the asyncio tasks it made.
 STARTERS: list[Callable[[Application], list[object]]] = [

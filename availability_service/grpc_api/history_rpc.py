@@ -7,9 +7,9 @@ from typing import TypeAlias
 import grpc
 
 from availability_service.grpc_api.rpc_base import RpcBase, principal, rpc
+from availability_service.grpc_api.watch_events import event_to_pb
+from availability_service.grpc_api.watch_stream import BATCH_MAX_BYTES
 from availability_service.intelligence import Commodity
-from availability_service.watch.emit import event_to_pb
-from availability_service.watch.stream import BATCH_MAX_BYTES
 from tradedesk.availability.v1 import catalog_pb2, history_pb2
 
 Ctx: TypeAlias = grpc.aio.ServicerContext

@@ -13,9 +13,10 @@ import structlog
 from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.rpc_base import RpcBase, principal
 from availability_service.grpc_api.status import build_status, internal_error
+from availability_service.grpc_api.watch_stream import open_stream
 from availability_service.telemetry import metrics
+from availability_service.watch.follow import StreamUnavailable, cut_off
 from availability_service.watch.hub import HubClosing, WatchHub, WatchSlot
-from availability_service.watch.stream import StreamUnavailable, cut_off, open_stream
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 log = structlog.get_logger(__name__)

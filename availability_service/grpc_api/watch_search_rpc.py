@@ -1,6 +1,6 @@
 """WatchSearch: a standing SearchAvailabilities streamed over the process's watch hub.
 
-Its messages are mostly written as bytes (watch.search_wire), so the RPC is registered with
+Its messages are mostly written as bytes (grpc_api.watch_search_wire), so the RPC is registered with
 a serialiser that passes them through: `pre_serialized_handlers`, registered after the
 generated handlers so that they replace the generated one for WatchSearch.
 """
@@ -11,8 +11,8 @@ import grpc
 
 from availability_service.grpc_api.rpc_base import RpcBase, principal
 from availability_service.grpc_api.watch_rpc import serve_watch
-from availability_service.watch.search_stream import open_search_stream
-from availability_service.watch.search_wire import wire
+from availability_service.grpc_api.watch_search_stream import open_search_stream
+from availability_service.grpc_api.watch_search_wire import wire
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 

@@ -12,21 +12,15 @@ event (actor REVIEW_ACTOR). A flag that still holds is left as it is: nothing is
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from typing import TYPE_CHECKING
 
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.model import EventType
 from availability_service.domain.viewer import SYSTEM
-from availability_service.intelligence import Catalog, UnknownCommodity, load_catalog
+from availability_service.intelligence import Catalog, UnknownCommodity
 from availability_service.service_layer.changes import lot_snapshot, record
 from availability_service.service_layer.ports import UnitOfWork
 from availability_service.service_layer.price_check import check_price
-from availability_service.service_layer.sweeper import run_passes
-
-if TYPE_CHECKING:
-    from availability_service.app import Application
 
 # Fixed across processes ("pric" in ASCII, as an integer), like the sweeper's key.
 PRICE_REVIEW_LOCK_KEY = 0x70726963
@@ -68,20 +62,3 @@ class PriceReview:
                 return 0
             record(tx, lot, EventType.UPDATED, REVIEW_ACTOR, before)
             return 1
-
-
-def start_price_review(app: Application) -> list[object]:
-    """Background starter (see background.py): one price review task per server process."""
-    review = PriceReview(app.storage, load_catalog())
-    interval = app.settings.price_recheck_interval_seconds
-    task = asyncio.get_running_loop().create_task(
-        run_passes(
-            review.review_once,
-            app.executor,
-            interval,
-            done=("price_flags_cleared", "lots"),
-            failed="price_review_failed",
-        ),
-        name="price-review",
-    )
-    return [task]

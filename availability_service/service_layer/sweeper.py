@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING
 
 import structlog
 
@@ -21,15 +20,12 @@ from availability_service.domain.deadline import Deadline
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.ports import UnitOfWork
-from availability_service.service_layer.retention import Retention, RetentionPolicy
+from availability_service.service_layer.retention import Retention
 from availability_service.telemetry.metrics import (
     SWEEPER_EXPIRED_EVENTS,
     SWEEPER_PASS_SECONDS,
     SWEEPER_PASSES,
 )
-
-if TYPE_CHECKING:
-    from availability_service.app import Application
 
 log = structlog.get_logger(__name__)
 
@@ -118,15 +114,3 @@ async def run_sweeper(sweeper: Sweeper, executor: Executor, interval_seconds: fl
         failed="sweeper_failed",
         on_failure=SWEEPER_PASSES.labels("failed").inc,
     )
-
-
-def start_sweeper(app: Application) -> list[object]:
-    """Background starter (see background.py): one sweeper task per server process."""
-    uow = app.storage
-    retention = Retention(uow, RetentionPolicy.from_settings(app.settings))
-    sweeper = Sweeper(uow, app.services.holds, retention=retention)
-    task = asyncio.get_running_loop().create_task(
-        run_sweeper(sweeper, app.executor, app.settings.sweep_interval_seconds),
-        name="hold-sweeper",
-    )
-    return [task]

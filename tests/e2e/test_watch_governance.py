@@ -15,7 +15,7 @@ import pytest
 from google.protobuf import duration_pb2
 from prometheus_client import REGISTRY
 
-from availability_service.watch import stream as watch_stream
+from availability_service.watch import follow
 from tests.e2e.test_watch import Reason, SmallServer, create, make_private, reprice
 from tests.support.callers import Caller
 from tests.support.lots import error_details
@@ -236,7 +236,7 @@ def test_an_initial_state_of_many_pages_arrives_complete_then_live_events_follow
     watch: Callable[..., Watch],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(watch_stream, "INITIAL_PAGE_SIZE", 3)
+    monkeypatch.setattr(follow, "INITIAL_PAGE_SIZE", 3)
     lots = [create(seller) for _ in range(10)]
     hidden = make_private(seller, lots[0].name, ["someone-else"])
     stream = watch(admin, send_initial_state=True, seller_ids=[seller.subject])
@@ -258,7 +258,7 @@ def test_a_buyer_gets_only_what_it_could_see_in_a_paged_initial_state(
     watch: Callable[..., Watch],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(watch_stream, "INITIAL_PAGE_SIZE", 2)
+    monkeypatch.setattr(follow, "INITIAL_PAGE_SIZE", 2)
     lots = [create(seller, variety=f"v{i}") for i in range(5)]
     make_private(seller, lots[2].name, ["someone-else"])
     stream = watch(buyer, send_initial_state=True, seller_ids=[seller.subject])

@@ -1,5 +1,6 @@
-"""WatchSearch messages spliced from shared bytes (watch.search_wire) are byte for byte what
-protobuf writes for the same messages built as objects, for every caller's view of the lot."""
+"""WatchSearch messages spliced from shared bytes (grpc_api.watch_search_wire) are byte for
+byte what protobuf writes for the same messages built as objects, for every caller's view of
+the lot."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import pytest
 
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.model import Availability, to_snapshot
+from availability_service.grpc_api import watch_search_wire as search_wire
 from availability_service.grpc_api.search_rpc import search_result_pb
 from availability_service.intelligence import Factor
 from availability_service.service_layer.search import SearchHit
-from availability_service.watch import search_wire
 from availability_service.watch.feed import WatchEvent
 from tests.unit.auth.test_auth_redaction import MOMENT, SELLER, private_lot
 from tradedesk.availability.v1 import availability_service_pb2 as api

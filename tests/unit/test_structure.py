@@ -1,11 +1,12 @@
-"""The structure checks of `make lint` (tools/): no import cycles, no oversized module."""
+"""The structure checks of `make lint` (tools/): no import cycles, layers that import only
+inward, no oversized module."""
 
 from __future__ import annotations
 
 import grimp
 import pytest
 
-from tools import import_cycles, module_size
+from tools import import_cycles, import_layers, module_size
 
 
 def graph_of(*imports: tuple[str, str]) -> grimp.ImportGraph:
@@ -45,3 +46,52 @@ def test_no_hand_written_module_grows_over_the_line_limit(
 ) -> None:
     code = module_size.main()
     assert code == 0, capsys.readouterr().out
+
+
+def test_every_layer_of_the_service_imports_only_inward(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = import_layers.main()
+    assert code == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("availability_service.domain.model", "availability_service.service_layer.lots"),
+        ("availability_service.domain.model", "availability_service.watch.hub"),
+        ("availability_service.domain.model", "sqlalchemy"),
+        ("availability_service.service_layer.lots", "availability_service.grpc_api.lot_output"),
+        ("availability_service.service_layer.lots", "availability_service.storage.repositories"),
+        ("availability_service.service_layer.sweeper", "availability_service.app"),
+        ("availability_service.service_layer.lots", "sqlalchemy"),
+        ("availability_service.service_layer.lots", "grpc"),
+        ("availability_service.service_layer.lots", "tradedesk"),
+        ("availability_service.watch.feed", "availability_service.grpc_api.lot_output"),
+        ("availability_service.watch.feed", "sqlalchemy"),
+        ("availability_service.watch.feed", "tradedesk"),
+        ("availability_service.storage.lots", "availability_service.grpc_api.errors"),
+        ("availability_service.storage.lots", "availability_service.service_layer.search"),
+        ("availability_service.auth.visibility", "tradedesk"),
+    ],
+)
+def test_an_import_that_points_outward_is_named_with_its_line(importer: str, imported: str) -> None:
+    graph = graph_of((importer, imported))
+    assert import_layers.violations(graph) == [f"    {importer} -> {imported} (line 7)"]
+
+
+@pytest.mark.parametrize(
+    ("importer", "imported"),
+    [
+        ("availability_service.grpc_api.lots_rpc", "availability_service.service_layer.lots"),
+        ("availability_service.grpc_api.lots_rpc", "tradedesk"),
+        ("availability_service.serving", "tradedesk"),
+        ("availability_service.service_layer.lots", "availability_service.domain.model"),
+        ("availability_service.storage.repositories", "availability_service.service_layer.ports"),
+        ("availability_service.storage.lots", "availability_service.service_layer.ports.lots"),
+        ("availability_service.watch.hub", "availability_service.service_layer.ports"),
+        ("availability_service.watch.hub", "grpc"),
+    ],
+)
+def test_an_import_that_points_inward_or_sideways_is_allowed(importer: str, imported: str) -> None:
+    assert import_layers.violations(graph_of((importer, imported))) == []

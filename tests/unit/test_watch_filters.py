@@ -11,11 +11,11 @@ from google.protobuf import duration_pb2
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.errors import InvalidArgument
 from availability_service.domain.model import EventType
+from availability_service.grpc_api.watch_input import parse_request
 from availability_service.watch.filters import (
     ChangeKind,
     WatchFilter,
     change_kind,
-    parse_request,
 )
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2

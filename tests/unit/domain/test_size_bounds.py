@@ -19,6 +19,7 @@ from availability_service.domain.validation import (
     MAX_REJECTION_REASON,
     SHORT_TEXT,
 )
+from availability_service.grpc_api import watch_stream
 from availability_service.grpc_api.batch_rpc import MAX_BATCH
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.lot_size import (
@@ -28,7 +29,6 @@ from availability_service.grpc_api.lot_size import (
 )
 from availability_service.intelligence.embedding import EMBEDDING_DIM
 from availability_service.service_layer import insight, lots, search
-from availability_service.watch import stream as watch_stream
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2, watch_pb2

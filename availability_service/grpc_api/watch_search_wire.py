@@ -21,6 +21,7 @@ from typing import Any
 
 from availability_service.auth.principal import Principal
 from availability_service.grpc_api.search_rpc import factor_to_pb
+from availability_service.grpc_api.watch_events import after_for
 from availability_service.intelligence import Factor
 from availability_service.service_layer.search import SearchHit
 from availability_service.watch.feed import WatchEvent
@@ -81,7 +82,7 @@ def _double(key: bytes, value: float) -> bytes:
 
 
 def event_lot(event: WatchEvent, viewer: Principal) -> bytes:
-    """The lot after the event as `viewer` may read it (WatchEvent.after_for), serialised
+    """The lot after the event as `viewer` may read it (watch_events.after_for), serialised
     once per event and view."""
     views = _LOTS.get(event)
     if views is None:
@@ -89,7 +90,7 @@ def event_lot(event: WatchEvent, viewer: Principal) -> bytes:
     view = event.sees_everything(viewer)
     found = views.get(view)
     if found is None:
-        found = views[view] = event.after_for(viewer).SerializeToString()
+        found = views[view] = after_for(event, viewer).SerializeToString()
     return found
 
 

@@ -1,38 +1,28 @@
-"""One WatchAvailabilities stream: validate, resume or list, then follow the hub.
+"""Following the change feed for one stream: resume or start, catch up, then follow the hub.
 
 Every message covers whole revisions, in order; `pos` is the highest revision this stream has
 fully dealt with (sent, or filtered out), and is what every bookmark and error carries, so a
-client that resumes from it gets exactly the rest.
+client that resumes from it gets exactly the rest. How events become messages is the wire's
+business (grpc_api.watch_stream, grpc_api.watch_search_stream: subclasses of Follow).
 """
 
 from __future__ import annotations
 
+import enum
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from availability_service.auth.principal import Principal
 from availability_service.domain.errors import OutOfRange, ResourceExhausted
 from availability_service.domain.model import Availability
-from availability_service.grpc_api.lot_output import availability_to_pb, to_timestamp
 from availability_service.telemetry import metrics
 from availability_service.watch import reads
-from availability_service.watch.emit import event_to_pb
 from availability_service.watch.feed import End, Subscription, WatchEvent
-from availability_service.watch.filters import (
-    WatchRequest,
-    change_kind,
-    parse_request,
-)
-from availability_service.watch.hub import PAGE_SIZE, WatchHub, WatchSlot
-from tradedesk.availability.v1 import availability_service_pb2 as api
-from tradedesk.availability.v1 import resources_pb2 as pb
-from tradedesk.availability.v1 import watch_pb2
+from availability_service.watch.filters import WatchRequest
+from availability_service.watch.hub import PAGE_SIZE, WatchHub
 
-# Well under the transport limit (the server refuses to start below about 3.9 MiB, see
-# grpc_api.lot_size), and small enough to keep per-watcher memory low. One event of a lot
-# under the size cap is a few kilobytes, so a revision always fits a message of its own.
-BATCH_MAX_BYTES = 1024 * 1024
+# Events taken from the queue at once, and at most this many in one message.
 BATCH_MAX_EVENTS = 500
 # Lots per read of the initial state: only one page is in memory at a time.
 INITIAL_PAGE_SIZE = 500
@@ -40,7 +30,14 @@ READY_TIMEOUT_SECONDS = 10.0
 # A write still pending when the stream reaches its maximum age gets this much longer (the
 # final bookmark of a reading client goes out well within it); then the stream is cut off.
 AGE_GRACE_SECONDS = 1.0
-Reason = watch_pb2.Bookmark.Reason
+
+
+class Mark(enum.Enum):
+    """Why a bookmark (a message with only a revision) is sent."""
+
+    INITIAL_STATE_END = "INITIAL_STATE_END"  # the initial state is complete up to it
+    PROGRESS = "PROGRESS"  # nothing for this stream, but it has dealt with all up to it
+    STREAM_END = "STREAM_END"  # the stream ends (maximum age, shutdown): resume from it
 
 
 class StreamUnavailable(Exception):
@@ -62,24 +59,9 @@ def cut_off(reason: str, why: str, last_revision: int) -> ResourceExhausted:
     )
 
 
-def _bookmark(revision: int, reason: int) -> api.WatchAvailabilitiesResponse:
-    return api.WatchAvailabilitiesResponse(
-        revision=revision, bookmark=watch_pb2.Bookmark(reason=reason)
-    )
+class Follow:
+    """One stream's phases, limits and errors; subclasses turn events into messages."""
 
-
-async def open_stream(
-    request: Any, principal: Principal, hub: WatchHub
-) -> tuple[WatchSlot, _Stream]:
-    """Validates the request and takes a slot; the caller sends the messages of `run()` and
-    releases the slot."""
-    parsed = parse_request(request)
-    if not await hub.wait_ready(READY_TIMEOUT_SECONDS):
-        raise StreamUnavailable("the change feed is not ready yet; retry")
-    return hub.admit(principal), _Stream(parsed, principal, hub)
-
-
-class _Stream:
     def __init__(self, request: WatchRequest, principal: Principal, hub: WatchHub) -> None:
         self.request = request
         self.flt = request.filter
@@ -98,7 +80,7 @@ class _Stream:
             self.hub.limits.send_timeout_seconds, max(self.deadline - now, AGE_GRACE_SECONDS)
         )
 
-    async def run(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+    async def run(self) -> AsyncIterator[Any]:
         if self.request.send_initial_state:
             async for response in self._initial_state():
                 yield response
@@ -109,10 +91,35 @@ class _Stream:
             self._check_retained(oldest)
         else:
             self.pos = self.hub.position  # "now", as far as this process has read
+        async for response in self._follow(self.hub.subscribe, self.hub.unsubscribe):
+            yield response
+
+    # --- what subclasses say on the wire ------------------------------------------------------
+
+    def _initial_state(self) -> AsyncIterator[Any]:
+        """The messages of the initial state (lots from _initial_pages), its bookmark last."""
+        raise NotImplementedError
+
+    def _messages(self, events: list[WatchEvent]) -> Iterator[Any]:
+        """Messages for these consecutive events; advances pos past all of them."""
+        raise NotImplementedError
+
+    def _bookmark(self, revision: int, mark: Mark) -> Any:
+        raise NotImplementedError
+
+    # --- phases ----------------------------------------------------------------------------
+
+    async def _follow(
+        self,
+        join: Callable[[], tuple[Subscription, int]],
+        leave: Callable[[Subscription], None],
+    ) -> AsyncIterator[Any]:
+        """From pos on: the events in the table, then those of a queue (`join`ed, and left
+        however the stream ends)."""
         # Catch up from the table first, so a long replay never fills the live queue...
         async for response in self._catch_up(None):
             yield response
-        sub, joined_at = self.hub.subscribe()
+        sub, joined_at = join()
         try:
             # ...then close the gap between where the replay ended and where the queue starts.
             async for response in self._catch_up(joined_at):
@@ -120,11 +127,11 @@ class _Stream:
             async for response in self._live(sub):
                 yield response
         finally:
-            self.hub.unsubscribe(sub)
+            leave(sub)
 
-    # --- phases ----------------------------------------------------------------------------
-
-    async def _initial_state(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+    async def _initial_pages(self) -> AsyncIterator[tuple[int, list[Availability]]]:
+        """The lots that match now, a page at a time, with the revision they are as of; pos
+        is that revision once they are all out."""
         # Revisions commit in counter order: every revision up to this value is committed.
         revision = await self._read(reads.current_revision, self.hub.uow)
         after = None
@@ -141,15 +148,13 @@ class _Stream:
                 after,
                 INITIAL_PAGE_SIZE,
             )
-            for batch in _split(self._initial_event(lot) for lot in page.lots):
-                yield api.WatchAvailabilitiesResponse(revision=revision, events=batch)
+            yield revision, page.lots
             after = page.next_after
             if after is None:
                 break
         self.pos = revision
-        yield self._sent(_bookmark(revision, Reason.REASON_INITIAL_STATE_END))
 
-    async def _catch_up(self, until: int | None) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+    async def _catch_up(self, until: int | None) -> AsyncIterator[Any]:
         while self.hub.closing is False and time.monotonic() < self.deadline:
             if until is None and self.pos >= self.hub.position:
                 return
@@ -163,7 +168,7 @@ class _Stream:
             if len(page) < PAGE_SIZE:
                 return
 
-    async def _live(self, sub: Subscription) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
+    async def _live(self, sub: Subscription) -> AsyncIterator[Any]:
         progress = self.request.progress_seconds
         while True:
             if sub.ended is End.OVERFLOW:
@@ -174,7 +179,7 @@ class _Stream:
             if sub.ended is End.SHUTDOWN or self.hub.closing or now >= self.deadline:
                 ended = "max_age" if now >= self.deadline else "shutdown"
                 metrics.WATCH_CUTOFFS.labels(ended).inc()
-                yield _bookmark(self.pos, Reason.REASON_STREAM_END)
+                yield self._bookmark(self.pos, Mark.STREAM_END)
                 return
             batch = [e for e in sub.take(BATCH_MAX_EVENTS) if e.revision > self.pos]
             if batch:
@@ -182,7 +187,7 @@ class _Stream:
                     yield self._sent(response)
                 continue
             if progress is not None and now >= self.last_sent + progress:
-                yield self._sent(_bookmark(self.pos, Reason.REASON_PROGRESS))
+                yield self._sent(self._bookmark(self.pos, Mark.PROGRESS))
                 continue
             wait = self.deadline - now
             if progress is not None:
@@ -191,43 +196,11 @@ class _Stream:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _sent(self, response: api.WatchAvailabilitiesResponse) -> Any:
+    def _sent(self, response: Any) -> Any:
         # Called as the message is handed to gRPC; the position moves once it is yielded, and
         # a failure before that leaves pos at what the client already has.
         self.last_sent = time.monotonic()
         return response
-
-    def _messages(self, events: list[WatchEvent]) -> Iterator[api.WatchAvailabilitiesResponse]:
-        """Messages for these consecutive events; advances pos past all of them."""
-        batch: list[watch_pb2.AvailabilityEvent] = []
-        size = 0
-        last = self.pos
-        for event in events:
-            kind = change_kind(self.flt, self.principal, event.types, event.before, event.after)
-            if kind is not None:
-                out = _fitted(event_to_pb(self.principal, event, kind))
-                out_size = out.ByteSize()
-                if batch and (len(batch) >= BATCH_MAX_EVENTS or size + out_size > BATCH_MAX_BYTES):
-                    yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
-                    self.pos = last
-                    batch, size = [], 0
-                batch.append(out)
-                size += out_size
-            last = event.revision
-        if batch:
-            yield api.WatchAvailabilitiesResponse(revision=last, events=batch)
-        self.pos = max(self.pos, last)
-
-    def _initial_event(self, lot: Availability) -> watch_pb2.AvailabilityEvent:
-        return watch_pb2.AvailabilityEvent(
-            revision=lot.revision,
-            type=watch_pb2.EVENT_TYPE_CREATED,
-            types=[watch_pb2.EVENT_TYPE_CREATED],
-            change=watch_pb2.CHANGE_KIND_ADDED,
-            availability=availability_to_pb(lot, self.principal),
-            actor=lot.seller_id,
-            event_time=to_timestamp(lot.update_time),
-        )
 
     def _check_not_future(self, head: int) -> None:
         """A start beyond the head names changes that do not exist yet: resuming there would
@@ -256,51 +229,3 @@ class _Stream:
             raise StreamUnavailable(
                 "database unavailable; resume from last_revision", self.pos or None
             ) from exc
-
-
-def _split(
-    events: Iterable[watch_pb2.AvailabilityEvent],
-) -> Iterator[list[watch_pb2.AvailabilityEvent]]:
-    """Groups initial-state events into messages under the size cap."""
-    batch: list[watch_pb2.AvailabilityEvent] = []
-    size = 0
-    for event in map(_fitted, events):
-        event_size = event.ByteSize()
-        if batch and size + event_size > BATCH_MAX_BYTES:
-            yield batch
-            batch, size = [], 0
-        batch.append(event)
-        size += event_size
-    if batch:
-        yield batch
-
-
-def _fitted(event: watch_pb2.AvailabilityEvent) -> watch_pb2.AvailabilityEvent:
-    """The event, or (never for a lot written under the size cap) its lot cut to its identity.
-
-    A revision is never split and never skipped: a lot stored before the cap existed that no
-    longer fits a message is still announced, with only what says which lot changed, how and
-    at which revision (GetAvailability has the rest), rather than ending every stream (and
-    every resume) at that revision.
-    """
-    if event.ByteSize() <= BATCH_MAX_BYTES:
-        return event
-    metrics.WATCH_OVERSIZED_EVENTS.inc()
-    slim = watch_pb2.AvailabilityEvent()
-    slim.CopyFrom(event)
-    slim.availability.CopyFrom(_identity(event.availability))
-    if event.HasField("previous"):
-        slim.previous.CopyFrom(_identity(event.previous))
-    return slim
-
-
-def _identity(lot: pb.Availability) -> pb.Availability:
-    return pb.Availability(
-        name=lot.name,
-        seller_id=lot.seller_id,
-        commodity=lot.commodity,
-        state=lot.state,
-        revision=lot.revision,
-        etag=lot.etag,
-        update_time=lot.update_time,
-    )

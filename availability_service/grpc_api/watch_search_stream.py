@@ -21,27 +21,29 @@ from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain.errors import FieldViolation, InvalidArgument
 from availability_service.domain.model import Availability, availability_from_snapshot
+from availability_service.grpc_api import watch_search_wire as search_wire
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.search_input import search_query
+from availability_service.grpc_api.watch_events import event_type_pb
+from availability_service.grpc_api.watch_input import parse_request
+from availability_service.grpc_api.watch_stream import BATCH_MAX_BYTES, REASONS
 from availability_service.service_layer.search import SearchService
-from availability_service.watch import reads, search_reads, search_wire, similarity
-from availability_service.watch.emit import event_type_pb
+from availability_service.watch import reads, search_reads, similarity
 from availability_service.watch.feed import WatchEvent
-from availability_service.watch.filters import WatchRequest, parse_request
+from availability_service.watch.filters import WatchRequest
+from availability_service.watch.follow import (
+    BATCH_MAX_EVENTS,
+    READY_TIMEOUT_SECONDS,
+    Follow,
+    Mark,
+    StreamUnavailable,
+)
 from availability_service.watch.hub import WatchHub, WatchSlot
 from availability_service.watch.search_index import index_for
 from availability_service.watch.standing import Match, StandingSearch
-from availability_service.watch.stream import (
-    BATCH_MAX_BYTES,
-    BATCH_MAX_EVENTS,
-    READY_TIMEOUT_SECONDS,
-    StreamUnavailable,
-    _Stream,
-)
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
 
-Reason = watch_pb2.Bookmark.Reason
 ENTERED = watch_pb2.MATCH_KIND_ENTERED
 UPDATED = watch_pb2.MATCH_KIND_UPDATED
 LEFT = watch_pb2.MATCH_KIND_LEFT
@@ -114,11 +116,7 @@ async def open_search_stream(
     return hub.admit(principal), _SearchStream(standing, parsed, hub)
 
 
-def _bookmark(revision: int, reason: int) -> api.WatchSearchResponse:
-    return api.WatchSearchResponse(revision=revision, bookmark=watch_pb2.Bookmark(reason=reason))
-
-
-class _SearchStream(_Stream):
+class _SearchStream(Follow):
     """The watch stream's phases (catch-up, live, bookmarks, limits, errors) over a standing
     search's match set instead of a filter: only how events become messages differs."""
 
@@ -128,15 +126,12 @@ class _SearchStream(_Stream):
         self.commodity = standing.commodity.code
         self.inside: set[uuid.UUID] = set()  # the match set, by lot id
 
-    async def run(self) -> AsyncIterator[Any]:
-        async for response in self._run():
-            if isinstance(response, api.WatchAvailabilitiesResponse):
-                # The watch stream's own bookmarks (progress, stream end), in this stream's
-                # message type.
-                response = _bookmark(response.revision, response.bookmark.reason)
-            yield response
+    def _bookmark(self, revision: int, mark: Mark) -> api.WatchSearchResponse:
+        return api.WatchSearchResponse(
+            revision=revision, bookmark=watch_pb2.Bookmark(reason=REASONS[mark])
+        )
 
-    async def _run(self) -> AsyncIterator[Any]:
+    async def run(self) -> AsyncIterator[Any]:
         start: int | None = None  # None: now, as the initial state
         if self.request.start_revision > 0:
             self._check_not_future(await self._read(reads.current_revision, self.hub.uow))
@@ -159,21 +154,15 @@ class _SearchStream(_Stream):
             ]
             for response in self._batches(initial):
                 yield self._sent(response)
-            yield self._sent(_bookmark(self.pos, Reason.REASON_INITIAL_STATE_END))
+            yield self._sent(self._bookmark(self.pos, Mark.INITIAL_STATE_END))
         del found, state
         index = index_for(self.hub)
-        # Catch up from the table first, so a long replay never fills the live queue...
-        async for response in self._catch_up(None):
+        commodity = self.commodity
+        joined = self._follow(
+            lambda: index.join(commodity), lambda feed: index.leave(commodity, feed)
+        )
+        async for response in joined:
             yield response
-        feed, joined_at = index.join(self.commodity)
-        try:
-            # ...then close the gap between where the replay ended and where the queue starts.
-            async for response in self._catch_up(joined_at):
-                yield response
-            async for response in self._live(feed):
-                yield response
-        finally:
-            index.leave(self.commodity, feed)
 
     async def _evaluated(self, lots: list[Availability]) -> AsyncIterator[Match | None]:
         """Each lot judged, letting the other streams and calls run between slices (a large
