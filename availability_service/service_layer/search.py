@@ -32,7 +32,7 @@ from availability_service.intelligence import (
     UnknownCommodity,
     score_lot,
 )
-from availability_service.service_layer import paging
+from availability_service.service_layer import paging, search_threshold
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import numeric_quality
 from availability_service.service_layer.lots import visibility_for
@@ -56,6 +56,9 @@ CANDIDATE_LIMIT = 5000
 FIRST_PREFIX = 64
 PREFIX_FACTOR = 2
 PREFIX_GROWTH = 4
+# Pages after this many results are read by approximate score: the factor lists
+# (search_threshold) always start from the best lots, so their cost grows with the depth.
+LIST_DEPTH = 200
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
 MAX_DELIVERY_REGIONS = 64
@@ -274,6 +277,8 @@ class SearchService:
         that run rather than many.
         """
         limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, PREFIX_FACTOR * (returned + size + 1)))
+        if search_threshold.applies(plan.criteria, flt.near) and returned < LIST_DEPTH:
+            return self._from_lists(conn, flt, plan, commodity, threshold, after, size, limit)
         ranking = ScoreOrder(
             plan.criteria,
             commodity,
@@ -308,6 +313,28 @@ class SearchService:
                 ranking = dataclasses.replace(ranking, floor=max(floor, ranking.floor or floor))
                 limit = CANDIDATE_LIMIT
 
+    def _from_lists(
+        self,
+        conn: Connection,
+        flt: CandidateFilter,
+        plan: Plan,
+        commodity: Commodity,
+        threshold: float,
+        after: tuple[float, str] | None,
+        size: int,
+        limit: int,
+    ) -> list[Ranked]:
+        """_ranked's result from one index list per factor (search_threshold)."""
+
+        def matches(rows: Sequence[CandidateRow]) -> list[Ranked]:
+            found = rank(plan.criteria, rows, commodity, threshold, flt.order)
+            if after is None:
+                return found
+            return [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
+
+        reader = search_threshold.ThresholdReader(conn, flt, plan.criteria, commodity, matches)
+        return reader.ranked(limit, PREFIX_GROWTH, CANDIDATE_LIMIT, threshold, size)
+
 
 def _position(token: str, fp: str) -> tuple[tuple[float, str], int]:
     """The token's (score, name) position and how many results came before it."""
@@ -319,4 +346,4 @@ def _position(token: str, fp: str) -> tuple[tuple[float, str], int]:
         raise InvalidArgument.one("page_token", "is not a token this service issued") from exc
     if not math.isfinite(score) or returned < 0:
         raise InvalidArgument.one("page_token", "is not a token this service issued")
-    return (score, name), min(returned, CANDIDATE_LIMIT)
+    return (score, name), returned
