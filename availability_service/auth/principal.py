@@ -7,6 +7,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from availability_service.auth.errors import AuthenticationError
+from availability_service.domain.viewer import Viewer
 
 
 class Role(enum.Enum):
@@ -40,6 +41,11 @@ class Principal:
     def is_privileged(self) -> bool:
         """ADMIN and SERVICE see every lot regardless of its visibility."""
         return self.has_any(*PRIVILEGED_ROLES)
+
+    @property
+    def viewer(self) -> Viewer:
+        """This caller's view of the market, as reads through the persistence port take it."""
+        return Viewer(self.subject, self.company_id, self.region, self.is_privileged)
 
 
 # Set by the auth interceptor in the task that runs the RPC behaviour, so service code can ask

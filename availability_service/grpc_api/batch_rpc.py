@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from typing import TypeAlias
 
 import grpc
 
 from availability_service.auth.principal import Principal
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import DomainError, InvalidArgument
 from availability_service.grpc_api.errors import code_for
 from availability_service.grpc_api.lot_input import draft_from_proto
@@ -52,7 +52,7 @@ class BatchRpcs(RpcBase):
         self,
         who: Principal,
         requests: list[api.CreateAvailabilityRequest],
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
         ended: threading.Event | None = None,
     ) -> list[api.BatchCreateResult]:
         """Each lot in its own transaction, exactly as CreateAvailability would create it.
@@ -62,13 +62,13 @@ class BatchRpcs(RpcBase):
         Lots not started because the call ended are reported DEADLINE_EXCEEDED (the caller
         normally sees the call itself end so).
         """
-        deadline = None if timeout is None else time.monotonic() + timeout
         results = []
         for item in requests:
-            left = None if deadline is None else deadline - time.monotonic()
-            if (ended is not None and ended.is_set()) or (left is not None and left <= 0):
+            if (ended is not None and ended.is_set()) or (
+                deadline is not None and deadline.passed()
+            ):
                 break
-            results.append(self.create_one(who, item, left))
+            results.append(self.create_one(who, item, deadline))
         not_started = api.BatchCreateResult(
             code=grpc.StatusCode.DEADLINE_EXCEEDED.value[0],
             message=NOT_STARTED,
@@ -77,12 +77,12 @@ class BatchRpcs(RpcBase):
         return results + [not_started] * (len(requests) - len(results))
 
     def create_one(
-        self, who: Principal, item: api.CreateAvailabilityRequest, timeout: float | None
+        self, who: Principal, item: api.CreateAvailabilityRequest, deadline: Deadline | None
     ) -> api.BatchCreateResult:
         try:
             key = request_key(who, "CreateAvailability", item, item.request_id)
             outcome = self.services.lots.create(
-                who, draft_from_proto(item.availability), key, timeout
+                who, draft_from_proto(item.availability), key, deadline
             )
         except DomainError as exc:
             violations = exc.violations if isinstance(exc, InvalidArgument) else []

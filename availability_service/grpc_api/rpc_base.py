@@ -16,6 +16,7 @@ import structlog
 from google.protobuf.message import Message
 
 from availability_service.auth.principal import Principal, get_principal
+from availability_service.domain.deadline import Deadline
 from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.grpc_api.request_guard import check_request
@@ -78,8 +79,7 @@ class RpcBase:
     ) -> T:
         """Runs blocking database work on the pool, bounded by the caller's deadline, with the
         read consistency the caller asked for (x-min-revision; reads may go to a standby)."""
-        remaining = context.time_remaining()
-        kwargs.setdefault("timeout", remaining)
+        kwargs.setdefault("deadline", Deadline.within(context.time_remaining()))
         scope = read_scope(context.invocation_metadata())
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from availability_service.auth.principal import Principal
 from availability_service.domain import holds as rules
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import NotFound, Violations
 from availability_service.domain.model import HoldState, Reservation
 from availability_service.domain.validation import check_text
@@ -57,7 +58,7 @@ def _parent_lot(parent: str, v: Violations) -> uuid.UUID | None:
 
 
 def list_holds(
-    uow: UnitOfWork, principal: Principal, query: HoldQuery, timeout: float | None = None
+    uow: UnitOfWork, principal: Principal, query: HoldQuery, deadline: Deadline | None = None
 ) -> HoldPage:
     v = Violations()
     lot_id = _parent_lot(query.parent, v)
@@ -77,7 +78,7 @@ def list_holds(
         sorted(s.value for s in query.states),
     )
     after = paging.decode_time_id(query.page_token, fp)
-    with uow.read(timeout) as conn:
+    with uow.read(deadline) as conn:
         visible = visibility_for(principal)
         if lot_id is not None and lots.get_lot(conn, lot_id, visible=visible) is None:
             raise NotFound(f"{query.parent} not found")

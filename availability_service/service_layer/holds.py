@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal
 from availability_service.domain import holds as rules
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -98,7 +99,7 @@ class HoldService:
         buyer_id: str,
         negotiation_id: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
         price_option_label: str = "",
     ) -> Outcome:
         lot_id = lot_id_from_name(name)
@@ -132,11 +133,11 @@ class HoldService:
             holds.insert_hold(conn, hold)
             return Outcome(availability=lot, reservation=hold)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
-    def get(self, principal: Principal, name: str, timeout: float | None = None) -> Reservation:
+    def get(self, principal: Principal, name: str, deadline: Deadline | None = None) -> Reservation:
         lot_id, hold_id = hold_ids_from_name(name)
-        with self.uow.read(timeout) as conn:
+        with self.uow.read(deadline) as conn:
             lot = lots.get_lot(conn, lot_id, visible=visibility_for(principal))
             hold = None if lot is None else holds.get_hold(conn, lot_id, hold_id, lot.quantity_unit)
         if hold is None:
@@ -149,7 +150,7 @@ class HoldService:
         name: str,
         ttl: timedelta | None,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         hold_ids_from_name(name)
         v = Violations()
@@ -165,7 +166,7 @@ class HoldService:
             holds.update_hold(conn, hold)
             return Outcome(availability=lot, reservation=hold)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
     def release(
         self,
@@ -173,7 +174,7 @@ class HoldService:
         name: str,
         reason: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
         quantity: str = "",
     ) -> Outcome:
         hold_ids_from_name(name)
@@ -194,7 +195,7 @@ class HoldService:
             holds.update_hold(conn, hold)
             return Outcome(availability=lot, reservation=hold)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
     def mark_sold(
         self,
@@ -204,7 +205,7 @@ class HoldService:
         trade_id: str,
         buyer_id: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
         sold_price: tuple[str, str] | None = None,
     ) -> Outcome:
         from_hold = is_hold_name(name)
@@ -251,16 +252,16 @@ class HoldService:
             holds.insert_hold(conn, sale)
             return Outcome(availability=lot, reservation=sale)
 
-        return run_once(self.uow, key, sell_from_hold if from_hold else sell_direct, timeout)
+        return run_once(self.uow, key, sell_from_hold if from_hold else sell_direct, deadline)
 
     def list(
-        self, principal: Principal, query: HoldQuery, timeout: float | None = None
+        self, principal: Principal, query: HoldQuery, deadline: Deadline | None = None
     ) -> HoldPage:
-        return list_holds(self.uow, principal, query, timeout)
+        return list_holds(self.uow, principal, query, deadline)
 
-    def expire_due_on(self, lot_id: uuid.UUID, timeout: float | None = None) -> int:
+    def expire_due_on(self, lot_id: uuid.UUID, deadline: Deadline | None = None) -> int:
         """The sweeper's unit of work: one lot, one transaction. Returns how many events."""
-        with self.uow.transaction(timeout) as conn:
+        with self.uow.transaction(deadline) as conn:
             lot = lots.get_lot(conn, lot_id, for_update=True)
             if lot is None:
                 return 0

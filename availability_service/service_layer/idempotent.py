@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.model import (
     Availability,
     Reservation,
@@ -64,7 +65,7 @@ def run_once(
     uow: UnitOfWork,
     key: RequestKey | None,
     body: Callable[[Connection], Outcome],
-    timeout_seconds: float | None = None,
+    deadline: Deadline | None = None,
 ) -> Outcome:
     """Runs body in one transaction; with a key, a replay returns the stored first outcome.
 
@@ -72,7 +73,7 @@ def run_once(
     that timed out after the commit still gets the first result on retry, and a rolled-back
     attempt leaves no key behind.
     """
-    with uow.transaction(timeout_seconds) as conn:
+    with uow.transaction(deadline) as conn:
         if key is not None and key.request_id:
             stored = idempotency.claim(
                 conn,

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import InvalidArgument, NotFound
 from availability_service.domain.model import Availability, LotState
 from availability_service.intelligence import Catalog, Commodity, Factor, readiness_score
@@ -62,13 +63,13 @@ class InsightService:
         return sorted(c.code for c in self.catalog if c.family == family and c.code != commodity)
 
     def similar(
-        self, principal: Principal, name: str, page_size: int, timeout: float | None = None
+        self, principal: Principal, name: str, page_size: int, deadline: Deadline | None = None
     ) -> list[SimilarLot]:
         """Same commodity nearest first, then the rest of its family, nearest first."""
         if page_size < 0:
             raise InvalidArgument.one("page_size", "must not be negative")
         size = min(page_size or DEFAULT_SIMILAR, MAX_SIMILAR)
-        with self.uow.read(timeout) as conn:
+        with self.uow.read(deadline) as conn:
             lot = self._visible_lot(conn, principal, name)
             if lot.ai_score_vector is None:
                 return []
@@ -94,9 +95,11 @@ class InsightService:
             for other, distance in [*same, *related]
         ]
 
-    def readiness(self, principal: Principal, name: str, timeout: float | None = None) -> Readiness:
+    def readiness(
+        self, principal: Principal, name: str, deadline: Deadline | None = None
+    ) -> Readiness:
         moment = now()
-        with self.uow.read(timeout) as conn:
+        with self.uow.read(deadline) as conn:
             lot = self._visible_lot(conn, principal, name)
             commodity = self._commodity(lot)
             band = market_band(conn, lot, commodity)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal, Role
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import InvalidArgument, PermissionDenied, Violations
 from availability_service.domain.model import Availability
 from availability_service.domain.validation import SHORT_TEXT, check_point, check_text
@@ -77,7 +78,7 @@ class LocationService:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
 
-    def upsert(self, location: Location, timeout: float | None = None) -> Location:
+    def upsert(self, location: Location, deadline: Deadline | None = None) -> Location:
         """Create or replace by location_id. Who may call it is the policy table's job (ADMIN)."""
         location.location_id = location.location_id.strip()
         location.owner_id = location.owner_id.strip()
@@ -85,7 +86,7 @@ class LocationService:
         violations = Violations()
         validate_location(location, violations)
         violations.raise_if_any()
-        with self.uow.transaction(timeout) as conn:
+        with self.uow.transaction(deadline) as conn:
             return store.upsert_location(conn, location)
 
     def list(
@@ -95,7 +96,7 @@ class LocationService:
         owner_id: str,
         page_size: int,
         page_token: str,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> LocationPage:
         if page_size < 0:
             raise InvalidArgument.one("page_size", "must not be negative")
@@ -111,7 +112,7 @@ class LocationService:
             if len(position) != 1 or not isinstance(position[0], str):
                 raise InvalidArgument.one("page_token", "is not a token this service issued")
             after = position[0]
-        with self.uow.read(timeout) as conn:
+        with self.uow.read(deadline) as conn:
             rows = store.list_locations(conn, owner_id=owner_id, after=after, limit=size + 1)
         token = ""
         if len(rows) > size:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection
 from availability_service.auth.policy import may_modify_lot
 from availability_service.auth.principal import Principal
 from availability_service.domain import holds as holds_domain
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -152,7 +153,7 @@ class LotService:
         principal: Principal,
         draft: Availability,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             moment = now()
@@ -173,19 +174,21 @@ class LotService:
             record(conn, lot, EventType.CREATED, principal.subject, None, is_new=True)
             return Outcome(availability=lot)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
-    def get(self, principal: Principal, name: str, timeout: float | None = None) -> Availability:
+    def get(
+        self, principal: Principal, name: str, deadline: Deadline | None = None
+    ) -> Availability:
         lot_id = lot_id_from_name(name)
         visibility = lots.visibility_params(
             principal.subject, principal.company_id, principal.region, principal.is_privileged
         )
-        with self.uow.statement_read(timeout) as (conn, prefix):
+        with self.uow.statement_read(deadline) as (conn, prefix):
             lot = lots.read_lot(conn, lot_id, visibility, statement_prefix=prefix)
         if lot is None:
             raise NotFound(f"{name} not found")
         if lot.reserved_quantity > ZERO:
-            with self.uow.read(timeout) as conn:
+            with self.uow.read(deadline) as conn:
                 present_overdue_holds_as_expired(conn, lot)
         return lot
 
@@ -199,7 +202,7 @@ class LotService:
         commodity: str,
         states: Sequence[LotState],
         show_deleted: bool,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> ListPage:
         if page_size < 0:
             raise InvalidArgument.one("page_size", "must not be negative")
@@ -219,7 +222,7 @@ class LotService:
                     "page_token", "is not a token this service issued"
                 ) from exc
         # One snapshot, so the revision reported is the one the page was read at.
-        with self.uow.snapshot(timeout) as conn:
+        with self.uow.snapshot(deadline) as conn:
             revision = events.current_revision(conn)
             page = lots.list_lots(
                 conn,
@@ -245,7 +248,7 @@ class LotService:
         etag: str,
         changes: dict[str, Any],
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         def body(conn: Connection) -> Outcome:
             lot = self.load_for_change(conn, principal, name, "availability.name")
@@ -274,7 +277,7 @@ class LotService:
             record(conn, lot, update_event_type(fields), principal.subject, before)
             return Outcome(availability=lot)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
     def delete(
         self,
@@ -282,7 +285,7 @@ class LotService:
         name: str,
         etag: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
         force: bool = False,
     ) -> Outcome:
         def body(conn: Connection) -> Outcome:
@@ -305,7 +308,7 @@ class LotService:
             record(conn, lot, EventType.CANCELLED, principal.subject, before)
             return Outcome(availability=lot)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
     def approve(
         self,
@@ -313,7 +316,7 @@ class LotService:
         name: str,
         etag: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         def approve_draft(lot: Availability) -> EventType:
             lot.state = LotState.ACTIVE  # settle() moves it on to what the quantities say
@@ -321,7 +324,7 @@ class LotService:
             lot.approve_time = now()
             return EventType.APPROVED
 
-        return self._review(principal, name, etag, key, timeout, "approved", approve_draft)
+        return self._review(principal, name, etag, key, deadline, "approved", approve_draft)
 
     def reject(
         self,
@@ -330,7 +333,7 @@ class LotService:
         reason: str,
         etag: str,
         key: RequestKey | None,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> Outcome:
         if not reason.strip():
             raise InvalidArgument.one("reason", "is required when rejecting")
@@ -344,7 +347,7 @@ class LotService:
             lot.rejection_reason = reason
             return EventType.REJECTED
 
-        return self._review(principal, name, etag, key, timeout, "rejected", reject_draft)
+        return self._review(principal, name, etag, key, deadline, "rejected", reject_draft)
 
     def _review(
         self,
@@ -352,7 +355,7 @@ class LotService:
         name: str,
         etag: str,
         key: RequestKey | None,
-        timeout: float | None,
+        deadline: Deadline | None,
         verb: str,
         decide: Callable[[Availability], EventType],
     ) -> Outcome:
@@ -367,7 +370,7 @@ class LotService:
             record(conn, lot, event, principal.subject, before)
             return Outcome(availability=lot)
 
-        return run_once(self.uow, key, body, timeout)
+        return run_once(self.uow, key, body, deadline)
 
     @staticmethod
     def _check_owner(principal: Principal, lot: Availability) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 
 from availability_service.auth.principal import Principal
 from availability_service.domain import holds as hold_rules
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import InvalidArgument, Violations
 from availability_service.domain.model import Availability
 from availability_service.intelligence import (
@@ -218,7 +219,7 @@ class SearchService:
         )
 
     def search(
-        self, principal: Principal, query: SearchQuery, timeout: float | None = None
+        self, principal: Principal, query: SearchQuery, deadline: Deadline | None = None
     ) -> SearchPage:
         commodity, plan = self.plan(query)
         size = min(query.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
@@ -232,7 +233,7 @@ class SearchService:
         flt = self.candidate_filter(principal, query, commodity, plan)
         # One snapshot: the revision reported is the one the candidates and the lots were
         # read at, and a lot cannot change (or become invisible) between the two reads.
-        with self.uow.snapshot(timeout) as conn:
+        with self.uow.snapshot(deadline) as conn:
             revision = events.current_revision(conn)
             ranked = self._ranked(
                 conn, flt, plan, commodity, query.score_threshold, after, size, returned

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import structlog
 from sqlalchemy import Connection, text
 
+from availability_service.domain.deadline import Deadline
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.retention import Retention, RetentionPolicy
@@ -73,7 +74,7 @@ class Sweeper:
             with SWEEPER_PASS_SECONDS.time():
                 written = 0
                 for lot_id in lots_due_for_sweep(guard, now(), self.batch_size):
-                    written += self.holds.expire_due_on(lot_id, LOT_TIMEOUT_SECONDS)
+                    written += self.holds.expire_due_on(lot_id, Deadline.after(LOT_TIMEOUT_SECONDS))
                 SWEEPER_EXPIRED_EVENTS.inc(written)
                 if self.retention is not None:
                     # Still under the guard's lock: one process deletes at a time.

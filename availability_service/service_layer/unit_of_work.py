@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from availability_service.domain.deadline import Deadline
 from availability_service.service_layer.read_routing import ReadRouter, ReplicaUnavailable
 from availability_service.storage.replication import is_standby_trouble
 
@@ -22,8 +23,10 @@ from availability_service.storage.replication import is_standby_trouble
 MAX_STATEMENT_TIMEOUT_SECONDS = 600.0
 
 
-def statement_timeout_ms(timeout_seconds: float) -> int:
+def statement_timeout_ms(timeout_seconds: float | Deadline) -> int:
     """The SET LOCAL statement_timeout value for a remaining deadline: 1 ms up to the cap."""
+    if isinstance(timeout_seconds, Deadline):
+        timeout_seconds = timeout_seconds.remaining()
     return max(1, int(min(timeout_seconds, MAX_STATEMENT_TIMEOUT_SECONDS) * 1000))
 
 
@@ -49,7 +52,7 @@ class UnitOfWork:
         self.reads = reads
 
     @contextmanager
-    def transaction(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
+    def transaction(self, timeout_seconds: float | Deadline | None = None) -> Iterator[Connection]:
         """Commits on success; then runs what after_commit() queued on the connection."""
         committed: list[Callable[[], None]] = []
         with self.engine.begin() as conn:
@@ -69,7 +72,7 @@ class UnitOfWork:
 
     @contextmanager
     def statement_read(
-        self, timeout_seconds: float | None = None
+        self, timeout_seconds: float | Deadline | None = None
     ) -> Iterator[tuple[Connection, str]]:
         """A connection outside any transaction for reads of ONE statement each, and the prefix
         every such statement must be sent with.
@@ -94,14 +97,14 @@ class UnitOfWork:
                     driver.autocommit = False
 
     @contextmanager
-    def read(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
+    def read(self, timeout_seconds: float | Deadline | None = None) -> Iterator[Connection]:
         """A read transaction (READ COMMITTED); writes and after_commit() need transaction()."""
         with self._routed() as engine, engine.begin() as conn:
             _bound_by_deadline(conn, timeout_seconds)
             yield conn
 
     @contextmanager
-    def snapshot(self, timeout_seconds: float | None = None) -> Iterator[Connection]:
+    def snapshot(self, timeout_seconds: float | Deadline | None = None) -> Iterator[Connection]:
         """A read-only transaction whose statements all see ONE snapshot (REPEATABLE READ).
 
         For reads of several statements that must agree, such as the revision a page reports
@@ -134,7 +137,7 @@ class UnitOfWork:
             raise ReplicaUnavailable(standby.name) from exc
 
 
-def _bound_by_deadline(conn: Connection, timeout_seconds: float | None) -> None:
+def _bound_by_deadline(conn: Connection, timeout_seconds: float | Deadline | None) -> None:
     """The client's remaining deadline bounds the database work: past it, nobody is waiting
     for the answer, so Postgres cancels the statement and the transaction rolls back."""
     if timeout_seconds is not None:

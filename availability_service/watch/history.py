@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from availability_service.auth.principal import Principal
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import InvalidArgument, NotFound
 from availability_service.service_layer import paging
 from availability_service.service_layer.lots import lot_id_from_name, visibility_for
@@ -53,7 +54,7 @@ class HistoryService:
         parent: str,
         page_size: int,
         page_token: str,
-        timeout: float | None = None,
+        deadline: Deadline | None = None,
     ) -> HistoryPage:
         lot_id = lot_id_from_name(parent, "parent")
         if page_size < 0:
@@ -61,7 +62,7 @@ class HistoryService:
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         fp = paging.fingerprint("history", str(lot_id))
         after = _after(page_token, fp) if page_token else 0
-        with self.uow.read(timeout) as conn:
+        with self.uow.read(deadline) as conn:
             if lots.get_lot(conn, lot_id, visible=visibility_for(principal)) is None:
                 raise NotFound(f"{parent} not found")
             rows = events.lot_events(conn, lot_id, after, size + 1)
