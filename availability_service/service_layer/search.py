@@ -278,8 +278,18 @@ class SearchService:
         that run rather than many.
         """
         limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, PREFIX_FACTOR * (returned + size + 1)))
+
+        def matches(rows: Sequence[CandidateRow]) -> list[Ranked]:
+            """The rows that pass, scored, after the token."""
+            found = rank(plan.criteria, rows, commodity, threshold, flt.order)
+            if after is None:
+                return found
+            return [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
+
         if search_threshold.applies(plan.criteria, flt.near) and returned < LIST_DEPTH:
-            return self._from_lists(conn, flt, plan, commodity, threshold, after, size, limit)
+            # One index list per score factor (search_threshold) instead.
+            reader = search_threshold.ThresholdReader(conn, flt, plan.criteria, commodity, matches)
+            return reader.ranked(limit, PREFIX_GROWTH, CANDIDATE_LIMIT, threshold, size)
         ranking = ScoreOrder(
             plan.criteria,
             commodity,
@@ -290,10 +300,7 @@ class SearchService:
         while True:
             read = dataclasses.replace(flt, limit=limit, ranking=ranking)
             rows = search_candidates(conn, read)
-            found = rank(plan.criteria, rows, commodity, threshold, flt.order)
-            if after is not None:
-                found = [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
-            ranked = sorted(ranked + found, key=lambda r: (-r.score, r.name))
+            ranked = sorted(ranked + matches(rows), key=lambda r: (-r.score, r.name))
             if len(rows) < limit:
                 return ranked  # no lot left
             last = rows[-1]
@@ -313,28 +320,6 @@ class SearchService:
                 floor = ranked[size].score - SCORE_SLACK
                 ranking = dataclasses.replace(ranking, floor=max(floor, ranking.floor or floor))
                 limit = CANDIDATE_LIMIT
-
-    def _from_lists(
-        self,
-        conn: Connection,
-        flt: CandidateFilter,
-        plan: Plan,
-        commodity: Commodity,
-        threshold: float,
-        after: tuple[float, str] | None,
-        size: int,
-        limit: int,
-    ) -> list[Ranked]:
-        """_ranked's result from one index list per factor (search_threshold)."""
-
-        def matches(rows: Sequence[CandidateRow]) -> list[Ranked]:
-            found = rank(plan.criteria, rows, commodity, threshold, flt.order)
-            if after is None:
-                return found
-            return [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
-
-        reader = search_threshold.ThresholdReader(conn, flt, plan.criteria, commodity, matches)
-        return reader.ranked(limit, PREFIX_GROWTH, CANDIDATE_LIMIT, threshold, size)
 
 
 def _position(token: str, fp: str) -> tuple[tuple[float, str], int]:
