@@ -47,6 +47,7 @@ from availability_service.storage.search import (
     lots_by_id,
     search_candidates,
 )
+from availability_service.storage.search_lists import read_lists
 from availability_service.storage.search_score import SCORE_SLACK, ScoreOrder
 
 # The most rows one read takes (further reads continue after it, so this bounds memory, not
@@ -288,7 +289,9 @@ class SearchService:
 
         if search_threshold.applies(plan.criteria, flt.near) and returned < LIST_DEPTH:
             # One index list per score factor (search_threshold) instead.
-            reader = search_threshold.ThresholdReader(conn, flt, plan.criteria, commodity, matches)
+            reader = search_threshold.ThresholdReader(
+                lambda reads: read_lists(conn, flt, reads), plan.criteria, commodity, matches
+            )
             return reader.ranked(limit, PREFIX_GROWTH, CANDIDATE_LIMIT, threshold, size)
         ranking = ScoreOrder(
             plan.criteria,

@@ -21,13 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
-
 from availability_service.intelligence import Commodity, SearchCriteria
 from availability_service.intelligence.factors import clamp01, combine
 from availability_service.intelligence.scoring import price_score, vector_score
-from availability_service.storage.search import CandidateFilter, CandidateRow
-from availability_service.storage.search_lists import FactorList, ListRead, read_list, read_lists
+from availability_service.storage.search import CandidateRow
+from availability_service.storage.search_lists import FactorList, ListRead, ListRow
 from availability_service.storage.search_score import SCORE_SLACK
 
 
@@ -81,20 +79,19 @@ def _confidence_bound(key: float) -> float:
 class ThresholdReader:
     """Reads the lists of one search in growing rounds; see the module docstring.
 
-    `rank` scores rows exactly and keeps the matches after the page token (sorted);
-    `limits` yields the rows each round may read per list.
+    `read` returns the next rows of the lists asked (storage.search_lists.read_lists over
+    the search's filter, in one round trip); `rank` scores rows exactly and keeps the
+    matches after the page token.
     """
 
     def __init__(
         self,
-        conn: Connection,
-        flt: CandidateFilter,
+        read: Callable[[Sequence[ListRead]], dict[FactorList, list[ListRow]]],
         criteria: SearchCriteria,
         commodity: Commodity,
         rank: Callable[[Sequence[CandidateRow]], list[Any]],
     ) -> None:
-        self.conn, self.flt, self.criteria, self.commodity = conn, flt, criteria, commodity
-        self.rank = rank
+        self.read, self.criteria, self.commodity, self.rank = read, criteria, commodity, rank
         weights = criteria.weights.as_dict()
         pricing = criteria.max_price is not None and weights["price"] > 0
         self.lists = {FactorList.NO_VECTOR: _List(FactorList.NO_VECTOR)}
@@ -111,7 +108,7 @@ class ThresholdReader:
         """One read of `limit` rows from every list not run out; the new matches."""
         found: list[Any] = []
         reads = [ListRead(s.factor, limit, s.after) for s in self.lists.values() if not s.done]
-        read = read_lists(self.conn, self.flt, reads)
+        read = self.read(reads)
         for state in self.lists.values():
             if state.done:
                 continue
@@ -201,7 +198,8 @@ class ThresholdReader:
         if last_id is None or (isinstance(key, float) and math.isnan(key)):
             return []  # a NaN confidence is read first but scores 0: not its key's score
         last_score = self._score_at(state.factor, key)
-        following = read_list(self.conn, self.flt, ListRead(state.factor, 1, (key, None)))
+        probe = ListRead(state.factor, 1, (key, None))
+        following = self.read([probe])[state.factor]
         if following and not self._score_at(state.factor, following[0].key) < last_score:
             return []
         return [

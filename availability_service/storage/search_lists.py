@@ -148,8 +148,3 @@ def _descending_order(item: ListRow) -> tuple[Any, ...]:
     key = item.key
     nan = isinstance(key, float) and math.isnan(key)
     return (not nan, 0.0 if nan else -key, item.row.id)
-
-
-def read_list(conn: Connection, f: CandidateFilter, read: ListRead) -> list[ListRow]:
-    """The next rows of one factor list."""
-    return read_lists(conn, f, [read])[read.factor]
