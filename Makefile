@@ -65,6 +65,7 @@ lint: install
 	$(BIN)/ruff format --check availability_service tests clients/python
 	$(BIN)/mypy
 	$(BIN)/mypy clients/python/tradedesk_availability_client
+	$(BIN)/mypy tests/support/fake_uow.py tests/unit/test_lot_service_rules.py tests/unit/test_hold_service_rules.py tests/unit/test_read_services_on_the_fake.py
 	cd protos && ../$(BIN)/buf lint && ../$(BIN)/buf format --diff --exit-code
 	cd protos && ../$(BIN)/buf breaking --against ../contracts/v1.binpb
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
@@ -23,9 +24,8 @@ from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService, place_lot
 from availability_service.service_layer.lots import LotService
-from availability_service.service_layer.read_routing import ReadRouter
+from availability_service.service_layer.ports import UnitOfWork as Storage
 from availability_service.service_layer.search import SearchService
-from availability_service.service_layer.unit_of_work import UnitOfWork
 from availability_service.startup_checks import (
     check_settings,
     development_secret,
@@ -34,8 +34,12 @@ from availability_service.startup_checks import (
 from availability_service.storage.catalog import upsert_catalog
 from availability_service.storage.database import make_engine, migrate, wait_for_database
 from availability_service.storage.embedded import start_embedded_postgres
+from availability_service.storage.listener import wake_ups
+from availability_service.storage.read_routing import ReadRouter
+from availability_service.storage.unit_of_work import SqlUnitOfWork
 from availability_service.telemetry.metrics import instrument_pool
 from availability_service.telemetry.tracing import instrument_engine
+from availability_service.watch.database import WatchDatabase
 from availability_service.watch.history import HistoryService
 
 log = structlog.get_logger(__name__)
@@ -91,11 +95,15 @@ class Application:
 
     settings: Settings
     engine: Engine
+    # The persistence port the use cases and the background passes write through.
+    storage: Storage
     services: Services
     executor: ThreadPoolExecutor
     verifier: TokenVerifier
     rate_limiter: RateLimiter
     concurrency: ConcurrencyLimiter
+    # The watch hub's reads (on the primary) and its LISTEN wake-ups.
+    watch_database: WatchDatabase
     background: list[Any] = field(default_factory=list)
     # The grpc health servicer, set by create_server; the database monitor flips it.
     health: Any = None
@@ -124,21 +132,22 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
         upsert_catalog(conn, catalog_to_rows(catalog))
     embedder = FeatureEmbedder(catalog)
     reads = build_read_router(settings, engine)
-    uow = UnitOfWork(engine, reads)
+    storage = SqlUnitOfWork(engine, reads)
     services = Services(
-        lots=LotService(uow, LotEnricher(catalog, embedder), place_lot, lot_size),
-        locations=LocationService(uow),
+        lots=LotService(storage, LotEnricher(catalog, embedder), place_lot, lot_size),
+        locations=LocationService(storage),
         holds=HoldService(
-            uow, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
+            storage, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl
         ),
-        search=SearchService(uow, catalog, embedder),
-        insight=InsightService(uow, catalog),
-        history=HistoryService(uow),
+        search=SearchService(storage, catalog, embedder),
+        insight=InsightService(storage, catalog),
+        history=HistoryService(storage),
         commodities=CommodityService(catalog),
     )
     return Application(
         settings=settings,
         engine=engine,
+        storage=storage,
         services=services,
         # One thread per pooled connection: more threads would only queue on the pool.
         executor=ThreadPoolExecutor(max_workers=settings.db_pool_size, thread_name_prefix="db"),
@@ -147,5 +156,10 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
             parse_rate_limits(settings.rate_limits, settings.rate_limit_enabled)
         ),
         concurrency=ConcurrencyLimiter(settings.max_concurrent_rpcs),
+        # LISTEN needs a session of its own: behind a transaction-pooling PgBouncer, a URL
+        # straight to PostgreSQL (docs/deployment.md).
+        watch_database=WatchDatabase(
+            SqlUnitOfWork(engine), wake_ups(engine, settings.listen_database_url), (DBAPIError,)
+        ),
         reads=reads,
     )

@@ -170,15 +170,15 @@ def cmd_locations_import(args: argparse.Namespace) -> int:
     from availability_service.app import database_url
     from availability_service.location_csv import import_file
     from availability_service.service_layer.locations import LocationService
-    from availability_service.service_layer.unit_of_work import UnitOfWork
     from availability_service.storage.database import make_engine, migrate, wait_for_database
+    from availability_service.storage.unit_of_work import SqlUnitOfWork
 
     settings = _settings(args)
     engine = make_engine(database_url(settings))
     try:
         wait_for_database(engine)
         migrate(engine)
-        return import_file(LocationService(UnitOfWork(engine)), Path(args.file), sys.stdout)
+        return import_file(LocationService(SqlUnitOfWork(engine)), Path(args.file), sys.stdout)
     finally:
         engine.dispose()
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from availability_service.domain.errors import InvalidArgument
+from availability_service.domain.locations import Location
 from availability_service.service_layer.locations import LocationService
-from availability_service.storage.locations import Location
 
 COLUMNS = ("location_id", "owner_id", "display_name", "latitude", "longitude", "region")
 # Service field paths follow the proto; the operator thinks in CSV columns.

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from availability_service.config import Settings
 from availability_service.health import NOT_SERVING, SERVING
-from availability_service.service_layer.read_routing import ReadDatabase, ReadRouter
+from availability_service.storage.read_routing import ReadDatabase, ReadRouter
 from availability_service.storage.replication import make_read_engine, read_database_name
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""Hold arithmetic on one lot: reserve, release, sell, expire.
+"""Hold arithmetic on one lot: reserve, release, sell (expiry: expiry.py).
 
 Every function mutates the lot (and the hold) in memory and ends with settle(), which checks
 total = available + reserved + sold (each >= 0) and moves the lot state to what the
@@ -20,40 +20,20 @@ from decimal import Decimal
 from typing import Protocol
 
 from availability_service.domain.errors import FailedPrecondition
+from availability_service.domain.expiry import is_overdue
 from availability_service.domain.hold_terms import check_option, new_row
-from availability_service.domain.model import ZERO, Availability, HoldState, LotState, Reservation
-from availability_service.domain.quantities import settle
+from availability_service.domain.lifecycle import require_holdable
+from availability_service.domain.model import Availability, HoldState, Reservation
+from availability_service.domain.quantities import give_back, settle, unsold
 
 # Why a forced withdrawal (DeleteAvailability with force) released a hold.
 LOT_WITHDRAWN = "LOT_WITHDRAWN"
-
-# Lots that can be held or sold from; RESERVED lots only while something is available.
-HOLDABLE_STATES = frozenset({LotState.ACTIVE, LotState.RESERVED})
 
 
 def _fail(message: str, reason: str, subject: str, **metadata: object) -> FailedPrecondition:
     details = {key: str(value) for key, value in metadata.items()}
     details["subject"] = subject
     return FailedPrecondition(message, reason=reason, metadata=details)
-
-
-def is_overdue(hold: Reservation, now: datetime) -> bool:
-    """An ACTIVE hold past its expire_time: it no longer counts, whatever the row says."""
-    return hold.state is HoldState.ACTIVE and hold.expire_time <= now
-
-
-def has_lapsed(lot: Availability, now: datetime) -> bool:
-    """A live lot whose valid_until has passed: it must become EXPIRED."""
-    return (
-        lot.state in HOLDABLE_STATES
-        and lot.delete_time is None
-        and lot.valid_until is not None
-        and lot.valid_until <= now
-    )
-
-
-def unsold(hold: Reservation) -> Decimal:
-    return hold.quantity - hold.sold_quantity
 
 
 def quantity_refusal(
@@ -77,14 +57,7 @@ def quantity_refusal(
 
 def check_take(lot: Availability, quantity: Decimal) -> None:
     """May `quantity` be taken from what is available (a new hold or a direct sale)?"""
-    if lot.delete_time is not None or lot.state not in HOLDABLE_STATES:
-        raise _fail(
-            f"{lot.name} is {lot.state.value}; only ACTIVE or partly reserved lots can be held "
-            "or sold",
-            "INVALID_STATE",
-            lot.name,
-            state=lot.state.value,
-        )
+    require_holdable(lot)
     available = lot.available_quantity
     minimum = lot.min_order_quantity
     reason = quantity_refusal(available, quantity, lot.allow_partial_order, minimum)
@@ -196,11 +169,6 @@ def place_hold(
     )
 
 
-def _give_back(lot: Availability, hold: Reservation) -> None:
-    lot.reserved_quantity -= unsold(hold)
-    lot.available_quantity += unsold(hold)
-
-
 def release(lot: Availability, hold: Reservation, reason: str, now: datetime) -> bool:
     """Returns the hold's quantity to available; False (a no-op) when it is already gone.
 
@@ -216,7 +184,7 @@ def release(lot: Availability, hold: Reservation, reason: str, now: datetime) ->
             hold.name,
             state=hold.state.value,
         )
-    _give_back(lot, hold)
+    give_back(lot, unsold(hold))
     hold.state = HoldState.RELEASED
     hold.release_reason = reason
     hold.update_time = now
@@ -241,24 +209,6 @@ def release_part(
     hold.quantity -= quantity
     hold.release_reason = reason
     hold.update_time = now
-    settle(lot)
-
-
-def expire(lot: Availability, hold: Reservation, now: datetime) -> None:
-    """An ACTIVE hold timed out (or its lot lapsed): its quantity goes back to available."""
-    if hold.state is not HoldState.ACTIVE:
-        raise ValueError(f"{hold.name} is {hold.state.value}, not ACTIVE")
-    _give_back(lot, hold)
-    hold.state = HoldState.EXPIRED
-    hold.update_time = now
-    settle(lot)
-
-
-def lapse(lot: Availability) -> None:
-    """valid_until passed: the lot becomes EXPIRED once every hold on it has been expired."""
-    if lot.reserved_quantity != ZERO:
-        raise ValueError(f"{lot.name} still has {lot.reserved_quantity} reserved")
-    lot.state = LotState.EXPIRED
     settle(lot)
 
 

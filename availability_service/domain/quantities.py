@@ -10,10 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from availability_service.domain.errors import FailedPrecondition
-from availability_service.domain.model import ZERO, Availability, LotState
-
-# States the quantities drive; the others are set only by explicit transitions.
-_QUANTITY_DRIVEN = {LotState.ACTIVE, LotState.RESERVED, LotState.SOLD}
+from availability_service.domain.lifecycle import derive_state
+from availability_service.domain.model import ZERO, Availability, Reservation
 
 
 class InvariantViolation(AssertionError):
@@ -29,21 +27,22 @@ def check_invariant(lot: Availability) -> None:
         )
 
 
-def derive_state(lot: Availability) -> LotState:
-    """ACTIVE while anything is available, RESERVED when only holds remain, SOLD when all sold."""
-    if lot.state not in _QUANTITY_DRIVEN:
-        return lot.state
-    if lot.sold_quantity == lot.total_quantity:
-        return LotState.SOLD
-    if lot.available_quantity > ZERO:
-        return LotState.ACTIVE
-    return LotState.RESERVED
-
-
 def settle(lot: Availability) -> None:
-    """Checks the invariant and moves the state to what the quantities imply."""
+    """Checks the invariant and moves the state to what the quantities imply (the lifecycle's
+    ACTIVE / RESERVED / SOLD transitions)."""
     check_invariant(lot)
     lot.state = derive_state(lot)
+
+
+def unsold(hold: Reservation) -> Decimal:
+    """What a hold still holds: its quantity less what was sold out of it."""
+    return hold.quantity - hold.sold_quantity
+
+
+def give_back(lot: Availability, quantity: Decimal) -> None:
+    """Held quantity returns to available (a release or an expiry)."""
+    lot.reserved_quantity -= quantity
+    lot.available_quantity += quantity
 
 
 def change_total(lot: Availability, new_total: Decimal) -> None:

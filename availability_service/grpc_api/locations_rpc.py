@@ -8,9 +8,9 @@ from typing import TypeAlias
 import grpc
 
 from availability_service.domain.errors import InvalidArgument
+from availability_service.domain.locations import Location
 from availability_service.grpc_api.rpc_base import RpcBase, principal, rpc
 from availability_service.service_layer.locations import LocationService
-from availability_service.storage.locations import Location
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 

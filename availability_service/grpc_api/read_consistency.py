@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from availability_service.domain.errors import InvalidArgument
-from availability_service.service_layer.read_routing import ReadScope
+from availability_service.storage.read_routing import ReadScope
 
 MIN_REVISION_HEADER = "x-min-revision"
 _MAX_REVISION = 2**63 - 1  # revisions are int64 on the wire

@@ -26,8 +26,8 @@ from availability_service.service_layer.idempotent import RequestKey
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService
 from availability_service.service_layer.lots import LotService
-from availability_service.service_layer.read_routing import run_read
 from availability_service.service_layer.search import SearchService
+from availability_service.storage.read_routing import run_read
 
 if TYPE_CHECKING:
     from availability_service.watch.history import HistoryService

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from availability_service.domain.field_paths import field_paths
 from availability_service.domain.model import (
     Availability,
@@ -16,7 +14,7 @@ from availability_service.domain.model import (
 )
 from availability_service.domain.quantities import settle
 from availability_service.service_layer import market
-from availability_service.storage import events, lots
+from availability_service.service_layer.ports import Transaction
 
 # Fields that never matter to a change list: they move on every change.
 _BOOKKEEPING = {"revision", "update_time"}
@@ -106,7 +104,7 @@ def event_types(primary: EventType, fields: list[str]) -> list[EventType]:
 
 
 def record(
-    conn: Connection,
+    tx: Transaction,
     lot: Availability,
     event_type: EventType,
     actor: str,
@@ -123,15 +121,14 @@ def record(
     """
     settle(lot)
     lot.update_time = now()
-    lot.revision = lots.insert_lot(conn, lot) if is_new else lots.update_lot(conn, lot)
+    lot.revision = tx.lots.add(lot) if is_new else tx.lots.save(lot)
     revision = lot.revision
     after = lot_snapshot(lot)
     fields = changed_fields(before, after)
     types = event_types(event_type, fields)
     if reservation is not None:
         reservation.revision = revision
-    events.append_event(
-        conn,
+    tx.events.append(
         revision=revision,
         availability_id=lot.id,
         event_type=event_type.value,
@@ -143,5 +140,5 @@ def record(
         reservation_id=None if reservation is None else reservation.id,
         reservation=None if reservation is None else to_snapshot(reservation),
     )
-    market.note_change(conn, lot, event_type, before, reservation, lot.update_time)
+    market.note_change(tx, lot, event_type, before, reservation, lot.update_time)
     return fields

@@ -1,6 +1,6 @@
 """Enrichment of a lot before it is written: normalisation, canonical units, anomaly, embedding.
 
-LotService calls `enrich(conn, lot, violations)` inside the writing transaction, after the
+LotService calls `enrich(tx, lot, violations)` inside the writing transaction, after the
 field rules passed, on create and on every update. Each refused value becomes one field
 violation (so the caller sees INVALID_ARGUMENT naming it) and nothing is written.
 """
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Protocol
-
-from sqlalchemy import Connection
 
 from availability_service.domain.errors import Violations
 from availability_service.domain.model import Availability
@@ -27,6 +25,7 @@ from availability_service.intelligence import (
     to_canonical_price,
     to_canonical_quantity,
 )
+from availability_service.service_layer.ports import Transaction
 from availability_service.service_layer.price_check import (
     check_price,
     clear_price_verdict,
@@ -39,7 +38,7 @@ P = "availability."
 class Enricher(Protocol):
     """What LotService needs: fill the derived fields of `lot` or add violations."""
 
-    def __call__(self, conn: Connection, lot: Availability, violations: Violations) -> None: ...
+    def __call__(self, tx: Transaction, lot: Availability, violations: Violations) -> None: ...
 
 
 def quality_input(value: Mapping[str, Any]) -> QualityInput:
@@ -87,7 +86,7 @@ class LotEnricher:
         self.catalog = catalog
         self.embedder = embedder
 
-    def __call__(self, conn: Connection, lot: Availability, violations: Violations) -> None:
+    def __call__(self, tx: Transaction, lot: Availability, violations: Violations) -> None:
         previous_price = (lot.price_per_base_unit, lot.base_price_unit)
         commodity = self.prepare(lot, violations)
         if commodity is None or violations:
@@ -97,7 +96,7 @@ class LotEnricher:
         elif (lot.price_per_base_unit, lot.base_price_unit) != previous_price:
             # Only a new or changed price is checked: re-checking an unchanged price against
             # a baseline that moved would flip flags on edits that never touched the price.
-            check_price(conn, lot, commodity)
+            check_price(tx.market, lot, commodity)
 
     def prepare(self, lot: Availability, violations: Violations) -> Commodity | None:
         """Everything that needs no database: catalog, units, quality, embedding."""

@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from availability_service.auth.principal import Principal
-from availability_service.domain import holds as rules
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import NotFound, Violations
+from availability_service.domain.expiry import is_overdue
 from availability_service.domain.model import HoldState, Reservation
 from availability_service.domain.validation import check_text
 from availability_service.service_layer import paging
 from availability_service.service_layer.changes import now
-from availability_service.service_layer.lots import lot_id_from_name, visibility_for
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import holds, lots
+from availability_service.service_layer.lots import lot_id_from_name
+from availability_service.service_layer.ports import UnitOfWork
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -78,12 +77,10 @@ def list_holds(
         sorted(s.value for s in query.states),
     )
     after = paging.decode_time_id(query.page_token, fp)
-    with uow.read(deadline) as conn:
-        visible = visibility_for(principal)
-        if lot_id is not None and lots.get_lot(conn, lot_id, visible=visible) is None:
+    with uow.read(deadline) as tx:
+        if lot_id is not None and tx.lots.get(lot_id, principal.viewer) is None:
             raise NotFound(f"{query.parent} not found")
-        page = holds.page_holds(
-            conn,
+        page = tx.holds.page(
             now=now(),
             lot_id=lot_id,
             seller_id=None if principal.is_privileged else principal.subject,
@@ -103,6 +100,6 @@ def list_holds(
 
 def present(hold: Reservation, moment: datetime) -> Reservation:
     """Reads never show an overdue hold as ACTIVE: it is shown EXPIRED until swept."""
-    if rules.is_overdue(hold, moment):
+    if is_overdue(hold, moment):
         return dataclasses.replace(hold, state=HoldState.EXPIRED)
     return hold

@@ -11,8 +11,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
-
 from availability_service.auth.principal import Principal
 from availability_service.domain import holds as rules
 from availability_service.domain.deadline import Deadline
@@ -24,13 +22,13 @@ from availability_service.domain.errors import (
 )
 from availability_service.domain.model import Availability, EventType, Reservation
 from availability_service.domain.validation import check_text, parse_decimal, parse_money
+from availability_service.domain.viewer import SYSTEM
 from availability_service.service_layer.changes import lot_snapshot, now, record
 from availability_service.service_layer.hold_ends import expire_due
 from availability_service.service_layer.hold_list import HoldPage, HoldQuery, list_holds, present
 from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
-from availability_service.service_layer.lots import lot_id_from_name, visibility_for
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import holds, lots
+from availability_service.service_layer.lots import lock_lot, lot_id_from_name
+from availability_service.service_layer.ports import Transaction, UnitOfWork
 
 MIN_TTL = timedelta(seconds=1)
 MAX_REASON = 1000
@@ -69,23 +67,21 @@ class HoldService:
         return ttl
 
     @staticmethod
-    def _lock_lot(
-        conn: Connection, principal: Principal, lot_id: uuid.UUID, name: str
-    ) -> Availability:
-        """Locks the lot row; NOT_FOUND when absent or invisible (never reveal a private lot)."""
-        lot = lots.get_lot(conn, lot_id, for_update=True, visible=visibility_for(principal))
-        if lot is None:
-            raise NotFound(f"{name} not found")
-        return lot
+    def _lock_current(
+        tx: Transaction, principal: Principal, lot_id: uuid.UUID, name: str
+    ) -> tuple[Availability, datetime]:
+        """Locks the lot (or NOT_FOUND) and first records what time has ended on it."""
+        lot = lock_lot(tx, principal.viewer, lot_id, name)
+        moment = now()
+        expire_due(tx, lot, moment)
+        return lot, moment
 
     def _load_hold(
-        self, conn: Connection, principal: Principal, name: str
+        self, tx: Transaction, principal: Principal, name: str
     ) -> tuple[Availability, Reservation, datetime]:
         lot_id, hold_id = hold_ids_from_name(name)
-        lot = self._lock_lot(conn, principal, lot_id, name)
-        moment = now()
-        expire_due(conn, lot, moment)
-        hold = holds.get_hold(conn, lot_id, hold_id, lot.quantity_unit)
+        lot, moment = self._lock_current(tx, principal, lot_id, name)
+        hold = tx.holds.get(lot_id, hold_id, lot.quantity_unit)
         if hold is None:
             raise NotFound(f"{name} not found")
         return lot, hold, moment
@@ -114,10 +110,8 @@ class HoldService:
         v.raise_if_any()
         assert amount is not None
 
-        def body(conn: Connection) -> Outcome:
-            lot = self._lock_lot(conn, principal, lot_id, name)
-            moment = now()
-            expire_due(conn, lot, moment)
+        def body(tx: Transaction) -> Outcome:
+            lot, moment = self._lock_current(tx, principal, lot_id, name)
             before = lot_snapshot(lot)
             hold = rules.place_hold(
                 lot,
@@ -129,17 +123,17 @@ class HoldService:
                 request_id="" if key is None else key.request_id,
                 option_label=price_option_label,
             )
-            record(conn, lot, EventType.RESERVED, principal.subject, before, reservation=hold)
-            holds.insert_hold(conn, hold)
+            record(tx, lot, EventType.RESERVED, principal.subject, before, reservation=hold)
+            tx.holds.add(hold)
             return Outcome(availability=lot, reservation=hold)
 
         return run_once(self.uow, key, body, deadline)
 
     def get(self, principal: Principal, name: str, deadline: Deadline | None = None) -> Reservation:
         lot_id, hold_id = hold_ids_from_name(name)
-        with self.uow.read(deadline) as conn:
-            lot = lots.get_lot(conn, lot_id, visible=visibility_for(principal))
-            hold = None if lot is None else holds.get_hold(conn, lot_id, hold_id, lot.quantity_unit)
+        with self.uow.read(deadline) as tx:
+            lot = tx.lots.get(lot_id, principal.viewer)
+            hold = None if lot is None else tx.holds.get(lot_id, hold_id, lot.quantity_unit)
         if hold is None:
             raise NotFound(f"{name} not found")
         return present(hold, now())
@@ -157,13 +151,13 @@ class HoldService:
         life = self._ttl(ttl, v)
         v.raise_if_any()
 
-        def body(conn: Connection) -> Outcome:
-            lot, hold, moment = self._load_hold(conn, principal, name)
+        def body(tx: Transaction) -> Outcome:
+            lot, hold, moment = self._load_hold(tx, principal, name)
             before = lot_snapshot(lot)
             rules.extend(hold, moment + life, moment)
             # Not a quantity change, but still a change: one UPDATED event carries the hold.
-            record(conn, lot, EventType.UPDATED, principal.subject, before, reservation=hold)
-            holds.update_hold(conn, hold)
+            record(tx, lot, EventType.UPDATED, principal.subject, before, reservation=hold)
+            tx.holds.save(hold)
             return Outcome(availability=lot, reservation=hold)
 
         return run_once(self.uow, key, body, deadline)
@@ -184,15 +178,15 @@ class HoldService:
         part = parse_decimal(quantity, "quantity", v, required=False)
         v.raise_if_any()
 
-        def body(conn: Connection) -> Outcome:
-            lot, hold, moment = self._load_hold(conn, principal, name)
+        def body(tx: Transaction) -> Outcome:
+            lot, hold, moment = self._load_hold(tx, principal, name)
             before = lot_snapshot(lot)
             if part is not None:
                 rules.release_part(lot, hold, part, reason, moment)
             elif not rules.release(lot, hold, reason, moment):
                 return Outcome(availability=lot, reservation=hold)  # already over: no event
-            record(conn, lot, EventType.RELEASED, principal.subject, before, reservation=hold)
-            holds.update_hold(conn, hold)
+            record(tx, lot, EventType.RELEASED, principal.subject, before, reservation=hold)
+            tx.holds.save(hold)
             return Outcome(availability=lot, reservation=hold)
 
         return run_once(self.uow, key, body, deadline)
@@ -218,8 +212,8 @@ class HoldService:
         price = None if sold_price is None else parse_money(*sold_price, "sold_price", v)
         v.raise_if_any()
 
-        def sell_from_hold(conn: Connection) -> Outcome:
-            lot, hold, moment = self._load_hold(conn, principal, name)
+        def sell_from_hold(tx: Transaction) -> Outcome:
+            lot, hold, moment = self._load_hold(tx, principal, name)
             if buyer_id and buyer_id != hold.buyer_id:
                 # One buyer can never consume another buyer's hold.
                 raise FailedPrecondition(
@@ -229,15 +223,13 @@ class HoldService:
                 )
             before = lot_snapshot(lot)
             rules.sell_hold(lot, hold, amount, trade_id, moment, price)
-            record(conn, lot, EventType.SOLD, principal.subject, before, reservation=hold)
-            holds.update_hold(conn, hold)
+            record(tx, lot, EventType.SOLD, principal.subject, before, reservation=hold)
+            tx.holds.save(hold)
             return Outcome(availability=lot, reservation=hold)
 
-        def sell_direct(conn: Connection) -> Outcome:
+        def sell_direct(tx: Transaction) -> Outcome:
             assert amount is not None
-            lot = self._lock_lot(conn, principal, lot_id, name)
-            moment = now()
-            expire_due(conn, lot, moment)
+            lot, moment = self._lock_current(tx, principal, lot_id, name)
             before = lot_snapshot(lot)
             sale = rules.sell_direct(
                 lot,
@@ -248,8 +240,8 @@ class HoldService:
                 sold_price=price,
                 request_id="" if key is None else key.request_id,
             )
-            record(conn, lot, EventType.SOLD, principal.subject, before, reservation=sale)
-            holds.insert_hold(conn, sale)
+            record(tx, lot, EventType.SOLD, principal.subject, before, reservation=sale)
+            tx.holds.add(sale)
             return Outcome(availability=lot, reservation=sale)
 
         return run_once(self.uow, key, sell_from_hold if from_hold else sell_direct, deadline)
@@ -261,8 +253,8 @@ class HoldService:
 
     def expire_due_on(self, lot_id: uuid.UUID, deadline: Deadline | None = None) -> int:
         """The sweeper's unit of work: one lot, one transaction. Returns how many events."""
-        with self.uow.transaction(deadline) as conn:
-            lot = lots.get_lot(conn, lot_id, for_update=True)
+        with self.uow.transaction(deadline) as tx:
+            lot = tx.lots.lock(lot_id, SYSTEM)
             if lot is None:
                 return 0
-            return expire_due(conn, lot, now())
+            return expire_due(tx, lot, now())

@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
-
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.model import (
     Availability,
@@ -16,8 +14,7 @@ from availability_service.domain.model import (
     reservation_from_snapshot,
     to_compact_snapshot,
 )
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import idempotency
+from availability_service.service_layer.ports import Transaction, UnitOfWork
 
 
 @dataclass
@@ -64,7 +61,7 @@ class RequestKey:
 def run_once(
     uow: UnitOfWork,
     key: RequestKey | None,
-    body: Callable[[Connection], Outcome],
+    body: Callable[[Transaction], Outcome],
     deadline: Deadline | None = None,
 ) -> Outcome:
     """Runs body in one transaction; with a key, a replay returns the stored first outcome.
@@ -73,10 +70,9 @@ def run_once(
     that timed out after the commit still gets the first result on retry, and a rolled-back
     attempt leaves no key behind.
     """
-    with uow.transaction(deadline) as conn:
+    with uow.transaction(deadline) as tx:
         if key is not None and key.request_id:
-            stored = idempotency.claim(
-                conn,
+            stored = tx.idempotency.claim(
                 principal=key.principal,
                 request_id=key.request_id,
                 method=key.method,
@@ -84,9 +80,9 @@ def run_once(
             )
             if stored is not None:
                 return Outcome.from_json(stored)
-        outcome = body(conn)
+        outcome = body(tx)
         if key is not None and key.request_id:
-            idempotency.complete(
-                conn, principal=key.principal, request_id=key.request_id, response=outcome.to_json()
+            tx.idempotency.complete(
+                principal=key.principal, request_id=key.request_id, response=outcome.to_json()
             )
         return outcome

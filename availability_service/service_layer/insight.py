@@ -6,8 +6,6 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Connection
-
 from availability_service.auth.principal import Principal
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import InvalidArgument, NotFound
@@ -15,12 +13,9 @@ from availability_service.domain.model import Availability, LotState
 from availability_service.intelligence import Catalog, Commodity, Factor, readiness_score
 from availability_service.intelligence.factors import clamp01
 from availability_service.service_layer.changes import now
-from availability_service.service_layer.lots import lot_id_from_name, visibility_for
+from availability_service.service_layer.lots import lot_id_from_name
+from availability_service.service_layer.ports import Transaction, UnitOfWork
 from availability_service.service_layer.price_check import market_band
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage.comparables import seller_open_holds_ratio
-from availability_service.storage.lots import get_lot
-from availability_service.storage.search import nearest_lots
 
 DEFAULT_SIMILAR = 10
 MAX_SIMILAR = 100
@@ -50,8 +45,8 @@ class InsightService:
         self.catalog = catalog
 
     @staticmethod
-    def _visible_lot(conn: Connection, principal: Principal, name: str) -> Availability:
-        lot = get_lot(conn, lot_id_from_name(name), visible=visibility_for(principal))
+    def _visible_lot(tx: Transaction, principal: Principal, name: str) -> Availability:
+        lot = tx.lots.get(lot_id_from_name(name), principal.viewer)
         if lot is None or lot.delete_time is not None:
             raise NotFound(f"{name} not found")
         return lot
@@ -69,25 +64,22 @@ class InsightService:
         if page_size < 0:
             raise InvalidArgument.one("page_size", "must not be negative")
         size = min(page_size or DEFAULT_SIMILAR, MAX_SIMILAR)
-        with self.uow.read(deadline) as conn:
-            lot = self._visible_lot(conn, principal, name)
+        with self.uow.read(deadline) as tx:
+            lot = self._visible_lot(tx, principal, name)
             if lot.ai_score_vector is None:
                 return []
-            visible = visibility_for(principal)
-            same = nearest_lots(
-                conn,
+            same = tx.search.nearest(
                 vector=lot.ai_score_vector,
                 commodities=[lot.commodity],
                 exclude_id=lot.id,
-                visible=visible,
+                viewer=principal.viewer,
                 limit=size,
             )
-            related = nearest_lots(
-                conn,
+            related = tx.search.nearest(
                 vector=lot.ai_score_vector,
                 commodities=self._family(lot.commodity),
                 exclude_id=lot.id,
-                visible=visible,
+                viewer=principal.viewer,
                 limit=size - len(same),
             )
         return [
@@ -99,16 +91,16 @@ class InsightService:
         self, principal: Principal, name: str, deadline: Deadline | None = None
     ) -> Readiness:
         moment = now()
-        with self.uow.read(deadline) as conn:
-            lot = self._visible_lot(conn, principal, name)
+        with self.uow.read(deadline) as tx:
+            lot = self._visible_lot(tx, principal, name)
             commodity = self._commodity(lot)
-            band = market_band(conn, lot, commodity)
+            band = market_band(tx.market, lot, commodity)
             if band is None:
                 # No band in the lot's own currency: price_in_band says "unknown" (0.5)
                 # instead of comparing, say, INR with the catalog's USD band.
                 commodity = dataclasses.replace(commodity, price_band=None)
-            holds = seller_open_holds_ratio(
-                conn, lot.seller_id, moment - HOLD_LOOKBACK, moment, visibility_for(principal)
+            holds = tx.holds.seller_open_ratio(
+                lot.seller_id, moment - HOLD_LOOKBACK, moment, principal.viewer
             )
         approved = bool(lot.approved_by) or lot.approve_time is not None
         result = readiness_score(

@@ -10,17 +10,14 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import InvalidArgument, PermissionDenied, Violations
+from availability_service.domain.locations import Location
 from availability_service.domain.model import Availability
 from availability_service.domain.validation import SHORT_TEXT, check_point, check_text
 from availability_service.service_layer import paging
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import locations as store
-from availability_service.storage.locations import Location
+from availability_service.service_layer.ports import Transaction, UnitOfWork
 
 LOCATION_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 REGION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
@@ -86,8 +83,8 @@ class LocationService:
         violations = Violations()
         validate_location(location, violations)
         violations.raise_if_any()
-        with self.uow.transaction(deadline) as conn:
-            return store.upsert_location(conn, location)
+        with self.uow.transaction(deadline) as tx:
+            return tx.locations.upsert(location)
 
     def list(
         self,
@@ -112,8 +109,8 @@ class LocationService:
             if len(position) != 1 or not isinstance(position[0], str):
                 raise InvalidArgument.one("page_token", "is not a token this service issued")
             after = position[0]
-        with self.uow.read(deadline) as conn:
-            rows = store.list_locations(conn, owner_id=owner_id, after=after, limit=size + 1)
+        with self.uow.read(deadline) as tx:
+            rows = tx.locations.page(owner_id=owner_id, after=after, limit=size + 1)
         token = ""
         if len(rows) > size:
             rows = rows[:size]
@@ -122,7 +119,7 @@ class LocationService:
 
 
 def place_lot(
-    conn: Connection,
+    tx: Transaction,
     principal: Principal,
     lot: Availability,
     changed: Collection[str] | None,
@@ -147,7 +144,7 @@ def place_lot(
         return
     location = None
     if LOCATION_ID_RE.match(lot.location_id):
-        location = store.get_location(conn, lot.location_id)
+        location = tx.locations.get(lot.location_id)
     if location is None or (strict and location.owner_id != principal.subject):
         v.add(LOT + "location_id", "is not a registered location you may post from")
         return

@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from availability_service.auth.policy import may_modify_lot
 from availability_service.auth.principal import Principal
-from availability_service.domain import holds as holds_domain
+from availability_service.domain import expiry, lifecycle
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import (
-    FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -30,6 +27,7 @@ from availability_service.domain.validation import (
     utf8_size,
     validate_lot,
 )
+from availability_service.domain.viewer import Viewer
 from availability_service.service_layer import paging
 from availability_service.service_layer.changes import (
     changed_fields,
@@ -40,21 +38,18 @@ from availability_service.service_layer.changes import (
 )
 from availability_service.service_layer.hold_ends import withdraw_holds
 from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import events, lots
-from availability_service.storage import holds as holds_storage
+from availability_service.service_layer.ports import Transaction, UnitOfWork
 
 # Enrichment (normalisation, canonical units, anomaly check, embedding) runs inside the
 # transaction so the anomaly baseline is read consistently with the write.
-Enricher = Callable[[Connection, Availability, Violations], None]
+Enricher = Callable[[Transaction, Availability, Violations], None]
 # Where a lot is posted from (service_layer.locations.place_lot): gets the fields an update
 # sets, or None on create; may fill coordinates and region from the location registry.
-Placer = Callable[[Connection, Principal, Availability, Collection[str] | None, Violations], None]
+Placer = Callable[[Transaction, Principal, Availability, Collection[str] | None, Violations], None]
 # The lot's encoded size and, when over the cap, its largest field (grpc_api.lot_size): the
 # wire format is the API layer's, the cap is the domain's (validation.MAX_LOT_BYTES).
 Measure = Callable[[Availability], tuple[int, str]]
 
-_EDITABLE_STATES = {LotState.DRAFT, LotState.ACTIVE, LotState.RESERVED}
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
@@ -76,12 +71,6 @@ def lot_id_from_name(name: str, field: str = "name") -> uuid.UUID:
         raise InvalidArgument.one(field, "must look like 'availabilities/{uuid}'") from exc
 
 
-def visibility_for(principal: Principal) -> Any:
-    return lots.visible_to_sql(
-        principal.subject, principal.company_id, principal.region, principal.is_privileged
-    )
-
-
 def drop_stale_audience(lot: Availability) -> None:
     """The invitee list belongs to PRIVATE and the region list to RESTRICTED: under any other
     visibility they are cleared, so switching a PRIVATE lot to PUBLIC never keeps (or later
@@ -100,15 +89,13 @@ def check_etag(lot: Availability, etag: str) -> None:
         )
 
 
-def present_overdue_holds_as_expired(conn: Connection, lot: Availability) -> None:
-    """Expired holds stop counting at once: show the lot as the sweeper will leave it.
-
-    Nothing is written here (the sweeper, or the next write on the lot, records the expiry
-    with its event); the revision and etag stay those of the stored row.
-    """
-    moment = now()
-    for hold in holds_storage.active_holds(conn, lot.id, due_by=moment):
-        holds_domain.expire(lot, hold, moment)
+def lock_lot(tx: Transaction, viewer: Viewer, lot_id: uuid.UUID, name: str) -> Availability:
+    """Locks the lot row for this transaction; NOT_FOUND when absent or invisible to `viewer`
+    (never reveal that a private lot exists). Every change of a lot or its holds starts here."""
+    lot = tx.lots.lock(lot_id, viewer)
+    if lot is None:
+        raise NotFound(f"{name} not found")
+    return lot
 
 
 class LotService:
@@ -127,26 +114,15 @@ class LotService:
         self.measure = measure
 
     def _validate_and_enrich(
-        self, conn: Connection, lot: Availability, violations: Violations
+        self, tx: Transaction, lot: Availability, violations: Violations
     ) -> None:
         """Field rules, then enrichment, then the size of the lot as it will be stored."""
         validate_lot(lot, violations)
         if not violations:
-            self.enrich(conn, lot, violations)
+            self.enrich(tx, lot, violations)
         if not violations and self.measure is not None:
             check_lot_size(*self.measure(lot), violations)
         violations.raise_if_any()
-
-    def load_for_change(
-        self, conn: Connection, principal: Principal, name: str, field: str = "name"
-    ) -> Availability:
-        """Locks the lot row; NOT_FOUND when absent or invisible (never reveal a private lot)."""
-        lot = lots.get_lot(
-            conn, lot_id_from_name(name, field), for_update=True, visible=visibility_for(principal)
-        )
-        if lot is None:
-            raise NotFound(f"{name} not found")
-        return lot
 
     def create(
         self,
@@ -155,7 +131,7 @@ class LotService:
         key: RequestKey | None,
         deadline: Deadline | None = None,
     ) -> Outcome:
-        def body(conn: Connection) -> Outcome:
+        def body(tx: Transaction) -> Outcome:
             moment = now()
             lot = draft
             lot.id = uuid.uuid4()
@@ -168,10 +144,10 @@ class LotService:
             lot.create_time = moment
             violations = Violations()
             if self.place is not None:
-                self.place(conn, principal, lot, None, violations)
+                self.place(tx, principal, lot, None, violations)
             drop_stale_audience(lot)
-            self._validate_and_enrich(conn, lot, violations)
-            record(conn, lot, EventType.CREATED, principal.subject, None, is_new=True)
+            self._validate_and_enrich(tx, lot, violations)
+            record(tx, lot, EventType.CREATED, principal.subject, None, is_new=True)
             return Outcome(availability=lot)
 
         return run_once(self.uow, key, body, deadline)
@@ -180,16 +156,19 @@ class LotService:
         self, principal: Principal, name: str, deadline: Deadline | None = None
     ) -> Availability:
         lot_id = lot_id_from_name(name)
-        visibility = lots.visibility_params(
-            principal.subject, principal.company_id, principal.region, principal.is_privileged
-        )
-        with self.uow.statement_read(deadline) as (conn, prefix):
-            lot = lots.read_lot(conn, lot_id, visibility, statement_prefix=prefix)
+        # One statement, no transaction around it: the hot path of the service.
+        with self.uow.statement_read(deadline) as tx:
+            lot = tx.lots.get(lot_id, principal.viewer)
         if lot is None:
             raise NotFound(f"{name} not found")
-        if lot.reserved_quantity > ZERO:
-            with self.uow.read(deadline) as conn:
-                present_overdue_holds_as_expired(conn, lot)
+        moment = now()
+        if expiry.may_have_endings(lot, moment, lapse_lot=False):
+            # Expired holds stop counting at once: show the lot as the sweeper will leave
+            # it. Nothing is written (the sweeper, or the next write on the lot, records the
+            # expiry with its event); the revision and etag stay those of the stored row.
+            with self.uow.read(deadline) as tx:
+                active = tx.holds.active(lot.id, lot.quantity_unit, due_by=moment)
+            expiry.as_of(lot, active, moment)
         return lot
 
     def list(
@@ -222,11 +201,10 @@ class LotService:
                     "page_token", "is not a token this service issued"
                 ) from exc
         # One snapshot, so the revision reported is the one the page was read at.
-        with self.uow.snapshot(deadline) as conn:
-            revision = events.current_revision(conn)
-            page = lots.list_lots(
-                conn,
-                visible=visibility_for(principal),
+        with self.uow.snapshot(deadline) as tx:
+            revision = tx.events.current_revision()
+            page = tx.lots.page(
+                principal.viewer,
                 seller_id=seller_id,
                 commodity=commodity,
                 states=states,
@@ -250,16 +228,13 @@ class LotService:
         key: RequestKey | None,
         deadline: Deadline | None = None,
     ) -> Outcome:
-        def body(conn: Connection) -> Outcome:
-            lot = self.load_for_change(conn, principal, name, "availability.name")
+        lot_id = lot_id_from_name(name, "availability.name")
+
+        def body(tx: Transaction) -> Outcome:
+            lot = lock_lot(tx, principal.viewer, lot_id, name)
             self._check_owner(principal, lot)
             check_etag(lot, etag)
-            if lot.state not in _EDITABLE_STATES:
-                raise FailedPrecondition(
-                    f"{lot.name} is {lot.state.value} and can no longer be changed",
-                    reason="INVALID_STATE",
-                    metadata={"state": lot.state.value},
-                )
+            lifecycle.require_editable(lot)
             before = lot_snapshot(lot)
             for field_name, value in changes.items():
                 if field_name == "total_quantity":
@@ -268,13 +243,13 @@ class LotService:
                     setattr(lot, field_name, value)
             violations = Violations()
             if self.place is not None:
-                self.place(conn, principal, lot, changes.keys(), violations)
+                self.place(tx, principal, lot, changes.keys(), violations)
             drop_stale_audience(lot)
-            self._validate_and_enrich(conn, lot, violations)
+            self._validate_and_enrich(tx, lot, violations)
             fields = changed_fields(before, lot_snapshot(lot))
             if not fields:
                 return Outcome(availability=lot)  # nothing changed: no revision, no event
-            record(conn, lot, update_event_type(fields), principal.subject, before)
+            record(tx, lot, update_event_type(fields), principal.subject, before)
             return Outcome(availability=lot)
 
         return run_once(self.uow, key, body, deadline)
@@ -288,24 +263,20 @@ class LotService:
         deadline: Deadline | None = None,
         force: bool = False,
     ) -> Outcome:
-        def body(conn: Connection) -> Outcome:
-            lot = self.load_for_change(conn, principal, name)
+        lot_id = lot_id_from_name(name)
+
+        def body(tx: Transaction) -> Outcome:
+            lot = lock_lot(tx, principal.viewer, lot_id, name)
             if lot.delete_time is not None:
                 raise NotFound(f"{name} not found")
             self._check_owner(principal, lot)
             check_etag(lot, etag)
             if force:
                 # Withdrawal: each open hold is released (LOT_WITHDRAWN), with its own event.
-                withdraw_holds(conn, lot, principal.subject, now())
-            if lot.reserved_quantity > ZERO:
-                raise FailedPrecondition(
-                    f"{name} has active holds; release them before deleting",
-                    reason="ACTIVE_HOLDS",
-                )
+                withdraw_holds(tx, lot, principal.subject, now())
             before = lot_snapshot(lot)
-            lot.state = LotState.CANCELLED
-            lot.delete_time = now()
-            record(conn, lot, EventType.CANCELLED, principal.subject, before)
+            lifecycle.cancel(lot, now())
+            record(tx, lot, EventType.CANCELLED, principal.subject, before)
             return Outcome(availability=lot)
 
         return run_once(self.uow, key, body, deadline)
@@ -319,12 +290,10 @@ class LotService:
         deadline: Deadline | None = None,
     ) -> Outcome:
         def approve_draft(lot: Availability) -> EventType:
-            lot.state = LotState.ACTIVE  # settle() moves it on to what the quantities say
-            lot.approved_by = principal.subject
-            lot.approve_time = now()
+            lifecycle.approve(lot, principal.subject, now())
             return EventType.APPROVED
 
-        return self._review(principal, name, etag, key, deadline, "approved", approve_draft)
+        return self._review(principal, name, etag, key, deadline, approve_draft)
 
     def reject(
         self,
@@ -341,13 +310,10 @@ class LotService:
             raise InvalidArgument.one("reason", f"at most {MAX_REJECTION_REASON} bytes of UTF-8")
 
         def reject_draft(lot: Availability) -> EventType:
-            lot.state = LotState.REJECTED
-            lot.rejected_by = principal.subject
-            lot.reject_time = now()
-            lot.rejection_reason = reason
+            lifecycle.reject(lot, principal.subject, reason, now())
             return EventType.REJECTED
 
-        return self._review(principal, name, etag, key, deadline, "rejected", reject_draft)
+        return self._review(principal, name, etag, key, deadline, reject_draft)
 
     def _review(
         self,
@@ -356,18 +322,18 @@ class LotService:
         etag: str,
         key: RequestKey | None,
         deadline: Deadline | None,
-        verb: str,
         decide: Callable[[Availability], EventType],
     ) -> Outcome:
-        """Approval and rejection: a DRAFT lot, its etag checked, one decision, one event."""
+        """Approval and rejection: its etag checked, one decision (the lifecycle's: only a
+        DRAFT lot is reviewed), one event."""
+        lot_id = lot_id_from_name(name)
 
-        def body(conn: Connection) -> Outcome:
-            lot = self.load_for_change(conn, principal, name)
+        def body(tx: Transaction) -> Outcome:
+            lot = lock_lot(tx, principal.viewer, lot_id, name)
             check_etag(lot, etag)
-            self._require_state(lot, LotState.DRAFT, verb)
             before = lot_snapshot(lot)
             event = decide(lot)
-            record(conn, lot, event, principal.subject, before)
+            record(tx, lot, event, principal.subject, before)
             return Outcome(availability=lot)
 
         return run_once(self.uow, key, body, deadline)
@@ -376,12 +342,3 @@ class LotService:
     def _check_owner(principal: Principal, lot: Availability) -> None:
         if not may_modify_lot(principal, lot.seller_id):
             raise PermissionDenied(f"only the owner of {lot.name} or an ADMIN may change it")
-
-    @staticmethod
-    def _require_state(lot: Availability, state: LotState, verb: str) -> None:
-        if lot.state is not state:
-            raise FailedPrecondition(
-                f"{lot.name} is {lot.state.value}; only {state.value} lots can be {verb}",
-                reason="INVALID_STATE",
-                metadata={"state": lot.state.value},
-            )

@@ -15,11 +15,9 @@ from functools import partial
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from sqlalchemy import Connection
 
 from availability_service.domain.model import Availability, EventType, Reservation
-from availability_service.service_layer.unit_of_work import after_commit
-from availability_service.storage import holds
+from availability_service.service_layer.ports import Transaction
 
 # From a minute to a quarter: lots are held within hours, sold within days or weeks.
 _DURATION_BUCKETS = (
@@ -86,7 +84,7 @@ def canonical_sold(before: dict[str, Any] | None, lot: Availability) -> Decimal:
 
 
 def note_change(
-    conn: Connection,
+    tx: Transaction,
     lot: Availability,
     event_type: EventType,
     before: dict[str, Any] | None,
@@ -109,7 +107,7 @@ def note_change(
         and since_approval is not None
         and _quantity(before, "reserved_quantity") == 0
         and _quantity(before, "sold_quantity") == 0
-        and not holds.has_holds(conn, lot.id)
+        and not tx.holds.any_on(lot.id)
     )
     if first_hold and since_approval is not None:
         actions.append(partial(APPROVAL_TO_FIRST_HOLD.labels(commodity).observe, since_approval))
@@ -128,4 +126,4 @@ def note_change(
         if first_sale and since_approval is not None:
             actions.append(partial(APPROVAL_TO_SALE.labels(commodity).observe, since_approval))
     for action in actions:
-        after_commit(conn, action)
+        tx.after_commit(action)

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import Connection
-
+from availability_service.domain.market import ComparablePrice
 from availability_service.domain.model import Availability
 from availability_service.intelligence import Commodity, detect_price_anomaly, to_canonical_price
 from availability_service.intelligence.anomaly import MAD_CONSTANT, Z_THRESHOLD
 from availability_service.service_layer.changes import now
-from availability_service.storage.comparables import ComparablePrice, recent_prices
+from availability_service.service_layer.ports.market import MarketPrices
 
 LOOKBACK = timedelta(days=90)
 MAX_COMPARABLES = 500
@@ -52,9 +51,8 @@ def price_unit_of(lot: Availability) -> str:
     return lot.price_unit.strip() or lot.quantity_unit
 
 
-def baseline(conn: Connection, lot: Availability) -> Baseline:
-    rows = recent_prices(
-        conn,
+def baseline(market: MarketPrices, lot: Availability) -> Baseline:
+    rows = market.recent_prices(
         commodity=lot.commodity,
         base_price_unit=lot.base_price_unit,
         exclude_id=lot.id,
@@ -109,10 +107,10 @@ def clear_price_verdict(lot: Availability) -> None:
     lot.ai_anomaly_score = 0.0
 
 
-def check_price(conn: Connection, lot: Availability, commodity: Commodity) -> None:
+def check_price(market: MarketPrices, lot: Availability, commodity: Commodity) -> None:
     """Set the ai_* price fields of a priced lot (price_per_base_unit already computed)."""
     assert lot.price_per_base_unit is not None
-    base = baseline(conn, lot)
+    base = baseline(market, lot)
     result = detect_price_anomaly(
         lot.price_per_base_unit, base.prices, catalog_band(lot, commodity), MIN_COMPARABLES
     )
@@ -127,7 +125,7 @@ def check_price(conn: Connection, lot: Availability, commodity: Commodity) -> No
 
 
 def market_band(
-    conn: Connection, lot: Availability, commodity: Commodity
+    market: MarketPrices, lot: Availability, commodity: Commodity
 ) -> tuple[Decimal, Decimal] | None:
     """Prices the anomaly check would not flag: median +/- 3.5 MAD / 0.6745, per canonical unit.
 
@@ -135,7 +133,7 @@ def market_band(
     """
     if lot.price_per_base_unit is None:
         return None
-    prices = baseline(conn, lot).prices
+    prices = baseline(market, lot).prices
     if len(prices) < MIN_COMPARABLES:
         return catalog_band(lot, commodity)
     median = statistics.median(prices)

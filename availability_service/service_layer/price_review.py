@@ -16,14 +16,14 @@ import asyncio
 import uuid
 from typing import TYPE_CHECKING
 
+from availability_service.domain.deadline import Deadline
 from availability_service.domain.model import EventType
+from availability_service.domain.viewer import SYSTEM
 from availability_service.intelligence import Catalog, UnknownCommodity, load_catalog
 from availability_service.service_layer.changes import lot_snapshot, record
+from availability_service.service_layer.ports import UnitOfWork
 from availability_service.service_layer.price_check import check_price
-from availability_service.service_layer.sweeper import run_passes, takes_turn
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import lots
-from availability_service.storage.comparables import flagged_lot_ids
+from availability_service.service_layer.sweeper import run_passes
 
 if TYPE_CHECKING:
     from availability_service.app import Application
@@ -46,16 +46,16 @@ class PriceReview:
     def review_once(self) -> int | None:
         """One pass; returns how many flags were cleared, or None when another process acts."""
         with self.uow.transaction() as guard:
-            if not takes_turn(guard, PRICE_REVIEW_LOCK_KEY):
+            if not guard.takes_turn(PRICE_REVIEW_LOCK_KEY):
                 return None
-            batch = flagged_lot_ids(guard, self.after, self.batch_size)
+            batch = guard.market.flagged(self.after, self.batch_size)
             self.after = batch[-1] if len(batch) == self.batch_size else None
             return sum(self.review(lot_id) for lot_id in batch)
 
     def review(self, lot_id: uuid.UUID) -> int:
         """Re-checks one flagged lot under its row lock; 1 when its flag was cleared."""
-        with self.uow.transaction(LOT_TIMEOUT_SECONDS) as conn:
-            lot = lots.get_lot(conn, lot_id, for_update=True)
+        with self.uow.transaction(Deadline.after(LOT_TIMEOUT_SECONDS)) as tx:
+            lot = tx.lots.lock(lot_id, SYSTEM)
             if lot is None or not lot.ai_price_anomaly or lot.price_per_base_unit is None:
                 return 0
             try:
@@ -63,16 +63,16 @@ class PriceReview:
             except UnknownCommodity:
                 return 0  # a commodity dropped from the catalog: nothing to compare with
             before = lot_snapshot(lot)
-            check_price(conn, lot, commodity)
+            check_price(tx.market, lot, commodity)
             if lot.ai_price_anomaly:
                 return 0
-            record(conn, lot, EventType.UPDATED, REVIEW_ACTOR, before)
+            record(tx, lot, EventType.UPDATED, REVIEW_ACTOR, before)
             return 1
 
 
 def start_price_review(app: Application) -> list[object]:
     """Background starter (see background.py): one price review task per server process."""
-    review = PriceReview(UnitOfWork(app.engine), load_catalog())
+    review = PriceReview(app.storage, load_catalog())
     interval = app.settings.price_recheck_interval_seconds
     task = asyncio.get_running_loop().create_task(
         run_passes(

@@ -12,16 +12,22 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from availability_service.config import Settings
 from availability_service.service_layer.changes import now
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import events as event_store
-from availability_service.storage import idempotency
+from availability_service.service_layer.ports import Transaction, UnitOfWork
 from availability_service.telemetry.metrics import RETENTION_DELETED
 
-Delete = Callable[[Any, datetime, int], int]
+# One batch of one table's deletions: rows older than the moment, at most the limit.
+Delete = Callable[[Transaction, datetime, int], int]
+
+
+def _events(tx: Transaction, before: datetime, limit: int) -> int:
+    return tx.events.compact_before(before, limit)
+
+
+def _idempotency_keys(tx: Transaction, before: datetime, limit: int) -> int:
+    return tx.idempotency.expire_before(before, limit)
 
 
 @dataclass(frozen=True)
@@ -64,8 +70,8 @@ class Retention:
 
     def run_once(self) -> dict[str, int]:
         tables: list[tuple[str, timedelta | None, Delete]] = [
-            ("events", self.policy.events, event_store.compact_events_before),
-            ("idempotency_keys", self.policy.idempotency_keys, idempotency.expire_keys),
+            ("events", self.policy.events, _events),
+            ("idempotency_keys", self.policy.idempotency_keys, _idempotency_keys),
         ]
         removed: dict[str, int] = {}
         for table, window, delete in tables:
@@ -78,8 +84,8 @@ class Retention:
     def _drain(self, delete: Delete, before: datetime) -> int:
         total = 0
         for _ in range(self.policy.max_batches):
-            with self.uow.transaction() as conn:
-                deleted = delete(conn, before, self.policy.batch_size)
+            with self.uow.transaction() as tx:
+                deleted = delete(tx, before, self.policy.batch_size)
             total += deleted
             if deleted < self.policy.batch_size:
                 break

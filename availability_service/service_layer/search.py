@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import localcontext
 
-from sqlalchemy import Connection
-
 from availability_service.auth.principal import Principal
 from availability_service.domain import holds as hold_rules
 from availability_service.domain.deadline import Deadline
@@ -36,19 +34,16 @@ from availability_service.intelligence import (
 from availability_service.service_layer import paging, search_threshold
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import numeric_quality
-from availability_service.service_layer.lots import visibility_for
-from availability_service.service_layer.search_criteria import Plan, SearchQuery, plan_search
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import events
-from availability_service.storage.search import (
+from availability_service.service_layer.ports import UnitOfWork
+from availability_service.service_layer.ports.search import (
+    SCORE_SLACK,
     CandidateFilter,
     CandidateRow,
     OrderFilter,
-    lots_by_id,
-    search_candidates,
+    ScoreOrder,
+    SearchReads,
 )
-from availability_service.storage.search_lists import read_lists
-from availability_service.storage.search_score import SCORE_SLACK, ScoreOrder
+from availability_service.service_layer.search_criteria import Plan, SearchQuery, plan_search
 
 # The most rows one read takes (further reads continue after it, so this bounds memory, not
 # the matches). The first read is PREFIX_FACTOR times what the pages so far and this one
@@ -200,7 +195,7 @@ class SearchService:
             order = OrderFilter(query.order_quantity, moment)
         return CandidateFilter(
             commodity=commodity.code,
-            visible=visibility_for(principal),
+            viewer=principal.viewer,
             target_vector=plan.target_vector,
             limit=CANDIDATE_LIMIT,
             quality=plan.ranges,
@@ -234,13 +229,13 @@ class SearchService:
         flt = self.candidate_filter(principal, query, commodity, plan)
         # One snapshot: the revision reported is the one the candidates and the lots were
         # read at, and a lot cannot change (or become invisible) between the two reads.
-        with self.uow.snapshot(deadline) as conn:
-            revision = events.current_revision(conn)
+        with self.uow.snapshot(deadline) as tx:
+            revision = tx.events.current_revision()
             ranked = self._ranked(
-                conn, flt, plan, commodity, query.score_threshold, after, size, returned
+                tx.search, flt, plan, commodity, query.score_threshold, after, size, returned
             )
             page = ranked[:size]
-            lots = lots_by_id(conn, [r.row.id for r in page], flt.visible)
+            lots = tx.lots.by_ids([r.row.id for r in page], flt.viewer)
         token = ""
         if len(ranked) > size:
             # The count of results returned so far only sizes the next page's first read.
@@ -254,7 +249,7 @@ class SearchService:
 
     def _ranked(
         self,
-        conn: Connection,
+        reads: SearchReads,
         flt: CandidateFilter,
         plan: Plan,
         commodity: Commodity,
@@ -290,7 +285,7 @@ class SearchService:
         if search_threshold.applies(plan.criteria, flt.near) and returned < LIST_DEPTH:
             # One index list per score factor (search_threshold) instead.
             reader = search_threshold.ThresholdReader(
-                lambda reads: read_lists(conn, flt, reads), plan.criteria, commodity, matches
+                lambda lists: reads.factor_lists(flt, lists), plan.criteria, commodity, matches
             )
             return reader.ranked(limit, PREFIX_GROWTH, CANDIDATE_LIMIT, threshold, size)
         ranking = ScoreOrder(
@@ -302,7 +297,7 @@ class SearchService:
         ranked: list[Ranked] = []
         while True:
             read = dataclasses.replace(flt, limit=limit, ranking=ranking)
-            rows = search_candidates(conn, read)
+            rows = reads.candidates(read)
             ranked = sorted(ranked + matches(rows), key=lambda r: (-r.score, r.name))
             if len(rows) < limit:
                 return ranked  # no lot left

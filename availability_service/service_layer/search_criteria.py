@@ -26,7 +26,7 @@ from availability_service.intelligence import (
     to_canonical_price,
 )
 from availability_service.intelligence.normalize import normalize_one
-from availability_service.storage.search import QualityRange
+from availability_service.service_layer.ports.search import QualityRange
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,13 @@ from typing import Any
 from availability_service.intelligence import Commodity, SearchCriteria
 from availability_service.intelligence.factors import clamp01, combine
 from availability_service.intelligence.scoring import price_score, vector_score
-from availability_service.storage.search import CandidateRow
-from availability_service.storage.search_lists import FactorList, ListRead, ListRow
-from availability_service.storage.search_score import SCORE_SLACK
+from availability_service.service_layer.ports.search import (
+    SCORE_SLACK,
+    CandidateRow,
+    FactorList,
+    ListRead,
+    ListRow,
+)
 
 
 def applies(criteria: SearchCriteria, near: object | None) -> bool:

@@ -16,14 +16,12 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING
 
 import structlog
-from sqlalchemy import Connection, text
 
 from availability_service.domain.deadline import Deadline
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.holds import HoldService
+from availability_service.service_layer.ports import UnitOfWork
 from availability_service.service_layer.retention import Retention, RetentionPolicy
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage.holds import lots_due_for_sweep
 from availability_service.telemetry.metrics import (
     SWEEPER_EXPIRED_EVENTS,
     SWEEPER_PASS_SECONDS,
@@ -39,17 +37,6 @@ log = structlog.get_logger(__name__)
 SWEEPER_LOCK_KEY = 0x686F6C64
 BATCH_SIZE = 200
 LOT_TIMEOUT_SECONDS = 10.0
-
-
-def takes_turn(guard: Connection, key: int) -> bool:
-    """Whether this process acts now: the advisory lock `key` for the guard's transaction.
-
-    Every process runs the background passes; the lock lets one act at a time across them.
-    """
-    acquired: bool = guard.execute(
-        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
-    ).scalar_one()
-    return acquired
 
 
 class Sweeper:
@@ -68,12 +55,12 @@ class Sweeper:
     def sweep_once(self) -> int | None:
         """One pass; returns the number of events written, or None when another sweeper acts."""
         with self.uow.transaction() as guard:
-            if not takes_turn(guard, SWEEPER_LOCK_KEY):
+            if not guard.takes_turn(SWEEPER_LOCK_KEY):
                 SWEEPER_PASSES.labels("follower").inc()
                 return None
             with SWEEPER_PASS_SECONDS.time():
                 written = 0
-                for lot_id in lots_due_for_sweep(guard, now(), self.batch_size):
+                for lot_id in guard.holds.lots_due(now(), self.batch_size):
                     written += self.holds.expire_due_on(lot_id, Deadline.after(LOT_TIMEOUT_SECONDS))
                 SWEEPER_EXPIRED_EVENTS.inc(written)
                 if self.retention is not None:
@@ -135,7 +122,7 @@ async def run_sweeper(sweeper: Sweeper, executor: Executor, interval_seconds: fl
 
 def start_sweeper(app: Application) -> list[object]:
     """Background starter (see background.py): one sweeper task per server process."""
-    uow = UnitOfWork(app.engine)
+    uow = app.storage
     retention = Retention(uow, RetentionPolicy.from_settings(app.settings))
     sweeper = Sweeper(uow, app.services.holds, retention=retention)
     task = asyncio.get_running_loop().create_task(

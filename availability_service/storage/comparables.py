@@ -5,22 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
 
 from sqlalchemy import Connection, and_, case, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from availability_service.domain.market import ComparablePrice
 from availability_service.domain.model import MARKET_STATES
 from availability_service.storage import driver
 from availability_service.storage.tables import availabilities, reservations
-
-
-class ComparablePrice(NamedTuple):
-    """One recent lot's price per canonical unit, with what narrows the comparison."""
-
-    price: Decimal
-    grade: str
-    delivery_region: str
 
 
 def recent_prices(

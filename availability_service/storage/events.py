@@ -149,17 +149,19 @@ def lot_events(
 
 
 def states_at(
-    conn: Connection, lot_ids: Sequence[uuid.UUID], revision: int
+    conn: Connection, lot_ids: Sequence[uuid.UUID] | None, revision: int
 ) -> dict[uuid.UUID, dict[str, Any] | None]:
-    """Each lot's snapshot as of `revision`, for lots changed after it: the `before` of its
-    first later event (None when that event created it). Lots absent from the answer have no
-    later event."""
-    if not lot_ids:
+    """Each lot's snapshot as of `revision`, for lots changed after it (of `lot_ids`, or of
+    every lot when None): the `before` of its first later event (None when that event created
+    it). Lots absent from the answer have no later event."""
+    if lot_ids is not None and not lot_ids:
         return {}
     query = (
         select(events.c.availability_id, events.c.before)
-        .where(events.c.availability_id.in_(lot_ids), events.c.revision > revision)
+        .where(events.c.revision > revision)
         .order_by(events.c.availability_id, events.c.revision)
         .ext(distinct_on(events.c.availability_id))
     )
+    if lot_ids is not None:
+        query = query.where(events.c.availability_id.in_(lot_ids))
     return {row.availability_id: row.before for row in conn.execute(query)}

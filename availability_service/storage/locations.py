@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.elements import ColumnElement
 
+from availability_service.domain.locations import Location
 from availability_service.storage.tables import locations
-
-
-@dataclass
-class Location:
-    """A place a seller delivers from; field names are the column names."""
-
-    location_id: str
-    owner_id: str
-    display_name: str
-    latitude: float
-    longitude: float
-    region: str
-    update_time: datetime | None = None
 
 
 def _row_to_location(row: Any) -> Location:

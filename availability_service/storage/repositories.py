@@ -13,21 +13,24 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
+from availability_service.domain.locations import Location
+from availability_service.domain.market import ComparablePrice
 from availability_service.domain.model import Availability, LotState, Reservation
+from availability_service.domain.stored_event import StoredEvent
 from availability_service.domain.viewer import Viewer
-from availability_service.storage import events, holds, idempotency, lots
-
-
-def visible_to(viewer: Viewer) -> ColumnElement[bool] | None:
-    """The viewer's visibility as the SQL predicate of storage.lots (None: sees every lot)."""
-    return lots.visible_to_sql(viewer.subject, viewer.company_id, viewer.region, viewer.sees_all)
-
-
-def visibility_params(viewer: Viewer) -> dict[str, str] | None:
-    """The bound values of that predicate, for the driver-SQL reads."""
-    return lots.visibility_params(viewer.subject, viewer.company_id, viewer.region, viewer.sees_all)
+from availability_service.service_layer.ports.lots import LotSelection
+from availability_service.storage import (
+    comparables,
+    events,
+    holds,
+    idempotency,
+    locations,
+    lot_selection,
+    lots,
+    search,
+)
+from availability_service.storage.viewing import visibility_params, visible_to
 
 
 class SqlLots:
@@ -73,6 +76,32 @@ class SqlLots:
             limit=limit,
         )
 
+    # --- reads (search, the watch stream) ----------------------------------------------
+
+    def by_ids(self, lot_ids: Sequence[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Availability]:
+        return search.lots_by_id(self._conn, lot_ids, visible_to(viewer))
+
+    def of_commodity(self, commodity: str, viewer: Viewer) -> list[Availability]:
+        return lot_selection.commodity_lots(self._conn, commodity, visible_to(viewer))
+
+    def selection_page(
+        self,
+        viewer: Viewer,
+        selection: LotSelection,
+        *,
+        unchanged_since: int,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[Availability]:
+        return lot_selection.selection_page(
+            self._conn,
+            visible_to(viewer),
+            selection,
+            unchanged_since=unchanged_since,
+            after=after,
+            limit=limit,
+        )
+
 
 class SqlHolds:
     def __init__(self, conn: Connection) -> None:
@@ -100,6 +129,18 @@ class SqlHolds:
     def any_on(self, lot_id: uuid.UUID) -> bool:
         return holds.has_holds(self._conn, lot_id)
 
+    def page(self, **query: Any) -> list[Reservation]:
+        return holds.page_holds(self._conn, **query)
+
+    # --- reads (readiness) -------------------------------------------------------------
+
+    def seller_open_ratio(
+        self, seller_id: str, since: datetime, moment: datetime, viewer: Viewer
+    ) -> float:
+        return comparables.seller_open_holds_ratio(
+            self._conn, seller_id, since, moment, visible_to(viewer)
+        )
+
 
 class SqlEvents:
     def __init__(self, conn: Connection) -> None:
@@ -110,6 +151,47 @@ class SqlEvents:
 
     def append(self, **event: Any) -> None:
         events.append_event(self._conn, **event)
+
+    def compact_before(self, moment: datetime, limit: int) -> int:
+        return events.compact_events_before(self._conn, moment, limit)
+
+    # --- reads (the watch stream, the event history) -----------------------------------
+
+    def read_after(self, after_revision: int, limit: int) -> list[StoredEvent]:
+        return [stored_event(r) for r in events.read_events(self._conn, after_revision, limit)]
+
+    def read_until(self, after_revision: int, until_revision: int, limit: int) -> list[StoredEvent]:
+        rows = events.read_events_until(self._conn, after_revision, until_revision, limit)
+        return [stored_event(r) for r in rows]
+
+    def oldest_revision(self) -> int | None:
+        return events.oldest_revision(self._conn)
+
+    def lot_events(self, lot_id: uuid.UUID, after_revision: int, limit: int) -> list[StoredEvent]:
+        rows = events.lot_events(self._conn, lot_id, after_revision, limit)
+        return [stored_event(r) for r in rows]
+
+    def states_at(
+        self, revision: int, lot_ids: Sequence[uuid.UUID] | None = None
+    ) -> dict[uuid.UUID, dict[str, Any] | None]:
+        return events.states_at(self._conn, lot_ids, revision)
+
+
+def stored_event(row: Any) -> StoredEvent:
+    """A row of the events table as the event log hands it out."""
+    m = row._mapping
+    return StoredEvent(
+        revision=int(m["revision"]),
+        availability_id=m["availability_id"],
+        event_type=m["event_type"],
+        types=tuple(m["event_types"] or (m["event_type"],)),
+        actor=m["actor"],
+        event_time=m["event_time"],
+        changed_fields=tuple(m["changed_fields"] or ()),
+        before=m["before"],
+        after=m["after"],
+        reservation=m["reservation"],
+    )
 
 
 class SqlIdempotency:
@@ -131,3 +213,35 @@ class SqlIdempotency:
         idempotency.complete(
             self._conn, principal=principal, request_id=request_id, response=response
         )
+
+    def expire_before(self, moment: datetime, limit: int) -> int:
+        return idempotency.expire_keys(self._conn, moment, limit)
+
+
+class SqlMarket:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def recent_prices(self, **query: Any) -> list[ComparablePrice]:
+        return comparables.recent_prices(self._conn, **query)
+
+    def flagged(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        return comparables.flagged_lot_ids(self._conn, after, limit)
+
+
+class SqlLocations:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, location_id: str) -> Location | None:
+        return locations.get_location(self._conn, location_id)
+
+    # --- the registry use cases (LocationService) --------------------------------------
+
+    def upsert(self, location: Location) -> Location:
+        return locations.upsert_location(self._conn, location)
+
+    def page(
+        self, *, owner_id: str = "", after: str | None = None, limit: int = 100
+    ) -> list[Location]:
+        return locations.list_locations(self._conn, owner_id=owner_id, after=after, limit=limit)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -32,85 +30,20 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import Availability
+from availability_service.service_layer.ports.search import (
+    EARTH_RADIUS_SLACK_M,
+    CandidateFilter,
+    CandidateRow,
+    OrderTerms,
+)
+from availability_service.service_layer.ports.search import widen as _widen
 from availability_service.storage.lots import row_to_lot
-from availability_service.storage.search_score import ScoreOrder, by_score
+from availability_service.storage.search_score import by_score
 from availability_service.storage.tables import availabilities
+from availability_service.storage.viewing import visible_to
 
-EDGE_SLACK = 1e-9
 NEAREST_EF_SEARCH = 100
 NEAREST_OVERFETCH = 4
-EARTH_RADIUS_SLACK_M = 1.0
-
-
-@dataclass(frozen=True)
-class QualityRange:
-    """Keep lots whose `name` number is within [low, high], or that do not report it."""
-
-    name: str
-    low: float | None
-    high: float | None
-
-
-@dataclass(frozen=True)
-class OrderFilter:
-    """Keep lots that could grant a hold of `quantity` (canonical unit) at `moment`."""
-
-    quantity: Decimal
-    moment: datetime
-
-
-@dataclass(frozen=True)
-class OrderTerms:
-    """What the hold rules need of a candidate to decide an order (lot-unit quantities)."""
-
-    available_quantity: Decimal
-    total_quantity: Decimal
-    quantity_in_base_unit: Decimal | None
-    min_order_quantity: Decimal | None
-    allow_partial_order: bool
-    valid_until: datetime | None
-    available_from: datetime | None
-    available_until: datetime | None
-    eod_cutoff: str
-
-
-@dataclass(frozen=True)
-class CandidateFilter:
-    commodity: str
-    visible: ColumnElement[bool] | None
-    target_vector: list[float]
-    limit: int
-    quality: Sequence[QualityRange] = ()
-    near: tuple[float, float] | None = None
-    radius_km: float | None = None
-    price_unit: str = ""
-    price_limit: Decimal | None = None
-    min_quantity: Decimal | None = None
-    include_anomalies: bool = False
-    delivery_window_start: datetime | None = None
-    delivery_window_end: datetime | None = None
-    incoterm: str = ""
-    # Lots outside their availability window at this moment are left out (None: no check).
-    moment: datetime | None = None
-    delivery_regions: frozenset[str] = frozenset()  # lower-cased region codes
-    price_floor: Decimal | None = None  # in price_unit, like price_limit
-    order: OrderFilter | None = None
-    # Given: rows come best approximate score first (storage.search_score), not nearest first.
-    ranking: ScoreOrder | None = None
-
-
-@dataclass(frozen=True)
-class CandidateRow:
-    """What scoring needs of one lot."""
-
-    id: uuid.UUID
-    normalized_quality_params: dict[str, Any]
-    price_per_base_unit: Decimal | None
-    ai_confidence_score: float
-    cosine_distance: float | None
-    distance_km: float | None
-    order_terms: OrderTerms | None = None
-    approximate_score: float | None = None  # only when read by ScoreOrder
 
 
 def quality_number(name: str) -> ColumnElement[Any]:
@@ -125,10 +58,6 @@ def earth_distance_m(latitude: float, longitude: float) -> ColumnElement[Any]:
     )
 
 
-def _widen(value: float, direction: int) -> float:
-    return value + direction * EDGE_SLACK * max(1.0, abs(value))
-
-
 def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
     t = availabilities
     out: list[ColumnElement[bool]] = [
@@ -137,8 +66,9 @@ def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
         t.c.delete_time.is_(None),
         t.c.available_quantity > 0,
     ]
-    if f.visible is not None:
-        out.append(f.visible)
+    visible = visible_to(f.viewer)
+    if visible is not None:
+        out.append(visible)
     if not f.include_anomalies:
         out.append(t.c.ai_price_anomaly.is_(False))
     for q in f.quality:

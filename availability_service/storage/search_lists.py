@@ -22,47 +22,21 @@ key come in id order, which is name order.
 
 from __future__ import annotations
 
-import enum
 import math
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, and_, literal, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
-from availability_service.storage.search import (
+from availability_service.service_layer.ports.search import (
     CandidateFilter,
-    CandidateRow,
-    _candidate_row,
-    _conditions,
-    candidate_columns,
+    FactorList,
+    ListRead,
+    ListRow,
 )
+from availability_service.storage.search import _candidate_row, _conditions, candidate_columns
 from availability_service.storage.tables import availabilities as t
-
-
-class FactorList(enum.Enum):
-    VECTOR = "vector"
-    CONFIDENCE = "confidence"
-    NO_VECTOR = "no_vector"
-    PRICE = "price"
-
-
-@dataclass(frozen=True)
-class ListRead:
-    """Up to `limit` rows of `factor`'s order after `after` (the last row's key and id; id
-    None: after every row of that key)."""
-
-    factor: FactorList
-    limit: int
-    after: tuple[Any, uuid.UUID | None] | None = None
-
-
-@dataclass(frozen=True)
-class ListRow:
-    key: Any  # the list's order value (float distance or confidence, Decimal price)
-    row: CandidateRow
 
 
 def _key(f: CandidateFilter, factor: FactorList) -> tuple[ColumnElement[Any], bool]:

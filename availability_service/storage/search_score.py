@@ -4,8 +4,9 @@ score itself.
 intelligence.scoring.score_lot decides every score and every filter edge. This expression
 follows the same formula in float8 (no Decimal, no pass/fail gates) so the database can hand
 out candidates best first; it differs from the exact score by float rounding only, far below
-SCORE_SLACK. The search therefore only ever needs: |approximate - exact| <= SCORE_SLACK for
-every lot that passes the exact checks. Lots the exact checks drop may score anything here.
+SCORE_SLACK (service_layer.ports.search). The search therefore only ever needs:
+|approximate - exact| <= SCORE_SLACK for every lot that passes the exact checks. Lots the
+exact checks drop may score anything here.
 
 The expression is built in two layers so no input is computed twice: `score_inputs` are the
 columns read from the lot (the cosine distance, the distance in km, each targeted quality
@@ -22,8 +23,6 @@ the renormalisation of the weights is the same.
 from __future__ import annotations
 
 import math
-import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -36,11 +35,9 @@ from availability_service.intelligence.scoring import (
     QualityTarget,
     SearchCriteria,
 )
+from availability_service.service_layer.ports.search import ScoreOrder
 from availability_service.storage.tables import availabilities as t
 
-# Far above float8 rounding of a sum of five products of numbers in [0, 1] (about 1e-15)
-# and of the Decimal-versus-float differences of the exact path (about 1e-16 relative).
-SCORE_SLACK = 1e-9
 _NAN = literal(float("nan"), Float)
 
 
@@ -164,19 +161,6 @@ def approximate_score(
             numerator = numerator + case((active, _f(w) * value), else_=_f(0.0))
             denominator = denominator + case((active, _f(w)), else_=_f(0.0))
     return case((denominator > 0, _clamp01(numerator / denominator)), else_=_f(0.0))
-
-
-@dataclass(frozen=True)
-class ScoreOrder:
-    """Read rows by approximate score, descending, then id: the rows after `after` (the
-    (approximate score, id) of the last row of the previous read), whose approximate score
-    lies within [floor, ceiling] (bounds already widened by the caller)."""
-
-    criteria: SearchCriteria
-    commodity: Commodity
-    after: tuple[float, uuid.UUID] | None = None
-    floor: float | None = None
-    ceiling: float | None = None
 
 
 def by_score(

@@ -3,7 +3,7 @@
 Each transaction runs on one pooled connection with the caller's remaining deadline as its
 statement timeout. Writes (`transaction`) always run on the primary. Reads (`read`,
 `statement_read`, `snapshot`) run where the read router sends them
-(service_layer.read_routing): a hot standby when one is fresh enough, else the primary.
+(storage.read_routing): a hot standby when one is fresh enough, else the primary.
 """
 
 from __future__ import annotations
@@ -17,9 +17,17 @@ from sqlalchemy import Connection, Engine, text
 
 from availability_service.domain.deadline import Deadline
 from availability_service.service_layer import ports
-from availability_service.service_layer.read_routing import ReadRouter, ReplicaUnavailable
+from availability_service.storage.read_routing import ReadRouter, ReplicaUnavailable
 from availability_service.storage.replication import is_standby_trouble
-from availability_service.storage.repositories import SqlEvents, SqlHolds, SqlIdempotency, SqlLots
+from availability_service.storage.repositories import (
+    SqlEvents,
+    SqlHolds,
+    SqlIdempotency,
+    SqlLocations,
+    SqlLots,
+    SqlMarket,
+)
+from availability_service.storage.repositories_search import SqlSearch
 
 # A caller's deadline bounds each statement, up to this: PostgreSQL refuses a statement_timeout
 # past 2^31-1 ms (about 24.8 days), and no statement of this service should run for minutes,
@@ -55,6 +63,26 @@ class SqlTransaction:
     @cached_property
     def idempotency(self) -> SqlIdempotency:
         return SqlIdempotency(self.connection)
+
+    @cached_property
+    def market(self) -> SqlMarket:
+        return SqlMarket(self.connection)
+
+    @cached_property
+    def search(self) -> SqlSearch:
+        return SqlSearch(self.connection)
+
+    @cached_property
+    def locations(self) -> SqlLocations:
+        return SqlLocations(self.connection)
+
+    def takes_turn(self, key: int) -> bool:
+        """A transaction-level advisory lock: released at commit or rollback, so a process
+        that dies mid-pass never keeps the turn."""
+        acquired: bool = self.connection.execute(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
+        ).scalar_one()
+        return acquired
 
     def after_commit(self, action: Callable[[], None]) -> None:
         if self._committed is not None:

@@ -10,15 +10,14 @@ import asyncio
 import contextlib
 import enum
 import functools
-import uuid
 from collections import deque
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import OWNER_ONLY_FIELDS, sees_everything
 from availability_service.domain.model import availability_from_snapshot, reservation_from_snapshot
+from availability_service.domain.stored_event import StoredEvent
 from availability_service.grpc_api.lot_output import (
     availability_to_pb,
     reservation_to_pb,
@@ -28,41 +27,21 @@ from tradedesk.availability.v1 import resources_pb2 as pb
 
 
 @dataclass(frozen=True, eq=False)
-class WatchEvent:
-    """One row of the events table (one revision)."""
+class WatchEvent(StoredEvent):
+    """One stored event (one revision), with its protobuf forms built once."""
 
-    revision: int
-    availability_id: uuid.UUID
-    event_type: str
-    # Every type that applies, the primary first (rows before migration 0005: just the one).
-    types: tuple[str, ...]
-    actor: str
-    event_time: datetime
-    changed_fields: tuple[str, ...]
-    before: dict[str, Any] | None
-    after: dict[str, Any]
-    reservation: dict[str, Any] | None
     # The lot's protobuf forms by (snapshot, viewer sees everything): redaction depends only on
     # that, so each form is built once and shared by every watcher it applies to.
     _lots_pb: dict[tuple[str, bool], pb.Availability] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # One object per revision in the process: compared and hashed by identity.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     @classmethod
-    def from_row(cls, row: Any) -> WatchEvent:
-        m = row._mapping
-        return cls(
-            revision=int(m["revision"]),
-            availability_id=m["availability_id"],
-            event_type=m["event_type"],
-            types=tuple(m["event_types"] or (m["event_type"],)),
-            actor=m["actor"],
-            event_time=m["event_time"],
-            changed_fields=tuple(m["changed_fields"] or ()),
-            before=m["before"],
-            after=m["after"],
-            reservation=m["reservation"],
-        )
+    def from_stored(cls, event: StoredEvent) -> WatchEvent:
+        return cls(*(getattr(event, name) for name in _STORED_FIELDS))
 
     def sees_everything(self, viewer: Principal) -> bool:
         """The viewer owns the lot or is privileged: every field, the actor, every change."""
@@ -108,6 +87,9 @@ class WatchEvent:
     @functools.cached_property
     def event_time_pb(self) -> Any:
         return to_timestamp(self.event_time)
+
+
+_STORED_FIELDS = tuple(f.name for f in fields(StoredEvent))
 
 
 class End(enum.Enum):

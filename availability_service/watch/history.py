@@ -15,9 +15,8 @@ from availability_service.auth.principal import Principal
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import InvalidArgument, NotFound
 from availability_service.service_layer import paging
-from availability_service.service_layer.lots import lot_id_from_name, visibility_for
-from availability_service.service_layer.unit_of_work import UnitOfWork
-from availability_service.storage import events, lots
+from availability_service.service_layer.lots import lot_id_from_name
+from availability_service.service_layer.ports import UnitOfWork
 from availability_service.watch.feed import WatchEvent
 from availability_service.watch.filters import ChangeKind, WatchFilter, change_kind
 
@@ -62,11 +61,11 @@ class HistoryService:
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         fp = paging.fingerprint("history", str(lot_id))
         after = _after(page_token, fp) if page_token else 0
-        with self.uow.read(deadline) as conn:
-            if lots.get_lot(conn, lot_id, visible=visibility_for(principal)) is None:
+        with self.uow.read(deadline) as tx:
+            if tx.lots.get(lot_id, principal.viewer) is None:
                 raise NotFound(f"{parent} not found")
-            rows = events.lot_events(conn, lot_id, after, size + 1)
-        scanned = [WatchEvent.from_row(row) for row in rows[:size]]
+            stored = tx.events.lot_events(lot_id, after, size + 1)
+        scanned = [WatchEvent.from_stored(event) for event in stored[:size]]
         flt = WatchFilter(lot_ids=frozenset({lot_id}))
         seen = []
         for event in scanned:
@@ -74,7 +73,7 @@ class HistoryService:
             if kind is not None:
                 seen.append(SeenEvent(event, kind))
         token = ""
-        if len(rows) > size:
+        if len(stored) > size:
             token = paging.encode_token([scanned[-1].revision], fp)
         return HistoryPage(seen, token, fp)
 

@@ -19,16 +19,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
-from sqlalchemy import Engine
 
 from availability_service.auth.concurrency import KeyedConcurrencyLimiter
 from availability_service.auth.principal import Principal
 from availability_service.config import Settings
 from availability_service.domain.errors import ResourceExhausted
+from availability_service.service_layer.ports import UnitOfWork
 from availability_service.telemetry import metrics
 from availability_service.watch import reads
+from availability_service.watch.database import WatchDatabase
 from availability_service.watch.feed import End, Subscription, WatchEvent
-from availability_service.watch.listener import Listener, listen_dsn
 
 if TYPE_CHECKING:
     from availability_service.app import Application
@@ -102,16 +102,12 @@ class WatchSlot:
 class WatchHub:
     def __init__(
         self,
-        engine: Engine,
+        database: WatchDatabase,
         executor: ThreadPoolExecutor,
         limits: HubLimits,
-        listen_url: str | None = None,
     ) -> None:
-        self.engine = engine
+        self.database = database
         self.limits = limits
-        # LISTEN needs a session of its own: behind a transaction-pooling PgBouncer, a URL
-        # straight to PostgreSQL (docs/deployment.md).
-        self.listen_dsn = listen_dsn(engine, listen_url)
         # Streams' own reads (initial state, catch-up) share the RPC pool; the hub's reads get
         # a thread of their own so live fan-out never queues behind request traffic.
         self._executor = executor
@@ -135,10 +131,9 @@ class WatchHub:
     def start(self) -> list[asyncio.Task[Any]]:
         """Starts the hub in the running loop; returns its tasks (for the app's background)."""
         self.loop = asyncio.get_running_loop()
-        listener = Listener(self.listen_dsn, self._wake.set)
         self._tasks = [
             asyncio.create_task(self._run(), name="watch-hub"),
-            asyncio.create_task(listener.run(), name="watch-listen"),
+            asyncio.create_task(self.database.listen(self._wake.set), name="watch-listen"),
         ]
         return list(self._tasks)
 
@@ -220,6 +215,11 @@ class WatchHub:
         self._subs.discard(sub)
 
     @property
+    def uow(self) -> UnitOfWork:
+        """The unit of work of every watch read (on the primary)."""
+        return self.database.uow
+
+    @property
     def watchers(self) -> int:
         return self._active
 
@@ -232,7 +232,7 @@ class WatchHub:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         self.position = await self._retry(
-            lambda: loop.run_in_executor(self._reader, reads.current_revision, self.engine)
+            lambda: loop.run_in_executor(self._reader, reads.current_revision, self.uow)
         )
         self._ready.set()
         while True:
@@ -248,14 +248,14 @@ class WatchHub:
             # events. Revisions commit in order, so every event up to the committed counter
             # is committed, and a subscriber never misses one: one arriving during this read
             # is seen by the second check, and the events are read for it as usual.
-            head = await loop.run_in_executor(self._reader, reads.current_revision, self.engine)
+            head = await loop.run_in_executor(self._reader, reads.current_revision, self.uow)
             if not self._subs:
                 self.position = max(self.position, head)
                 metrics.WATCH_HUB_REVISION.set(self.position)
                 return
         while True:
             page = await loop.run_in_executor(
-                self._reader, reads.read_page, self.engine, self.position, PAGE_SIZE
+                self._reader, reads.read_page, self.uow, self.position, PAGE_SIZE
             )
             await self._dispatch(page)
             if len(page) < PAGE_SIZE:
@@ -317,9 +317,7 @@ _HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WatchHub] = weakref.
 def start_watch_hub(app: Application) -> list[object]:
     """Background starter: one hub per server, reachable by the servicer."""
     settings = app.settings
-    hub = WatchHub(
-        app.engine, app.executor, HubLimits.from_settings(settings), settings.listen_database_url
-    )
+    hub = WatchHub(app.watch_database, app.executor, HubLimits.from_settings(settings))
     tasks = hub.start()
     _HUBS[asyncio.get_running_loop()] = hub
     if app.services.watch_hub is None or app.services.watch_hub.closing:

@@ -13,12 +13,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select
-
 from availability_service.domain.model import Availability, availability_from_snapshot
-from availability_service.storage import events as event_store
-from availability_service.storage.lots import row_to_lot
-from availability_service.storage.tables import availabilities, events
+from availability_service.domain.viewer import SYSTEM
+from availability_service.service_layer.ports import UnitOfWork
+from availability_service.watch.database import read_deadline
 
 
 @dataclass(frozen=True)
@@ -28,33 +26,21 @@ class LotsAt:
     oldest: int | None  # the oldest event kept, in the same snapshot (for the compaction check)
 
 
-def lots_at(engine: Engine, commodity: str, revision: int | None) -> LotsAt:
-    """The commodity's undeleted lots as of `revision` (None: now) and the head revision."""
-    with (
-        engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
-        conn.begin(),
-    ):
-        head = event_store.current_revision(conn)
-        oldest = event_store.oldest_revision(conn)
+def lots_at(uow: UnitOfWork, commodity: str, revision: int | None) -> LotsAt:
+    """The commodity's undeleted lots as of `revision` (None: now) and the head revision.
+
+    Every lot, whoever may see it: the standing search judges visibility on each lot state.
+    """
+    with uow.snapshot(read_deadline()) as tx:
+        head = tx.events.current_revision()
+        oldest = tx.events.oldest_revision()
         at = head if revision is None else min(revision, head)
         earlier: dict[uuid.UUID, Availability | None] = {}
         if at < head:
-            first_after = (
-                select(func.min(events.c.revision))
-                .where(events.c.revision > at, events.c.revision <= head)
-                .group_by(events.c.availability_id)
-            )
-            firsts = select(events.c.availability_id, events.c.before).where(
-                events.c.revision.in_(first_after)
-            )
-            for row in conn.execute(firsts):
-                lot_id, before = row.availability_id, row.before
+            for lot_id, before in tx.events.states_at(at).items():
                 earlier[lot_id] = None if before is None else availability_from_snapshot(before)
-        t = availabilities
-        current = conn.execute(
-            select(t).where(t.c.commodity == commodity, t.c.delete_time.is_(None))
-        )
-        lots = [lot for lot in map(row_to_lot, current) if lot.id not in earlier]
+        current = tx.lots.of_commodity(commodity, SYSTEM)
+    lots = [lot for lot in current if lot.id not in earlier]
     lots += [
         lot
         for lot in earlier.values()

@@ -127,12 +127,12 @@ class _SearchStream(_Stream):
     async def _run(self) -> AsyncIterator[Any]:
         start: int | None = None  # None: now, as the initial state
         if self.request.start_revision > 0:
-            self._check_not_future(await self._read(reads.current_revision, self.hub.engine))
+            self._check_not_future(await self._read(reads.current_revision, self.hub.uow))
             start = self.request.start_revision
         elif not self.request.send_initial_state:
             start = self.hub.position
-        self.standing.summation = await self._read(similarity.calibrated, self.hub.engine)
-        state = await self._read(search_reads.lots_at, self.hub.engine, self.commodity, start)
+        self.standing.summation = await self._read(similarity.calibrated, self.hub.uow)
+        state = await self._read(search_reads.lots_at, self.hub.uow, self.commodity, start)
         self.pos = state.revision if start is None else start
         self._check_retained(state.oldest)
         found = [m async for m in self._evaluated(state.lots) if m is not None]

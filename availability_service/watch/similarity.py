@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, text
 
 from availability_service.intelligence.embedding import EMBEDDING_DIM
+from availability_service.service_layer.ports import UnitOfWork
+from availability_service.watch.database import read_deadline
 
 F32 = np.float32
 F64 = np.float64
@@ -103,32 +105,24 @@ def calibration_pairs() -> list[tuple[np.ndarray, np.ndarray]]:
     ]
 
 
-def database_distances(engine: Engine, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[float]:
+def database_distances(uow: UnitOfWork, pairs: list[tuple[np.ndarray, np.ndarray]]) -> list[float]:
     """What pgvector answers for each pair."""
-    with engine.connect() as conn:
-        return [
-            float(
-                conn.execute(
-                    text("SELECT CAST(:a AS vector) <=> CAST(:b AS vector)"),
-                    {"a": str(a.tolist()), "b": str(b.tolist())},
-                ).scalar_one()
-            )
-            for a, b in pairs
-        ]
+    with uow.read(read_deadline()) as tx:
+        return tx.search.cosine_distances([(a.tolist(), b.tolist()) for a, b in pairs])
 
 
-_CHOSEN: dict[str, Summation] = {}
+# By unit of work (one per database the process reads), forgotten with it.
+_CHOSEN: weakref.WeakKeyDictionary[UnitOfWork, Summation] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
-def calibrated(engine: Engine) -> Summation:
-    """The summation that reproduces this database's distances (once per process)."""
-    key = str(engine.url)
+def calibrated(uow: UnitOfWork) -> Summation:
+    """The summation that reproduces this database's distances (once per unit of work)."""
     with _LOCK:
-        found = _CHOSEN.get(key)
+        found = _CHOSEN.get(uow)
         if found is None:
             pairs = calibration_pairs()
-            expected = database_distances(engine, pairs)
+            expected = database_distances(uow, pairs)
             found = next(
                 (
                     kernel
@@ -137,5 +131,5 @@ def calibrated(engine: Engine) -> Summation:
                 ),
                 Summation(),
             )
-            _CHOSEN[key] = found
+            _CHOSEN[uow] = found
         return found

@@ -32,16 +32,16 @@ from availability_service.intelligence import Commodity, Embedder, score_lot
 from availability_service.intelligence.scoring import LotCandidate
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import lot_features
-from availability_service.service_layer.search import SearchHit, candidate_of, grants_order
-from availability_service.service_layer.search_criteria import Plan, SearchQuery
-from availability_service.storage.search import (
+from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
     CandidateRow,
     OrderFilter,
     OrderTerms,
     QualityRange,
-    _widen,
 )
+from availability_service.service_layer.ports.search import widen as _widen
+from availability_service.service_layer.search import SearchHit, candidate_of, grants_order
+from availability_service.service_layer.search_criteria import Plan, SearchQuery
 from availability_service.watch.similarity import Embedded, Summation
 
 # earthdistance's earth(): the sphere radius in metres its functions use.

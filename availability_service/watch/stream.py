@@ -11,8 +11,6 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
-
 from availability_service.auth.principal import Principal
 from availability_service.domain.errors import OutOfRange, ResourceExhausted
 from availability_service.domain.model import Availability
@@ -105,9 +103,9 @@ class _Stream:
             async for response in self._initial_state():
                 yield response
         elif self.request.start_revision > 0:
-            self._check_not_future(await self._read(reads.current_revision, self.hub.engine))
+            self._check_not_future(await self._read(reads.current_revision, self.hub.uow))
             self.pos = self.request.start_revision
-            oldest = await self._read(reads.oldest_revision, self.hub.engine)
+            oldest = await self._read(reads.oldest_revision, self.hub.uow)
             self._check_retained(oldest)
         else:
             self.pos = self.hub.position  # "now", as far as this process has read
@@ -128,7 +126,7 @@ class _Stream:
 
     async def _initial_state(self) -> AsyncIterator[api.WatchAvailabilitiesResponse]:
         # Revisions commit in counter order: every revision up to this value is committed.
-        revision = await self._read(reads.current_revision, self.hub.engine)
+        revision = await self._read(reads.current_revision, self.hub.uow)
         after = None
         while True:
             if self.hub.closing:
@@ -136,7 +134,7 @@ class _Stream:
                 raise StreamUnavailable("server is shutting down; watch again elsewhere")
             page = await self._read(
                 reads.read_initial_page,
-                self.hub.engine,
+                self.hub.uow,
                 self.flt,
                 self.principal,
                 revision,
@@ -157,9 +155,9 @@ class _Stream:
                 return
             if until is not None and self.pos >= until:
                 return
-            page = await self._read(reads.read_page, self.hub.engine, self.pos, PAGE_SIZE, until)
+            page = await self._read(reads.read_page, self.hub.uow, self.pos, PAGE_SIZE, until)
             if page and page[0].revision > self.pos + 1:
-                self._check_retained(await self._read(reads.oldest_revision, self.hub.engine))
+                self._check_retained(await self._read(reads.oldest_revision, self.hub.uow))
             for response in self._messages(page):
                 yield self._sent(response)
             if len(page) < PAGE_SIZE:
@@ -254,7 +252,7 @@ class _Stream:
     async def _read(self, fn: Any, *args: Any) -> Any:
         try:
             return await self.hub.read(fn, *args)
-        except DBAPIError as exc:
+        except self.hub.database.unavailable as exc:
             raise StreamUnavailable(
                 "database unavailable; resume from last_revision", self.pos or None
             ) from exc

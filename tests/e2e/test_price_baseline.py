@@ -20,7 +20,6 @@ from sqlalchemy import Engine, text
 from availability_service.app import Application, build_application
 from availability_service.intelligence import load_catalog
 from availability_service.service_layer.price_review import REVIEW_ACTOR, PriceReview
-from availability_service.service_layer.unit_of_work import UnitOfWork
 from tests.conftest import settings_for
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot
@@ -193,7 +192,7 @@ def test_a_flag_that_still_holds_is_left_as_it_is(
         rival, cotton_lot(grade=grade, delivery_region=region, base_price=priced("1590", "CAD"))
     )
     assert lot.ai_price_anomaly
-    review = PriceReview(UnitOfWork(app.engine), load_catalog())
+    review = PriceReview(app.storage, load_catalog())
     assert review.review(lot_id(lot)) == 0
     again = rival.GetAvailability(api.GetAvailabilityRequest(name=lot.name)).availability
     assert (again.ai_price_anomaly, again.revision) == (True, lot.revision)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 
 from availability_service.service_layer.retention import Retention, RetentionPolicy
 from availability_service.service_layer.sweeper import SWEEPER_LOCK_KEY, Sweeper
-from availability_service.service_layer.unit_of_work import UnitOfWork
+from availability_service.storage.unit_of_work import SqlUnitOfWork
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
 from tests.support.server import SmallServer
@@ -109,7 +109,7 @@ def test_only_the_sweeper_holding_the_lock_compacts_and_each_pass_is_bounded(
         max_batches=2,
         interval_seconds=0,
     )
-    uow = UnitOfWork(engine)
+    uow = SqlUnitOfWork(engine)
     sweeper = Sweeper(uow, node.app.services.holds, retention=Retention(uow, policy))
     oldest = _oldest_revision(engine)
     with engine.connect() as holder:

@@ -18,8 +18,8 @@ from sqlalchemy import Engine, text
 
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
-from availability_service.service_layer import search as search_service
 from availability_service.storage import lots as lot_storage
+from availability_service.storage import search as search_service
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details
 from tradedesk.availability.v1 import availability_service_pb2 as api

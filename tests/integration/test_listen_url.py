@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from sqlalchemy import Engine, make_url, text
 
 from availability_service.app import Application
+from availability_service.storage.listener import listen_dsn, wake_ups
 from availability_service.watch.hub import HubLimits, WatchHub
-from availability_service.watch.listener import listen_dsn
 
 
 def _listeners(engine: Engine, database: str) -> int:
@@ -39,7 +40,8 @@ def test_the_hub_listens_on_the_listen_url_when_one_is_set(
     url = make_url(database_url).set(database="postgres").render_as_string(hide_password=False)
 
     async def main() -> int:
-        hub = WatchHub(app.engine, app.executor, HubLimits(), listen_url=url)
+        listening_there = replace(app.watch_database, listen=wake_ups(app.engine, url))
+        hub = WatchHub(listening_there, app.executor, HubLimits())
         hub.start()
         try:
             give_up = time.monotonic() + 20

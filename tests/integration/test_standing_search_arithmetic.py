@@ -25,9 +25,10 @@ def test_the_calibrated_summation_reproduces_pgvector_exactly(
         for scale in (0.001, 1.0, 1000.0)
         for _ in range(20)
     ]
-    kernel = calibrated(engine)
+    uow = app.watch_database.uow
+    kernel = calibrated(uow)
     assert kernel != Summation(), "no summation kernel reproduces this database's pgvector"
-    assert [kernel.cosine_distance(a, b) for a, b in pairs] == database_distances(engine, pairs)
+    assert [kernel.cosine_distance(a, b) for a, b in pairs] == database_distances(uow, pairs)
 
 
 def test_a_zero_vector_has_no_cosine_distance() -> None:

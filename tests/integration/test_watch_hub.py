@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
 
 from availability_service.app import Application
+from availability_service.service_layer.ports import UnitOfWork
 from availability_service.watch import reads
 from availability_service.watch.feed import Subscription
 from availability_service.watch.hub import HubLimits, WatchHub
@@ -40,7 +40,7 @@ async def until(condition: Callable[[], bool], within: float = 20.0) -> bool:
 
 def run_hub(app: Application, scenario: Callable[[WatchHub], Awaitable[None]]) -> None:
     async def main() -> None:
-        hub = WatchHub(app.engine, app.executor, LIMITS)
+        hub = WatchHub(app.watch_database, app.executor, LIMITS)
         hub.start()
         try:
             assert await hub.wait_ready(20)
@@ -55,8 +55,8 @@ def received(sub: Subscription, lot_id: str) -> bool:
     return any(str(event.availability_id) == lot_id for event in sub.items)
 
 
-def head(engine: Engine) -> int:
-    return reads.current_revision(engine)
+def head(app: Application) -> int:
+    return reads.current_revision(app.watch_database.uow)
 
 
 def test_without_subscribers_the_hub_follows_the_head_without_reading_events(
@@ -74,7 +74,7 @@ def test_without_subscribers_the_hub_follows_the_head_without_reading_events(
 
     async def scenario(hub: WatchHub) -> None:
         await asyncio.to_thread(post_lot, trader)
-        target = head(app.engine)
+        target = head(app)
         assert await until(lambda: hub.position >= target)
         assert pages == []  # followed by the counter alone
         sub, _ = hub.subscribe()
@@ -99,8 +99,8 @@ def test_a_subscriber_arriving_during_the_head_read_misses_nothing(
         async def join() -> None:
             joined.append(hub.subscribe())
 
-        def subscribing_current_revision(engine: Engine) -> int:
-            value = real_current_revision(engine)
+        def subscribing_current_revision(uow: UnitOfWork) -> int:
+            value = real_current_revision(uow)
             if value > start and not joined:
                 # Runs on the hub's reader thread, in the middle of its head read.
                 asyncio.run_coroutine_threadsafe(join(), loop).result(timeout=10)

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from availability_service.app import Application
-from availability_service.watch import listener as listener_module
-from availability_service.watch.listener import Listener, listen_dsn
+from availability_service.storage import listener as listener_module
+from availability_service.storage.listener import Listener, listen_dsn
 
 
 def connections_named(engine: Engine, name: str) -> int:

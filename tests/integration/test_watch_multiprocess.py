@@ -18,8 +18,8 @@ import pytest
 from google.protobuf import duration_pb2, field_mask_pb2
 from sqlalchemy import Engine, select, text
 
+from availability_service.storage.listener import APPLICATION_NAME
 from availability_service.storage.tables import events
-from availability_service.watch.listener import APPLICATION_NAME
 from tests.support import watching
 from tests.support.callers import Caller, make_token
 from tests.support.lots import cotton_lot, register_location

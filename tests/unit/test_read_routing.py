@@ -14,7 +14,7 @@ from sqlalchemy import create_engine
 from availability_service.config import Settings
 from availability_service.domain.errors import InvalidArgument
 from availability_service.grpc_api.read_consistency import read_scope
-from availability_service.service_layer.read_routing import (
+from availability_service.storage.read_routing import (
     ReadDatabase,
     ReadRouter,
     ReadScope,

@@ -19,11 +19,16 @@ from unittest import mock
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from availability_service.domain.viewer import SYSTEM
 from availability_service.intelligence import ScoreWeights, SearchCriteria, load_catalog, score_lot
 from availability_service.service_layer import search as search_module
+from availability_service.service_layer.ports.search import (
+    SCORE_SLACK,
+    CandidateFilter,
+    CandidateRow,
+)
 from availability_service.service_layer.search import Ranked, SearchService, candidate_of, rank
-from availability_service.storage.search import CandidateFilter, CandidateRow
-from availability_service.storage.search_score import SCORE_SLACK
+from tests.support.fake_reads import best_first
 
 CATALOG = load_catalog()
 COTTON = CATALOG.get("cotton")
@@ -63,27 +68,15 @@ def candidates(draw: Any, criteria: SearchCriteria) -> list[CandidateRow]:
     return sorted(rows, key=lambda r: (-(r.approximate_score or 0.0), r.id))
 
 
-def read_best_first(rows: list[CandidateRow]) -> Any:
-    def search_candidates(conn: Any, flt: CandidateFilter) -> list[CandidateRow]:
-        ranking = flt.ranking
-        assert ranking is not None
-        kept = []
-        for row in rows:
-            score = row.approximate_score
-            assert score is not None
-            if ranking.floor is not None and score < ranking.floor:
-                continue
-            if ranking.ceiling is not None and score > ranking.ceiling:
-                continue
-            if ranking.after is not None and (-score, row.id) <= (
-                -ranking.after[0],
-                ranking.after[1],
-            ):
-                continue
-            kept.append(row)
-        return kept[: flt.limit]
+class ReadBestFirst:
+    """The search reads' candidate query, over a list already in its order."""
 
-    return search_candidates
+    def __init__(self, rows: list[CandidateRow]) -> None:
+        self.rows = rows
+
+    def candidates(self, flt: CandidateFilter) -> list[CandidateRow]:
+        assert flt.ranking is not None
+        return best_first(self.rows, flt.ranking, flt.limit)
 
 
 @st.composite
@@ -119,9 +112,8 @@ def test_best_first_reads_give_the_page_that_scoring_every_lot_gives(
     if after is not None:
         expected = [r for r in everything if (-r.score, r.name) > (-after[0], after[1])]
     service = SearchService(None, CATALOG, None)  # type: ignore[arg-type]  # no I/O here
-    flt = CandidateFilter(commodity="cotton", visible=None, target_vector=[], limit=0)
+    flt = CandidateFilter(commodity="cotton", viewer=SYSTEM, target_vector=[], limit=0)
     with (
-        mock.patch.object(search_module, "search_candidates", read_best_first(rows)),
         mock.patch.object(search_module, "FIRST_PREFIX", 1),
         mock.patch.object(search_module, "PREFIX_FACTOR", 1),
         mock.patch.object(search_module, "PREFIX_GROWTH", 2),
@@ -129,7 +121,8 @@ def test_best_first_reads_give_the_page_that_scoring_every_lot_gives(
         mock.patch.object(search_module, "LIST_DEPTH", 0),  # reads by approximate score
     ):
         plan = mock.Mock(criteria=criteria)
-        got = service._ranked(None, flt, plan, COTTON, threshold, after, size, returned)  # type: ignore[arg-type]
+        reads: Any = ReadBestFirst(rows)  # only candidates() is used
+        got = service._ranked(reads, flt, plan, COTTON, threshold, after, size, returned)
     assert [r.name for r in got[:size]] == [r.name for r in expected[:size]]
     assert [r.score for r in got[:size]] == [r.score for r in expected[:size]]
     assert (len(got) > size) == (len(expected) > size)

@@ -23,7 +23,10 @@ from availability_service.domain.deadline import Deadline
 from availability_service.service_layer.ports.events import EventLog
 from availability_service.service_layer.ports.holds import HoldRepository
 from availability_service.service_layer.ports.idempotency import IdempotencyStore
+from availability_service.service_layer.ports.locations import LocationRepository
 from availability_service.service_layer.ports.lots import LotRepository
+from availability_service.service_layer.ports.market import MarketPrices
+from availability_service.service_layer.ports.search import SearchReads
 
 
 class Transaction(Protocol):
@@ -40,6 +43,21 @@ class Transaction(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def market(self) -> MarketPrices: ...
+
+    @property
+    def search(self) -> SearchReads: ...
+
+    @property
+    def locations(self) -> LocationRepository: ...
+
+    def takes_turn(self, key: int) -> bool:
+        """Whether this process acts now among all processes of the service: holds the
+        exclusive turn `key` until this transaction ends, or False when another holds it.
+        (The background passes use it so that one process at a time acts.)"""
+        ...
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Runs `action` once this transaction has committed; never after a rollback, and
@@ -74,7 +92,10 @@ __all__ = [
     "EventLog",
     "HoldRepository",
     "IdempotencyStore",
+    "LocationRepository",
     "LotRepository",
+    "MarketPrices",
+    "SearchReads",
     "Transaction",
     "UnitOfWork",
 ]

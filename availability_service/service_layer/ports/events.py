@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
+
+from availability_service.domain.stored_event import StoredEvent
 
 
 class EventLog(Protocol):
@@ -26,3 +29,33 @@ class EventLog(Protocol):
         reservation_id: uuid.UUID | None = None,
         reservation: dict[str, Any] | None = None,
     ) -> None: ...
+
+    def compact_before(self, moment: datetime, limit: int) -> int:
+        """Deletes up to `limit` of the oldest events recorded before `moment`; how many."""
+        ...
+
+    # --- reads (the watch stream, the event history) -----------------------------------
+
+    def read_after(self, after_revision: int, limit: int) -> list[StoredEvent]:
+        """Committed events after `after_revision`, oldest first."""
+        ...
+
+    def read_until(self, after_revision: int, until_revision: int, limit: int) -> list[StoredEvent]:
+        """Events with after_revision < revision <= until_revision, oldest first."""
+        ...
+
+    def oldest_revision(self) -> int | None:
+        """The oldest event still kept (older ones were compacted); None when there is none."""
+        ...
+
+    def lot_events(self, lot_id: uuid.UUID, after_revision: int, limit: int) -> list[StoredEvent]:
+        """One lot's events after `after_revision`, oldest first."""
+        ...
+
+    def states_at(
+        self, revision: int, lot_ids: Sequence[uuid.UUID] | None = None
+    ) -> dict[uuid.UUID, dict[str, Any] | None]:
+        """The snapshot as of `revision` of each lot changed after it (of `lot_ids` when
+        given, else of every lot): the `before` of its first later event, None when that
+        event created it. Lots absent from the answer have not changed since."""
+        ...

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from availability_service.domain.model import Reservation
+from availability_service.domain.model import HoldState, Reservation
+from availability_service.domain.viewer import Viewer
 
 
 class HoldRepository(Protocol):
@@ -32,4 +34,30 @@ class HoldRepository(Protocol):
 
     def any_on(self, lot_id: uuid.UUID) -> bool:
         """Whether any hold, in any state, was ever placed on the lot."""
+        ...
+
+    def page(
+        self,
+        *,
+        now: datetime,
+        lot_id: uuid.UUID | None,
+        seller_id: str | None,
+        buyer_id: str,
+        negotiation_id: str,
+        states: Collection[HoldState],
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[Reservation]:
+        """Holds oldest first by (create_time, id) after a keyset position; seller_id keeps
+        those on that seller's lots. A state filter treats an overdue ACTIVE hold as EXPIRED
+        (domain.expiry.is_overdue at `now`)."""
+        ...
+
+    # --- reads (readiness) -------------------------------------------------------------
+
+    def seller_open_ratio(
+        self, seller_id: str, since: datetime, moment: datetime, viewer: Viewer
+    ) -> float:
+        """Quantity in the seller's open holds over all their holds since `since`, on the
+        seller's lots `viewer` may see, in canonical units; 0 when there are none."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -16,3 +17,7 @@ class IdempotencyStore(Protocol):
         ...
 
     def complete(self, *, principal: str, request_id: str, response: dict[str, Any]) -> None: ...
+
+    def expire_before(self, moment: datetime, limit: int) -> int:
+        """Forgets up to `limit` keys first claimed before `moment`; how many."""
+        ...

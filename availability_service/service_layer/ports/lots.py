@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -45,3 +46,39 @@ class LotRepository(Protocol):
     ) -> list[Availability]:
         """Lots `viewer` may see, newest first, keyset-paged on (create_time, id)."""
         ...
+
+    # --- reads (search, the watch stream) ----------------------------------------------
+
+    def by_ids(self, lot_ids: Sequence[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Availability]:
+        """The lots with these ids that `viewer` may see, by id."""
+        ...
+
+    def of_commodity(self, commodity: str, viewer: Viewer) -> list[Availability]:
+        """Every undeleted lot of the commodity that `viewer` may see."""
+        ...
+
+    def selection_page(
+        self,
+        viewer: Viewer,
+        selection: LotSelection,
+        *,
+        unchanged_since: int,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> list[Availability]:
+        """One page, in id order after `after`, of the lots `viewer` may see that match
+        `selection` and have not changed since revision `unchanged_since`, together with
+        every lot (undeleted or not, visible or not) changed after it: what such a lot was
+        at that revision is for the caller to judge from its events."""
+        ...
+
+
+@dataclass(frozen=True)
+class LotSelection:
+    """Which lots a watch follows; an empty set leaves that dimension open. Commodities and
+    regions are compared lower-cased (give them lower-cased)."""
+
+    commodities: frozenset[str] = frozenset()
+    seller_ids: frozenset[str] = frozenset()
+    delivery_regions: frozenset[str] = frozenset()
+    lot_ids: frozenset[uuid.UUID] = frozenset()

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from availability_service.domain import expiry, lifecycle
 from availability_service.domain import holds as rules
 from availability_service.domain.errors import FailedPrecondition
 from availability_service.domain.model import Availability, HoldState, LotState, Reservation
@@ -158,7 +159,7 @@ def test_released_or_expired_holds_cannot_be_sold_or_extended() -> None:
         rules.sell_hold(target, released, None, "t", NOW)
     assert reason_of(err) == "INVALID_STATE"
     expired = hold(target, "10")
-    rules.expire(target, expired, NOW)
+    expiry.expire(target, expired, NOW)
     with pytest.raises(FailedPrecondition) as err:
         rules.sell_hold(target, expired, None, "t", NOW)
     assert reason_of(err) == "HOLD_EXPIRED"
@@ -171,7 +172,7 @@ def test_an_overdue_hold_is_expired_for_sale_and_extension_even_before_it_is_swe
     target = lot()
     placed = hold(target, "10", ttl=timedelta(seconds=1))
     later = NOW + timedelta(seconds=2)
-    assert rules.is_overdue(placed, later)
+    assert expiry.is_overdue(placed, later)
     with pytest.raises(FailedPrecondition) as err:
         rules.sell_hold(target, placed, None, "t", later)
     assert reason_of(err) == "HOLD_EXPIRED"
@@ -196,11 +197,11 @@ def test_releasing_twice_is_a_no_op_and_releasing_a_sale_is_refused() -> None:
 def test_a_lapsed_lot_expires_after_its_holds_are_given_back() -> None:
     target = lot(valid_until=NOW)
     placed = hold(target, "10")
-    assert rules.has_lapsed(target, NOW)
+    assert lifecycle.has_lapsed(target, NOW)
     with pytest.raises(ValueError):
-        rules.lapse(target)
-    rules.expire(target, placed, NOW)
-    rules.lapse(target)
+        lifecycle.lapse(target)
+    expiry.expire(target, placed, NOW)
+    lifecycle.lapse(target)
     assert target.state is LotState.EXPIRED
     assert quantities(target) == (D(100), D(0), D(0))
     with pytest.raises(FailedPrecondition) as err:
@@ -264,8 +265,8 @@ def test_random_operations_never_break_the_invariant(
                 rules.sell_hold(target, chosen, None, "t", moment)
             elif kind == "sell_part":
                 rules.sell_hold(target, chosen, D(amount) / 4, "t", moment)
-            elif kind == "expire" and rules.is_overdue(chosen, moment):
-                rules.expire(target, chosen, moment)
+            elif kind == "expire" and expiry.is_overdue(chosen, moment):
+                expiry.expire(target, chosen, moment)
             elif kind == "extend":
                 rules.extend(chosen, moment + timedelta(seconds=amount), moment)
         except FailedPrecondition:

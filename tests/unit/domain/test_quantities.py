@@ -9,12 +9,12 @@ from decimal import Decimal
 import pytest
 
 from availability_service.domain.errors import FailedPrecondition
+from availability_service.domain.lifecycle import derive_state
 from availability_service.domain.model import Availability, LotState
 from availability_service.domain.quantities import (
     InvariantViolation,
     change_total,
     check_invariant,
-    derive_state,
     settle,
 )
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import psycopg2
 import psycopg2.extensions
@@ -36,6 +37,14 @@ def listen_dsn(engine: Engine, override: str | None = None) -> str:
     """A libpq DSN for LISTEN: the engine's database, or `override` (any SQLAlchemy URL)."""
     url = make_url(override) if override else engine.url
     return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def wake_ups(
+    engine: Engine, override: str | None = None
+) -> Callable[[Callable[[], None]], Coroutine[Any, Any, None]]:
+    """The watch hub's wake-up source: a Listener on the engine's database (or `override`)."""
+    dsn = listen_dsn(engine, override)
+    return lambda wake: Listener(dsn, wake).run()
 
 
 class Listener:

@@ -1,0 +1,66 @@
+"""The PostgreSQL repository of the search reads (service_layer/ports/search.py), bound to
+one transaction's connection."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, text
+
+from availability_service.domain.model import Availability
+from availability_service.domain.viewer import Viewer
+from availability_service.service_layer.ports.search import (
+    CandidateFilter,
+    CandidateRow,
+    FactorList,
+    ListRead,
+    ListRow,
+)
+from availability_service.storage import search, search_lists
+from availability_service.storage.viewing import visible_to
+
+_COSINE_DISTANCE = text("SELECT CAST(:a AS vector) <=> CAST(:b AS vector)")
+
+
+class SqlSearch:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def candidates(self, flt: CandidateFilter) -> list[CandidateRow]:
+        return search.search_candidates(self._conn, flt)
+
+    def factor_lists(
+        self, flt: CandidateFilter, reads: Sequence[ListRead]
+    ) -> dict[FactorList, list[ListRow]]:
+        return search_lists.read_lists(self._conn, flt, reads)
+
+    def nearest(
+        self,
+        *,
+        vector: list[float],
+        commodities: Sequence[str],
+        exclude_id: uuid.UUID,
+        viewer: Viewer,
+        limit: int,
+    ) -> list[tuple[Availability, float]]:
+        return search.nearest_lots(
+            self._conn,
+            vector=vector,
+            commodities=commodities,
+            exclude_id=exclude_id,
+            visible=visible_to(viewer),
+            limit=limit,
+        )
+
+    def cosine_distances(
+        self, pairs: Sequence[tuple[Sequence[float], Sequence[float]]]
+    ) -> list[float]:
+        return [
+            float(
+                self._conn.execute(
+                    _COSINE_DISTANCE, {"a": str(list(a)), "b": str(list(b))}
+                ).scalar_one()
+            )
+            for a, b in pairs
+        ]
