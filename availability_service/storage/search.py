@@ -261,7 +261,8 @@ def nearest_lots(
     # default candidate list (40) let a walk under a commodity filter settle in the wrong
     # part of the graph (a lot got none of its 10 true neighbours); 100 did not, in the
     # search benchmark. Relaxed order hands rows out only roughly nearest first, so
-    # NEAREST_OVERFETCH times the rows asked are taken and the nearest kept (re-sorted).
+    # NEAREST_OVERFETCH times the rows asked are taken and the nearest kept, re-sorted by
+    # (distance, id) so lots tied on distance come by name, not as the walk met them.
     conn.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
     conn.execute(text(f"SET LOCAL hnsw.ef_search = {NEAREST_EF_SEARCH}"))
     distance = t.c.ai_score_vector.cosine_distance(vector)

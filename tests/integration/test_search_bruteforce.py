@@ -31,6 +31,7 @@ from availability_service.domain.model import (
     Visibility,
 )
 from availability_service.service_layer import search as search_module
+from availability_service.storage import search_lists
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
 from tests.support.search_oracle import brute_force
@@ -383,14 +384,14 @@ def test_a_first_page_without_targets_or_point_is_proven_from_a_few_rows_of_the_
     thousands of lots that pass the filters (nor the ties on the vector factor)."""
     _, buyer = market
     read: list[int] = []
-    original = search_module.read_lists
+    original = search_lists.read_lists
 
     def counting(*args: Any) -> Any:
         found = original(*args)
         read.append(sum(len(rows) for rows in found.values()))
         return found
 
-    monkeypatch.setattr(search_module, "read_lists", counting)
+    monkeypatch.setattr(search_lists, "read_lists", counting)
     request = api.SearchAvailabilitiesRequest(
         commodity="cotton", delivery_regions=[REGION, OTHER_REGION], page_size=10
     )
