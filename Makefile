@@ -61,11 +61,14 @@ test: install clients
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check availability_service tests clients/python
-	$(BIN)/ruff format --check availability_service tests clients/python
+	$(BIN)/ruff check availability_service tests clients/python tools
+	$(BIN)/ruff format --check availability_service tests clients/python tools
 	$(BIN)/mypy
-	$(BIN)/mypy clients/python/tradedesk_availability_client
+	$(BIN)/mypy clients/python/tradedesk_availability_client tools
 	$(BIN)/mypy tests/support/fake_uow.py tests/unit/test_lot_service_rules.py tests/unit/test_hold_service_rules.py tests/unit/test_read_services_on_the_fake.py
+	# Structure: no import cycles (TYPE_CHECKING imports count), no module over 350 lines.
+	$(BIN)/python -m tools.import_cycles
+	$(BIN)/python -m tools.module_size
 	cd protos && ../$(BIN)/buf lint && ../$(BIN)/buf format --diff --exit-code
 	cd protos && ../$(BIN)/buf breaking --against ../contracts/v1.binpb
 

@@ -1,10 +1,15 @@
-"""Wiring: settings -> database -> use cases -> gRPC server. The composition root."""
+"""The composition root, part one: settings -> database -> use cases -> an Application.
+
+serving.py starts and stops a server over an Application (the CLI, the workers and the tests
+alike); open_database is the door the other commands (migrate, check, imports) take.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import structlog
 from sqlalchemy import Engine
@@ -15,7 +20,6 @@ from availability_service.auth.ratelimit import RateLimiter, parse_rate_limits
 from availability_service.auth.tokens import DEV_SECRET_FILENAME, AuthConfig, TokenVerifier
 from availability_service.config import ConfigurationError, Settings
 from availability_service.grpc_api.lot_size import lot_size
-from availability_service.grpc_api.rpc_base import Services
 from availability_service.intelligence import FeatureEmbedder, catalog_to_rows, load_catalog
 from availability_service.read_databases import build_read_router
 from availability_service.service_layer.commodities import CommodityService
@@ -26,6 +30,7 @@ from availability_service.service_layer.locations import LocationService, place_
 from availability_service.service_layer.lots import LotService
 from availability_service.service_layer.ports import UnitOfWork as Storage
 from availability_service.service_layer.search import SearchService
+from availability_service.services import Services
 from availability_service.startup_checks import (
     check_settings,
     development_secret,
@@ -104,9 +109,6 @@ class Application:
     concurrency: ConcurrencyLimiter
     # The watch hub's reads (on the primary) and its LISTEN wake-ups.
     watch_database: WatchDatabase
-    background: list[Any] = field(default_factory=list)
-    # The grpc health servicer, set by create_server; the database monitor flips it.
-    health: Any = None
     # Hot standbys serving reads (read_databases.py); None: every read on the primary.
     reads: ReadRouter | None = None
 
@@ -115,6 +117,22 @@ class Application:
         self.engine.dispose()
         if self.reads is not None:
             self.reads.dispose()
+
+
+@contextmanager
+def open_database(
+    settings: Settings, pool_size: int = 4, *, run_migrations: bool = False
+) -> Iterator[Engine]:
+    """An engine on the configured (or embedded) database once it answers, optionally migrated;
+    disposed at the end. For the commands that need the database but no server."""
+    engine = make_engine(database_url(settings), pool_size)
+    try:
+        wait_for_database(engine)
+        if run_migrations:
+            migrate(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def build_application(settings: Settings, *, run_migrations: bool = True) -> Application:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from pathlib import Path
 
@@ -28,47 +27,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         tls_client_ca_file=getattr(args, "tls_client_ca", None),
         allow_insecure=getattr(args, "allow_insecure", None),
     )
-
-
-def start_metrics_endpoint(settings: Settings) -> None:
-    """/metrics on the configured address, when a port is configured (workers: the parent)."""
-    host, port = settings.metrics_endpoint
-    if port is None:
-        return
-    from availability_service.telemetry.metrics import serve_metrics
-
-    try:
-        serve_metrics(port, host)
-    except OSError as exc:  # the port is taken: serve gRPC anyway, and say so
-        log.warning("metrics_port_unavailable", address=f"{host}:{port}", error=str(exc))
-
-
-async def serve_forever(settings: Settings) -> None:
-    from availability_service.app import build_application
-    from availability_service.background import start_background, stop_background
-    from availability_service.grpc_api.server import create_server
-    from availability_service.telemetry.tracing import configure_tracing
-
-    configure_tracing()
-    app = await asyncio.to_thread(build_application, settings)
-    server, port, health = await create_server(app)
-    await server.start()
-    start_background(app)
-    start_metrics_endpoint(settings)
-    log.info("serving", address=settings.address, port=port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("shutting_down")
-    await health.enter_graceful_shutdown()
-    # Watch streams end with a REASON_STREAM_END bookmark first; then tasks are cancelled.
-    await stop_background(app)
-    # In-flight unary calls get the grace period; streams are told to end with a bookmark.
-    await server.stop(grace=5.0)
-    app.close()
-    log.info("stopped")
 
 
 def _with_embedded_standby(settings: Settings) -> Settings:
@@ -103,38 +61,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from availability_service.workers import serve_workers
 
         return serve_workers(settings)
-    asyncio.run(serve_forever(settings))
+    # Imported here, not at the top: `serve --workers` must set PROMETHEUS_MULTIPROC_DIR before
+    # prometheus_client is first imported, and the other commands need no server at all.
+    from availability_service.serving import serve_until_signalled
+
+    asyncio.run(serve_until_signalled(settings))
     return 0
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from availability_service.app import database_url
-    from availability_service.storage.database import make_engine, migrate, wait_for_database
+    from availability_service.app import open_database
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
-    engine = make_engine(database_url(settings))
-    wait_for_database(engine)
-    migrate(engine)
-    print("database is at the latest schema")
+    with open_database(settings, run_migrations=True):
+        print("database is at the latest schema")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Runs the consistency query; exit status 1 when any lot breaks the quantity invariant."""
-    from availability_service.app import database_url
+    from availability_service.app import open_database
     from availability_service.storage.consistency import find_violations
-    from availability_service.storage.database import make_engine, wait_for_database
 
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
-    engine = make_engine(database_url(settings))
-    try:
-        wait_for_database(engine)
-        with engine.connect() as conn:
-            violations = find_violations(conn)
-    finally:
-        engine.dispose()
+    with open_database(settings) as engine, engine.connect() as conn:
+        violations = find_violations(conn)
     for violation in violations:
         print(violation.describe())
     if violations:
@@ -167,20 +120,14 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_locations_import(args: argparse.Namespace) -> int:
-    from availability_service.app import database_url
+    from availability_service.app import open_database
     from availability_service.location_csv import import_file
     from availability_service.service_layer.locations import LocationService
-    from availability_service.storage.database import make_engine, migrate, wait_for_database
     from availability_service.storage.unit_of_work import SqlUnitOfWork
 
     settings = _settings(args)
-    engine = make_engine(database_url(settings))
-    try:
-        wait_for_database(engine)
-        migrate(engine)
+    with open_database(settings, run_migrations=True) as engine:
         return import_file(LocationService(SqlUnitOfWork(engine)), Path(args.file), sys.stdout)
-    finally:
-        engine.dispose()
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -8,15 +8,12 @@ engine so a saturated request pool can never make a healthy database look down.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from grpc_health.v1 import health_pb2
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
-
-if TYPE_CHECKING:
-    from availability_service.app import Application
 
 log = structlog.get_logger(__name__)
 
@@ -95,13 +92,7 @@ class DatabaseHealthMonitor:
             self._engine.dispose()
 
 
-def start_health_monitor(app: Application) -> list[object]:
-    """Background starter (see background.py); does nothing when no health servicer is set."""
-    health = getattr(app, "health", None)
-    if health is None:
-        return []
-    from availability_service.grpc_api.server import SERVICE_NAME
-
-    monitor = DatabaseHealthMonitor(app.engine, health, [SERVICE_NAME, ""])
-    task = asyncio.get_running_loop().create_task(monitor.run(), name="database-health")
-    return [task]
+def start_health_monitor(engine: Engine, health: Any, services: list[str]) -> asyncio.Task[None]:
+    """Background task of a server (serving.py): its health follows the database."""
+    monitor = DatabaseHealthMonitor(engine, health, services)
+    return asyncio.get_running_loop().create_task(monitor.run(), name="database-health")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Gauge
@@ -20,9 +20,6 @@ from availability_service.config import Settings
 from availability_service.health import NOT_SERVING, SERVING
 from availability_service.storage.read_routing import ReadDatabase, ReadRouter
 from availability_service.storage.replication import make_read_engine, read_database_name
-
-if TYPE_CHECKING:
-    from availability_service.app import Application
 
 log = structlog.get_logger(__name__)
 
@@ -103,12 +100,8 @@ async def monitor(router: ReadRouter, health: Any) -> None:
         await asyncio.sleep(PROBE_INTERVAL_SECONDS)
 
 
-def start_read_monitor(app: Application) -> list[object]:
-    """Background starter (see background.py); nothing to do without read databases."""
-    router = app.reads
-    if router is None:
-        return []
-    task = asyncio.get_running_loop().create_task(
-        monitor(router, app.health), name="read-database-monitor"
+def start_read_monitor(router: ReadRouter, health: Any) -> asyncio.Task[None]:
+    """Background task of a server with read databases (serving.py)."""
+    return asyncio.get_running_loop().create_task(
+        monitor(router, health), name="read-database-monitor"
     )
-    return [task]

@@ -38,28 +38,24 @@ def _child(settings: Settings) -> None:
     """One worker: its own event loop, Application and gRPC server on the shared port."""
     import asyncio
 
-    from availability_service.cli import serve_forever
     from availability_service.logs import configure_logging
+    from availability_service.serving import serve_until_signalled
 
     configure_logging(settings.log_level, settings.log_json)
-    asyncio.run(serve_forever(settings))
+    asyncio.run(serve_until_signalled(settings))
 
 
 def _prepare_database(settings: Settings) -> Settings:
     """Starts the embedded database (if any) and migrates, once, before any child exists."""
-    from availability_service.app import database_url
-    from availability_service.storage.database import make_engine, migrate, wait_for_database
+    from availability_service.app import database_url, open_database
 
     url = database_url(settings)
-    engine = make_engine(url, 1)
-    try:
-        wait_for_database(engine)
-        migrate(engine)
-    finally:
-        engine.dispose()
+    settings = replace(settings, database_url=url)
+    with open_database(settings, 1, run_migrations=True):
+        pass
     # Spawned children inherit the environment; the settings object carries it as well.
     os.environ["DATABASE_URL"] = url
-    return replace(settings, database_url=url)
+    return settings
 
 
 def _prepare_metrics(settings: Settings) -> tuple[Settings, Path | None, bool]:
@@ -108,7 +104,7 @@ def serve_workers(settings: Settings) -> int:
         for child in children:
             child.start()
         if metrics_dir is not None:
-            from availability_service.cli import start_metrics_endpoint
+            from availability_service.serving import start_metrics_endpoint
 
             start_metrics_endpoint(settings)
         log.info(

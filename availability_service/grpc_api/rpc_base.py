@@ -8,8 +8,7 @@ import functools
 import hashlib
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import structlog
@@ -20,37 +19,14 @@ from availability_service.domain.deadline import Deadline
 from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.grpc_api.request_guard import check_request
-from availability_service.service_layer.commodities import CommodityService
-from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.idempotent import RequestKey
-from availability_service.service_layer.insight import InsightService
-from availability_service.service_layer.locations import LocationService
-from availability_service.service_layer.lots import LotService
-from availability_service.service_layer.search import SearchService
+from availability_service.services import Services
 from availability_service.storage.read_routing import run_read
-
-if TYPE_CHECKING:
-    from availability_service.watch.history import HistoryService
-    from availability_service.watch.hub import WatchHub
+from availability_service.watch.hub import WatchHub
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 MAX_REQUEST_ID = 128
-
-
-@dataclass
-class Services:
-    """The use-case objects the servicer calls, one per feature area."""
-
-    lots: LotService
-    locations: LocationService
-    holds: HoldService
-    search: SearchService
-    insight: InsightService
-    history: HistoryService
-    commodities: CommodityService
-    # The process's watch fan-out, set by background.start_background (None until then).
-    watch_hub: WatchHub | None = None
 
 
 def request_key(
@@ -68,11 +44,13 @@ def request_key(
 
 
 class RpcBase:
-    """Base of every servicer mixin."""
+    """Base of every servicer mixin: the use cases, the database thread pool, and the watch
+    hub of the server this servicer belongs to (one hub per server, made with it)."""
 
-    def __init__(self, services: Services, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, services: Services, executor: ThreadPoolExecutor, hub: WatchHub) -> None:
         self.services = services
         self.executor = executor
+        self.hub = hub
 
     async def offload(
         self, context: grpc.aio.ServicerContext, fn: Callable[..., T], *args: Any, **kwargs: Any

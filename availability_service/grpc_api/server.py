@@ -1,26 +1,47 @@
-"""create_server(app) -> (server, port): tests bind port 0, `serve` binds the configured address."""
+"""create_server(app, hub) -> (server, port, health): tests bind port 0, `serve` binds the
+configured address. Starting and stopping it, with its background tasks, is serving.py's."""
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from availability_service.app import Application
+from availability_service.auth.concurrency import ConcurrencyLimiter
 from availability_service.auth.interceptor import AuthInterceptor
+from availability_service.auth.ratelimit import RateLimiter
 from availability_service.auth.tls import (
     check_bind_allowed,
     check_tls_settings,
     server_credentials,
 )
+from availability_service.auth.tokens import TokenVerifier
 from availability_service.config import Settings
 from availability_service.grpc_api.access_log import AccessLogInterceptor
 from availability_service.grpc_api.lot_size import check_message_limit
 from availability_service.grpc_api.servicer import AvailabilityServicer
+from availability_service.grpc_api.watch_search_rpc import pre_serialized_handlers
+from availability_service.services import Services
+from availability_service.watch.hub import WatchHub
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 
 SERVICE_NAME = api.DESCRIPTOR.services_by_name["AvailabilityService"].full_name
+
+
+class Served(Protocol):
+    """What a server needs of the application (app.Application): grpc_api does not import the
+    composition root, the composition root imports grpc_api."""
+
+    settings: Settings
+    services: Services
+    executor: ThreadPoolExecutor
+    verifier: TokenVerifier
+    rate_limiter: RateLimiter
+    concurrency: ConcurrencyLimiter
 
 
 def transport_options(settings: Settings) -> list[tuple[str, int]]:
@@ -51,13 +72,21 @@ def transport_options(settings: Settings) -> list[tuple[str, int]]:
 
 
 async def create_server(
-    app: Application,
+    app: Served,
+    hub: WatchHub,
     address: str | None = None,
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+    """A server (not started) with the servicer over `hub`, health and reflection, bound to
+    `address` (default: the configured one); the port is the bound one (port 0: any free)."""
     settings = app.settings
     address = address or settings.address
     limits = settings.max_message_bytes
     check_message_limit(limits)
+    # Refused settings before any gRPC object exists: nothing is left to stop.
+    tls = check_tls_settings(
+        settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file
+    )
+    check_bind_allowed(address, tls, settings.allow_insecure)
     server = grpc.aio.server(
         interceptors=[
             AccessLogInterceptor(),
@@ -70,9 +99,9 @@ async def create_server(
             *transport_options(settings),
         ],
     )
-    api_grpc.add_AvailabilityServiceServicer_to_server(
-        AvailabilityServicer(app.services, app.executor), server
-    )
+    servicer = AvailabilityServicer(app.services, app.executor, hub)
+    api_grpc.add_AvailabilityServiceServicer_to_server(servicer, server)
+    server.add_registered_method_handlers(SERVICE_NAME, pre_serialized_handlers(servicer))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(
@@ -83,10 +112,6 @@ async def create_server(
         ),
         server,
     )
-    tls = check_tls_settings(
-        settings.tls_cert_file, settings.tls_key_file, settings.tls_client_ca_file
-    )
-    check_bind_allowed(address, tls, settings.allow_insecure)
     if tls:
         assert settings.tls_cert_file and settings.tls_key_file
         creds = server_credentials(
@@ -100,5 +125,4 @@ async def create_server(
         port = server.add_insecure_port(address)
     await health_servicer.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
     await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    app.health = health_servicer  # the database health monitor (health.py) drives it
     return server, port, health_servicer

@@ -13,7 +13,7 @@ import structlog
 from availability_service.grpc_api.errors import build_status, status_for
 from availability_service.grpc_api.rpc_base import RpcBase, principal
 from availability_service.telemetry import metrics
-from availability_service.watch.hub import HubClosing, WatchHub, WatchSlot, hub_for_this_server
+from availability_service.watch.hub import HubClosing, WatchHub, WatchSlot
 from availability_service.watch.stream import StreamUnavailable, cut_off, open_stream
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
@@ -41,13 +41,11 @@ class WatchRpcs(RpcBase):
         request: api.WatchAvailabilitiesRequest,
         context: grpc.aio.ServicerContext,
     ) -> None:
-        await serve_watch(
-            self.services, context, lambda hub: open_stream(request, principal(), hub)
-        )
+        await serve_watch(self.hub, context, lambda hub: open_stream(request, principal(), hub))
 
 
 async def serve_watch(
-    services: Any,
+    hub: WatchHub,
     context: grpc.aio.ServicerContext,
     opened: Callable[[WatchHub], Awaitable[tuple[WatchSlot, Any]]],
 ) -> None:
@@ -57,10 +55,7 @@ async def serve_watch(
     A coroutine writing with context.write, not a generator: only then can a write that the
     client does not take be timed out while the write itself stays pending.
     """
-    hub = hub_for_this_server(services)
     try:
-        if hub is None:
-            raise StreamUnavailable("the change feed is not running on this server")
         slot, stream = await opened(hub)
         messages = stream.run()
         try:

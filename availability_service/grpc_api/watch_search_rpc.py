@@ -1,4 +1,9 @@
-"""WatchSearch: a standing SearchAvailabilities streamed over the process's watch hub."""
+"""WatchSearch: a standing SearchAvailabilities streamed over the process's watch hub.
+
+Its messages are mostly written as bytes (watch.search_wire), so the RPC is registered with
+a serialiser that passes them through: `pre_serialized_handlers`, registered after the
+generated handlers so that they replace the generated one for WatchSearch.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import grpc
 from availability_service.grpc_api.rpc_base import RpcBase, principal
 from availability_service.grpc_api.watch_rpc import serve_watch
 from availability_service.watch.search_stream import open_search_stream
+from availability_service.watch.search_wire import wire
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 
@@ -18,7 +24,17 @@ class WatchSearchRpcs(RpcBase):
     ) -> None:
         # Governed exactly as WatchAvailabilities (slot, send timeout, age): same code.
         await serve_watch(
-            self.services,
+            self.hub,
             context,
             lambda hub: open_search_stream(request, principal(), hub, self.services.search),
         )
+
+
+def pre_serialized_handlers(servicer: WatchSearchRpcs) -> dict[str, grpc.RpcMethodHandler]:
+    """WatchSearch as the generated code registers it, but for its response serialiser."""
+    handler = grpc.unary_stream_rpc_method_handler(
+        servicer.WatchSearch,
+        request_deserializer=api.WatchSearchRequest.FromString,
+        response_serializer=wire,
+    )
+    return {"WatchSearch": handler}

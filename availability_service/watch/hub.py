@@ -5,18 +5,20 @@ off (its stream ends with RESOURCE_EXHAUSTED and the last revision it got) while
 carry on. LISTEN/NOTIFY only wakes the hub up; a periodic poll covers lost notifications, and
 the hub always reads the events table from its own last revision, so after a database restart
 it simply catches up and streams keep going.
+
+The composition root (serving.py) makes the hub with its server and hands it to that server's
+servicer; nothing finds a hub any other way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import weakref
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import structlog
 
@@ -29,10 +31,6 @@ from availability_service.telemetry import metrics
 from availability_service.watch import reads
 from availability_service.watch.database import WatchDatabase
 from availability_service.watch.feed import End, Subscription, WatchEvent
-
-if TYPE_CHECKING:
-    from availability_service.app import Application
-    from availability_service.grpc_api.rpc_base import Services
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -307,35 +305,3 @@ def _too_many(scope: str, limit: int, message: str) -> ResourceExhausted:
         retry_after_seconds=1.0,
         metadata={"scope": scope, "max_watchers": str(limit)},
     )
-
-
-# One hub per server, and one server per event loop. Tests run extra servers (own loops) on a
-# copy of the application that shares its Services, so the servicer finds its hub by loop.
-_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WatchHub] = weakref.WeakKeyDictionary()
-
-
-def start_watch_hub(app: Application) -> list[object]:
-    """Background starter: one hub per server, reachable by the servicer."""
-    settings = app.settings
-    hub = WatchHub(app.watch_database, app.executor, HubLimits.from_settings(settings))
-    tasks = hub.start()
-    _HUBS[asyncio.get_running_loop()] = hub
-    if app.services.watch_hub is None or app.services.watch_hub.closing:
-        app.services.watch_hub = hub
-    return list(tasks)
-
-
-def hub_for_this_server(services: Services) -> WatchHub | None:
-    """The hub started in the running loop (the server handling this call)."""
-    loop = asyncio.get_running_loop()
-    hub = services.watch_hub
-    if hub is not None and hub.loop is loop:
-        return hub
-    return _HUBS.get(loop)
-
-
-async def stop_watch_hub(app: Application) -> None:
-    """Shutdown path: this server's streams end with their final bookmark."""
-    hub = _HUBS.pop(asyncio.get_running_loop(), None)
-    if hub is not None:
-        await hub.shutdown()

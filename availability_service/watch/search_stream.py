@@ -21,10 +21,10 @@ from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain.errors import FieldViolation, InvalidArgument
 from availability_service.domain.model import Availability, availability_from_snapshot
+from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.search_input import search_query
-from availability_service.grpc_api.search_rpc import search_result_pb
 from availability_service.service_layer.search import SearchService
-from availability_service.watch import reads, search_reads, similarity
+from availability_service.watch import reads, search_reads, search_wire, similarity
 from availability_service.watch.emit import event_type_pb
 from availability_service.watch.feed import WatchEvent
 from availability_service.watch.filters import WatchRequest, parse_request
@@ -49,17 +49,27 @@ EVALUATION_SLICE = 200
 
 # Each event's lot and event types are decoded once per process, however many standing
 # searches it concerns.
-_DECODED: weakref.WeakKeyDictionary[WatchEvent, tuple[Availability, list[int]]] = (
+_DECODED: weakref.WeakKeyDictionary[WatchEvent, tuple[Availability, bytes]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def decoded(event: WatchEvent) -> tuple[Availability, list[int]]:
-    """The event's lot and its event types as enum values, decoded once per event."""
+def decoded(event: WatchEvent) -> tuple[Availability, bytes]:
+    """The event's lot and its event types in their wire form, decoded once per event."""
     found = _DECODED.get(event)
     if found is None:
         found = _DECODED[event] = (availability_from_snapshot(event.after), _types(event))
     return found
+
+
+def criteria_key(search: api.SearchAvailabilitiesRequest) -> bytes:
+    """The criteria as bytes, equal for requests that differ only in their (ignored) page
+    fields: searches with equal keys score every lot state alike (StandingSearch.score)."""
+    criteria = api.SearchAvailabilitiesRequest()
+    criteria.CopyFrom(search)
+    criteria.ClearField("page_size")
+    criteria.ClearField("page_token")
+    return bytes(criteria.SerializeToString(deterministic=True))
 
 
 def parse_search_request(
@@ -73,7 +83,9 @@ def parse_search_request(
     try:
         found.raise_if_any()
         commodity, plan = search.plan(query)
-        standing = StandingSearch(principal, query, commodity, plan, search.embedder)
+        standing = StandingSearch(
+            principal, query, commodity, plan, search.embedder, criteria_key(request.search)
+        )
     except InvalidArgument as exc:
         violations += [FieldViolation(f"search.{v.field}", v.description) for v in exc.violations]
     watch = api.WatchAvailabilitiesRequest(
@@ -141,7 +153,10 @@ class _SearchStream(_Stream):
         self.inside = {m.availability.id for m in found}
         if self.request.send_initial_state:
             found.sort(key=lambda m: (-m.score, m.availability.id))
-            initial = [(self.pos, self._change(ENTERED, m, m.availability.revision)) for m in found]
+            initial = [
+                (self.pos, self._change(ENTERED, m, m.availability.revision, b"", None))
+                for m in found
+            ]
             for response in self._batches(initial):
                 yield self._sent(response)
             yield self._sent(_bookmark(self.pos, Reason.REASON_INITIAL_STATE_END))
@@ -173,30 +188,29 @@ class _SearchStream(_Stream):
         return self._batches((event.revision, self._apply(event)) for event in events)
 
     def _batches(
-        self, changes: Iterable[tuple[int, watch_pb2.SearchChange | None]]
-    ) -> Iterator[api.WatchSearchResponse]:
+        self, changes: Iterable[tuple[int, bytes | None]]
+    ) -> Iterator[search_wire.Encoded]:
         """Messages of whole revisions under the count and size caps; a message goes out only
         once the next revision starts or the input ends, and pos follows what went out."""
-        batch: list[watch_pb2.SearchChange] = []
+        batch: list[bytes] = []
         size = 0
         last = self.pos
         for revision, change in changes:
             if change is not None:
-                change_size = change.ByteSize()
                 if batch and (
-                    len(batch) >= BATCH_MAX_EVENTS or size + change_size > BATCH_MAX_BYTES
+                    len(batch) >= BATCH_MAX_EVENTS or size + len(change) > BATCH_MAX_BYTES
                 ):
-                    yield api.WatchSearchResponse(revision=last, changes=batch)
+                    yield search_wire.response(last, batch)
                     self.pos = max(self.pos, last)
                     batch, size = [], 0
                 batch.append(change)
-                size += change_size
+                size += len(change)
             last = max(last, revision)
         if batch:
-            yield api.WatchSearchResponse(revision=last, changes=batch)
+            yield search_wire.response(last, batch)
         self.pos = max(self.pos, last)
 
-    def _apply(self, event: WatchEvent) -> watch_pb2.SearchChange | None:
+    def _apply(self, event: WatchEvent) -> bytes | None:
         """The change this event makes to the match set, if any (and the set updated)."""
         before = event.before or {}
         if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
@@ -207,36 +221,28 @@ class _SearchStream(_Stream):
         if new is not None:
             self.inside.add(lot.id)
             kind = UPDATED if was_inside else ENTERED
-            return self._change(kind, new, event.revision, event, types)
+            return self._change(kind, new, event.revision, types, event)
         if not was_inside:
             return None
         self.inside.discard(lot.id)
         if lot.delete_time is not None or not can_see_lot(self.principal, lot):
             # The caller lost sight of the lot: nothing of its new state may be shown.
-            gone = watch_pb2.SearchChange(kind=LEFT, name=f"availabilities/{lot.id}")
-            gone.revision, gone.event_types[:] = event.revision, types
-            return gone
-        return self._change(LEFT, self.standing.score(lot)[0], event.revision, event, types)
+            return search_wire.change(LEFT, f"availabilities/{lot.id}", event.revision, types, None)
+        return self._change(LEFT, self.standing.score(lot)[0], event.revision, types, event)
 
     def _change(
-        self,
-        kind: int,
-        match: Match,
-        revision: int,
-        event: WatchEvent | None = None,
-        types: list[int] | None = None,
-    ) -> watch_pb2.SearchChange:
+        self, kind: int, match: Match, revision: int, types: bytes, event: WatchEvent | None
+    ) -> bytes:
         """A change with the match's result, as SearchAvailabilities returns it (`types`:
-        the event's types, decoded once for every search)."""
-        shared = None if event is None else event.after_for(self.principal)
-        return watch_pb2.SearchChange(
-            kind=kind,
-            name=match.availability.name,
-            result=search_result_pb(match, self.principal, shared),
-            revision=revision,
-            event_types=types or (),
-        )
+        the event's types, encoded once for every search; the lot: the event's, serialised
+        once per view, or for the initial state this caller's own conversion)."""
+        if event is None:
+            lot = availability_to_pb(match.availability, self.principal).SerializeToString()
+        else:
+            lot = search_wire.event_lot(event, self.principal)
+        found = search_wire.result(lot, match)
+        return search_wire.change(kind, match.availability.name, revision, types, found)
 
 
-def _types(event: WatchEvent) -> list[int]:
-    return [event_type_pb(name) for name in event.types]
+def _types(event: WatchEvent) -> bytes:
+    return search_wire.event_types([event_type_pb(name) for name in event.types])

@@ -28,7 +28,7 @@ from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain import holds as hold_rules
 from availability_service.domain.model import Availability, LotState
-from availability_service.intelligence import Commodity, Embedder, score_lot
+from availability_service.intelligence import Commodity, Embedder, Factor, score_lot
 from availability_service.intelligence.scoring import LotCandidate
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import lot_features
@@ -92,6 +92,14 @@ class SharedLotState:
 _SHARED: OrderedDict[tuple[uuid.UUID, int, Summation], SharedLotState] = OrderedDict()
 SHARED_CACHE_SIZE = 10_000
 
+# Lot states scored by criteria: a score depends on the lot state and the criteria only, not
+# on who asks, so standing searches with equal criteria (the same request, page fields aside)
+# score a lot state once between them (bounded: least recent out). Kept without the lot, so
+# the cache holds no lot alive (a stream's initial state is dropped once judged).
+Scored = tuple[float, list[Factor], float | None, bool]  # score, breakdown, distance, passes
+_SCORES: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], Scored] = OrderedDict()
+SCORE_CACHE_SIZE = 20_000
+
 
 def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
     lat, lon = math.radians(latitude), math.radians(longitude)
@@ -134,8 +142,12 @@ class StandingSearch:
         commodity: Commodity,
         plan: Plan,
         embedder: Embedder,
+        criteria_key: bytes | None = None,
     ) -> None:
+        """`criteria_key`: equal for equal criteria (search_stream.criteria_key), shares
+        their scores; None scores on its own."""
         self.principal = principal
+        self.criteria_key = criteria_key
         self.query = query
         self.commodity = commodity
         self.plan = plan
@@ -176,6 +188,20 @@ class StandingSearch:
 
     def score(self, lot: Availability) -> tuple[Match, bool]:
         """The lot scored as search scores it, and whether it passes scoring's own filters."""
+        if self.criteria_key is None:
+            return self._score(lot)
+        key = (self.criteria_key, self._summation, lot.id, lot.revision)
+        found = _SCORES.get(key)
+        if found is None:
+            match, passes = self._score(lot)
+            _SCORES[key] = (match.score, match.breakdown, match.distance_km, passes)
+            if len(_SCORES) > SCORE_CACHE_SIZE:
+                _SCORES.popitem(last=False)
+            return match, passes
+        score, breakdown, distance_km, passes = found
+        return Match(lot, score, breakdown, distance_km), passes
+
+    def _score(self, lot: Availability) -> tuple[Match, bool]:
         shared = self.shared(lot)
         distance_km = self._distance_km(lot)
         cosine = shared.embedded.remembered_distance(self._target, self._summation)

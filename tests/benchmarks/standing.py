@@ -9,15 +9,19 @@ engines' calls would arrive), cycling each lot's price through values inside and
 ceilings, so lots enter, move within and leave the cotton searches.
 The writer stamps each change's revision when UpdateAvailability returns (its commit); every
 stream stamps each change it receives; delay = delivery - commit, per delivered change.
+The searching process's CPU time over the same span, per change written, says what it can
+follow on one core, whatever else the shared machine runs meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -45,6 +49,7 @@ COMMODITIES = (
 POOL = 50  # cotton lots being repriced
 PRICES = ("1550", "1650", "1750", "1850")  # USD/t, against ceilings of 1600..1800
 WRITERS = 8
+IDLE_SECONDS = 3.0  # measuring the searching process's CPU with no change
 
 
 def criteria(index: int) -> api.SearchAvailabilitiesRequest:
@@ -59,8 +64,9 @@ def criteria(index: int) -> api.SearchAvailabilitiesRequest:
 
 async def _streams(
     address: str, indexes: list[int], ready: Any, seconds: float, done_after: Any
-) -> tuple[list[tuple[int, float]], list[str]]:
-    received: list[tuple[int, float]] = []  # (revision of the change, arrival time)
+) -> tuple[list[tuple[int, float, tuple[int, int]]], list[str]]:
+    # (revision of the change, arrival time, the message that carried it: pid, number)
+    received: list[tuple[int, float, tuple[int, int]]] = []
     errors: list[str] = []
 
     async def one(
@@ -78,7 +84,8 @@ async def _streams(
                         first = False
                         started()
                     now = time.time()
-                    received.extend((change.revision, now) for change in reply.changes)
+                    message = (os.getpid(), len(received))  # unique: len grows per change
+                    received.extend((change.revision, now, message) for change in reply.changes)
                     if reply.HasField("bookmark") and done_after.is_set():
                         return  # a bookmark after the writer stopped: caught up
         except (grpc.RpcError, TimeoutError) as exc:
@@ -124,6 +131,12 @@ def _reprice(address: str, names: list[str], rate: float, seconds: float) -> dic
     return commits
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (/proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def standing(ctx: Context) -> dict[str, Any]:
     n, rate = ctx.sizes.standing_searches, ctx.sizes.standing_changes_per_s
     seconds = ctx.sizes.standing_seconds
@@ -150,21 +163,29 @@ def standing(ctx: Context) -> dict[str, Any]:
         def idle_then_write() -> dict[int, float]:
             time.sleep(1)
             state["rss_idle"] = server.rss_bytes()
+            assert server.proc is not None
+            # What the open streams cost with no change (their progress bookmarks).
+            idle_start = cpu_seconds(server.proc.pid)
+            time.sleep(IDLE_SECONDS)
+            state["idle_cpu_per_s"] = (cpu_seconds(server.proc.pid) - idle_start) / IDLE_SECONDS
+            cpu_start = cpu_seconds(server.proc.pid)
             write_start = time.time()
             commits = _reprice(writer.address, names, rate, seconds)
             state["write_s"] = time.time() - write_start
             time.sleep(2)  # the last changes' deliveries
+            state["cpu_s"] = cpu_seconds(server.proc.pid) - cpu_start
             done.set()
             return commits
 
         received, errors, commits = run_client_processes(
             _process, list(range(n)), (server.address, limit, done), limit, idle_then_write
         )
-    rss_idle, write_s = state["rss_idle"], state["write_s"]
-    delays = [(t - commits[rev]) * 1000 for rev, t in received if rev in commits]
+    rss_idle, write_s, cpu_s = state["rss_idle"], state["write_s"], state["cpu_s"]
+    delays = [(t - commits[rev]) * 1000 for rev, t, _ in received if rev in commits]
+    messages = len({message for rev, _, message in received if rev in commits})
     # What the searching process kept up with: the changes over the time from the first
     # commit to the last delivery (below the rate asked when a queue builds up).
-    arrivals = [t for rev, t in received if rev in commits]
+    arrivals = [t for rev, t, _ in received if rev in commits]
     followed_s = max(arrivals) - min(commits.values()) if arrivals else 0.0
     ctx.series["standing"] = {"delays_ms": delays}
     return {
@@ -175,7 +196,13 @@ def standing(ctx: Context) -> dict[str, Any]:
         "changes_per_s_asked": rate,
         "changes_per_s_written": round(len(commits) / write_s, 1) if write_s else None,
         "changes_per_s_followed": round(len(commits) / followed_s, 1) if followed_s else None,
+        # The searching process's CPU per change (progress bookmarks of every stream over
+        # the 2 s after the last write included), and the rate that allows on one core.
+        "cpu_ms_per_change": round(cpu_s * 1000 / len(commits), 2) if commits else None,
+        "idle_cpu_percent": round(100 * state["idle_cpu_per_s"], 1),
+        "changes_per_s_per_core": round(len(commits) / cpu_s, 1) if cpu_s else None,
         "deliveries": len(delays),
+        "messages_with_changes": messages,
         "stream_errors": {c: errors.count(c) for c in set(errors)},
         "delay_p50_ms": _pct(delays, 50),
         "delay_p99_ms": _pct(delays, 99),

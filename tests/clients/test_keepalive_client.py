@@ -23,7 +23,7 @@ def strict_server(app: Application) -> Iterator[ServerThread]:
     settings = dataclasses.replace(
         app.settings, keepalive_min_ping_interval_seconds=0.5, max_connection_age_seconds=0
     )
-    thread = ServerThread(dataclasses.replace(app, settings=settings, background=[])).start()
+    thread = ServerThread(dataclasses.replace(app, settings=settings)).start()
     yield thread
     thread.stop()
 

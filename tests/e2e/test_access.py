@@ -248,7 +248,7 @@ def limited_server(app: Application) -> Iterator[ServerThread]:
     """A second server on the same database whose read bucket holds two calls, refilling at
     two per second; everything else is shared with the main test server."""
     tiny = RateLimiter(RateLimitConfig(read_per_second=2.0, read_burst=2.0))
-    limited = dataclasses.replace(app, rate_limiter=tiny, background=[])
+    limited = dataclasses.replace(app, rate_limiter=tiny)
     thread = ServerThread(limited).start()
     yield thread
     thread.stop()

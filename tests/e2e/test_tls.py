@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from availability_service.app import Application
 from availability_service.cli import _settings, build_parser
 from availability_service.grpc_api.server import create_server
+from availability_service.watch.hub import HubLimits, WatchHub
 from tests.support.callers import Caller, make_token
 from tests.support.pki import Pki, issue
 from tests.support.server import ServerThread
@@ -70,11 +71,10 @@ def test_plaintext_on_every_interface_is_refused_unless_explicitly_allowed(
 ) -> None:
     async def bind(allow_insecure: bool) -> int:
         configured = dataclasses.replace(
-            app,
-            settings=dataclasses.replace(app.settings, allow_insecure=allow_insecure),
-            background=[],
+            app, settings=dataclasses.replace(app.settings, allow_insecure=allow_insecure)
         )
-        server, port, _health = await create_server(configured, "0.0.0.0:0")
+        hub = WatchHub(app.watch_database, app.executor, HubLimits())  # never started: bind only
+        server, port, _health = await create_server(configured, hub, "0.0.0.0:0")
         await server.stop(None)
         return port
 

@@ -26,7 +26,7 @@ from tradedesk.availability.v1 import availability_service_pb2 as api
 def transport_server(request: pytest.FixtureRequest, app: Application) -> Iterator[ServerThread]:
     """A server whose transport settings are the test's (parametrised through `indirect`)."""
     settings = dataclasses.replace(app.settings, **request.param)
-    thread = ServerThread(dataclasses.replace(app, settings=settings, background=[])).start()
+    thread = ServerThread(dataclasses.replace(app, settings=settings)).start()
     yield thread
     thread.stop()
 

@@ -467,8 +467,7 @@ def test_streams_the_client_cancels_give_their_watcher_slot_back(small: SmallSer
             assert stream.message().bookmark.reason == Reason.REASON_PROGRESS
         for stream in streams:
             stream.close()
-        hub = small.app.services.watch_hub
-        assert hub is not None
+        hub = small.thread.hub
         deadline = time.monotonic() + 5
         while hub.watchers and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -83,8 +83,7 @@ def test_a_watcher_that_never_reads_loses_its_slot_and_another_takes_it(
 ) -> None:
     seller, reader = strict.caller("SELLER"), strict.caller("ADMIN")
     heavy_lots(seller)
-    hub = strict.app.services.watch_hub
-    assert hub is not None
+    hub = strict.thread.hub
     timeouts = metric("availability_watch_cutoffs_total", reason="send_timeout")
     request = api.WatchAvailabilitiesRequest(send_initial_state=True, seller_ids=[seller.subject])
     with grpc.insecure_channel(strict.thread.address, options=SMALL_WINDOW) as raw:
@@ -122,8 +121,7 @@ def test_a_callers_unread_streams_count_against_its_own_cap_until_it_goes_away(
     ) as one_each:
         seller, reader = one_each.caller("SELLER"), one_each.caller("SERVICE")
         heavy_lots(seller)
-        hub = one_each.app.services.watch_hub
-        assert hub is not None
+        hub = one_each.thread.hub
         request = api.WatchAvailabilitiesRequest(
             send_initial_state=True, seller_ids=[seller.subject]
         )
@@ -149,8 +147,7 @@ def test_the_maximum_age_ends_a_stream_stuck_in_flow_control(
         database_url, data_dir, watch_send_timeout_seconds=600.0, watch_max_stream_age_seconds=2.0
     ) as aged:
         seller, reader = aged.caller("SELLER"), aged.caller("ADMIN")
-        hub = aged.app.services.watch_hub
-        assert hub is not None
+        hub = aged.thread.hub
         request = api.WatchAvailabilitiesRequest(
             send_initial_state=True, seller_ids=[seller.subject]
         )

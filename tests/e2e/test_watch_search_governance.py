@@ -34,8 +34,7 @@ def test_a_standing_search_that_never_reads_loses_its_slot_and_ends_with_send_ti
         # About 4 kB each: the initial state is far above a small window.
         for _ in range(40):
             approved_lot(seller, admin, description="x" * 3500)
-        hub = made.app.services.watch_hub
-        assert hub is not None
+        hub = made.thread.hub
         timeouts = metric("availability_watch_cutoffs_total", reason="send_timeout")
         request = api.WatchSearchRequest(search=criteria(), send_initial_state=True)
         with grpc.insecure_channel(made.thread.address, options=SMALL_WINDOW) as raw:

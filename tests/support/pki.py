@@ -104,7 +104,7 @@ def _serve_tls(app: Application, pki: Pki, client_ca: str | None) -> Iterator[Se
         tls_key_file=str(pki.key_file),
         tls_client_ca_file=client_ca,
     )
-    configured = dataclasses.replace(app, settings=settings, background=[])
+    configured = dataclasses.replace(app, settings=settings)
     thread = ServerThread(configured).start()
     yield thread
     thread.stop()

@@ -14,12 +14,16 @@ from typing import Any
 import grpc
 
 from availability_service.app import Application, build_application
-from availability_service.grpc_api.server import create_server
+from availability_service.serving import RunningServer, running_server
+from availability_service.watch.hub import WatchHub
 from tests.support.callers import Caller, make_token
 from tests.support.lots import register_location
 
 
 class ServerThread:
+    """A server built and stopped by the composition root (serving.running_server), as `serve`
+    runs it, in a thread with its own event loop."""
+
     def __init__(self, app: Application) -> None:
         self.app = app
         self.port = 0
@@ -28,7 +32,7 @@ class ServerThread:
         self._stopped: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, name="grpc-server", daemon=True)
         self._error: BaseException | None = None
-        self.server: Any = None
+        self.running: RunningServer | None = None
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
@@ -40,17 +44,17 @@ class ServerThread:
 
     async def _main(self) -> None:
         self._stopped = asyncio.Event()
-        self.server, self.port, _health = await create_server(self.app, "127.0.0.1:0")
-        await self.server.start()
-        from availability_service.background import start_background
+        async with running_server(self.app, "127.0.0.1:0", grace=1.0) as running:
+            self.running = running
+            self.port = running.port
+            self._ready.set()
+            await self._stopped.wait()
 
-        start_background(self.app)
-        self._ready.set()
-        await self._stopped.wait()
-        from availability_service.background import stop_background
-
-        await stop_background(self.app)
-        await self.server.stop(grace=1.0)
+    @property
+    def hub(self) -> WatchHub:
+        """This server's watch hub (its streams and their slots)."""
+        assert self.running is not None, "the server is not running"
+        return self.running.hub
 
     def start(self) -> ServerThread:
         self._thread.start()

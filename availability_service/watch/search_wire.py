@@ -1,0 +1,142 @@
+"""WatchSearch messages in their wire form, spliced from bytes that streams share.
+
+A change's lot is most of its message, and it is the same for every stream that sees the same
+redacted view of it (visibility.redact has two: the owner and privileged roles, and everyone
+else), so it is serialised once per event and view; a score factor is serialised once per
+value; each stream adds only its own kind, score and revision, as bytes. Building a
+SearchResult object per stream instead copied the lot three times (into the result, the
+change and the response) before gRPC serialised it once more.
+
+The bytes are exactly those protobuf's serialiser writes for the same message (fields in
+number order, proto3 defaults left out; the unit tests compare them), and WatchSearch hands
+them to gRPC as they are (`wire`, its response serialiser).
+"""
+
+from __future__ import annotations
+
+import struct
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from availability_service.auth.principal import Principal
+from availability_service.grpc_api.search_rpc import factor_to_pb
+from availability_service.intelligence import Factor
+from availability_service.service_layer.search import SearchHit
+from availability_service.watch.feed import WatchEvent
+
+# Field keys (field number << 3 | wire type) of the messages written here.
+_RESULT_LOT, _RESULT_SCORE, _RESULT_FACTOR, _RESULT_DISTANCE = b"\x0a", b"\x11", b"\x1a", b"\x21"
+_CHANGE_KIND, _CHANGE_NAME, _CHANGE_RESULT, _CHANGE_REVISION, _CHANGE_TYPES = (
+    b"\x08",
+    b"\x12",
+    b"\x1a",
+    b"\x20",
+    b"\x2a",
+)
+_RESPONSE_REVISION, _RESPONSE_CHANGE = b"\x08", b"\x12"
+_ZERO_DOUBLE = bytes(8)
+_DOUBLE = struct.Struct("<d")
+
+# Each event's lot, serialised once per view (sees everything or not).
+_LOTS: weakref.WeakKeyDictionary[WatchEvent, dict[bool, bytes]] = weakref.WeakKeyDictionary()
+# Score factors by value (most are equal across the searches of a lot state); bounded.
+_FACTORS: dict[tuple[Factor, str], bytes] = {}
+FACTOR_CACHE_SIZE = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A serialised WatchSearchResponse, with the revision it carries (for the send timer)."""
+
+    revision: int
+    data: bytes
+
+
+def wire(message: Any) -> bytes:
+    """WatchSearch's response serialiser: an Encoded message as it is, any other (bookmarks)
+    through protobuf."""
+    if isinstance(message, Encoded):
+        return message.data
+    return bytes(message.SerializeToString())
+
+
+def varint(value: int) -> bytes:
+    """A non-negative integer as a protobuf varint."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _field(key: bytes, data: bytes) -> bytes:
+    return key + varint(len(data)) + data
+
+
+def _double(key: bytes, value: float) -> bytes:
+    packed = _DOUBLE.pack(value)
+    return b"" if packed == _ZERO_DOUBLE else key + packed
+
+
+def event_lot(event: WatchEvent, viewer: Principal) -> bytes:
+    """The lot after the event as `viewer` may read it (WatchEvent.after_for), serialised
+    once per event and view."""
+    views = _LOTS.get(event)
+    if views is None:
+        views = _LOTS[event] = {}
+    view = event.sees_everything(viewer)
+    found = views.get(view)
+    if found is None:
+        found = views[view] = event.after_for(viewer).SerializeToString()
+    return found
+
+
+def _factor(factor: Factor, hit: SearchHit) -> bytes:
+    # The distance factor's detail names the distance (factor_to_pb): part of its key.
+    key = (factor, f"{hit.distance_km!r}" if factor.name == "distance" else "")
+    found = _FACTORS.get(key)
+    if found is None:
+        if len(_FACTORS) >= FACTOR_CACHE_SIZE:
+            _FACTORS.clear()
+        found = _FACTORS[key] = _field(
+            _RESULT_FACTOR, factor_to_pb(factor, hit).SerializeToString()
+        )
+    return found
+
+
+def result(lot: bytes, hit: SearchHit) -> bytes:
+    """A SearchResult (grpc_api.search_rpc.search_result_pb) around the serialised lot."""
+    parts = [_field(_RESULT_LOT, lot), _double(_RESULT_SCORE, hit.score)]
+    parts += [_factor(f, hit) for f in hit.breakdown]
+    if hit.distance_km is not None:
+        parts.append(_RESULT_DISTANCE + _DOUBLE.pack(hit.distance_km))
+    return b"".join(parts)
+
+
+def change(kind: int, name: str, revision: int, types: bytes, found: bytes | None) -> bytes:
+    """A SearchChange: `types` from event_types, `found` from result (None: no result)."""
+    parts = [
+        _CHANGE_KIND + varint(kind) if kind else b"",
+        _field(_CHANGE_NAME, name.encode()) if name else b"",
+    ]
+    if found is not None:
+        parts.append(_field(_CHANGE_RESULT, found))
+    if revision:
+        parts.append(_CHANGE_REVISION + varint(revision))
+    parts.append(types)
+    return b"".join(parts)
+
+
+def event_types(types: list[int]) -> bytes:
+    """SearchChange.event_types (packed), encoded once per event."""
+    if not types:
+        return b""
+    return _field(_CHANGE_TYPES, b"".join(varint(t) for t in types))
+
+
+def response(revision: int, changes: list[bytes]) -> Encoded:
+    """A WatchSearchResponse of these serialised changes."""
+    head = _RESPONSE_REVISION + varint(revision) if revision else b""
+    return Encoded(revision, head + b"".join(_field(_RESPONSE_CHANGE, c) for c in changes))

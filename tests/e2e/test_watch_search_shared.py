@@ -1,0 +1,81 @@
+"""Standing searches with equal criteria share their scores: a change is scored once per
+distinct criteria, whoever watches, and each watcher still gets what SearchAvailabilities
+gives it, and nothing about a lot it may not see."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from google.protobuf import duration_pb2
+from sqlalchemy import Engine
+
+from availability_service.watch import standing
+from tests.e2e.test_watch_search import (
+    changes_until,
+    criteria,
+    price,
+    searched,
+    watch_search,  # noqa: F401 (the fixture)
+)
+from tests.e2e.test_watch_search import update as write
+from tests.support.callers import Caller
+from tests.support.lots import approved_lot
+from tests.support.watching import revision_now
+from tradedesk.availability.v1 import resources_pb2 as pb
+from tradedesk.availability.v1 import watch_pb2
+
+
+def test_equal_criteria_score_a_change_once_and_each_watcher_gets_what_search_gives(
+    seller: Caller,
+    admin: Caller,
+    buyer: Caller,
+    caller: Callable[..., Caller],
+    engine: Engine,
+    watch_search: Any,  # noqa: F811 (the fixture, imported)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    colleague = caller("BUYER", region="IN-GJ")
+    outsider = caller("BUYER", region="IN-GJ")  # not invited: must see nothing of the lot
+    lot = approved_lot(
+        seller,
+        admin,
+        market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
+        restricted_buyer_ids=[buyer.subject, colleague.subject],
+    )
+    scored: list[object] = []
+    exact = standing.score_lot
+
+    def counted(*args: Any) -> Any:
+        scored.append(args)
+        return exact(*args)
+
+    monkeypatch.setattr(standing, "score_lot", counted)
+    start = revision_now(engine)
+    every = {
+        "start_revision": start,
+        "progress_notify_interval": duration_pb2.Duration(nanos=2 * 10**8),
+    }
+    streams = {
+        "buyer": watch_search(buyer, criteria(), **every),
+        # Page fields are ignored by a standing search: the same criteria.
+        "colleague": watch_search(colleague, criteria(page_size=7), **every),
+        "outsider": watch_search(outsider, criteria(), **every),
+        "other criteria": watch_search(
+            buyer, criteria(max_price=pb.Money(currency_code="USD", amount="1750")), **every
+        ),
+    }
+    for stream in streams.values():  # each is following the hub: its initial set is judged
+        assert stream.message().bookmark.reason == watch_pb2.Bookmark.REASON_PROGRESS
+    before = len(scored)
+    cheaper = write(seller, lot.name, ["base_price"], **price("1500"))
+
+    seen = {who: changes_until(s, cheaper.revision) for who, s in streams.items()}
+    assert len(scored) - before == 2  # once per distinct criteria, for the one change
+    expected = searched(buyer, criteria(), lot.name)
+    for who in ("buyer", "colleague"):
+        [change] = [c for c in seen[who] if c.name == lot.name]
+        assert change.kind == watch_pb2.MATCH_KIND_UPDATED
+        assert change.result == expected
+    assert [c for c in seen["outsider"] if c.name == lot.name] == []

@@ -1,0 +1,1 @@
+"""Project checks run by `make lint` (import cycles, module size); not shipped."""
