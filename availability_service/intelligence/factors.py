@@ -34,6 +34,12 @@ def combine(
     """
     active = {name: max(0.0, weights.get(name, 0.0)) for name in values}
     total = sum(active.values())
+    if not math.isfinite(total):
+        # Weights near the largest double overflow their sum: scale them first (a weighted
+        # mean does not change when every weight is scaled by one factor).
+        top = max(active.values())
+        active = {name: weight / top for name, weight in active.items()}
+        total = sum(active.values())
     factors: list[Factor] = []
     for name, value in values.items():
         weight = active[name] / total if total > 0 else 0.0

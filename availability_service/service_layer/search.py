@@ -32,7 +32,7 @@ from availability_service.intelligence import (
     UnknownCommodity,
     score_lot,
 )
-from availability_service.service_layer import paging
+from availability_service.service_layer import paging, search_threshold
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import numeric_quality
 from availability_service.service_layer.ports import UnitOfWork
@@ -54,6 +54,9 @@ CANDIDATE_LIMIT = 5000
 FIRST_PREFIX = 64
 PREFIX_FACTOR = 2
 PREFIX_GROWTH = 4
+# Pages after this many results are read by approximate score: the factor lists
+# (search_threshold) always start from the best lots, so their cost grows with the depth.
+LIST_DEPTH = 200
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
 MAX_DELIVERY_REGIONS = 64
@@ -276,6 +279,20 @@ class SearchService:
         that run rather than many.
         """
         limit = min(CANDIDATE_LIMIT, max(FIRST_PREFIX, PREFIX_FACTOR * (returned + size + 1)))
+
+        def matches(rows: Sequence[CandidateRow]) -> list[Ranked]:
+            """The rows that pass, scored, after the token."""
+            found = rank(plan.criteria, rows, commodity, threshold, flt.order)
+            if after is None:
+                return found
+            return [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
+
+        if search_threshold.applies(plan.criteria, flt.near) and returned < LIST_DEPTH:
+            # One index list per score factor (search_threshold) instead.
+            reader = search_threshold.ThresholdReader(
+                lambda lists: reads.factor_lists(flt, lists), plan.criteria, commodity, matches
+            )
+            return reader.ranked(limit, PREFIX_GROWTH, CANDIDATE_LIMIT, threshold, size)
         ranking = ScoreOrder(
             plan.criteria,
             commodity,
@@ -286,10 +303,7 @@ class SearchService:
         while True:
             read = dataclasses.replace(flt, limit=limit, ranking=ranking)
             rows = reads.candidates(read)
-            found = rank(plan.criteria, rows, commodity, threshold, flt.order)
-            if after is not None:
-                found = [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
-            ranked = sorted(ranked + found, key=lambda r: (-r.score, r.name))
+            ranked = sorted(ranked + matches(rows), key=lambda r: (-r.score, r.name))
             if len(rows) < limit:
                 return ranked  # no lot left
             last = rows[-1]
@@ -317,4 +331,4 @@ def _position(position: list[Any]) -> tuple[tuple[float, str], int]:
     returned = int(position[2]) if len(position) > 2 else 0
     if not math.isfinite(score) or returned < 0:
         raise ValueError("not a position a page ends at")
-    return (score, name), min(returned, CANDIDATE_LIMIT)
+    return (score, name), returned

@@ -10,8 +10,14 @@ from sqlalchemy import Connection, text
 
 from availability_service.domain.model import Availability
 from availability_service.domain.viewer import Viewer
-from availability_service.service_layer.ports.search import CandidateFilter, CandidateRow
-from availability_service.storage import search
+from availability_service.service_layer.ports.search import (
+    CandidateFilter,
+    CandidateRow,
+    FactorList,
+    ListRead,
+    ListRow,
+)
+from availability_service.storage import search, search_lists
 from availability_service.storage.viewing import visible_to
 
 _COSINE_DISTANCE = text("SELECT CAST(:a AS vector) <=> CAST(:b AS vector)")
@@ -23,6 +29,11 @@ class SqlSearch:
 
     def candidates(self, flt: CandidateFilter) -> list[CandidateRow]:
         return search.search_candidates(self._conn, flt)
+
+    def factor_lists(
+        self, flt: CandidateFilter, reads: Sequence[ListRead]
+    ) -> dict[FactorList, list[ListRow]]:
+        return search_lists.read_lists(self._conn, flt, reads)
 
     def nearest(
         self,

@@ -43,6 +43,9 @@ from availability_service.storage.search_score import by_score
 from availability_service.storage.tables import availabilities
 from availability_service.storage.viewing import visible_to
 
+NEAREST_EF_SEARCH = 100
+NEAREST_OVERFETCH = 4
+
 
 def quality_number(name: str) -> ColumnElement[Any]:
     """((normalized_quality_params -> name ->> 'number')::float8)."""
@@ -158,6 +161,33 @@ _ORDER_COLUMNS = (
 )
 
 
+def _cosine(f: CandidateFilter) -> ColumnElement[Any]:
+    return availabilities.c.ai_score_vector.cosine_distance(f.target_vector)
+
+
+def _distance_km(f: CandidateFilter) -> ColumnElement[Any]:
+    # Without a point the column is a NULL typed as float8: an untyped NULL in the CTE is
+    # typed text by PostgreSQL, which the Float result processor refuses.
+    if f.near is None:
+        return cast(null(), Float)
+    return earth_distance_m(*f.near) / 1000.0
+
+
+def candidate_columns(f: CandidateFilter) -> list[ColumnElement[Any]]:
+    """The columns of a CandidateRow (and the order terms when an order is given)."""
+    t = availabilities
+    order_columns = [t.c[name] for name in _ORDER_COLUMNS] if f.order is not None else []
+    return [
+        t.c.id,
+        t.c.normalized_quality_params,
+        t.c.price_per_base_unit,
+        t.c.ai_confidence_score,
+        _cosine(f).label("cosine_distance"),
+        _distance_km(f).label("distance_km"),
+        *order_columns,
+    ]
+
+
 def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow]:
     """At most `limit` lots passing the SQL filters: nearest vectors first, or with
     `f.ranking` best approximate score first.
@@ -165,23 +195,8 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
     The cosine distance is exact (computed over the filtered rows) rather than read through
     the approximate HNSW index, so the rows are exactly the first `limit` in that order.
     """
-    t = availabilities
-    # Without a point the column is a NULL typed as float8: an untyped NULL in the CTE is
-    # typed text by PostgreSQL, which the Float result processor refuses.
-    distance: ColumnElement[Any] = (
-        (earth_distance_m(*f.near) / 1000.0) if f.near is not None else cast(null(), Float)
-    )
-    cosine = t.c.ai_score_vector.cosine_distance(f.target_vector)
-    order_columns = [t.c[name] for name in _ORDER_COLUMNS] if f.order is not None else []
-    columns = [
-        t.c.id,
-        t.c.normalized_quality_params,
-        t.c.price_per_base_unit,
-        t.c.ai_confidence_score,
-        cosine.label("cosine_distance"),
-        distance.label("distance_km"),
-        *order_columns,
-    ]
+    columns = candidate_columns(f)
+    cosine, distance = _cosine(f), _distance_km(f)
     if f.ranking is None:
         filtered = (
             select(*columns)
@@ -243,9 +258,14 @@ def nearest_lots(
     if not commodities or limit <= 0:
         return []
     t = availabilities
-    # Iterative scans keep walking the HNSW graph until enough rows pass the filters;
-    # relaxed order is re-sorted below.
+    # Iterative scans keep walking the HNSW graph until enough rows pass the filters. The
+    # default candidate list (40) let a walk under a commodity filter settle in the wrong
+    # part of the graph (a lot got none of its 10 true neighbours); 100 did not, in the
+    # search benchmark. Relaxed order hands rows out only roughly nearest first, so
+    # NEAREST_OVERFETCH times the rows asked are taken and the nearest kept, re-sorted by
+    # (distance, id) so lots tied on distance come by name, not as the walk met them.
     conn.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
+    conn.execute(text(f"SET LOCAL hnsw.ef_search = {NEAREST_EF_SEARCH}"))
     distance = t.c.ai_score_vector.cosine_distance(vector)
     conditions = [
         t.c.id != exclude_id,
@@ -256,11 +276,13 @@ def nearest_lots(
     ]
     if visible is not None:
         conditions.append(visible)
-    query = (
+    walked = (
         select(t, distance.label("cosine_distance"))
         .where(and_(*conditions))
         .order_by(distance)
-        .limit(limit)
+        .limit(limit * NEAREST_OVERFETCH)
+        .cte("walked")
+        .prefix_with("MATERIALIZED")
     )
-    found = [(row_to_lot(r), float(r.cosine_distance)) for r in conn.execute(query)]
-    return sorted(found, key=lambda item: (item[1], str(item[0].id)))
+    query = select(walked).order_by(walked.c.cosine_distance, walked.c.id).limit(limit)
+    return [(row_to_lot(r), float(r.cosine_distance)) for r in conn.execute(query)]

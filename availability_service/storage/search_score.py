@@ -23,6 +23,7 @@ the renormalisation of the weights is the same.
 from __future__ import annotations
 
 import math
+import sys
 from decimal import Decimal
 from typing import Any
 
@@ -82,7 +83,13 @@ def _target_score(
         if allowed is not None:
             if allowed <= 0:
                 return _f(1.0)
-            return _clamp01(1.0 - difference / _f(float(allowed)))
+            step = float(allowed)
+            if step < sys.float_info.min:
+                # Below the smallest normal float8 (a subnormal tolerance): only an exact
+                # match can pass, and float8 division would overflow or divide by zero.
+                return case((difference == 0, _f(1.0)), else_=_f(0.0))
+            # least() keeps the quotient within 1, so a tiny tolerance never overflows float8.
+            return _clamp01(1.0 - func.least(difference, _f(step)) / _f(step))
         width = parameter.width if parameter is not None else None
         span = width if width else max(abs(target.value), 1.0)
         return _clamp01(1.0 - difference / _f(span))
@@ -153,8 +160,12 @@ def approximate_score(
         terms.append((km.is_not(None), weights["distance"], decay))
     numerator: ColumnElement[Any] = _f(0.0)
     denominator: ColumnElement[Any] = _f(0.0)
+    # The score is a weighted mean, so scaling every weight by one factor changes nothing;
+    # scaled to at most 1 their sum stays finite (float8 arithmetic raises on overflow, and
+    # a weight may be as large as the largest double).
+    top = max((max(0.0, weight) for _, weight, _ in terms), default=0.0)
     for active, weight, value in terms:
-        w = max(0.0, weight)
+        w = max(0.0, weight) / top if top > 0 else 0.0
         if active is None:
             numerator, denominator = numerator + _f(w) * value, denominator + _f(w)
         else:

@@ -20,6 +20,7 @@ through the API).
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -85,6 +86,7 @@ STAGED = [
 ]
 
 
+@functools.cache  # the catalog is parsed once: query generators call this per query
 def shares() -> dict[str, float]:
     """Share of the lots per commodity code."""
     rest = [c for c in sorted(load_catalog().codes) if c not in SHARES]

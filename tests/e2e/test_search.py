@@ -317,3 +317,30 @@ def test_readiness_names_its_factors_and_grows_when_the_lot_is_approved(
             api.GetNegotiationReadinessRequest(name=f"availabilities/{uuid.uuid4()}")
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_similar_lots_tied_on_distance_come_by_name_whatever_the_graph_walk_found_first(
+    trader: Caller, admin: Caller, buyer: Caller
+) -> None:
+    """Lots with one embedding are all equally near: the page holds the first by name."""
+    grade = f"tie-{uuid.uuid4().hex[:8]}"
+    twins = []
+    for _ in range(8):
+        lot = pb.Availability(
+            commodity="wheat",
+            quantity_unit="t",
+            total_quantity="300",
+            base_price=pb.Money(currency_code="USD", amount="240"),
+            delivery_location=at(spot()),
+            delivery_region="ZZ-TIE",
+            grade=grade,
+        )
+        lot.quality_params["protein"].number = 13.37
+        created = trader.CreateAvailability(api.CreateAvailabilityRequest(availability=lot))
+        admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=created.availability.name))
+        twins.append(created.availability.name)
+    source, others = twins[0], sorted(twins[1:])
+    results = buyer.ListSimilarAvailabilities(
+        api.ListSimilarAvailabilitiesRequest(name=source, page_size=3)
+    ).results
+    assert [r.availability.name for r in results] == others[:3]

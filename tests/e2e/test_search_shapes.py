@@ -127,12 +127,33 @@ EXTRA_SHAPES: dict[str, dict[str, Any]] = {
             )
         }
     },
+    # Numbers at the edges of a double: the SQL order key is float8 arithmetic, which raises
+    # on overflow and on division by zero where Python would give inf or refuse quietly.
+    "weights near the largest double, with a target and a point": {
+        "weights": search_pb2.ScoreWeights(vector=1.7976931348623157e308, quality=1.7e308),
+        "quality_targets": {
+            "staple_length": search_pb2.QualityTarget(
+                value=pb.QualityValue(number=29.0, unit="mm"), tolerance=1.0
+            )
+        },
+        "near": "<the market's point>",
+    },
+    "a subnormal tolerance percent (only the exact match passes)": {
+        "quality_targets": {
+            "staple_length": search_pb2.QualityTarget(
+                value=pb.QualityValue(number=29.0, unit="mm"), tolerance_percent=5e-324
+            )
+        },
+        "near": "<the market's point>",
+    },
 }
 
 
 def run(market: Market, fields: dict[str, Any]) -> api.SearchAvailabilitiesResponse:
     """Searches cotton with `fields`; a page_token placeholder is replaced by a real one."""
     fields = dict(fields)
+    if fields.get("near") == "<the market's point>":
+        fields.update(near=market.point, radius_km=RADIUS_KM)
     if "page_token" in fields:
         first = dict(fields, page_size=1)
         del first["page_token"]

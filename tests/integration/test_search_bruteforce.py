@@ -31,6 +31,7 @@ from availability_service.domain.model import (
     Visibility,
 )
 from availability_service.service_layer import search as search_module
+from availability_service.storage import search_lists
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
 from tests.support.search_oracle import brute_force
@@ -272,8 +273,50 @@ REQUESTS: dict[str, dict[str, Any]] = {
         price_unit="USc/lb",
         page_size=80,
     ),
+    # Without targets and without a point, pages come from one index list per factor
+    # (service_layer.search_threshold): every weight shape, ties (the twins), a threshold.
+    "without near or targets: default weights": dict(
+        delivery_regions=[REGION, OTHER_REGION], page_size=25
+    ),
+    "without near or targets: vector only": dict(
+        delivery_regions=[REGION, OTHER_REGION],
+        page_size=150,
+        weights=search_pb2.ScoreWeights(vector=1, quality=0, price=0, confidence=0, distance=0),
+    ),
+    "without near or targets: a max price and a threshold": dict(
+        delivery_regions=[REGION, OTHER_REGION],
+        max_price=pb.Money(currency_code="USD", amount="2100"),
+        price_tolerance_percent=10,
+        score_threshold=0.45,
+        page_size=40,
+    ),
+    "without near or targets: price and confidence only, an order quantity": dict(
+        delivery_regions=[REGION, OTHER_REGION],
+        max_price=pb.Money(currency_code="USD", amount="2400"),
+        order_quantity="5000",
+        page_size=50,
+        weights=search_pb2.ScoreWeights(vector=0, quality=0, price=2, confidence=1, distance=0),
+    ),
+    # One weighted factor: lots tied on its input (confidences of three decimals, the
+    # twins' embeddings) are final up to the last id read (ThresholdReader._settled_by_key).
+    "without near or targets: confidence only": dict(
+        delivery_regions=[REGION, OTHER_REGION],
+        page_size=45,
+        weights=search_pb2.ScoreWeights(vector=0, quality=0, price=0, confidence=1, distance=0),
+    ),
+    "without near or targets: price only": dict(
+        delivery_regions=[REGION, OTHER_REGION],
+        max_price=pb.Money(currency_code="USD", amount="2300"),
+        page_size=35,
+        weights=search_pb2.ScoreWeights(vector=0, quality=0, price=1, confidence=0, distance=0),
+    ),
+    "without near or targets: no weight at all": dict(
+        delivery_regions=[REGION],
+        page_size=200,
+        weights=search_pb2.ScoreWeights(vector=0, quality=0, price=0, confidence=0, distance=0),
+    ),
 }
-NO_POINT = {"without near: both regions, an order quantity and a price floor"}
+NO_POINT = {name for name in REQUESTS if name.startswith("without near")}
 
 
 @pytest.mark.parametrize("shape", list(REQUESTS))
@@ -311,9 +354,55 @@ def test_search_reads_in_small_chunks_until_the_page_is_proven_final(
 ) -> None:
     """The same pages when every read is tiny: each page needs many reads that continue
     where the last stopped, a read that reaches below the threshold ends the search there,
-    and the matches far outnumber what one read may take."""
+    and the matches far outnumber what one read may take; the factor lists serve the first
+    pages, reads by approximate score the deeper ones."""
     monkeypatch.setattr(search_module, "FIRST_PREFIX", 1)
     monkeypatch.setattr(search_module, "PREFIX_FACTOR", 1)
     monkeypatch.setattr(search_module, "PREFIX_GROWTH", 2)
     monkeypatch.setattr(search_module, "CANDIDATE_LIMIT", 37)
+    monkeypatch.setattr(search_module, "LIST_DEPTH", 90)  # then by approximate score
     test_paged_search_equals_brute_force_scoring(shape, market, app, engine, caller)
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        search_pb2.ScoreWeights(),
+        search_pb2.ScoreWeights(vector=1, quality=0, price=0, confidence=0, distance=0),
+    ],
+    ids=["default weights", "vector only"],
+)
+def test_a_first_page_without_targets_or_point_is_proven_from_a_few_rows_of_the_market(
+    weights: search_pb2.ScoreWeights,
+    market: tuple[tuple[float, float], str],
+    app: Application,
+    engine: Engine,
+    caller: Callable[..., Caller],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The factor lists prove the page after reading a few rows of each list: not the
+    thousands of lots that pass the filters (nor the ties on the vector factor)."""
+    _, buyer = market
+    read: list[int] = []
+    original = search_lists.read_lists
+
+    def counting(*args: Any) -> Any:
+        found = original(*args)
+        read.append(sum(len(rows) for rows in found.values()))
+        return found
+
+    monkeypatch.setattr(search_lists, "read_lists", counting)
+    request = api.SearchAvailabilitiesRequest(
+        commodity="cotton", delivery_regions=[REGION, OTHER_REGION], page_size=10
+    )
+    request.weights.CopyFrom(weights)
+    principal = Principal(buyer, None, frozenset({Role.BUYER}), REGION)
+    scope = t.c.delivery_region.in_([REGION, OTHER_REGION])
+    expected = brute_force(engine, app.services.search, principal, request, scope)
+    page = caller("BUYER", sub=buyer, region=REGION).SearchAvailabilities(request)
+    assert [r.availability.name for r in page.results] == [name for name, _ in expected[:10]]
+    assert [r.score for r in page.results] == pytest.approx(
+        [score for _, score in expected[:10]], rel=1e-12
+    )
+    assert len(expected) > 1000
+    assert 0 < sum(read) <= 300

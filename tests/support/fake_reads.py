@@ -10,6 +10,7 @@ within SCORE_SLACK of it, which is all the search relies on).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import uuid
 from collections.abc import Sequence
@@ -28,6 +29,9 @@ from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
     CandidateFilter,
     CandidateRow,
+    FactorList,
+    ListRead,
+    ListRow,
     OrderTerms,
     QualityRange,
     ScoreOrder,
@@ -35,6 +39,7 @@ from availability_service.service_layer.ports.search import (
 )
 from availability_service.service_layer.search import candidate_of
 from availability_service.watch.standing import earth_distance_m
+from tests.support.fake_factor_lists import factor_list
 from tests.support.fake_repositories import (
     FakeEvents,
     FakeHolds,
@@ -316,6 +321,16 @@ class FakeSearch:
             rows.sort(key=lambda r: (r.cosine_distance is None, r.cosine_distance or 0.0, r.id))
             return rows[: flt.limit]
         return best_first(rows, ranking, flt.limit)
+
+    def factor_lists(
+        self, flt: CandidateFilter, reads: Sequence[ListRead]
+    ) -> dict[FactorList, list[ListRow]]:
+        """storage.search_lists' reads: each list's rows in (key, id) order (key descending
+        for the confidence lists), after the last one read."""
+        plain = dataclasses.replace(flt, ranking=None)
+        lots = [lot for lot in self._store.lots.values() if _passes(lot, plain)]
+        rows = [(lot, _row(lot, plain)) for lot in lots]
+        return {read.factor: factor_list(rows, plain, read) for read in reads}
 
     def nearest(
         self,

@@ -118,6 +118,7 @@ def test_best_first_reads_give_the_page_that_scoring_every_lot_gives(
         mock.patch.object(search_module, "PREFIX_FACTOR", 1),
         mock.patch.object(search_module, "PREFIX_GROWTH", 2),
         mock.patch.object(search_module, "CANDIDATE_LIMIT", read_limit),
+        mock.patch.object(search_module, "LIST_DEPTH", 0),  # reads by approximate score
     ):
         plan = mock.Mock(criteria=criteria)
         reads: Any = ReadBestFirst(rows)  # only candidates() is used

@@ -9,6 +9,7 @@ searches (watch.standing) apply the same widened edges in memory.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -119,10 +120,44 @@ class CandidateRow:
     approximate_score: float | None = None  # only when read by ScoreOrder
 
 
+class FactorList(enum.Enum):
+    """An index list of the searchable lots in the order of one score input, best first
+    (see storage/search_lists.py and service_layer/search_threshold.py)."""
+
+    VECTOR = "vector"  # lots with an embedding, nearest to the request's first
+    CONFIDENCE = "confidence"  # every lot, highest confidence first (NaN first)
+    NO_VECTOR = "no_vector"  # lots without an embedding, highest confidence first
+    PRICE = "price"  # lots with a price in the request's unit, cheapest first
+
+
+@dataclass(frozen=True)
+class ListRead:
+    """Up to `limit` rows of `factor`'s order after `after` (the last row's key and id; id
+    None: after every row of that key)."""
+
+    factor: FactorList
+    limit: int
+    after: tuple[Any, uuid.UUID | None] | None = None
+
+
+@dataclass(frozen=True)
+class ListRow:
+    key: Any  # the list's order value (float distance or confidence, Decimal price)
+    row: CandidateRow
+
+
 class SearchReads(Protocol):
     def candidates(self, flt: CandidateFilter) -> list[CandidateRow]:
         """At most `flt.limit` lots passing the filters: nearest vectors first, or with
         `flt.ranking` best approximate score first."""
+        ...
+
+    def factor_lists(
+        self, flt: CandidateFilter, reads: Sequence[ListRead]
+    ) -> dict[FactorList, list[ListRow]]:
+        """The next rows of each list asked, among the lots passing `flt` (its `ranking`
+        and `limit` unused), each list in its own order: (key, id), key descending for
+        the confidence lists."""
         ...
 
     def nearest(

@@ -1,0 +1,233 @@
+"""The search page from index lists, one per score factor (the threshold algorithm).
+
+For a search without quality targets and without a point, a lot's score depends only on
+its vector factor, its confidence and (with a max price) its price. storage.search_lists
+hands out the lots passing the filters in the order of each of those inputs, best first,
+from indexes. Every lot read from any list is scored exactly (score_lot). A lot not read
+yet from any list scores at most the score of a lot whose every factor equals the last
+value its list read (`score_bound`: score_lot's weighted mean is non-decreasing in each
+factor, in float arithmetic too), so the exact matches above that bound (+ SCORE_SLACK)
+are final, in their final order. Reading stops when they fill the page (+ 1), when the
+bound falls below the score threshold, or when a list that covers every lot runs out.
+The result is the one scoring every lot gives; the cost grows with the page and the
+spread of the scores at its edge, not with the market.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from availability_service.intelligence import Commodity, SearchCriteria
+from availability_service.intelligence.factors import clamp01, combine
+from availability_service.intelligence.scoring import price_score, vector_score
+from availability_service.service_layer.ports.search import (
+    SCORE_SLACK,
+    CandidateRow,
+    FactorList,
+    ListRead,
+    ListRow,
+)
+
+
+def applies(criteria: SearchCriteria, near: object | None) -> bool:
+    """Whether every factor of this search has a list (no quality, no distance factor)."""
+    return not criteria.quality_targets and near is None
+
+
+@dataclass
+class _List:
+    factor: FactorList
+    after: tuple[Any, uuid.UUID | None] | None = None
+    done: bool = False
+    rows: int = field(default=0)
+
+
+def score_bound(
+    criteria: SearchCriteria,
+    vector: float | None,
+    confidence: float,
+    no_vector_confidence: float | None,
+    price: float,
+) -> float:
+    """The highest score an unread lot can have, from the last values read: `vector` the
+    vector factor bound of lots with an embedding (None: none is left), `confidence` and
+    `price` the factor bounds, `no_vector_confidence` the confidence bound of lots without
+    an embedding (None: none is left)."""
+    weights = criteria.weights.as_dict()
+    cases: list[tuple[float | None, float]] = []
+    if vector is not None:
+        cases.append((vector, confidence))
+    if no_vector_confidence is not None:
+        cases.append((None, min(confidence, no_vector_confidence)))
+    best = 0.0
+    for vector_value, confidence_value in cases:
+        # In score_lot's order, so the sum is rounded alike.
+        values: dict[str, float] = {}
+        if vector_value is not None:
+            values["vector"] = vector_value
+        if criteria.max_price is not None:
+            values["price"] = price
+        values["confidence"] = confidence_value
+        best = max(best, combine(weights, values)[0])
+    return best
+
+
+def _confidence_bound(key: float) -> float:
+    return 1.0 if math.isnan(key) else clamp01(key)
+
+
+class ThresholdReader:
+    """Reads the lists of one search in growing rounds; see the module docstring.
+
+    `read` returns the next rows of the lists asked (storage.search_lists.read_lists over
+    the search's filter, in one round trip); `rank` scores rows exactly and keeps the
+    matches after the page token.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[Sequence[ListRead]], dict[FactorList, list[ListRow]]],
+        criteria: SearchCriteria,
+        commodity: Commodity,
+        rank: Callable[[Sequence[CandidateRow]], list[Any]],
+    ) -> None:
+        self.read, self.criteria, self.commodity, self.rank = read, criteria, commodity, rank
+        weights = criteria.weights.as_dict()
+        pricing = criteria.max_price is not None and weights["price"] > 0
+        self.lists = {FactorList.NO_VECTOR: _List(FactorList.NO_VECTOR)}
+        if weights["vector"] > 0:
+            self.lists[FactorList.VECTOR] = _List(FactorList.VECTOR)
+        if weights["confidence"] > 0 or not (weights["vector"] > 0 or pricing):
+            self.lists[FactorList.CONFIDENCE] = _List(FactorList.CONFIDENCE)
+        if pricing:
+            self.lists[FactorList.PRICE] = _List(FactorList.PRICE)
+        self.bounds: dict[FactorList, float] = {}
+        self.seen: set[uuid.UUID] = set()
+
+    def read_round(self, limit: int) -> list[Any]:
+        """One read of `limit` rows from every list not run out; the new matches."""
+        found: list[Any] = []
+        reads = [ListRead(s.factor, limit, s.after) for s in self.lists.values() if not s.done]
+        read = self.read(reads)
+        for state in self.lists.values():
+            if state.done:
+                continue
+            rows = read[state.factor]
+            state.done = len(rows) < limit
+            state.rows += len(rows)
+            if rows:
+                state.after = (rows[-1].key, rows[-1].row.id)
+                self.bounds[state.factor] = self._factor_bound(state.factor, rows[-1].key)
+            new = [r.row for r in rows if r.row.id not in self.seen]
+            self.seen.update(row.id for row in new)
+            found += self.rank(new)
+        return found
+
+    def _factor_bound(self, factor: FactorList, key: Any) -> float:
+        if factor is FactorList.VECTOR:
+            return vector_score(1.0 - float(key))
+        if factor is FactorList.PRICE:
+            assert self.criteria.max_price is not None
+            return price_score(key, self.criteria.max_price, self.criteria.price_tolerance_percent)[
+                0
+            ]
+        return _confidence_bound(float(key))
+
+    def everything_read(self) -> bool:
+        """A list covering every lot ran out (or both halves: with and without a vector)."""
+        lists = self.lists
+
+        def out(factor: FactorList) -> bool:
+            return factor in lists and lists[factor].done
+
+        covering = out(FactorList.CONFIDENCE) or out(FactorList.PRICE)
+        return covering or (out(FactorList.VECTOR) and out(FactorList.NO_VECTOR))
+
+    def bound(self) -> float:
+        """score_bound from the lists' last values (1 for a factor without a list)."""
+        lists, bounds = self.lists, self.bounds
+
+        def left(factor: FactorList) -> float | None:
+            if factor not in lists:
+                return 1.0
+            return None if lists[factor].done else bounds.get(factor, 1.0)
+
+        return score_bound(
+            self.criteria,
+            vector=left(FactorList.VECTOR),
+            confidence=bounds.get(FactorList.CONFIDENCE, 1.0),
+            no_vector_confidence=left(FactorList.NO_VECTOR),
+            price=bounds.get(FactorList.PRICE, 1.0),
+        )
+
+    def _only_list(self) -> _List | None:
+        """The one list whose factor decides the score, if only one factor has a weight
+        (and no lot without an embedding is left, whose score could differ)."""
+        weights = self.criteria.weights.as_dict()
+        if not self.lists[FactorList.NO_VECTOR].done:
+            return None
+        weighted = [name for name, w in weights.items() if w > 0]
+        if len(weighted) != 1 or weighted[0] == "quality" or weighted[0] == "distance":
+            return None
+        factor = FactorList(weighted[0])
+        if factor is FactorList.PRICE and self.criteria.max_price is None:
+            return None
+        return self.lists.get(factor)
+
+    def _score_at(self, factor: FactorList, key: Any) -> float:
+        """The exact score of a lot whose (only weighted) factor input is `key`."""
+        value = self._factor_bound(factor, key)
+        return score_bound(
+            self.criteria,
+            vector=value if factor is FactorList.VECTOR else 1.0,
+            confidence=value if factor is FactorList.CONFIDENCE else 1.0,
+            no_vector_confidence=None,
+            price=value if factor is FactorList.PRICE else 1.0,
+        )
+
+    def _settled_by_key(self, ranked: list[Any]) -> list[Any]:
+        """When one factor decides the score, lots tied with the last read one are final
+        too, as far as its id: the unread lots of its key have larger ids (the list reads
+        (key, id) in order), and every other unread lot scores below it, which the next
+        key proves (one row read). So a run of thousands of equal keys costs no more
+        reads than the page."""
+        state = self._only_list()
+        if state is None or state.after is None or state.done:
+            return []
+        key, last_id = state.after
+        if last_id is None or (isinstance(key, float) and math.isnan(key)):
+            return []  # a NaN confidence is read first but scores 0: not its key's score
+        last_score = self._score_at(state.factor, key)
+        probe = ListRead(state.factor, 1, (key, None))
+        following = self.read([probe])[state.factor]
+        if following and not self._score_at(state.factor, following[0].key) < last_score:
+            return []
+        return [
+            r
+            for r in ranked
+            if r.score > last_score or (r.score == last_score and r.row.id <= last_id)
+        ]
+
+    def ranked(
+        self, first_limit: int, growth: int, max_limit: int, threshold: float, size: int
+    ) -> list[Any]:
+        """The matches after the token: the first size + 1, or all there are."""
+        ranked: list[Any] = []
+        limit = first_limit
+        while True:
+            ranked = sorted(ranked + self.read_round(limit), key=lambda r: (-r.score, r.name))
+            if self.everything_read():
+                return ranked
+            ceiling = self.bound() + SCORE_SLACK
+            if ceiling < threshold:
+                return ranked  # nothing unread can reach the threshold
+            settled = [r for r in ranked if r.score > ceiling]
+            if len(settled) <= size:
+                settled = self._settled_by_key(ranked)
+            if len(settled) > size:
+                return settled
+            limit = min(max_limit, limit * growth)
