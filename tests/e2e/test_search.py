@@ -8,7 +8,6 @@ each other's lots.
 from __future__ import annotations
 
 import math
-import random
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +16,7 @@ import grpc
 import pytest
 
 from tests.support.callers import Caller
-from tests.support.lots import cotton_lot, error_details
+from tests.support.lots import cotton_lot, error_details, random_point
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
@@ -32,7 +31,7 @@ def trader(caller: Callable[..., Caller]) -> Caller:
 
 def spot() -> pb.LatLng:
     """A random point of this test's own, far from Rajkot where the default lots sit."""
-    return pb.LatLng(latitude=random.uniform(-45, 45), longitude=random.uniform(-170, 20))
+    return random_point()
 
 
 def at(center: pb.LatLng, north_km: float = 0.0, east_km: float = 0.0) -> pb.LatLng:

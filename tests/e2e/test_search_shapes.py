@@ -8,7 +8,6 @@ used to fail on an untyped NULL distance).
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from tests.support.callers import Caller, make_token
-from tests.support.lots import cotton_lot, register_location
+from tests.support.lots import cotton_lot, random_point, register_location
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
@@ -43,7 +42,7 @@ class Market:
 
         admin, self.buyer = make("ADMIN"), make("BUYER")
         seller = make("TRADER")
-        self.point = pb.LatLng(latitude=random.uniform(-40, 40), longitude=random.uniform(-160, 10))
+        self.point = random_point()
         seller.location_id = register_location(
             admin, seller.subject, point=self.point, region="ZZ-SHAPES"
         ).location_id

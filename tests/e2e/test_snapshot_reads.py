@@ -6,7 +6,6 @@ function the service calls is wrapped for the one test), as a concurrent writer 
 
 from __future__ import annotations
 
-import random
 import uuid
 from collections.abc import Callable
 from decimal import Decimal
@@ -21,7 +20,7 @@ from availability_service.auth.principal import Principal, Role
 from availability_service.storage import lots as lot_storage
 from availability_service.storage import search as search_service
 from tests.support.callers import Caller
-from tests.support.lots import cotton_lot, error_details
+from tests.support.lots import cotton_lot, error_details, random_point
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 
@@ -39,7 +38,7 @@ def as_owner(caller: Caller) -> Principal:
 
 
 def spot() -> pb.LatLng:
-    return pb.LatLng(latitude=random.uniform(-40, 40), longitude=random.uniform(-160, 10))
+    return random_point()
 
 
 def search_near(buyer: Caller, point: pb.LatLng) -> api.SearchAvailabilitiesResponse:

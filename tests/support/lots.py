@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from google.rpc import error_details_pb2
@@ -94,3 +95,17 @@ def approved_lot(seller: Any, admin: Any, **overrides: Any) -> pb.Availability:
         api.CreateAvailabilityRequest(availability=cotton_lot(**overrides))
     ).availability
     return admin.ApproveAvailability(api.ApproveAvailabilityRequest(name=lot.name)).availability
+
+
+# Tests that post lots at random points keep them north of this latitude: the ocean south of
+# it belongs to the brute-force search market (tests/integration/test_search_bruteforce.py,
+# centred near 39.5 S 129.8 W, radii up to 300 km), whose oracle counts only its own lots, so
+# a stray lot inside one of its circles would make an exact search look wrong.
+RANDOM_POINT_MIN_LATITUDE = -10.0
+
+
+def random_point() -> pb.LatLng:
+    """A random point of a test's own, far from Rajkot where the default lots sit."""
+    return pb.LatLng(
+        latitude=random.uniform(RANDOM_POINT_MIN_LATITUDE, 45), longitude=random.uniform(-170, 20)
+    )

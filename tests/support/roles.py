@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import random
 import uuid
 
 import grpc
 
 from tests.support.callers import Caller, make_token
-from tests.support.lots import register_location
+from tests.support.lots import random_point, register_location
 from tradedesk.availability.v1 import resources_pb2 as pb
 
 # "invited buyer" is the one a fixture lists on its PRIVATE lots.
@@ -38,7 +37,7 @@ def callers_per_role(channel: grpc.Channel, region: str = "IN-GJ") -> dict[str, 
 
 def owner_posts_from_a_point_of_its_own(callers: dict[str, Caller], region: str) -> pb.LatLng:
     """Registers a location at a random point for the owner, who posts from it by default."""
-    point = pb.LatLng(latitude=random.uniform(-40, 40), longitude=random.uniform(-160, 10))
+    point = random_point()
     callers["owner"].location_id = register_location(
         callers["admin"], callers["owner"].subject, point=point, region=region
     ).location_id
