@@ -17,7 +17,7 @@ from availability_service.watch.filters import change_kind
 from availability_service.watch.follow import (
     BATCH_MAX_EVENTS,
     READY_TIMEOUT_SECONDS,
-    Follow,
+    FollowFilter,
     Mark,
     StreamUnavailable,
 )
@@ -49,7 +49,7 @@ async def open_stream(
     return hub.admit(principal), _Stream(parsed, principal, hub)
 
 
-class _Stream(Follow):
+class _Stream(FollowFilter):
     def _bookmark(self, revision: int, mark: Mark) -> api.WatchAvailabilitiesResponse:
         return api.WatchAvailabilitiesResponse(
             revision=revision, bookmark=watch_pb2.Bookmark(reason=REASONS[mark])

@@ -8,6 +8,7 @@ business (grpc_api.watch_stream, grpc_api.watch_search_stream: subclasses of Fol
 
 from __future__ import annotations
 
+import abc
 import enum
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -59,7 +60,7 @@ def cut_off(reason: str, why: str, last_revision: int) -> ResourceExhausted:
     )
 
 
-class Follow:
+class Follow(abc.ABC):
     """One stream's phases, limits and errors; subclasses turn events into messages."""
 
     def __init__(self, request: WatchRequest, principal: Principal, hub: WatchHub) -> None:
@@ -80,32 +81,19 @@ class Follow:
             self.hub.limits.send_timeout_seconds, max(self.deadline - now, AGE_GRACE_SECONDS)
         )
 
-    async def run(self) -> AsyncIterator[Any]:
-        if self.request.send_initial_state:
-            async for response in self._initial_state():
-                yield response
-        elif self.request.start_revision > 0:
-            self._check_not_future(await self._read(reads.current_revision, self.hub.uow))
-            self.pos = self.request.start_revision
-            oldest = await self._read(reads.oldest_revision, self.hub.uow)
-            self._check_retained(oldest)
-        else:
-            self.pos = self.hub.position  # "now", as far as this process has read
-        async for response in self._follow(self.hub.subscribe, self.hub.unsubscribe):
-            yield response
+    @abc.abstractmethod
+    def run(self) -> AsyncIterator[Any]:
+        """The stream's messages: its start (initial state or resume), then _follow."""
 
-    # --- what subclasses say on the wire ------------------------------------------------------
+    # --- what subclasses say on the wire (grpc_api builds the messages) ----------------------
 
-    def _initial_state(self) -> AsyncIterator[Any]:
-        """The messages of the initial state (lots from _initial_pages), its bookmark last."""
-        raise NotImplementedError
-
+    @abc.abstractmethod
     def _messages(self, events: list[WatchEvent]) -> Iterator[Any]:
         """Messages for these consecutive events; advances pos past all of them."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def _bookmark(self, revision: int, mark: Mark) -> Any:
-        raise NotImplementedError
+        """The bookmark message at `revision` for `mark`."""
 
     # --- phases ----------------------------------------------------------------------------
 
@@ -229,3 +217,25 @@ class Follow:
             raise StreamUnavailable(
                 "database unavailable; resume from last_revision", self.pos or None
             ) from exc
+
+
+class FollowFilter(Follow):
+    """A watch by filter: starts from its initial state, a revision to resume from, or now."""
+
+    async def run(self) -> AsyncIterator[Any]:
+        if self.request.send_initial_state:
+            async for response in self._initial_state():
+                yield response
+        elif self.request.start_revision > 0:
+            self._check_not_future(await self._read(reads.current_revision, self.hub.uow))
+            self.pos = self.request.start_revision
+            oldest = await self._read(reads.oldest_revision, self.hub.uow)
+            self._check_retained(oldest)
+        else:
+            self.pos = self.hub.position  # "now", as far as this process has read
+        async for response in self._follow(self.hub.subscribe, self.hub.unsubscribe):
+            yield response
+
+    @abc.abstractmethod
+    def _initial_state(self) -> AsyncIterator[Any]:
+        """The messages of the initial state (lots from _initial_pages), its bookmark last."""
