@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, literal, select
+from sqlalchemy import Connection, Text, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from availability_service.storage.tables import events, revision_counter
@@ -74,6 +74,38 @@ def read_events(conn: Connection, after_revision: int, limit: int = 500) -> list
 def oldest_revision(conn: Connection) -> int | None:
     value = conn.execute(select(func.min(events.c.revision))).scalar()
     return None if value is None else int(value)
+
+
+# Revisions commit in order (the counter row's lock), so in one statement's snapshot every
+# event up to the counter is there; the oldest kept event tells whether any were compacted.
+_CHANGES_SINCE = (
+    "SELECT (SELECT value FROM revision_counter) AS head,"
+    " (SELECT min(revision) FROM events) AS oldest,"
+    " ARRAY(SELECT availability_id::text FROM events WHERE revision > :after"
+    "       ORDER BY revision LIMIT :limit) AS lots"
+)
+# Keyed by "a statement timeout applies" (the same message as the query; see read_lot).
+_CHANGES = {
+    False: text(_CHANGES_SINCE),
+    True: text("SET LOCAL statement_timeout = :statement_timeout_ms; " + _CHANGES_SINCE),
+}
+
+
+def changes_since(
+    conn: Connection, after_revision: int, limit: int, statement_timeout_ms: int | None = None
+) -> tuple[int, frozenset[uuid.UUID] | None]:
+    """(head, the lots changed after `after_revision`, or None when the log cannot tell)."""
+    params = {"after": after_revision, "limit": limit + 1}
+    if statement_timeout_ms is not None:
+        params["statement_timeout_ms"] = statement_timeout_ms
+    row = conn.execute(_CHANGES[statement_timeout_ms is not None], params).one()
+    head = int(row.head)
+    if head == after_revision:
+        return head, frozenset()
+    complete = row.oldest is not None and row.oldest <= after_revision + 1
+    if not complete or len(row.lots) > limit:
+        return head, None
+    return head, frozenset(uuid.UUID(lot) for lot in row.lots)
 
 
 def count_events(conn: Connection, availability_id: uuid.UUID | None = None) -> int:

@@ -1,0 +1,105 @@
+"""GetAvailability's read on the event loop: from the lot cache when a probe sent after the
+call began has brought it up to date, else from the database on the pool (and then kept).
+
+The probe (service_layer.lot_cache) is shared: one at a time, answering every call that was
+waiting when it was sent, so under load one statement serves many calls, and a cache hit
+costs no thread hop and no database work of its own. Its consistency argument is in
+service_layer/lot_cache.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING
+
+import grpc
+import structlog
+
+from availability_service.auth.principal import Principal
+from availability_service.domain.model import Availability
+from availability_service.grpc_api.read_consistency import read_scope
+from availability_service.service_layer.lot_cache import LotCache, changes_after
+from availability_service.service_layer.lots import LotService, lot_id_from_name
+from availability_service.service_layer.ports import UnitOfWork
+from availability_service.service_layer.ports.events import LotChanges
+from availability_service.storage.read_routing import ReadScope, run_read
+from availability_service.telemetry.metrics import GET_CACHE
+
+if TYPE_CHECKING:
+    from availability_service.grpc_api.rpc_base import RpcBase
+
+log = structlog.get_logger(__name__)
+
+
+class SharedProbe:
+    """Brings the cache up to date for every call waiting when the probe is sent."""
+
+    def __init__(self, cache: LotCache, uow: UnitOfWork, executor: Executor) -> None:
+        self._cache = cache
+        self._uow = uow
+        self._executor = executor
+        self._next: asyncio.Future[bool] | None = None
+        self._running = False
+
+    async def caught_up(self) -> bool:
+        """True once a probe sent after this call began has been applied; False when the
+        probe failed (the caller then reads the database, which says what went wrong)."""
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            if not self._running:
+                self._running = True
+                asyncio.get_running_loop().create_task(self._run(), name="lot-cache-probe")
+        # Shielded: a call cancelled while it waits must not cancel the others' probe.
+        return await asyncio.shield(self._next)
+
+    def _changes(self, after: int | None) -> LotChanges:
+        # On the primary: the head must be the newest committed revision, not a standby's.
+        return run_read(ReadScope(primary_only=True), changes_after, self._uow, after)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._next is not None:
+                # Calls that start from here on wait for the next probe: this one may have
+                # been sent before their caller's write was acknowledged.
+                batch, self._next = self._next, None
+                after = self._cache.revision
+                try:
+                    changes = await loop.run_in_executor(self._executor, self._changes, after)
+                except Exception as exc:
+                    log.warning("lot_cache_probe_failed", error=str(exc).strip()[:200])
+                    batch.set_result(False)
+                    continue
+                self._cache.catch_up(after, changes)
+                batch.set_result(True)
+        finally:
+            self._running = False
+
+
+class LotReads:
+    """GetAvailability's lot for a caller: cached when provably current, else read."""
+
+    def __init__(self, lots: LotService, cache: LotCache, executor: Executor) -> None:
+        self._lots = lots
+        self._cache = cache
+        self._probe = SharedProbe(cache, lots.uow, executor)
+
+    async def get(
+        self, rpc: RpcBase, context: grpc.aio.ServicerContext, who: Principal, name: str
+    ) -> Availability:
+        scope = read_scope(context.invocation_metadata())  # a bad header fails either way
+        lot_id = lot_id_from_name(name)
+        read_at = None
+        if await self._probe.caught_up():
+            kept = self._cache.answer(who, lot_id, name)
+            if kept is not None:
+                GET_CACHE.labels("hit").inc()
+                return kept
+            read_at = self._cache.revision
+        GET_CACHE.labels("read").inc()
+        lot, stored = await rpc.offload(context, self._lots.read, who, name, scope=scope)
+        # Only the primary's answer: a standby may not have replayed what the cache has seen.
+        if stored and scope.chosen is None:
+            self._cache.offer(lot, read_at)
+        return lot
