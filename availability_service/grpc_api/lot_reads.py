@@ -10,14 +10,17 @@ service_layer/lot_cache.py.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import structlog
 
 from availability_service.auth.principal import Principal
+from availability_service.auth.visibility import sees_everything
 from availability_service.domain.model import Availability
+from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.service_layer.lot_cache import LotCache, changes_after
 from availability_service.service_layer.lots import LotService, lot_id_from_name
@@ -25,6 +28,7 @@ from availability_service.service_layer.ports import UnitOfWork
 from availability_service.service_layer.ports.events import LotChanges
 from availability_service.storage.read_routing import ReadScope, run_read
 from availability_service.telemetry.metrics import GET_CACHE
+from tradedesk.availability.v1 import availability_service_pb2 as api
 
 if TYPE_CHECKING:
     from availability_service.grpc_api.rpc_base import RpcBase
@@ -84,10 +88,31 @@ class LotReads:
         self._lots = lots
         self._cache = cache
         self._probe = SharedProbe(cache, lots.uow, executor)
+        # Encoded replies of kept lots, by (lot, revision, the caller sees every field, full
+        # view): a stored row at a revision never changes, so neither does its reply.
+        self._replies: dict[tuple[uuid.UUID, int, bool, bool], bytes] = {}
+
+    async def reply(
+        self, rpc: RpcBase, context: grpc.aio.ServicerContext, who: Principal, name: str, full: bool
+    ) -> bytes | api.GetAvailabilityResponse:
+        """GetAvailability's response: encoded once per kept lot and view, else built."""
+        lot, kept = await self.get(rpc, context, who, name)
+        if not kept:
+            return api.GetAvailabilityResponse(availability=availability_to_pb(lot, who, full))
+        # The same decision redact() makes: owner, ADMIN and SERVICE see every field.
+        key = (lot.id, lot.revision, sees_everything(who, lot.seller_id), full)
+        data = self._replies.get(key)
+        if data is None:
+            response = api.GetAvailabilityResponse(availability=availability_to_pb(lot, who, full))
+            data = self._replies[key] = response.SerializeToString()
+            if len(self._replies) > self._cache.capacity:
+                del self._replies[next(iter(self._replies))]
+        return data
 
     async def get(
         self, rpc: RpcBase, context: grpc.aio.ServicerContext, who: Principal, name: str
-    ) -> Availability:
+    ) -> tuple[Availability, bool]:
+        """The lot for `who`, and whether it came from the cache."""
         scope = read_scope(context.invocation_metadata())  # a bad header fails either way
         lot_id = lot_id_from_name(name)
         read_at = None
@@ -95,11 +120,28 @@ class LotReads:
             kept = self._cache.answer(who, lot_id, name)
             if kept is not None:
                 GET_CACHE.labels("hit").inc()
-                return kept
+                return kept, True
             read_at = self._cache.revision
         GET_CACHE.labels("read").inc()
         lot, stored = await rpc.offload(context, self._lots.read, who, name, scope=scope)
         # Only the primary's answer: a standby may not have replayed what the cache has seen.
         if stored and scope.chosen is None:
             self._cache.offer(lot, read_at)
-        return lot
+        return lot, False
+
+
+def encoded_reply(message: bytes | api.GetAvailabilityResponse) -> bytes:
+    """GetAvailability's response serialiser: a reply encoded beforehand as it is."""
+    if isinstance(message, bytes):
+        return message
+    return bytes(message.SerializeToString())
+
+
+def pre_serialized_handlers(servicer: Any) -> dict[str, grpc.RpcMethodHandler]:
+    """GetAvailability as the generated code registers it, but for its response serialiser."""
+    handler = grpc.unary_unary_rpc_method_handler(
+        servicer.GetAvailability,
+        request_deserializer=api.GetAvailabilityRequest.FromString,
+        response_serializer=encoded_reply,
+    )
+    return {"GetAvailability": handler}

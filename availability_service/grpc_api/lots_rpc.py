@@ -47,13 +47,13 @@ class LotRpcs(RpcBase):
     @rpc
     async def GetAvailability(
         self, request: api.GetAvailabilityRequest, context: Ctx
-    ) -> api.GetAvailabilityResponse:
+    ) -> api.GetAvailabilityResponse | bytes:
         full = _full(request.view)
         who = principal()
-        if self.lot_reads is None:
-            lot = await self.offload(context, self.services.lots.get, who, request.name)
-        else:
-            lot = await self.lot_reads.get(self, context, who, request.name)
+        if self.lot_reads is not None:
+            # Encoded bytes when the lot was kept (grpc_api.lot_reads.pre_serialized_handlers).
+            return await self.lot_reads.reply(self, context, who, request.name, full)
+        lot = await self.offload(context, self.services.lots.get, who, request.name)
         return api.GetAvailabilityResponse(availability=availability_to_pb(lot, who, full))
 
     @functools.cached_property

@@ -76,13 +76,25 @@ def test_a_kept_lot_is_hidden_from_a_caller_who_may_not_see_it_and_redacted_for_
     )
     assert list(_get(seller, lot.name).restricted_buyer_ids) == [invited.subject]  # kept
     before = _hits()
+    # The owner's reply from the cache (encoded once) is never the one other callers get.
+    assert list(_get(seller, lot.name).restricted_buyer_ids) == [invited.subject]
     with pytest.raises(grpc.RpcError) as hidden:
         _get(stranger, lot.name)
     assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
     seen = _get(invited, lot.name)
     assert seen.name == lot.name and list(seen.restricted_buyer_ids) == []
     assert not seen.approved_by
-    assert _hits() == before + 1  # the invited buyer's answer came from the cache
+    assert _hits() == before + 2  # the owner's second answer and the invited buyer's
+
+
+def test_each_view_of_a_kept_lot_has_its_own_reply(
+    seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    full = api.GetAvailabilityRequest(name=lot.name, view=api.VIEW_FULL)
+    for _ in range(2):  # read, then kept
+        assert len(_get(buyer, lot.name).ai_score_vector) == 0
+        assert len(buyer.GetAvailability(full).availability.ai_score_vector) > 0
 
 
 def test_the_read_your_writes_header_is_honoured_and_checked_on_a_kept_lot(
