@@ -7,17 +7,20 @@ which of its fields, is decided as for a read; the read-your-writes header is ho
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from availability_service.app import Application
+from availability_service.app import Application, build_application
 from availability_service.auth.principal import Principal, Role
 from availability_service.grpc_api.read_consistency import MIN_REVISION_HEADER
+from tests.conftest import settings_for
 from tests.support.callers import Caller
 from tests.support.lots import approved_lot
+from tests.support.server import ServerThread
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 
@@ -110,3 +113,24 @@ def test_the_read_your_writes_header_is_honoured_and_checked_on_a_kept_lot(
     with pytest.raises(grpc.RpcError) as refused:
         _get(buyer, lot.name, (MIN_REVISION_HEADER, "not-a-revision"))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.fixture
+def uncached(database_url: str, data_dir: Path) -> Iterator[grpc.Channel]:
+    """A channel to a server of its own with AVAILABILITY_GET_CACHE_LOTS=0."""
+    app = build_application(settings_for(database_url, data_dir, get_cache_lots=0))
+    thread = ServerThread(app).start()
+    with grpc.insecure_channel(thread.address) as channel:
+        yield channel
+    thread.stop()
+    app.close()
+
+
+def test_with_no_lots_to_keep_every_get_reads_the_database(
+    uncached: grpc.Channel, seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    reader = Caller(uncached, buyer.token, buyer.subject)
+    before = _hits()
+    assert [_get(reader, lot.name).name for _ in range(3)] == [lot.name] * 3
+    assert _hits() == before
