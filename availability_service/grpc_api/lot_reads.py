@@ -10,6 +10,7 @@ service_layer/lot_cache.py.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import uuid
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -44,16 +45,20 @@ class SharedProbe:
         self._uow = uow
         self._executor = executor
         self._next: asyncio.Future[bool] | None = None
-        self._running = False
+        self._task: asyncio.Task[None] | None = None
 
     async def caught_up(self) -> bool:
         """True once a probe sent after this call began has been applied; False when the
         probe failed (the caller then reads the database, which says what went wrong)."""
         if self._next is None:
-            self._next = asyncio.get_running_loop().create_future()
-            if not self._running:
-                self._running = True
-                asyncio.get_running_loop().create_task(self._run(), name="lot-cache-probe")
+            loop = asyncio.get_running_loop()
+            self._next = loop.create_future()
+            if self._task is None or self._task.done():
+                # Kept (a task nobody refers to may be collected mid-run), and in a context of
+                # its own rather than the first waiting call's (its caller, its span).
+                self._task = loop.create_task(
+                    self._run(), name="lot-cache-probe", context=contextvars.Context()
+                )
         # Shielded: a call cancelled while it waits must not cancel the others' probe.
         return await asyncio.shield(self._next)
 
@@ -63,22 +68,19 @@ class SharedProbe:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        try:
-            while self._next is not None:
-                # Calls that start from here on wait for the next probe: this one may have
-                # been sent before their caller's write was acknowledged.
-                batch, self._next = self._next, None
-                after = self._cache.revision
-                try:
-                    changes = await loop.run_in_executor(self._executor, self._changes, after)
-                except Exception as exc:
-                    log.warning("lot_cache_probe_failed", error=str(exc).strip()[:200])
-                    batch.set_result(False)
-                    continue
+        while self._next is not None:
+            # Calls that start from here on wait for the next probe: this one may have
+            # been sent before their caller's write was acknowledged.
+            batch, self._next = self._next, None
+            after = self._cache.revision
+            try:
+                changes = await loop.run_in_executor(self._executor, self._changes, after)
                 self._cache.catch_up(after, changes)
-                batch.set_result(True)
-        finally:
-            self._running = False
+            except Exception as exc:
+                log.warning("lot_cache_probe_failed", error=str(exc).strip()[:200])
+                batch.set_result(False)
+                continue
+            batch.set_result(True)
 
 
 class LotReads:
