@@ -28,7 +28,7 @@ from availability_service.service_layer.lots import LotService, lot_id_from_name
 from availability_service.service_layer.ports import UnitOfWork
 from availability_service.service_layer.ports.events import LotChanges
 from availability_service.storage.read_routing import ReadScope, run_read
-from availability_service.telemetry.metrics import GET_CACHE
+from availability_service.telemetry.metrics import GET_CACHE, GET_CACHE_PROBES
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 if TYPE_CHECKING:
@@ -78,8 +78,10 @@ class SharedProbe:
                 self._cache.catch_up(after, changes)
             except Exception as exc:
                 log.warning("lot_cache_probe_failed", error=str(exc).strip()[:200])
+                GET_CACHE_PROBES.labels("failed").inc()
                 batch.set_result(False)
                 continue
+            GET_CACHE_PROBES.labels("ok").inc()
             batch.set_result(True)
 
 

@@ -58,6 +58,12 @@ GET_CACHE = Counter(
     "current as of a probe sent after the call began) or read (the database)",
     ["result"],
 )
+GET_CACHE_PROBES = Counter(
+    "availability_get_cache_probes_total",
+    "Probes that brought the lot cache up to date (each serves every GetAvailability call "
+    "waiting when it was sent), by outcome: ok or failed",
+    ["outcome"],
+)
 POOL_CONNECTIONS_IN_USE = Gauge(
     "availability_db_pool_connections_in_use",
     "Database connections checked out of the pool",
