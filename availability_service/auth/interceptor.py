@@ -55,6 +55,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._rate_limiter = rate_limiter
         self._concurrency = concurrency_limiter
         self._open_methods = frozenset(open_methods)
+        self._guarded: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
 
     def is_open(self, method: str) -> bool:
         return method in self._open_methods or any(
@@ -70,7 +71,13 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or self.is_open(method):
             return handler
-        return self._wrap(handler, method)
+        # The same handler comes back for a method on every call: guard it once.
+        known = self._guarded.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        guarded = self._wrap(handler, method)
+        self._guarded[method] = (handler, guarded)
+        return guarded
 
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         # Methods of other services are not in the policy; an empty short name is denied.

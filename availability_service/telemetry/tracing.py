@@ -87,8 +87,12 @@ class ServerSpan:
     """The span of one RPC, current in the task that runs it (and in its database threads)."""
 
     def __init__(self, method: str, metadata: Iterable[tuple[str, Any]] | None) -> None:
-        carrier = {key: value for key, value in metadata or () if isinstance(value, str)}
-        parent = propagate.extract(carrier)
+        fields = propagate.get_global_textmap().fields  # the headers the propagators read
+        carrier = {
+            key: value for key, value in metadata or () if key in fields and isinstance(value, str)
+        }
+        # No trace context sent (most calls): nothing to extract, the span is a root.
+        parent = propagate.extract(carrier) if carrier else Context()
         self._token: Token[Context] | None = None
         if method.startswith(_UNTRACED_PREFIXES):
             self.span: Span = trace.get_current_span(parent)  # the caller's, if any: unrecorded
