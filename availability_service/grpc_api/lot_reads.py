@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from availability_service.grpc_api.rpc_base import RpcBase
 
 log = structlog.get_logger(__name__)
+_HITS, _READS = GET_CACHE.labels("hit"), GET_CACHE.labels("read")
 
 
 class SharedProbe:
@@ -123,10 +124,10 @@ class LotReads:
         if await self._probe.caught_up():
             kept = self._cache.answer(who, lot_id, name)
             if kept is not None:
-                GET_CACHE.labels("hit").inc()
+                _HITS.inc()
                 return kept, True
             read_at = self._cache.revision
-        GET_CACHE.labels("read").inc()
+        _READS.inc()
         lot, stored = await rpc.offload(context, self._lots.read, who, name, scope=scope)
         # Only the primary's answer: a standby may not have replayed what the cache has seen.
         if stored and scope.chosen is None:
