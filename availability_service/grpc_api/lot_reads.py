@@ -70,6 +70,9 @@ class SharedProbe:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while self._next is not None:
+            # One turn of the loop first: calls that arrived with this one (a burst read in
+            # the same poll) join its probe instead of waiting for the next.
+            await asyncio.sleep(0)
             # Calls that start from here on wait for the next probe: this one may have
             # been sent before their caller's write was acknowledged.
             batch, self._next = self._next, None
