@@ -14,6 +14,7 @@ import grpc
 import structlog
 
 from availability_service.grpc_api import metrics
+from availability_service.grpc_api.handler_memo import WrappedOnce
 from availability_service.telemetry.tracing import ServerSpan
 
 log = structlog.get_logger("rpc")
@@ -55,7 +56,7 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
     """Outermost interceptor, so its line covers auth refusals too."""
 
     def __init__(self) -> None:
-        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+        self._logged = WrappedOnce(self._wrap)
 
     async def intercept_service(
         self,
@@ -65,14 +66,7 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(details)
         if handler is None:
             return handler
-        method: str = details.method
-        # The same handler comes back for a method on every call: wrap it once.
-        known = self._wrapped.get(method)
-        if known is not None and known[0] is handler:
-            return known[1]
-        wrapped = self._wrap(handler, method)
-        self._wrapped[method] = (handler, wrapped)
-        return wrapped
+        return self._logged(handler, details.method)
 
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         codec = {

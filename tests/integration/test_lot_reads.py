@@ -103,6 +103,17 @@ def _read(pool: Engine, lot_id: uuid.UUID, deadline: float | None = 30.0) -> obj
         return tx.lots.get(lot_id, SYSTEM)
 
 
+def _read_fails(
+    pool: Engine, lot_id: uuid.UUID, code: grpc.StatusCode, deadline: float = 30.0
+) -> DBAPIError:
+    """The read fails with SQLAlchemy's exception, which the error table maps to `code`."""
+    with pytest.raises(DBAPIError) as caught:
+        _read(pool, lot_id, deadline)
+    status = status_for(caught.value)
+    assert status is not None and status.code == code
+    return caught.value
+
+
 def test_a_read_cancelled_by_its_deadline_is_deadline_exceeded_and_keeps_its_connection(
     engine: Engine, own_pool: tuple[Engine, str], lot_id: uuid.UUID
 ) -> None:
@@ -111,12 +122,9 @@ def test_a_read_cancelled_by_its_deadline_is_deadline_exceeded_and_keeps_its_con
     before = _backends(engine, name)
     with engine.connect() as blocker:
         blocker.execute(text("LOCK TABLE availabilities IN ACCESS EXCLUSIVE MODE"))
-        with pytest.raises(DBAPIError) as caught:
-            _read(pool, lot_id, deadline=0.2)
+        failed = _read_fails(pool, lot_id, grpc.StatusCode.DEADLINE_EXCEEDED, deadline=0.2)
         blocker.rollback()
-    status = status_for(caught.value)
-    assert status is not None and status.code == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert not caught.value.connection_invalidated
+    assert not failed.connection_invalidated
     # A cancelled statement leaves a healthy connection: it goes back to the pool, in use.
     assert _read(pool, lot_id) is not None
     assert _backends(engine, name) == before and pool.pool.checkedin() == 3
@@ -135,11 +143,7 @@ def test_a_killed_backend_fails_one_read_unavailable_and_the_pool_starts_afresh(
             {"pids": sorted(killed)},
         )
     assert _wait_until(lambda: not _backends(engine, name) & killed)
-    with pytest.raises(DBAPIError) as caught:
-        _read(pool, lot_id)
-    status = status_for(caught.value)
-    assert status is not None and status.code == grpc.StatusCode.UNAVAILABLE
-    assert caught.value.connection_invalidated
+    assert _read_fails(pool, lot_id, grpc.StatusCode.UNAVAILABLE).connection_invalidated
     # Every idle connection died with it: the next read must not be handed another corpse.
     assert _read(pool, lot_id) is not None
     assert not _backends(engine, name) & killed
@@ -154,11 +158,7 @@ def test_a_dropped_connection_fails_its_read_unavailable_and_is_never_reused(
         dropped = driver.get_backend_pid()
         # The network goes away under an idle pooled connection.
         socket.socket(fileno=os.dup(driver.fileno())).shutdown(socket.SHUT_RDWR)
-    with pytest.raises(DBAPIError) as caught:
-        _read(pool, lot_id)
-    status = status_for(caught.value)
-    assert status is not None and status.code == grpc.StatusCode.UNAVAILABLE
-    assert caught.value.connection_invalidated
+    assert _read_fails(pool, lot_id, grpc.StatusCode.UNAVAILABLE).connection_invalidated
     assert _read(pool, lot_id) is not None
     assert dropped not in _backends(engine, name) or _wait_until(
         lambda: dropped not in _backends(engine, name)
