@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from availability_service.domain.locations import Location
-from availability_service.domain.market import ComparablePrice
+from availability_service.domain.market import MarketBaseline
 from availability_service.domain.model import Availability, LotState, Reservation
 from availability_service.domain.stored_event import NewEvent, StoredEvent
 from availability_service.domain.viewer import Viewer
@@ -223,8 +223,8 @@ class SqlMarket:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def recent_prices(self, **query: Any) -> list[ComparablePrice]:
-        return comparables.recent_prices(self._conn, **query)
+    def baseline(self, **query: Any) -> MarketBaseline:
+        return comparables.price_baseline(self._conn, **query)
 
     def flagged(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
         return comparables.flagged_lot_ids(self._conn, after, limit)

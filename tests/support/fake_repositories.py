@@ -19,7 +19,12 @@ from availability_service.domain.errors import RequestIdReused
 from availability_service.domain.expiry import is_overdue
 from availability_service.domain.lifecycle import has_lapsed
 from availability_service.domain.locations import Location
-from availability_service.domain.market import ComparablePrice
+from availability_service.domain.market import (
+    ComparablePrice,
+    MarketBaseline,
+    is_usable,
+    spread_of,
+)
 from availability_service.domain.model import (
     MARKET_STATES,
     Availability,
@@ -29,6 +34,7 @@ from availability_service.domain.model import (
 )
 from availability_service.domain.stored_event import NewEvent
 from availability_service.domain.viewer import Viewer
+from availability_service.service_layer.price_check import SCOPES
 
 
 @dataclass
@@ -233,11 +239,44 @@ class FakeIdempotency:
         return 0
 
 
+def narrowest(rows: list[ComparablePrice], grade: str, region: str, minimum: int) -> MarketBaseline:
+    """The rule the database applies (storage.comparables), over prices in memory: the
+    narrowest scope with at least `minimum` prices, summed up."""
+    scopes = (
+        (lambda r: r.grade == grade and r.delivery_region == region, bool(grade and region)),
+        (lambda r: r.grade == grade, bool(grade)),
+        (lambda r: r.delivery_region == region, bool(region)),
+    )
+    chosen, scope = [r.price for r in rows], len(SCOPES) - 1
+    for index, (keep, possible) in enumerate(scopes):
+        if possible:
+            prices = [r.price for r in rows if keep(r)]
+            if len(prices) >= minimum:
+                chosen, scope = prices, index
+                break
+    usable = [p for p in chosen if is_usable(p)]
+    return MarketBaseline(
+        scope,
+        spread_of(chosen) if chosen else None,
+        spread_of(usable) if usable else None,
+    )
+
+
 class FakeMarket:
     """The comparable-price rule of storage.comparables, restated over the lots in memory."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
+
+    def baseline(
+        self,
+        *,
+        grade: str,
+        region: str,
+        minimum: int,
+        **query: Any,
+    ) -> MarketBaseline:
+        return narrowest(self.recent_prices(**query), grade, region, minimum)
 
     def recent_prices(
         self,
@@ -251,6 +290,7 @@ class FakeMarket:
         per_seller: int,
         scan: int,
     ) -> list[ComparablePrice]:
+        """The comparable prices, newest first."""
         recent = sorted(
             (
                 lot
