@@ -134,7 +134,7 @@ def create(ctx: Context) -> dict[str, Any]:
         "sample_status_after_load": after,
         "service": result.summary(),
         "sql_before": before.summary(),
-        "sql": {**sql.summary(), "ok_rps": round(sql_rps, 1), "after_ok_rps": sql.rps},
+        "sql": {**sql.summary(), "ok_rps": round(sql_rps, 1), "after_ok_rps": round(sql.rps, 1)},
         "create_vs_sql": _ratio(result.summary()["ok_rps"], sql_rps),
     }
 
