@@ -104,10 +104,6 @@ class FakeLotReads(FakeLots):
 
 
 class FakeEventReads(FakeEvents):
-    def append(self, **event: Any) -> None:
-        super().append(**event)
-        self._store.events[-1]["event_time"] = datetime.now(UTC)
-
     def _stored(self, event: dict[str, Any]) -> StoredEvent:
         types = tuple(event.get("event_types") or (event["event_type"],))
         return StoredEvent(
