@@ -12,9 +12,10 @@ with no gap and no duplicate.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from availability_service.auth.principal import Principal
@@ -126,10 +127,8 @@ class _SearchStream(Follow):
         self.commodity = standing.commodity.code
         self.inside: set[uuid.UUID] = set()  # the match set, by lot id
 
-    def _bookmark(self, revision: int, mark: Mark) -> api.WatchSearchResponse:
-        return api.WatchSearchResponse(
-            revision=revision, bookmark=watch_pb2.Bookmark(reason=REASONS[mark])
-        )
+    def _bookmark(self, revision: int, mark: Mark) -> search_wire.Encoded:
+        return _bookmark(revision, REASONS[mark])
 
     async def run(self) -> AsyncIterator[Any]:
         start: int | None = None  # None: now, as the initial state
@@ -205,19 +204,34 @@ class _SearchStream(Follow):
         if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
             return None
         lot, types = decoded(event)
-        new = self.standing.evaluate(lot)
+        standing = self.standing
+        judged = standing.judged(lot)
         was_inside = lot.id in self.inside
-        if new is not None:
+        if judged is not None and standing.admits(lot):
             self.inside.add(lot.id)
             kind = UPDATED if was_inside else ENTERED
-            return self._change(kind, new, event.revision, types, event)
+            return self._event_change(kind, event, lambda: Match(lot, *judged))
         if not was_inside:
             return None
         self.inside.discard(lot.id)
         if lot.delete_time is not None or not can_see_lot(self.principal, lot):
             # The caller lost sight of the lot: nothing of its new state may be shown.
             return search_wire.change(LEFT, f"availabilities/{lot.id}", event.revision, types, None)
-        return self._change(LEFT, self.standing.score(lot)[0], event.revision, types, event)
+        return self._event_change(LEFT, event, lambda: standing.score(lot)[0])
+
+    def _event_change(self, kind: int, event: WatchEvent, match: Callable[[], Match]) -> bytes:
+        """The change of `kind` for this event: the same bytes for every search with these
+        criteria whose caller sees the same redacted view of the lot, built once per event."""
+        standing = self.standing
+
+        def build() -> bytes:
+            return self._change(kind, match(), event.revision, decoded(event)[1], event)
+
+        if standing.criteria_key is None:
+            return build()
+        view = event.sees_everything(self.principal)
+        key = (standing.criteria_key, standing.summation, view, kind)
+        return search_wire.shared_change(event, key, build)
 
     def _change(
         self, kind: int, match: Match, revision: int, types: bytes, event: WatchEvent | None
@@ -231,6 +245,14 @@ class _SearchStream(Follow):
             lot = search_wire.event_lot(event, self.principal)
         found = search_wire.result(lot, match)
         return search_wire.change(kind, match.availability.name, revision, types, found)
+
+
+@functools.lru_cache(maxsize=64)
+def _bookmark(revision: int, reason: int) -> search_wire.Encoded:
+    """A bookmark, serialised once for every search at this revision (the progress
+    bookmarks of a thousand idle searches are mostly at the hub's position)."""
+    message = api.WatchSearchResponse(revision=revision, bookmark=watch_pb2.Bookmark(reason=reason))
+    return search_wire.Encoded(revision, message.SerializeToString())
 
 
 def _types(event: WatchEvent) -> bytes:

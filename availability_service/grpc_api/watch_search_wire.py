@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +42,8 @@ _DOUBLE = struct.Struct("<d")
 
 # Each event's lot, serialised once per view (sees everything or not).
 _LOTS: weakref.WeakKeyDictionary[WatchEvent, dict[bool, bytes]] = weakref.WeakKeyDictionary()
+# Whole changes per event, by what makes them equal for many streams (criteria, view, kind).
+_CHANGES: weakref.WeakKeyDictionary[WatchEvent, dict[Hashable, bytes]] = weakref.WeakKeyDictionary()
 # Score factors by value (most are equal across the searches of a lot state); bounded.
 _FACTORS: dict[tuple[Factor, str], bytes] = {}
 FACTOR_CACHE_SIZE = 50_000
@@ -91,6 +94,18 @@ def event_lot(event: WatchEvent, viewer: Principal) -> bytes:
     found = views.get(view)
     if found is None:
         found = views[view] = after_for(event, viewer).SerializeToString()
+    return found
+
+
+def shared_change(event: WatchEvent, key: Hashable, build: Callable[[], bytes]) -> bytes:
+    """The change `build` makes for this event, built once per event and `key` (whatever
+    the change depends on besides the event), kept as long as the event is."""
+    changes = _CHANGES.get(event)
+    if changes is None:
+        changes = _CHANGES[event] = {}
+    found = changes.get(key)
+    if found is None:
+        found = changes[key] = build()
     return found
 
 

@@ -99,6 +99,10 @@ SHARED_CACHE_SIZE = 10_000
 Scored = tuple[float, list[Factor], float | None, bool]  # score, breakdown, distance, passes
 _SCORES: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], Scored] = OrderedDict()
 SCORE_CACHE_SIZE = 20_000
+# Lot states judged by criteria (StandingSearch.judged): None when the criteria turn it away.
+Judged = tuple[float, list[Factor], float | None]  # score, breakdown, distance
+_JUDGED: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], Judged | None] = OrderedDict()
+_UNJUDGED = object()
 
 
 def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
@@ -178,13 +182,36 @@ class StandingSearch:
         return found
 
     def evaluate(self, lot: Availability | None) -> Match | None:
-        """The lot's match (score, breakdown, distance), or None when it is not in the set."""
-        if lot is None or not self._filtered_in(lot):
+        """The lot's match (score, breakdown, distance), or None when it is not in the set:
+        what the criteria alone decide (`judged`, shared by equal criteria), then what
+        depends on who asks and when (`admits`), judged for this search every time."""
+        if lot is None:
+            return None
+        judged = self.judged(lot)
+        if judged is None or not self.admits(lot):
+            return None
+        return Match(lot, *judged)
+
+    def judged(self, lot: Availability) -> Judged | None:
+        """The lot state's score, breakdown and distance when it passes the criteria's own
+        filters and threshold, else None; equal criteria judge a lot state once between them."""
+        if self.criteria_key is None:
+            return self._judge(lot)
+        key = (self.criteria_key, self._summation, lot.id, lot.revision)
+        found = _JUDGED.get(key, _UNJUDGED)
+        if found is _UNJUDGED:
+            found = _JUDGED[key] = self._judge(lot)
+            if len(_JUDGED) > SCORE_CACHE_SIZE:
+                _JUDGED.popitem(last=False)
+        return found  # type: ignore[return-value]  # _UNJUDGED was replaced above
+
+    def _judge(self, lot: Availability) -> Judged | None:
+        if not self._criteria_in(lot):
             return None
         match, passes = self.score(lot)
         if not passes or match.score < self.query.score_threshold:
             return None
-        return match
+        return match.score, match.breakdown, match.distance_km
 
     def score(self, lot: Availability) -> tuple[Match, bool]:
         """The lot scored as search scores it, and whether it passes scoring's own filters."""
@@ -214,8 +241,9 @@ class StandingSearch:
             return None
         return earth_distance_m(self.query.near, (lot.latitude, lot.longitude)) / 1000.0
 
-    def _filtered_in(self, lot: Availability) -> bool:
-        """storage.search's SQL filters, on one lot state."""
+    def _criteria_in(self, lot: Availability) -> bool:
+        """storage.search's SQL filters on one lot state, but for the caller's visibility and
+        the clock-bound ones (`admits`): what the criteria alone decide."""
         q = self.query
         # Every test must pass, so their order is free: the cheap comparisons come first
         # (a repriced lot is mostly turned away by a search's price ceiling).
@@ -232,8 +260,6 @@ class StandingSearch:
             or lot.price_per_base_unit is None
             or lot.price_per_base_unit > self.plan.price_limit
         ):
-            return False
-        if not can_see_lot(self.principal, lot):
             return False
         if not all(_quality_in_range(lot, r) for r in self.plan.ranges):
             return False
@@ -269,13 +295,8 @@ class StandingSearch:
         return self._regions_price_and_order(lot)
 
     def _regions_price_and_order(self, lot: Availability) -> bool:
-        """The filters of issue 14b, as storage.search and service_layer.search apply them.
-
-        Those that depend on the clock (the availability window, and whether an order would
-        be granted) are judged at the moment the lot state is evaluated, as a search run then
-        would judge them: a window that opens or closes with no write to the lot is seen at
-        the lot's next event (docs/watch.md).
-        """
+        """The filters of issue 14b that do not depend on the clock, as storage.search and
+        service_layer.search apply them."""
         q, plan = self.query, self.plan
         if q.delivery_regions and lot.delivery_region.lower() not in self._regions:
             return False
@@ -285,20 +306,32 @@ class StandingSearch:
             or lot.price_per_base_unit < plan.price_floor
         ):
             return False
+        # SQL's necessary condition for an order (the whole order is available now).
+        return q.order_quantity is None or (
+            lot.quantity_in_base_unit is not None
+            and lot.available_quantity * lot.quantity_in_base_unit
+            >= q.order_quantity * lot.total_quantity
+        )
+
+    def admits(self, lot: Availability) -> bool:
+        """What depends on who asks and when: the caller may see the lot (visibility.can_see),
+        and the clock-bound filters hold now.
+
+        Those (the availability window, and whether an order would be granted: the hold
+        rules) are judged at the moment the lot state is evaluated, as a search run then
+        would judge them: a window that opens or closes with no write to the lot is seen at
+        the lot's next event (docs/watch.md).
+        """
+        if not can_see_lot(self.principal, lot):
+            return False
         moment = now()
         # The window alone (search does not apply the daily cut-off to every search).
         if hold_rules.timing_refusal(lot, moment) == "OUTSIDE_AVAILABILITY_WINDOW":
             return False
-        if q.order_quantity is None:
-            return True
-        # SQL's necessary condition (the whole order is available now), then the hold rules.
-        if (
-            lot.quantity_in_base_unit is None
-            or lot.available_quantity * lot.quantity_in_base_unit
-            < q.order_quantity * lot.total_quantity
-        ):
-            return False
-        return grants_order(_order_row(lot), OrderFilter(q.order_quantity, moment))
+        q = self.query
+        return q.order_quantity is None or grants_order(
+            _order_row(lot), OrderFilter(q.order_quantity, moment)
+        )
 
 
 def _order_row(lot: Availability) -> CandidateRow:

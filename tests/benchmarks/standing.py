@@ -131,6 +131,19 @@ def _reprice(address: str, names: list[str], rate: float, seconds: float) -> dic
     return commits
 
 
+def _by_third(delays: list[tuple[float, float]]) -> list[list[float]]:
+    """(commit time, delay) pairs split by commit time into the first, middle and last third
+    of the span of the writes: a queue that builds up shows as delays growing across them."""
+    if not delays:
+        return [[], [], []]
+    first = min(c for c, _ in delays)
+    span = max(c for c, _ in delays) - first or 1.0
+    thirds: list[list[float]] = [[], [], []]
+    for commit, delay in delays:
+        thirds[min(2, int(3 * (commit - first) / span))].append(delay)
+    return thirds
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process so far (/proc/PID/stat, fields 14 and 15)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -141,6 +154,7 @@ def standing(ctx: Context) -> dict[str, Any]:
     n, rate = ctx.sizes.standing_searches, ctx.sizes.standing_changes_per_s
     seconds = ctx.sizes.standing_seconds
     limit = 120.0 + seconds
+    load_before = os.getloadavg()[0]
     # The changes come through a second server process, as they would from other engines'
     # calls: the measured process only follows the events and serves the standing searches.
     with env.service(ctx.db, ctx.folder) as server, env.service(ctx.db, ctx.folder) as writer:
@@ -188,6 +202,9 @@ def standing(ctx: Context) -> dict[str, Any]:
     arrivals = [t for rev, t, _ in received if rev in commits]
     followed_s = max(arrivals) - min(commits.values()) if arrivals else 0.0
     ctx.series["standing"] = {"delays_ms": delays}
+    thirds = _by_third(
+        [(commits[rev], (t - commits[rev]) * 1000) for rev, t, _ in received if rev in commits]
+    )
     return {
         "standing_searches": n,
         "commodities": len(COMMODITIES),
@@ -206,6 +223,11 @@ def standing(ctx: Context) -> dict[str, Any]:
         "stream_errors": {c: errors.count(c) for c in set(errors)},
         "delay_p50_ms": _pct(delays, 50),
         "delay_p99_ms": _pct(delays, 99),
+        # Stable or growing: the delays of the changes committed in each third of the writes.
+        "delay_p50_ms_by_third": [_pct(third, 50) for third in thirds],
+        "delay_p99_ms_by_third": [_pct(third, 99) for third in thirds],
+        # The machine's 1-minute load average before and after (2 cores: above 2 is a queue).
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "rss_before_mb": round(rss_before / 2**20, 1),
         "rss_with_searches_mb": round(rss_idle / 2**20, 1),
         "kb_per_standing_search": round((rss_idle - rss_before) / n / 1024, 1),
