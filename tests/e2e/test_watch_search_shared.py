@@ -11,6 +11,7 @@ import pytest
 from google.protobuf import duration_pb2
 from sqlalchemy import Engine
 
+from availability_service.grpc_api import watch_search_wire as search_wire
 from availability_service.watch import standing
 from tests.e2e.test_watch_search import (
     changes_until,
@@ -79,3 +80,47 @@ def test_equal_criteria_score_a_change_once_and_each_watcher_gets_what_search_gi
         assert change.kind == watch_pb2.MATCH_KIND_UPDATED
         assert change.result == expected
     assert [c for c in seen["outsider"] if c.name == lot.name] == []
+
+
+def test_a_change_is_built_once_per_criteria_and_view_and_each_watcher_gets_its_own_view(
+    seller: Caller,
+    admin: Caller,
+    buyer: Caller,
+    caller: Callable[..., Caller],
+    engine: Engine,
+    watch_search: Any,  # noqa: F811 (the fixture, imported)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    colleague = caller("BUYER", region="IN-GJ")
+    lot = approved_lot(seller, admin, internal_reference="internal-42")
+    built: list[object] = []
+    exact = search_wire.result
+
+    def counted(*args: Any) -> bytes:
+        built.append(args)
+        return exact(*args)
+
+    monkeypatch.setattr(search_wire, "result", counted)
+    every = {
+        "start_revision": revision_now(engine),
+        "progress_notify_interval": duration_pb2.Duration(nanos=2 * 10**8),
+    }
+    streams = {
+        "buyer": watch_search(buyer, criteria(), **every),
+        "colleague": watch_search(colleague, criteria(page_size=7), **every),
+        "owner": watch_search(seller, criteria(), **every),  # sees its owner-only fields
+    }
+    for stream in streams.values():
+        assert stream.message().bookmark.reason == watch_pb2.Bookmark.REASON_PROGRESS
+    before = len(built)
+    cheaper = write(seller, lot.name, ["base_price"], **price("1500"))
+
+    seen = {who: changes_until(s, cheaper.revision) for who, s in streams.items()}
+    assert len(built) - before == 2  # one per view: the market's, the owner's
+    changes = {who: [c for c in seen[who] if c.name == lot.name] for who in streams}
+    for who, reader in (("buyer", buyer), ("colleague", colleague), ("owner", seller)):
+        [change] = changes[who]
+        assert change.kind == watch_pb2.MATCH_KIND_UPDATED
+        assert change.result == searched(reader, criteria(), lot.name)
+    assert changes["owner"][0].result.availability.internal_reference == "internal-42"
+    assert changes["buyer"][0].result.availability.internal_reference == ""
