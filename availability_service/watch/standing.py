@@ -21,7 +21,6 @@ stored on the lot by its own writes, so a lot's score changes only through its o
 from __future__ import annotations
 
 import math
-import uuid
 from collections import OrderedDict
 
 from availability_service.auth.principal import Principal
@@ -29,9 +28,7 @@ from availability_service.auth.visibility import can_see_lot
 from availability_service.domain import holds as hold_rules
 from availability_service.domain.model import Availability, LotState
 from availability_service.intelligence import Commodity, Embedder, Factor, score_lot
-from availability_service.intelligence.scoring import LotCandidate
 from availability_service.service_layer.changes import now
-from availability_service.service_layer.enrichment import lot_features
 from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
     CandidateRow,
@@ -40,8 +37,9 @@ from availability_service.service_layer.ports.search import (
     QualityRange,
 )
 from availability_service.service_layer.ports.search import widen as _widen
-from availability_service.service_layer.search import SearchHit, candidate_of, grants_order
+from availability_service.service_layer.search import SearchHit, grants_order
 from availability_service.service_layer.search_criteria import Plan, SearchQuery
+from availability_service.watch.shared_work import criteria_id, shared_state
 from availability_service.watch.similarity import Embedded, Summation
 
 # earthdistance's earth(): the sphere radius in metres its functions use.
@@ -52,56 +50,16 @@ EARTH_RADIUS_M = 6378168.0
 Match = SearchHit
 
 
-def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> list[float]:
-    """The lot's embedding: the stored one when the lot was read from its row, else
-    recomputed from its features as enrichment computed it."""
-    if lot.ai_score_vector is not None:
-        return lot.ai_score_vector
-    return embedder.embed(lot_features(lot, commodity))
-
-
-class SharedLotState:
-    """What every standing search computes alike for one lot state (id, revision): its
-    embedding and norm, its distance to each distinct target, and its scoring candidate for
-    each (distance, km) pair; computed by the first search that needs it, reused by the rest."""
-
-    def __init__(self, embedded: Embedded) -> None:
-        self.embedded = embedded
-        self._candidates: dict[tuple[float | None, float | None], LotCandidate] = {}
-
-    def candidate(
-        self, lot: Availability, cosine_distance: float | None, distance_km: float | None
-    ) -> LotCandidate:
-        key = (cosine_distance, distance_km)
-        found = self._candidates.get(key)
-        if found is None:
-            found = self._candidates[key] = candidate_of(
-                CandidateRow(
-                    id=lot.id,
-                    normalized_quality_params=lot.normalized_quality_params,
-                    price_per_base_unit=lot.price_per_base_unit,
-                    ai_confidence_score=float(lot.ai_confidence_score),
-                    cosine_distance=cosine_distance,
-                    distance_km=distance_km,
-                )
-            )
-        return found
-
-
-# The process's lot states, shared by every standing search (bounded: least recent out).
-_SHARED: OrderedDict[tuple[uuid.UUID, int, Summation], SharedLotState] = OrderedDict()
-SHARED_CACHE_SIZE = 10_000
-
 # Lot states scored by criteria: a score depends on the lot state and the criteria only, not
 # on who asks, so standing searches with equal criteria (the same request, page fields aside)
 # score a lot state once between them (bounded: least recent out). Kept without the lot, so
 # the cache holds no lot alive (a stream's initial state is dropped once judged).
 Scored = tuple[float, list[Factor], float | None, bool]  # score, breakdown, distance, passes
-_SCORES: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], Scored] = OrderedDict()
+_SCORES: OrderedDict[tuple[int, int, int], Scored] = OrderedDict()  # criteria id, lot, revision
 SCORE_CACHE_SIZE = 20_000
 # Lot states judged by criteria (StandingSearch.judged): None when the criteria turn it away.
 Judged = tuple[float, list[Factor], float | None]  # score, breakdown, distance
-_JUDGED: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], Judged | None] = OrderedDict()
+_JUDGED: OrderedDict[tuple[int, int, int], Judged | None] = OrderedDict()
 _UNJUDGED = object()
 
 
@@ -157,8 +115,7 @@ class StandingSearch:
         self.plan = plan
         self.embedder = embedder
         self._regions = frozenset(r.lower() for r in query.delivery_regions)
-        self._summation = Summation()
-        self._target = Embedded(plan.target_vector, self._summation)
+        self.summation = Summation()
 
     @property
     def summation(self) -> Summation:
@@ -169,17 +126,10 @@ class StandingSearch:
         """The calibrated summation (watch.similarity.calibrated), set before any scoring."""
         self._summation = summation
         self._target = Embedded(self.plan.target_vector, summation)
-
-    def shared(self, lot: Availability) -> SharedLotState:
-        """The lot state's shared work, through the process-wide cache."""
-        key = (lot.id, lot.revision, self._summation)
-        found = _SHARED.get(key)
-        if found is None:
-            vector = embedding(lot, self.commodity, self.embedder)
-            found = _SHARED[key] = SharedLotState(Embedded(vector, self._summation))
-            if len(_SHARED) > SHARED_CACHE_SIZE:
-                _SHARED.popitem(last=False)
-        return found
+        # Equal criteria under one summation score alike: one small number names them.
+        self.criteria_id = (
+            None if self.criteria_key is None else criteria_id(self.criteria_key, summation)
+        )
 
     def evaluate(self, lot: Availability | None) -> Match | None:
         """The lot's match (score, breakdown, distance), or None when it is not in the set:
@@ -195,9 +145,9 @@ class StandingSearch:
     def judged(self, lot: Availability) -> Judged | None:
         """The lot state's score, breakdown and distance when it passes the criteria's own
         filters and threshold, else None; equal criteria judge a lot state once between them."""
-        if self.criteria_key is None:
+        if self.criteria_id is None:
             return self._judge(lot)
-        key = (self.criteria_key, self._summation, lot.id, lot.revision)
+        key = (self.criteria_id, lot.id.int, lot.revision)
         found = _JUDGED.get(key, _UNJUDGED)
         if found is _UNJUDGED:
             found = _JUDGED[key] = self._judge(lot)
@@ -215,9 +165,9 @@ class StandingSearch:
 
     def score(self, lot: Availability) -> tuple[Match, bool]:
         """The lot scored as search scores it, and whether it passes scoring's own filters."""
-        if self.criteria_key is None:
+        if self.criteria_id is None:
             return self._score(lot)
-        key = (self.criteria_key, self._summation, lot.id, lot.revision)
+        key = (self.criteria_id, lot.id.int, lot.revision)
         found = _SCORES.get(key)
         if found is None:
             match, passes = self._score(lot)
@@ -229,7 +179,7 @@ class StandingSearch:
         return Match(lot, score, breakdown, distance_km), passes
 
     def _score(self, lot: Availability) -> tuple[Match, bool]:
-        shared = self.shared(lot)
+        shared = shared_state(lot, self.commodity, self.embedder, self._summation)
         distance_km = self._distance_km(lot)
         cosine = shared.embedded.remembered_distance(self._target, self._summation)
         candidate = shared.candidate(lot, cosine, distance_km)
