@@ -16,6 +16,7 @@ follow on one core, whatever else the shared machine runs meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import time
@@ -31,6 +32,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from tests.benchmarks import env
 from tests.benchmarks.context import SELLER, Context, NotBuilt, active_lot, metadata
 from tests.benchmarks.watch import _pct, open_streams, run_client_processes
+from tests.support.processes import child_pids
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
@@ -50,6 +52,9 @@ POOL = 50  # cotton lots being repriced
 PRICES = ("1550", "1650", "1750", "1850")  # USD/t, against ceilings of 1600..1800
 WRITERS = 8
 IDLE_SECONDS = 3.0  # measuring the searching process's CPU with no change
+# Server processes serving the standing searches (`serve --workers N`, each with its own hub
+# and index; the kernel spreads the client connections over them). 1: one process.
+WORKERS = int(os.environ.get("BENCH_STANDING_WORKERS", "1"))
 
 
 def criteria(index: int) -> api.SearchAvailabilitiesRequest:
@@ -145,9 +150,14 @@ def _by_third(delays: list[tuple[float, float]]) -> list[list[float]]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (/proc/PID/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its children (`serve --workers`), from
+    /proc/PID/stat, fields 14 and 15."""
+    total = 0
+    for one in [pid, *child_pids(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{one}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def standing(ctx: Context) -> dict[str, Any]:
@@ -157,7 +167,10 @@ def standing(ctx: Context) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     # The changes come through a second server process, as they would from other engines'
     # calls: the measured process only follows the events and serves the standing searches.
-    with env.service(ctx.db, ctx.folder) as server, env.service(ctx.db, ctx.folder) as writer:
+    with (
+        env.service(ctx.db, ctx.folder, workers=WORKERS) as server,
+        env.service(ctx.db, ctx.folder) as writer,
+    ):
         names = [active_lot(writer.address).name for _ in range(POOL)]
         probe = api.WatchSearchRequest(search=criteria(0))
         with grpc.insecure_channel(server.address) as channel:
@@ -207,6 +220,7 @@ def standing(ctx: Context) -> dict[str, Any]:
     )
     return {
         "standing_searches": n,
+        "server_processes": WORKERS,
         "commodities": len(COMMODITIES),
         "cotton_searches": sum(1 for i in range(n) if i % len(COMMODITIES) == 0),
         "changes_written": len(commits),
