@@ -227,7 +227,9 @@ def load(db: Database, template_id: str, count: int, seed: int = 15) -> dict[str
             cur.execute("DROP TABLE market_staging")
             timings["insert_s"] = time.monotonic() - start
             start = time.monotonic()
-            cur.execute("SET maintenance_work_mem = '512MB'")
+            # The whole graph in memory: at 1M lots it outgrows 512 MB and the build slows
+            # several-fold once pgvector spills (its NOTICE "graph no longer fits").
+            cur.execute("SET maintenance_work_mem = '2GB'")
             cur.execute("SET max_parallel_maintenance_workers = 1")
             cur.execute(
                 "CREATE INDEX availabilities_vector ON availabilities "
