@@ -180,9 +180,9 @@ def _exactness(
 def _similar(ctx: Context, stub: Any, count: int) -> dict[str, Any]:
     """ListSimilarAvailabilities p50 and recall@10 (same commodity) against exact order."""
     from availability_service.auth.principal import Principal, Role
-    from availability_service.storage.repositories import visible_to
-    from availability_service.storage.search import nearest_lots
+    from availability_service.storage.similar import nearest_lots
     from availability_service.storage.tables import availabilities as t
+    from availability_service.storage.viewing import visibility_params
 
     engine = _engine(ctx)
     with engine.connect() as conn:
@@ -220,7 +220,7 @@ def _similar(ctx: Context, stub: Any, count: int) -> dict[str, Any]:
                 vector=list(row.ai_score_vector),
                 commodities=[row.commodity],
                 exclude_id=lot_id,
-                visible=visible_to(principal.viewer),
+                visibility=visibility_params(principal.viewer),
                 limit=PAGE,
             )
         names = {f"availabilities/{lot.id}" for lot, _ in exact}
