@@ -82,6 +82,7 @@ def nearest_lots(
     visibility: dict[str, str] | None,
     limit: int,
     statement_timeout_ms: int | None = None,
+    ef_search: int = EF_SEARCH,
 ) -> list[tuple[Availability, float]]:
     """The `limit` ACTIVE or RESERVED, not deleted lots of `commodities` nearest to
     `vector` that the caller may see (visibility from storage.lots.visibility_params),
@@ -93,6 +94,7 @@ def nearest_lots(
         "exclude_id": exclude_id,
         "walk_limit": limit * OVERFETCH,
         "limit": limit,
+        "ef_search": ef_search,
         **{f"commodity_{i}": code for i, code in enumerate(commodities)},
         **(visibility or {}),
     }

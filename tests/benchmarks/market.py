@@ -222,7 +222,15 @@ def load(db: Database, template_id: str, count: int, seed: int = 15) -> dict[str
                 copying += time.monotonic() - start
             timings["generate_s"], timings["copy_s"] = generating, copying
             start = time.monotonic()
-            cur.execute("DROP INDEX IF EXISTS availabilities_vector")
+            # The HNSW graphs (whichever the migrations define: one per commodity since
+            # 0009) are dropped for the load and each built once at the end.
+            cur.execute(
+                "SELECT indexname, indexdef FROM pg_indexes "
+                "WHERE tablename = 'availabilities' AND indexdef LIKE '%USING hnsw%'"
+            )
+            graphs = cur.fetchall()
+            for name, _ in graphs:
+                cur.execute(f"DROP INDEX {name}")
             cur.execute(_insert_sql(cur), {"template": template_id})
             cur.execute("DROP TABLE market_staging")
             timings["insert_s"] = time.monotonic() - start
@@ -231,10 +239,8 @@ def load(db: Database, template_id: str, count: int, seed: int = 15) -> dict[str
             # several-fold once pgvector spills (its NOTICE "graph no longer fits").
             cur.execute("SET maintenance_work_mem = '2GB'")
             cur.execute("SET max_parallel_maintenance_workers = 1")
-            cur.execute(
-                "CREATE INDEX availabilities_vector ON availabilities "
-                "USING hnsw (ai_score_vector vector_cosine_ops)"
-            )
+            for _, definition in graphs:
+                cur.execute(definition)
             timings["vector_index_s"] = time.monotonic() - start
             start = time.monotonic()
             cur.execute("ANALYZE availabilities")
