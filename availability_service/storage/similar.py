@@ -38,9 +38,7 @@ OVERFETCH = 4
 _STATES_SQL = "(" + ", ".join(f"'{s}'" for s in HOLDABLE_STATE_VALUES) + ")"
 _COLUMNS = ", ".join(f"availabilities.{name}" for name in _LOT_NAMES)
 _DISTANCE = "availabilities.ai_score_vector <=> CAST(:vector AS vector)"
-_SETTINGS = (
-    f"SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = {EF_SEARCH}; "
-)
+_SETTINGS = "SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = :ef_search; "
 _STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = :statement_timeout_ms; "
 
 
