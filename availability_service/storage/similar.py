@@ -30,15 +30,16 @@ from availability_service.storage.tables import availabilities
 # through other commodities' lots; see docs/performance.md "Search at scale" for recall
 # against exact at each value measured.
 EF_SEARCH = 100
-# Rows taken from each walk per row asked: relaxed order hands rows out only roughly
-# nearest first once the walk iterates, so the nearest of these are kept, by (distance, id),
-# and lots tied on distance come by name, not in the order the walk met them.
+# Rows the walk may hand out per row asked. Strict order hands them out nearest first, so
+# PostgreSQL stops reading once the page and the lots tied with its last are in (an
+# incremental sort on (distance, id)): lots tied on distance come by name, not in the order
+# the walk met them. The cap only bounds a walk through a long tie.
 OVERFETCH = 4
 
 _STATES_SQL = "(" + ", ".join(f"'{s}'" for s in HOLDABLE_STATE_VALUES) + ")"
 _COLUMNS = ", ".join(f"availabilities.{name}" for name in _LOT_NAMES)
 _DISTANCE = "availabilities.ai_score_vector <=> CAST(:vector AS vector)"
-_SETTINGS = "SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = :ef_search; "
+_SETTINGS = "SET LOCAL hnsw.iterative_scan = strict_order; SET LOCAL hnsw.ef_search = :ef_search; "
 _STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = :statement_timeout_ms; "
 
 
