@@ -299,3 +299,15 @@ def _insert_sql(cur: Any) -> str:
         f"SELECT {', '.join(values)} FROM market_staging s, "
         "(SELECT * FROM availabilities WHERE id = %(template)s) t"
     )
+
+
+def similar_picks(conn: Any, count: int) -> list[Any]:
+    """The lots ListSimilar is asked about: ACTIVE, PUBLIC cotton and wheat, by id."""
+    from sqlalchemy import text
+
+    query = text(
+        "SELECT id FROM availabilities WHERE state = 'ACTIVE' AND "
+        "market_visibility = 'PUBLIC' AND commodity IN ('cotton', 'wheat') "
+        "ORDER BY id LIMIT :n"
+    )
+    return list(conn.execute(query, {"n": count}).scalars())

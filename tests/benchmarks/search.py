@@ -186,18 +186,7 @@ def _similar(ctx: Context, stub: Any, count: int) -> dict[str, Any]:
 
     engine = _engine(ctx)
     with engine.connect() as conn:
-        picks = (
-            conn.execute(
-                text(
-                    "SELECT id FROM availabilities WHERE state = 'ACTIVE' AND "
-                    "market_visibility = 'PUBLIC' AND commodity IN ('cotton', 'wheat') "
-                    "ORDER BY id LIMIT :n"
-                ),
-                {"n": count},
-            )
-            .scalars()
-            .all()
-        )
+        picks = market.similar_picks(conn, count)
     requests = [
         api.ListSimilarAvailabilitiesRequest(name=f"availabilities/{i}", page_size=PAGE)
         for i in picks

@@ -27,23 +27,10 @@ from availability_service.storage.database import make_engine
 from availability_service.storage.tables import availabilities as t
 from availability_service.storage.unit_of_work import SqlUnitOfWork
 from availability_service.storage.viewing import visibility_params
+from tests.benchmarks import market
 
 BUYER = Principal("bench-buyer", "bench-buyer-co", frozenset({Role.BUYER}), "IN-GJ")
 PAGE = 10
-
-
-def _picks(conn: Connection, count: int) -> list[Any]:
-    """The lots the search benchmark asks about (tests.benchmarks.search._similar)."""
-    return list(
-        conn.execute(
-            text(
-                "SELECT id FROM availabilities WHERE state = 'ACTIVE' AND "
-                "market_visibility = 'PUBLIC' AND commodity IN ('cotton', 'wheat') "
-                "ORDER BY id LIMIT :n"
-            ),
-            {"n": count},
-        ).scalars()
-    )
 
 
 def _nearest(conn: Connection, lot_id: Any, exact: bool, ef: int) -> list[Any]:
@@ -145,7 +132,7 @@ def main() -> None:
     args = parser.parse_args()
     engine = make_engine(os.environ["BENCH_DATABASE_URL"], 2)
     with engine.connect() as conn:
-        picks = _picks(conn, args.lots)
+        picks = market.similar_picks(conn, args.lots)
     exact: dict[Any, list[Any]] = {}
     started = time.perf_counter()
     for lot_id in picks:
