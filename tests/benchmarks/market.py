@@ -311,3 +311,29 @@ def similar_picks(conn: Any, count: int) -> list[Any]:
         "ORDER BY id LIMIT :n"
     )
     return list(conn.execute(query, {"n": count}).scalars())
+
+
+def similar_lots(
+    conn: Any, lot_id: Any, viewer: Any, limit: int, *, exact: bool, ef_search: int | None = None
+) -> list[Any]:
+    """Ids of the same-commodity lots ListSimilar's read returns for this lot; with `exact`,
+    index scans off, so every lot of the commodity is compared (the brute-force order)."""
+    from sqlalchemy import select, text
+
+    from availability_service.storage import similar
+    from availability_service.storage.tables import availabilities as t
+    from availability_service.storage.viewing import visibility_params
+
+    row = conn.execute(select(t.c.commodity, t.c.ai_score_vector).where(t.c.id == lot_id)).one()
+    if exact:
+        conn.execute(text("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off"))
+    found = similar.nearest_lots(
+        conn,
+        vector=list(row.ai_score_vector),
+        commodities=[row.commodity],
+        exclude_id=lot_id,
+        visibility=visibility_params(viewer),
+        limit=limit,
+        ef_search=ef_search or similar.EF_SEARCH,
+    )
+    return [lot.id for lot, _ in found]

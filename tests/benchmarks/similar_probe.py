@@ -17,16 +17,14 @@ import time
 from typing import Any
 from unittest import mock
 
-from sqlalchemy import Connection, event, select, text
+from sqlalchemy import Connection, event, text
 
 from availability_service.auth.principal import Principal, Role
 from availability_service.intelligence import load_catalog
 from availability_service.service_layer.insight import InsightService
 from availability_service.storage import similar
 from availability_service.storage.database import make_engine
-from availability_service.storage.tables import availabilities as t
 from availability_service.storage.unit_of_work import SqlUnitOfWork
-from availability_service.storage.viewing import visibility_params
 from tests.benchmarks import market
 
 BUYER = Principal("bench-buyer", "bench-buyer-co", frozenset({Role.BUYER}), "IN-GJ")
@@ -34,19 +32,7 @@ PAGE = 10
 
 
 def _nearest(conn: Connection, lot_id: Any, exact: bool, ef: int) -> list[Any]:
-    row = conn.execute(select(t.c.commodity, t.c.ai_score_vector).where(t.c.id == lot_id)).one()
-    if exact:
-        conn.execute(text("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off"))
-    found = similar.nearest_lots(
-        conn,
-        vector=list(row.ai_score_vector),
-        commodities=[row.commodity],
-        exclude_id=lot_id,
-        visibility=visibility_params(BUYER.viewer),
-        limit=PAGE,
-        ef_search=ef,
-    )
-    return [lot.id for lot, _ in found]
+    return market.similar_lots(conn, lot_id, BUYER.viewer, PAGE, exact=exact, ef_search=ef)
 
 
 def _pct(values: list[float], q: int) -> float:
