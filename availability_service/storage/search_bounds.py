@@ -58,7 +58,7 @@ def _f(value: float) -> ColumnElement[Any]:
     return literal(float(value), Float)
 
 
-def _distance_floor_m(
+def distance_floor_m(
     latitude: ColumnElement[Any], longitude: ColumnElement[Any], near: tuple[float, float]
 ) -> ColumnElement[Any]:
     """At most earthdistance's earth_distance from `near` (same sphere, the haversine
@@ -100,7 +100,7 @@ def _bounds_query(f: CandidateFilter, read: BoundRead) -> Any:
             near.c.id,
             near.c.s_confidence,
             near.c.s_price,
-            (_distance_floor_m(near.c.latitude, near.c.longitude, f.near) / 1000.0).label("s_km"),
+            (distance_floor_m(near.c.latitude, near.c.longitude, f.near) / 1000.0).label("s_km"),
             *(number_of(near.c[f"e{i}"]).label(f"n{i}") for i in range(len(names))),
         )
         .offset(0)

@@ -31,7 +31,7 @@ from availability_service.domain.model import (
     Visibility,
 )
 from availability_service.service_layer import search as search_module
-from availability_service.storage import search_lists
+from availability_service.storage import search_bounds, search_lists
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
 from tests.support.search_oracle import brute_force
@@ -224,6 +224,17 @@ REQUESTS: dict[str, dict[str, Any]] = {
         score_threshold=0.1,
         page_size=150,
     ),
+    # The benchmark's matching shape: read by score bound from the covering index
+    # (service_layer.search_bounded), every page; the other shapes with `near` too.
+    "matching: two targets with tolerances, a max price, default weights": dict(
+        quality_targets={
+            "staple_length": target(pb.QualityValue(number=28.5, unit="mm"), tolerance=2.0),
+            "micronaire": target(pb.QualityValue(number=4.4), tolerance=0.6),
+        },
+        max_price=pb.Money(currency_code="USD", amount="2300"),
+        radius_km=300,
+        page_size=30,
+    ),
     "radius only, anomalies included, custom weights": dict(
         radius_km=130,
         include_anomalies=True,
@@ -317,6 +328,7 @@ REQUESTS: dict[str, dict[str, Any]] = {
     ),
 }
 NO_POINT = {name for name in REQUESTS if name.startswith("without near")}
+MATCHING = "matching: two targets with tolerances, a max price, default weights"
 
 
 @pytest.mark.parametrize("shape", list(REQUESTS))
@@ -406,3 +418,38 @@ def test_a_first_page_without_targets_or_point_is_proven_from_a_few_rows_of_the_
     )
     assert len(expected) > 1000
     assert 0 < sum(read) <= 300
+
+
+def test_a_first_matching_page_is_proven_from_a_few_lots_of_the_radius(
+    market: tuple[tuple[float, float], str],
+    app: Application,
+    engine: Engine,
+    caller: Callable[..., Caller],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A matching search (targets, a max price, a radius) reads its lots by score bound
+    from the covering index, and only a few of them from the table: not the hundreds
+    that pass its filters (nor the thousands in the radius)."""
+    center, buyer = market
+    read: list[int] = []
+    original = search_bounds.bounded_candidates
+
+    def counting(*args: Any) -> Any:
+        found = original(*args)
+        read.append(found.read)
+        return found
+
+    monkeypatch.setattr(search_bounds, "bounded_candidates", counting)
+    request = api.SearchAvailabilitiesRequest(commodity="cotton", **REQUESTS[MATCHING])
+    request.page_size = 10
+    request.near.CopyFrom(pb.LatLng(latitude=center[0], longitude=center[1]))
+    principal = Principal(buyer, None, frozenset({Role.BUYER}), REGION)
+    scope = t.c.delivery_region.in_([REGION, OTHER_REGION])
+    expected = brute_force(engine, app.services.search, principal, request, scope)
+    page = caller("BUYER", sub=buyer, region=REGION).SearchAvailabilities(request)
+    assert [r.availability.name for r in page.results] == [name for name, _ in expected[:10]]
+    assert [r.score for r in page.results] == pytest.approx(
+        [score for _, score in expected[:10]], rel=1e-12
+    )
+    assert len(expected) > 250
+    assert 0 < sum(read) <= 128, read
