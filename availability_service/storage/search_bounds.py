@@ -75,10 +75,10 @@ def distance_floor_m(
 
 
 def _bounds_query(f: CandidateFilter, read: BoundRead) -> Any:
-    """(id, bound) of the next lots, from the covering index alone, in three layers kept
-    apart by OFFSET 0 so every input is computed once per lot: the plain filters with the
-    targeted quality entries, then the numbers and the distance floor, then their filters
-    and the bound."""
+    """(id, bound) of the next lots, from the covering index alone, in layers kept apart by
+    OFFSET 0 so every input is computed once per lot: the plain filters with the targeted
+    quality entries, their numbers, the quality ranges with the distance floor, then the
+    radius and the bound."""
     ranking = f.ranking
     assert ranking is not None and f.near is not None
     names = list(dict.fromkeys([*ranking.criteria.quality_targets, *(q.name for q in f.quality)]))
@@ -100,26 +100,43 @@ def _bounds_query(f: CandidateFilter, read: BoundRead) -> Any:
             near.c.id,
             near.c.s_confidence,
             near.c.s_price,
-            (distance_floor_m(near.c.latitude, near.c.longitude, f.near) / 1000.0).label("s_km"),
+            near.c.latitude,
+            near.c.longitude,
             *(number_of(near.c[f"e{i}"]).label(f"n{i}") for i in range(len(names))),
         )
         .offset(0)
         .subquery("numbers")
     )
-    by_name = {name: numbers.c[f"n{i}"] for i, name in enumerate(names)}
+    # The quality ranges first: the distance is computed only for the lots passing them.
+    numbered = {name: numbers.c[f"n{i}"] for i, name in enumerate(names)}
+    passing = (
+        select(
+            numbers.c.id,
+            numbers.c.s_confidence,
+            numbers.c.s_price,
+            *(numbers.c[f"n{i}"] for i in range(len(names))),
+            (distance_floor_m(numbers.c.latitude, numbers.c.longitude, f.near) / 1000.0).label(
+                "s_km"
+            ),
+        )
+        .where(and_(true(), *quality_conditions(f, numbered)))
+        .offset(0)
+        .subquery("passing")
+    )
+    by_name = {name: passing.c[f"n{i}"] for i, name in enumerate(names)}
     inputs: dict[str, Any] = {
-        "s_confidence": numbers.c.s_confidence,
-        "s_price": numbers.c.s_price,
-        "s_km": numbers.c.s_km,
+        "s_confidence": passing.c.s_confidence,
+        "s_price": passing.c.s_price,
+        "s_km": passing.c.s_km,
     }
     for i, name in enumerate(ranking.criteria.quality_targets):
         inputs[f"s_q{i}"] = by_name[name]
     radius = radius_m(f)
-    within = [] if radius is None else [numbers.c.s_km * 1000.0 <= radius]
+    within = [] if radius is None else [passing.c.s_km * 1000.0 <= radius]
     bound = score_bound(ranking.criteria, ranking.commodity, inputs, with_distance=True)
     bounded = (
-        select(numbers.c.id, bound.label("bound"))
-        .where(and_(true(), *within, *quality_conditions(f, by_name)))
+        select(passing.c.id, bound.label("bound"))
+        .where(and_(true(), *within))
         .offset(0)
         .subquery("bounded")
     )
