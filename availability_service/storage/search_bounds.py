@@ -25,13 +25,10 @@ from availability_service.service_layer.ports.search import (
     BoundedRows,
     BoundRead,
     CandidateFilter,
-    ScoreOrder,
 )
 from availability_service.storage.search import (
     _candidate_row,
     _conditions,
-    _cosine,
-    _distance_km,
     candidate_columns,
     indexed_conditions,
     quality_conditions,
@@ -39,7 +36,6 @@ from availability_service.storage.search import (
 )
 from availability_service.storage.search_geo import EARTH_RADIUS_M
 from availability_service.storage.search_score import (
-    by_score,
     not_nan,
     number_of,
     quality_entry,
@@ -168,15 +164,8 @@ def bounded_candidates(conn: Connection, f: CandidateFilter, read: BoundRead) ->
     if not batch:
         return BoundedRows([], 0, None)
     ids = [r.id for r in batch]
-    # Every lot of the batch, exactly as storage.search reads candidates (no score bounds).
-    rows = by_score(
-        ScoreOrder(ranking.criteria, ranking.commodity),
-        len(ids),
-        candidate_columns(f),
-        and_(t.c.id.in_(ids), *_conditions(f)),
-        _cosine(f),
-        _distance_km(f),
-        f.near,
-    )
+    # The batch's lots that pass every filter, with the inputs scoring reads (the service
+    # scores them exactly; no order key is needed).
+    rows = select(*candidate_columns(f)).where(t.c.id.in_(ids), *_conditions(f))
     found = [_candidate_row(r, f) for r in conn.execute(rows)]
     return BoundedRows(found, len(batch), (float(batch[-1].bound), batch[-1].id))
