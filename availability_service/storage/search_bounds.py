@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Connection, Float, and_, func, literal, or_, select, true
+from sqlalchemy import Connection, Float, and_, func, literal, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.service_layer.ports.search import (
@@ -36,6 +36,7 @@ from availability_service.storage.search import (
 )
 from availability_service.storage.search_geo import EARTH_RADIUS_M
 from availability_service.storage.search_score import (
+    keyset,
     not_nan,
     number_of,
     quality_entry,
@@ -136,17 +137,7 @@ def _bounds_query(f: CandidateFilter, read: BoundRead) -> Any:
         .offset(0)
         .subquery("bounded")
     )
-    keep: list[ColumnElement[bool]] = []
-    if read.floor is not None:
-        keep.append(bounded.c.bound >= read.floor)
-    if read.after is not None:
-        last_bound, last_id = read.after
-        keep.append(
-            or_(
-                bounded.c.bound < last_bound,
-                and_(bounded.c.bound == last_bound, bounded.c.id > last_id),
-            )
-        )
+    keep = keyset(bounded.c.bound, bounded.c.id, read.floor, None, read.after)
     return (
         select(bounded.c.id, bounded.c.bound)
         .where(and_(true(), *keep))

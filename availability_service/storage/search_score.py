@@ -242,22 +242,32 @@ def by_score(
     score = approximate_score(criteria, ranking.commodity, inputs.c, near is not None)
     output = [inputs.c[c.key] for c in columns if c.key is not None]
     scored = select(*output, score.label("approximate_score")).offset(0).subquery("scored")
-    keep: list[ColumnElement[bool]] = []
-    if ranking.floor is not None:
-        keep.append(scored.c.approximate_score >= ranking.floor)
-    if ranking.ceiling is not None:
-        keep.append(scored.c.approximate_score <= ranking.ceiling)
-    if ranking.after is not None:
-        last_score, last_id = ranking.after
-        keep.append(
-            or_(
-                scored.c.approximate_score < last_score,
-                and_(scored.c.approximate_score == last_score, scored.c.id > last_id),
-            )
-        )
+    keep = keyset(
+        scored.c.approximate_score, scored.c.id, ranking.floor, ranking.ceiling, ranking.after
+    )
     return (
         select(scored)
         .where(and_(true(), *keep))
         .order_by(scored.c.approximate_score.desc(), scored.c.id)
         .limit(limit)
     )
+
+
+def keyset(
+    key: ColumnElement[Any],
+    lot_id: ColumnElement[Any],
+    floor: float | None,
+    ceiling: float | None,
+    after: tuple[float, Any] | None,
+) -> list[ColumnElement[bool]]:
+    """Rows read by (key descending, id) after `after` (the last row's key and id), with
+    their key within [floor, ceiling]."""
+    keep: list[ColumnElement[bool]] = []
+    if floor is not None:
+        keep.append(key >= floor)
+    if ceiling is not None:
+        keep.append(key <= ceiling)
+    if after is not None:
+        last_key, last_id = after
+        keep.append(or_(key < last_key, and_(key == last_key, lot_id > last_id)))
+    return keep
