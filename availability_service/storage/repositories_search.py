@@ -20,7 +20,7 @@ from availability_service.service_layer.ports.search import (
     ListRow,
 )
 from availability_service.storage import search, search_bounds, search_lists, similar
-from availability_service.storage.viewing import visibility_params, visible_to
+from availability_service.storage.viewing import visibility_params
 
 _COSINE_DISTANCE = text("SELECT CAST(:a AS vector) <=> CAST(:b AS vector)")
 
