@@ -1,4 +1,5 @@
-"""The event store: revision counter, append, read, and the wake-up notification."""
+"""The event store: revision counter, reads, compaction. Events are written with their lot, in
+one statement with the wake-up notification (storage/lot_writes.py)."""
 
 from __future__ import annotations
 
@@ -6,60 +7,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, literal, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
 from availability_service.storage import driver_read
 from availability_service.storage.tables import events, revision_counter
 
-NOTIFY_CHANNEL = "availability_events"
-
-
-# Built once (see insert_lot in storage.lots); the revision itself is bumped by the lot's
-# write (next_revision(), migration 0004). The wake-up rides on the insert (RETURNING
-# evaluates it once, for the one row): one round trip instead of two, queued in the same
-# transaction at the same point as before.
-_INSERT_EVENT = (
-    events.insert()
-    .values(event_time=func.clock_timestamp())
-    .returning(func.pg_notify(literal(NOTIFY_CHANNEL), cast(events.c.revision, Text)))
-)
-
 
 def current_revision(conn: Connection) -> int:
     return int(conn.execute(select(revision_counter.c.value)).scalar_one())
-
-
-def append_event(
-    conn: Connection,
-    *,
-    revision: int,
-    availability_id: uuid.UUID,
-    event_type: str,
-    actor: str,
-    changed_fields: Sequence[str],
-    event_types: Sequence[str] = (),
-    before: dict[str, Any] | None,
-    after: dict[str, Any],
-    reservation_id: uuid.UUID | None = None,
-    reservation: dict[str, Any] | None = None,
-) -> None:
-    # pg_notify is delivered at commit only; it is a wake-up, the stream always reads the table.
-    conn.execute(
-        _INSERT_EVENT,
-        {
-            "revision": revision,
-            "availability_id": availability_id,
-            "reservation_id": reservation_id,
-            "event_type": event_type,
-            "event_types": list(event_types or (event_type,)),
-            "actor": actor,
-            "changed_fields": list(changed_fields),
-            "before": before,
-            "after": after,
-            "reservation": reservation,
-        },
-    ).close()
 
 
 def read_events(conn: Connection, after_revision: int, limit: int = 500) -> list[Any]:

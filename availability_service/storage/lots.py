@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, func, select, text, tuple_
+from sqlalchemy import Connection, select, text, tuple_
 from sqlalchemy.dialects.postgresql import psycopg2
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
@@ -37,46 +37,6 @@ def _lot_from_columns(data: dict[str, Any]) -> Availability:
     vector = data.get("ai_score_vector")
     data["ai_score_vector"] = None if vector is None else [float(x) for x in vector]
     return Availability(**{k: v for k, v in data.items() if k in _FIELDS})
-
-
-def _values(lot: Availability) -> dict[str, Any]:
-    values = {name: getattr(lot, name) for name in AVAILABILITY_FIELDS}
-    for key in ("state", "market_visibility", "price_type"):
-        values[key] = values[key].value
-    return values
-
-
-# Built once and executed with parameters: .values(**row) built a new statement per call
-# whose cache key (60-odd columns) cost more than the insert itself. The revision comes from
-# next_revision() (migration 0004) in the same statement: the bump costs no round trip of
-# its own while the lot's row lock is held.
-_AT_NEXT_REVISION = {"revision": func.next_revision()}
-_INSERT_LOT = availabilities.insert().values(_AT_NEXT_REVISION).returning(availabilities.c.revision)
-_UPDATE_LOT = (
-    availabilities.update()
-    .where(availabilities.c.id == bindparam("lot_key"))
-    .values(_AT_NEXT_REVISION)
-    .returning(availabilities.c.revision)
-)
-
-
-def insert_lot(conn: Connection, lot: Availability) -> int:
-    """Inserts the lot at the next revision (bumping the counter); returns that revision.
-
-    The counter row stays locked until commit, so call this after every other lock the
-    transaction needs on lots: lock order is always lots, then the counter.
-    """
-    values = _values(lot)
-    del values["revision"]
-    return int(conn.execute(_INSERT_LOT, values).scalar_one())
-
-
-def update_lot(conn: Connection, lot: Availability) -> int:
-    """Writes the (locked) lot at the next revision; returns that revision. See insert_lot."""
-    values = _values(lot)
-    del values["revision"]
-    values["lot_key"] = values.pop("id")
-    return int(conn.execute(_UPDATE_LOT, values).scalar_one())
 
 
 def get_lot(

@@ -20,24 +20,11 @@ class LotChanges(NamedTuple):
 
 
 class EventLog(Protocol):
+    """Events are written with their lot (LotRepository.add and save), never alone."""
+
     def current_revision(self) -> int:
         """The newest committed revision this transaction can see."""
         ...
-
-    def append(
-        self,
-        *,
-        revision: int,
-        availability_id: uuid.UUID,
-        event_type: str,
-        actor: str,
-        changed_fields: Sequence[str],
-        event_types: Sequence[str] = (),
-        before: dict[str, Any] | None,
-        after: dict[str, Any],
-        reservation_id: uuid.UUID | None = None,
-        reservation: dict[str, Any] | None = None,
-    ) -> None: ...
 
     def compact_before(self, moment: datetime, limit: int) -> int:
         """Deletes up to `limit` of the oldest events recorded before `moment`; how many."""
