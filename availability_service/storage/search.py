@@ -191,8 +191,15 @@ _ORDER_COLUMNS = (
 )
 
 
-def _cosine(f: CandidateFilter) -> ColumnElement[Any]:
-    return availabilities.c.ai_score_vector.cosine_distance(f.target_vector)
+def exact_cosine(f: CandidateFilter) -> ColumnElement[Any]:
+    """The cosine distance to the request's vector, written as pgvector's function rather
+    than its `<=>` operator: the same value, but an HNSW graph serves only the operator, so
+    PostgreSQL can never answer an exact read from a graph's approximate order (ListSimilar's
+    per-commodity graphs, migration 0009, cover the searchable lots of a commodity: their
+    predicate is implied by every search's filters). The factor list's B-trees (migration
+    0011) are built on this same function form."""
+    column = availabilities.c.ai_score_vector
+    return func.cosine_distance(column, literal(f.target_vector, type_=column.type), type_=Float)
 
 
 def _distance_km(f: CandidateFilter) -> ColumnElement[Any]:
@@ -212,7 +219,7 @@ def candidate_columns(f: CandidateFilter) -> list[ColumnElement[Any]]:
         t.c.normalized_quality_params,
         t.c.price_per_base_unit,
         t.c.ai_confidence_score,
-        _cosine(f).label("cosine_distance"),
+        exact_cosine(f).label("cosine_distance"),
         _distance_km(f).label("distance_km"),
         *order_columns,
     ]
@@ -226,7 +233,7 @@ def search_candidates(conn: Connection, f: CandidateFilter) -> list[CandidateRow
     the approximate HNSW index, so the rows are exactly the first `limit` in that order.
     """
     columns = candidate_columns(f)
-    cosine, distance = _cosine(f), _distance_km(f)
+    cosine, distance = exact_cosine(f), _distance_km(f)
     if f.ranking is None:
         filtered = (
             select(*columns)

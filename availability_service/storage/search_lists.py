@@ -35,14 +35,19 @@ from availability_service.service_layer.ports.search import (
     ListRead,
     ListRow,
 )
-from availability_service.storage.search import _candidate_row, _conditions, candidate_columns
+from availability_service.storage.search import (
+    _candidate_row,
+    _conditions,
+    candidate_columns,
+    exact_cosine,
+)
 from availability_service.storage.tables import availabilities as t
 
 
 def _key(f: CandidateFilter, factor: FactorList) -> tuple[ColumnElement[Any], bool]:
     """The list's order expression and whether it is read descending."""
     if factor is FactorList.VECTOR:
-        return t.c.ai_score_vector.cosine_distance(f.target_vector), False
+        return exact_cosine(f), False
     if factor is FactorList.PRICE:
         return t.c.price_per_base_unit, False
     return t.c.ai_confidence_score, True

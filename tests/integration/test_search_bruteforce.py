@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, delete, insert
+from sqlalchemy import Engine, delete, event, insert, text
 
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
@@ -441,6 +441,49 @@ def test_a_first_page_without_targets_or_point_is_proven_from_a_few_rows_of_the_
     matches, read = first_page_and_rows_read(request, market, app, engine, caller, counted)
     assert matches > 1000
     assert 0 < sum(read) <= 300
+
+
+def test_the_factor_lists_are_read_in_exact_order_from_their_b_trees_never_from_a_graph(
+    market: tuple[tuple[float, float], str],
+    app: Application,
+    engine: Engine,
+    caller: Callable[..., Caller],
+) -> None:
+    """ListSimilar's per-commodity HNSW graphs (migration 0009) cover every searchable lot
+    of a commodity; a list read by cosine distance must still come from the exact B-tree
+    (migration 0011), since a graph's order is approximate and the page would differ."""
+    sent: list[str] = []
+
+    def capture(conn: Any, cursor: Any, *args: Any) -> None:
+        query = cursor.query.decode()
+        if "list_name" in query:
+            sent.append(query)
+
+    request = api.SearchAvailabilitiesRequest(
+        commodity="cotton",
+        delivery_regions=[REGION, OTHER_REGION],
+        weights=search_pb2.ScoreWeights(vector=1, quality=0, price=0, confidence=0, distance=0),
+    )
+    _, buyer = market
+    event.listen(app.engine, "after_cursor_execute", capture)
+    try:
+        caller("BUYER", sub=buyer, region=REGION).SearchAvailabilities(request)
+    finally:
+        event.remove(app.engine, "after_cursor_execute", capture)
+    assert sent
+    indexes: set[str] = set()
+
+    def walk(node: dict[str, Any]) -> None:
+        if "Index Name" in node:
+            indexes.add(node["Index Name"])
+        for child in node.get("Plans", []):
+            walk(child)
+
+    with engine.connect() as conn:
+        for query in sent:
+            walk(conn.execute(text("EXPLAIN (FORMAT JSON) " + query)).scalar_one()[0]["Plan"])
+    assert "availabilities_search_centre_cotton" in indexes
+    assert not [name for name in indexes if name.startswith("availabilities_similar_")]
 
 
 def test_a_first_matching_page_is_proven_from_a_few_lots_of_the_radius(
