@@ -19,6 +19,7 @@ from availability_service.domain.market import MarketBaseline
 from availability_service.domain.model import Availability, LotState, Reservation
 from availability_service.domain.stored_event import NewEvent, StoredEvent
 from availability_service.domain.viewer import Viewer
+from availability_service.service_layer.ports.events import LotChanges
 from availability_service.service_layer.ports.lots import LotSelection
 from availability_service.storage import (
     comparables,
@@ -147,8 +148,10 @@ class SqlHolds:
 
 
 class SqlEvents:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, statement_timeout_ms: int | None = None) -> None:
         self._conn = conn
+        # As SqlLots: set for reads outside a transaction (the probe of changes_since).
+        self._statement_timeout_ms = statement_timeout_ms
 
     def current_revision(self) -> int:
         return events.current_revision(self._conn)
@@ -167,6 +170,12 @@ class SqlEvents:
 
     def oldest_revision(self) -> int | None:
         return events.oldest_revision(self._conn)
+
+    def changes_since(self, after_revision: int, limit: int) -> LotChanges:
+        head, lots = events.changes_since(
+            self._conn, after_revision, limit, self._statement_timeout_ms
+        )
+        return LotChanges(head, lots)
 
     def lot_events(self, lot_id: uuid.UUID, after_revision: int, limit: int) -> list[StoredEvent]:
         rows = events.lot_events(self._conn, lot_id, after_revision, limit)
