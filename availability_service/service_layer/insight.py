@@ -63,7 +63,9 @@ class InsightService:
     ) -> list[SimilarLot]:
         """Same commodity nearest first, then the rest of its family, nearest first."""
         size = paging.page_size(page_size, DEFAULT_SIMILAR, MAX_SIMILAR)
-        with self.uow.read(deadline) as tx:
+        # One statement per read and no transaction around them: the lot, then its nearest
+        # (the family's only when its own commodity does not fill the page).
+        with self.uow.statement_read(deadline) as tx:
             lot = self._visible_lot(tx, principal, name)
             if lot.ai_score_vector is None:
                 return []

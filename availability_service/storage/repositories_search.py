@@ -19,15 +19,17 @@ from availability_service.service_layer.ports.search import (
     ListRead,
     ListRow,
 )
-from availability_service.storage import search, search_bounds, search_lists
-from availability_service.storage.viewing import visible_to
+from availability_service.storage import search, search_bounds, search_lists, similar
+from availability_service.storage.viewing import visibility_params
 
 _COSINE_DISTANCE = text("SELECT CAST(:a AS vector) <=> CAST(:b AS vector)")
 
 
 class SqlSearch:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, statement_timeout_ms: int | None = None) -> None:
         self._conn = conn
+        # Set with each one-statement read (UnitOfWork.statement_read), else None.
+        self._statement_timeout_ms = statement_timeout_ms
 
     def candidates(self, flt: CandidateFilter) -> list[CandidateRow]:
         return search.search_candidates(self._conn, flt)
@@ -49,13 +51,14 @@ class SqlSearch:
         viewer: Viewer,
         limit: int,
     ) -> list[tuple[Availability, float]]:
-        return search.nearest_lots(
+        return similar.nearest_lots(
             self._conn,
             vector=vector,
             commodities=commodities,
             exclude_id=exclude_id,
-            visible=visible_to(viewer),
+            visibility=visibility_params(viewer),
             limit=limit,
+            statement_timeout_ms=self._statement_timeout_ms,
         )
 
     def cosine_distances(

@@ -25,11 +25,9 @@ from sqlalchemy import (
     null,
     or_,
     select,
-    text,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from availability_service.domain.lifecycle import HOLDABLE_STATE_VALUES
 from availability_service.domain.model import Availability, LotState
 from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
@@ -43,9 +41,6 @@ from availability_service.storage.search_geo import GeoRanges, circle_ranges
 from availability_service.storage.search_score import by_score, quality_number
 from availability_service.storage.tables import availabilities
 from availability_service.storage.viewing import visible_to
-
-NEAREST_EF_SEARCH = 100
-NEAREST_OVERFETCH = 4
 
 
 def earth_distance_m(latitude: float, longitude: float) -> ColumnElement[Any]:
@@ -72,7 +67,7 @@ def radius_m(f: CandidateFilter) -> float | None:
 
 
 def indexed_conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
-    """The plain column filters the search's covering index (migration 0009) answers:
+    """The plain column filters the search's covering index (migration 0010) answers:
     commodity, searchable, anomaly, price, and the radius's latitude and longitude ranges
     (the exact distance and the quality ranges are separate: storage.search_bounds
     computes them its own way)."""
@@ -278,46 +273,3 @@ def lots_by_id(
         query = query.where(visible)
     rows = conn.execute(query)
     return {lot.id: lot for lot in map(row_to_lot, rows)}
-
-
-def nearest_lots(
-    conn: Connection,
-    *,
-    vector: list[float],
-    commodities: Sequence[str],
-    exclude_id: uuid.UUID,
-    visible: ColumnElement[bool] | None,
-    limit: int,
-) -> list[tuple[Availability, float]]:
-    """The `limit` ACTIVE or RESERVED lots nearest to `vector` (HNSW, iterative scan)."""
-    if not commodities or limit <= 0:
-        return []
-    t = availabilities
-    # Iterative scans keep walking the HNSW graph until enough rows pass the filters. The
-    # default candidate list (40) let a walk under a commodity filter settle in the wrong
-    # part of the graph (a lot got none of its 10 true neighbours); 100 did not, in the
-    # search benchmark. Relaxed order hands rows out only roughly nearest first, so
-    # NEAREST_OVERFETCH times the rows asked are taken and the nearest kept, re-sorted by
-    # (distance, id) so lots tied on distance come by name, not as the walk met them.
-    conn.execute(text("SET LOCAL hnsw.iterative_scan = relaxed_order"))
-    conn.execute(text(f"SET LOCAL hnsw.ef_search = {NEAREST_EF_SEARCH}"))
-    distance = t.c.ai_score_vector.cosine_distance(vector)
-    conditions = [
-        t.c.id != exclude_id,
-        t.c.commodity.in_(list(commodities)),
-        t.c.state.in_(HOLDABLE_STATE_VALUES),
-        t.c.delete_time.is_(None),
-        t.c.ai_score_vector.is_not(None),
-    ]
-    if visible is not None:
-        conditions.append(visible)
-    walked = (
-        select(t, distance.label("cosine_distance"))
-        .where(and_(*conditions))
-        .order_by(distance)
-        .limit(limit * NEAREST_OVERFETCH)
-        .cte("walked")
-        .prefix_with("MATERIALIZED")
-    )
-    query = select(walked).order_by(walked.c.cosine_distance, walked.c.id).limit(limit)
-    return [(row_to_lot(r), float(r.cosine_distance)) for r in conn.execute(query)]

@@ -1,7 +1,7 @@
 """Search candidates with a point, read by an upper bound of their score from one index.
 
 Every factor of a lot's score but the vector's can be computed from the covering index of
-migration 0009 (commodity, latitude, longitude; id, price, price unit, confidence, anomaly
+migration 0010 (commodity, latitude, longitude; id, price, price unit, confidence, anomaly
 flag, normalised quality): its distance, price, confidence and quality. So the first read
 is an index-only scan that filters the lots by radius, price, anomaly and quality and
 orders them by `score_bound` (the approximate score with the vector factor at 1), and the

@@ -5,7 +5,7 @@ radius (cube's operators have no statistics), so with it the planner never combi
 with the quality and price indexes and read every lot in the box instead (27,000 rows of
 which 2,000 passed, at 200,000 lots). Ranges on the latitude and longitude columns have
 real histograms, so the planner ANDs the (commodity, latitude, longitude) index of
-migration 0009 with the others and reads only the lots that pass them all.
+migration 0010 with the others and reads only the lots that pass them all.
 
 The ranges are a superset of the circle: every point within `radius_m` of the centre, as
 earthdistance measures it (a sphere of radius EARTH_RADIUS_M, great-circle arcs), lies

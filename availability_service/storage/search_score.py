@@ -101,7 +101,7 @@ def quality_number(name: str) -> ColumnElement[Any]:
     as numeric_quality reads it, NULL for anything else ("not reported").
 
     Written with `->` (not the JSON subscript) and as a CASE, so it is exactly the
-    expression migration 0009 indexes per commodity and parameter: PostgreSQL uses an
+    expression migration 0010 indexes per commodity and parameter: PostgreSQL uses an
     expression index only for the same expression, and the CASE keeps a stored value that
     is not a number from making the index (and so a write) fail on the cast.
     """

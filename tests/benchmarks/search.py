@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
-from sqlalchemy import select, text
 
 from tests.benchmarks import env, market
 from tests.benchmarks.context import BUYER, Context, active_lot, call, metadata
@@ -180,24 +179,10 @@ def _exactness(
 def _similar(ctx: Context, stub: Any, count: int) -> dict[str, Any]:
     """ListSimilarAvailabilities p50 and recall@10 (same commodity) against exact order."""
     from availability_service.auth.principal import Principal, Role
-    from availability_service.storage.repositories import visible_to
-    from availability_service.storage.search import nearest_lots
-    from availability_service.storage.tables import availabilities as t
 
     engine = _engine(ctx)
     with engine.connect() as conn:
-        picks = (
-            conn.execute(
-                text(
-                    "SELECT id FROM availabilities WHERE state = 'ACTIVE' AND "
-                    "market_visibility = 'PUBLIC' AND commodity IN ('cotton', 'wheat') "
-                    "ORDER BY id LIMIT :n"
-                ),
-                {"n": count},
-            )
-            .scalars()
-            .all()
-        )
+        picks = market.similar_picks(conn, count)
     requests = [
         api.ListSimilarAvailabilitiesRequest(name=f"availabilities/{i}", page_size=PAGE)
         for i in picks
@@ -210,20 +195,8 @@ def _similar(ctx: Context, stub: Any, count: int) -> dict[str, Any]:
         reply = stub.ListSimilarAvailabilities(request, metadata=metadata(BUYER), timeout=60)
         got = {r.availability.name for r in reply.results if r.same_commodity}
         with engine.begin() as conn:
-            conn.execute(text("SET LOCAL enable_indexscan = off"))
-            conn.execute(text("SET LOCAL enable_bitmapscan = off"))
-            row = conn.execute(
-                select(t.c.commodity, t.c.ai_score_vector).where(t.c.id == lot_id)
-            ).one()
-            exact = nearest_lots(
-                conn,
-                vector=list(row.ai_score_vector),
-                commodities=[row.commodity],
-                exclude_id=lot_id,
-                visible=visible_to(principal.viewer),
-                limit=PAGE,
-            )
-        names = {f"availabilities/{lot.id}" for lot, _ in exact}
+            exact = market.similar_lots(conn, lot_id, principal.viewer, PAGE, exact=True)
+        names = {f"availabilities/{lot_id}" for lot_id in exact}
         recalls.append(len(names & got) / len(names) if names else 1.0)
     engine.dispose()
     return {

@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.benchmarks import market
 from tests.benchmarks.env import Database, pgbench_path
 from tests.benchmarks.load import LoadResult
 
@@ -131,21 +132,16 @@ def timed_queries(
 
 def bulk_copy_lots(db: Database, template_id: str, count: int, seed: int = 7) -> float:
     """Clones the template lot `count` times with varied price, place, quality and embedding,
-    in one INSERT ... SELECT (seconds spent). The vector index is rebuilt once at the end,
-    which is much faster than maintaining HNSW row by row.
+    in one INSERT ... SELECT (seconds spent), the HNSW graphs rebuilt once at the end.
     """
     start = time.monotonic()
     conn = db.psycopg2_connect()
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT setseed(%s)", (seed / 100.0,))
-            cur.execute("DROP INDEX IF EXISTS availabilities_vector")
-            cur.execute("SET maintenance_work_mem = '256MB'")
+            graphs = market.drop_graphs(cur)
             cur.execute(BULK_INSERT, {"template": template_id, "count": count})
-            cur.execute(
-                "CREATE INDEX availabilities_vector ON availabilities "
-                "USING hnsw (ai_score_vector vector_cosine_ops)"
-            )
+            market.build_graphs(cur, graphs)
             cur.execute("ANALYZE availabilities")
         conn.commit()
     finally:

@@ -24,6 +24,7 @@ from availability_service.domain.model import Availability, LotState
 from availability_service.domain.stored_event import StoredEvent
 from availability_service.domain.viewer import Viewer
 from availability_service.intelligence import score_lot
+from availability_service.service_layer.ports.events import LotChanges
 from availability_service.service_layer.ports.lots import LotSelection
 from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
@@ -105,10 +106,6 @@ class FakeLotReads(FakeLots):
 
 
 class FakeEventReads(FakeEvents):
-    def append(self, **event: Any) -> None:
-        super().append(**event)
-        self._store.events[-1]["event_time"] = datetime.now(UTC)
-
     def _stored(self, event: dict[str, Any]) -> StoredEvent:
         types = tuple(event.get("event_types") or (event["event_type"],))
         return StoredEvent(
@@ -133,6 +130,16 @@ class FakeEventReads(FakeEvents):
 
     def oldest_revision(self) -> int | None:
         return self._store.events[0]["revision"] if self._store.events else None
+
+    def changes_since(self, after_revision: int, limit: int) -> LotChanges:
+        head = self._store.revision
+        oldest = self.oldest_revision()
+        if head == after_revision:
+            return LotChanges(head, frozenset())
+        found = [e["availability_id"] for e in self._store.events if e["revision"] > after_revision]
+        if oldest is None or oldest > after_revision + 1 or len(found) > limit:
+            return LotChanges(head, None)
+        return LotChanges(head, frozenset(found))
 
     def lot_events(self, lot_id: uuid.UUID, after_revision: int, limit: int) -> list[StoredEvent]:
         found = [

@@ -15,8 +15,8 @@ to filter the lots by radius, price and quality and to bound each one's score (i
 factor taken as 1), and reads the table only for the few lots whose bound can still reach
 the page (service_layer.search_bounded).
 
-Revision ID: 0009_search_filter_indexes
-Revises: 0008_search_factor_lists
+Revision ID: 0010_search_filter_indexes
+Revises: 0009_similar_per_commodity
 Create Date: 2026-12-02
 """
 
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0009_search_filter_indexes"
-down_revision = "0008_search_factor_lists"
+revision = "0010_search_filter_indexes"
+down_revision = "0009_similar_per_commodity"
 branch_labels = None
 depends_on = None
 
