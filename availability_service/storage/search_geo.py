@@ -1,11 +1,10 @@
 """The radius filter of a search as latitude and longitude ranges that B-tree indexes serve.
 
-PostgreSQL estimates an `earth_box @>` condition at a fixed 0.1 % of the rows, whatever the
-radius (cube's operators have no statistics), so with it the planner never combined the box
-with the quality and price indexes and read every lot in the box instead (27,000 rows of
-which 2,000 passed, at 200,000 lots). Ranges on the latitude and longitude columns have
-real histograms, so the planner ANDs the (commodity, latitude, longitude) index of
-migration 0010 with the others and reads only the lots that pass them all.
+The key of the search's covering index (migration 0010) is (commodity, latitude,
+longitude), so these ranges make its scan read only the radius's latitude band, longitudes
+filtered in the index (storage.search_bounds). They also replace `earth_box` in the scan
+by approximate score: PostgreSQL estimates a cube containment at a fixed 0.1 % of the rows
+whatever the radius, while these columns have histograms.
 
 The ranges are a superset of the circle: every point within `radius_m` of the centre, as
 earthdistance measures it (a sphere of radius EARTH_RADIUS_M, great-circle arcs), lies

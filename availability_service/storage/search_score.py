@@ -100,10 +100,9 @@ def quality_number(name: str) -> ColumnElement[Any]:
     """The lot's canonical number for quality parameter `name` (float8): a JSON number only,
     as numeric_quality reads it, NULL for anything else ("not reported").
 
-    Written with `->` (not the JSON subscript) and as a CASE, so it is exactly the
-    expression migration 0010 indexes per commodity and parameter: PostgreSQL uses an
-    expression index only for the same expression, and the CASE keeps a stored value that
-    is not a number from making the index (and so a write) fail on the cast.
+    The CASE keeps a stored value that is not a number from failing the cast (the SQL
+    filters then keep such a lot as "not reported", as scoring treats it); `->` rather
+    than the JSON subscript, so an expression index on it would match.
     """
     return number_of(quality_entry(name))
 
