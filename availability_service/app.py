@@ -27,6 +27,7 @@ from availability_service.service_layer.enrichment import LotEnricher
 from availability_service.service_layer.holds import HoldService
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService, place_lot
+from availability_service.service_layer.lot_cache import LotCache
 from availability_service.service_layer.lots import LotService
 from availability_service.service_layer.ports import UnitOfWork as Storage
 from availability_service.service_layer.search import SearchService
@@ -152,7 +153,13 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
     reads = build_read_router(settings, engine)
     storage = SqlUnitOfWork(engine, reads)
     services = Services(
-        lots=LotService(storage, LotEnricher(catalog, embedder), place_lot, lot_size),
+        lots=LotService(
+            storage,
+            LotEnricher(catalog, embedder),
+            place_lot,
+            lot_size,
+            LotCache(settings.get_cache_lots) if settings.get_cache_lots > 0 else None,
+        ),
         locations=LocationService(storage),
         holds=HoldService(
             storage, default_ttl=settings.default_hold_ttl, max_ttl=settings.max_hold_ttl

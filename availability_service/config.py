@@ -53,6 +53,7 @@ _OPERATIONS_ENV: tuple[tuple[str, str, type], ...] = (
     ("idempotency_retention_seconds", "AVAILABILITY_IDEMPOTENCY_RETENTION_SECONDS", float),
     ("retention_batch_size", "AVAILABILITY_RETENTION_BATCH_SIZE", int),
     ("retention_interval_seconds", "AVAILABILITY_RETENTION_INTERVAL_SECONDS", float),
+    ("get_cache_lots", "AVAILABILITY_GET_CACHE_LOTS", int),
 )
 
 
@@ -138,6 +139,10 @@ class Settings:
     retention_interval_seconds: float = 30.0
     # How often flagged prices are re-checked against the market (service_layer/price_review).
     price_recheck_interval_seconds: float = 30.0
+    # Lots GetAvailability keeps per process, about 9 KB each with their encoded replies
+    # (service_layer/lot_cache.py: answered only when a probe sent after the call began
+    # vouches for them); 0 reads every Get.
+    get_cache_lots: int = 5_000
 
     # Hot standbys that serve reads (docs/operations.md, "Read databases"); none: all on the
     # primary. Reads without x-min-revision may miss changes at most read_max_lag_seconds old;

@@ -21,6 +21,7 @@ from availability_service.auth.policy import SERVICE_NAME, authorize
 from availability_service.auth.principal import Principal, current_principal
 from availability_service.auth.ratelimit import RateLimiter, method_group, request_cost
 from availability_service.auth.tokens import TokenVerifier
+from availability_service.grpc_api.handler_memo import WrappedOnce
 from availability_service.grpc_api.status import build_status
 from availability_service.telemetry.tracing import record_caller
 
@@ -55,6 +56,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._rate_limiter = rate_limiter
         self._concurrency = concurrency_limiter
         self._open_methods = frozenset(open_methods)
+        self._guarded = WrappedOnce(self._wrap)
 
     def is_open(self, method: str) -> bool:
         return method in self._open_methods or any(
@@ -70,7 +72,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or self.is_open(method):
             return handler
-        return self._wrap(handler, method)
+        return self._guarded(handler, method)
 
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         # Methods of other services are not in the policy; an empty short name is denied.

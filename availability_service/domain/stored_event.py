@@ -24,3 +24,19 @@ class StoredEvent:
     before: dict[str, Any] | None
     after: dict[str, Any]
     reservation: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """The event a lot write records, as the use case knows it before the write: the event
+    log stores it at the revision of that write and sets that revision in `after` (and in
+    `reservation`, the hold's snapshot, for hold events)."""
+
+    event_type: str
+    event_types: list[str]
+    actor: str
+    changed_fields: list[str]
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    reservation_id: uuid.UUID | None = None
+    reservation: dict[str, Any] | None = None

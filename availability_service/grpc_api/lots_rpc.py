@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TypeAlias
 
 import grpc
@@ -13,6 +14,7 @@ from availability_service.grpc_api.lot_input import (
     draft_from_proto,
 )
 from availability_service.grpc_api.lot_output import availability_to_pb
+from availability_service.grpc_api.lot_reads import LotReads
 from availability_service.grpc_api.rpc_base import RpcBase, principal, request_key, rpc
 from availability_service.service_layer.idempotent import Outcome
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -45,10 +47,20 @@ class LotRpcs(RpcBase):
     @rpc
     async def GetAvailability(
         self, request: api.GetAvailabilityRequest, context: Ctx
-    ) -> api.GetAvailabilityResponse:
+    ) -> api.GetAvailabilityResponse | bytes:
         full = _full(request.view)
-        lot = await self.offload(context, self.services.lots.get, principal(), request.name)
-        return api.GetAvailabilityResponse(availability=availability_to_pb(lot, principal(), full))
+        who = principal()
+        if self.lot_reads is not None:
+            # Encoded bytes when the lot was kept (grpc_api.lot_reads.pre_serialized_handlers).
+            return await self.lot_reads.reply(self, context, who, request.name, full)
+        lot = await self.offload(context, self.services.lots.get, who, request.name)
+        return api.GetAvailabilityResponse(availability=availability_to_pb(lot, who, full))
+
+    @functools.cached_property
+    def lot_reads(self) -> LotReads | None:
+        """GetAvailability's cached reads (made on first use, on the server's loop)."""
+        cache = self.services.lots.cache
+        return None if cache is None else LotReads(self.services.lots, cache, self.executor)
 
     @rpc
     async def ListAvailabilities(

@@ -13,9 +13,19 @@ RPC_SECONDS = Histogram(
     ["method"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
 )
+# The labelled children by (method path, code): labels() takes a lock and builds its key on
+# every call, and the set of methods and codes is small and fixed.
+_CHILDREN: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
 
 
 def observe(method: str, code: str, seconds: float) -> None:
-    short = method.rsplit("/", 1)[-1]
-    RPC_TOTAL.labels(short, code).inc()
-    RPC_SECONDS.labels(short).observe(seconds)
+    children = _CHILDREN.get((method, code))
+    if children is None:
+        short = method.rsplit("/", 1)[-1]
+        children = _CHILDREN[method, code] = (
+            RPC_TOTAL.labels(short, code),
+            RPC_SECONDS.labels(short),
+        )
+    total, duration = children
+    total.inc()
+    duration.observe(seconds)

@@ -22,7 +22,7 @@ from availability_service.grpc_api.request_guard import check_request
 from availability_service.grpc_api.status import internal_error
 from availability_service.service_layer.idempotent import RequestKey
 from availability_service.services import Services
-from availability_service.storage.read_routing import run_read
+from availability_service.storage.read_routing import ReadScope, run_read
 from availability_service.watch.hub import WatchHub
 
 log = structlog.get_logger(__name__)
@@ -54,12 +54,20 @@ class RpcBase:
         self.hub = hub
 
     async def offload(
-        self, context: grpc.aio.ServicerContext, fn: Callable[..., T], *args: Any, **kwargs: Any
+        self,
+        context: grpc.aio.ServicerContext,
+        fn: Callable[..., T],
+        *args: Any,
+        scope: ReadScope | None = None,
+        **kwargs: Any,
     ) -> T:
         """Runs blocking database work on the pool, bounded by the caller's deadline, with the
-        read consistency the caller asked for (x-min-revision; reads may go to a standby)."""
+        read consistency the caller asked for (x-min-revision; reads may go to a standby).
+        `scope`: the caller's, already read from the metadata (afterwards it says where the
+        reads went)."""
         kwargs.setdefault("deadline", Deadline.within(context.time_remaining()))
-        scope = read_scope(context.invocation_metadata())
+        if scope is None:
+            scope = read_scope(context.invocation_metadata())
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
         call = functools.partial(ctx.run, run_read, scope, fn, *args, **kwargs)

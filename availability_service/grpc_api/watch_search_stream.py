@@ -12,9 +12,8 @@ with no gap and no duplicate.
 from __future__ import annotations
 
 import asyncio
-import uuid
-import weakref
-from collections.abc import AsyncIterator, Iterable, Iterator
+import functools
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from availability_service.auth.principal import Principal
@@ -49,19 +48,17 @@ UPDATED = watch_pb2.MATCH_KIND_UPDATED
 LEFT = watch_pb2.MATCH_KIND_LEFT
 EVALUATION_SLICE = 200
 
-# Each event's lot and event types are decoded once per process, however many standing
-# searches it concerns.
-_DECODED: weakref.WeakKeyDictionary[WatchEvent, tuple[Availability, bytes]] = (
-    weakref.WeakKeyDictionary()
-)
-
 
 def decoded(event: WatchEvent) -> tuple[Availability, bytes]:
-    """The event's lot and its event types in their wire form, decoded once per event."""
-    found = _DECODED.get(event)
+    """The event's lot and its event types in their wire form, decoded once per process
+    however many standing searches the event concerns (kept in the event's memo)."""
+    found: tuple[Availability, bytes] | None = event.memo.get(_DECODED)
     if found is None:
-        found = _DECODED[event] = (availability_from_snapshot(event.after), _types(event))
+        found = event.memo[_DECODED] = (availability_from_snapshot(event.after), _types(event))
     return found
+
+
+_DECODED = "watch_search.decoded"  # the memo key of `decoded`
 
 
 def criteria_key(search: api.SearchAvailabilitiesRequest) -> bytes:
@@ -124,12 +121,10 @@ class _SearchStream(Follow):
         super().__init__(request, standing.principal, hub)
         self.standing = standing
         self.commodity = standing.commodity.code
-        self.inside: set[uuid.UUID] = set()  # the match set, by lot id
+        self.inside: set[int] = set()  # the match set, by lot id (as an int: cheaper to hash)
 
-    def _bookmark(self, revision: int, mark: Mark) -> api.WatchSearchResponse:
-        return api.WatchSearchResponse(
-            revision=revision, bookmark=watch_pb2.Bookmark(reason=REASONS[mark])
-        )
+    def _bookmark(self, revision: int, mark: Mark) -> search_wire.Encoded:
+        return _bookmark(revision, REASONS[mark])
 
     async def run(self) -> AsyncIterator[Any]:
         start: int | None = None  # None: now, as the initial state
@@ -145,7 +140,7 @@ class _SearchStream(Follow):
         found = [m async for m in self._evaluated(state.lots) if m is not None]
         # Only membership is kept: ENTERED or UPDATED depends on it, and LEFT shows the lot's
         # new state, so the set costs an id per lot, not a lot.
-        self.inside = {m.availability.id for m in found}
+        self.inside = {m.availability.id.int for m in found}
         if self.request.send_initial_state:
             found.sort(key=lambda m: (-m.score, m.availability.id))
             initial = [
@@ -205,19 +200,34 @@ class _SearchStream(Follow):
         if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
             return None
         lot, types = decoded(event)
-        new = self.standing.evaluate(lot)
-        was_inside = lot.id in self.inside
-        if new is not None:
-            self.inside.add(lot.id)
+        standing = self.standing
+        judged = standing.judged(lot)
+        was_inside = lot.id.int in self.inside
+        if judged is not None and standing.admits(lot):
+            self.inside.add(lot.id.int)
             kind = UPDATED if was_inside else ENTERED
-            return self._change(kind, new, event.revision, types, event)
+            return self._event_change(kind, event, lambda: Match(lot, *judged))
         if not was_inside:
             return None
-        self.inside.discard(lot.id)
+        self.inside.discard(lot.id.int)
         if lot.delete_time is not None or not can_see_lot(self.principal, lot):
             # The caller lost sight of the lot: nothing of its new state may be shown.
             return search_wire.change(LEFT, f"availabilities/{lot.id}", event.revision, types, None)
-        return self._change(LEFT, self.standing.score(lot)[0], event.revision, types, event)
+        return self._event_change(LEFT, event, lambda: standing.score(lot)[0])
+
+    def _event_change(self, kind: int, event: WatchEvent, match: Callable[[], Match]) -> bytes:
+        """The change of `kind` for this event: the same bytes for every search with these
+        criteria whose caller sees the same redacted view of the lot, built once per event."""
+        standing = self.standing
+
+        def build() -> bytes:
+            return self._change(kind, match(), event.revision, decoded(event)[1], event)
+
+        if standing.criteria_id is None:
+            return build()
+        view = event.sees_everything(self.principal)
+        key = (standing.criteria_id, view, kind)
+        return search_wire.shared_change(event, key, build)
 
     def _change(
         self, kind: int, match: Match, revision: int, types: bytes, event: WatchEvent | None
@@ -231,6 +241,14 @@ class _SearchStream(Follow):
             lot = search_wire.event_lot(event, self.principal)
         found = search_wire.result(lot, match)
         return search_wire.change(kind, match.availability.name, revision, types, found)
+
+
+@functools.lru_cache(maxsize=64)
+def _bookmark(revision: int, reason: int) -> search_wire.Encoded:
+    """A bookmark, serialised once for every search at this revision (the progress
+    bookmarks of a thousand idle searches are mostly at the hub's position)."""
+    message = api.WatchSearchResponse(revision=revision, bookmark=watch_pb2.Bookmark(reason=reason))
+    return search_wire.Encoded(revision, message.SerializeToString())
 
 
 def _types(event: WatchEvent) -> bytes:

@@ -15,7 +15,7 @@ them to gRPC as they are (`wire`, its response serialiser).
 from __future__ import annotations
 
 import struct
-import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +39,9 @@ _RESPONSE_REVISION, _RESPONSE_CHANGE = b"\x08", b"\x12"
 _ZERO_DOUBLE = bytes(8)
 _DOUBLE = struct.Struct("<d")
 
-# Each event's lot, serialised once per view (sees everything or not).
-_LOTS: weakref.WeakKeyDictionary[WatchEvent, dict[bool, bytes]] = weakref.WeakKeyDictionary()
+# In each event's memo: its lot serialised per view (sees everything or not), and whole
+# changes by what makes them equal for many streams (criteria, view, kind).
+_LOT, _CHANGE = "watch_search_wire.lot", "watch_search_wire.change"
 # Score factors by value (most are equal across the searches of a lot state); bounded.
 _FACTORS: dict[tuple[Factor, str], bytes] = {}
 FACTOR_CACHE_SIZE = 50_000
@@ -64,12 +65,17 @@ def wire(message: Any) -> bytes:
 
 def varint(value: int) -> bytes:
     """A non-negative integer as a protobuf varint."""
+    if value < 0x80:
+        return _SMALL[value]
     out = bytearray()
     while value > 0x7F:
         out.append((value & 0x7F) | 0x80)
         value >>= 7
     out.append(value)
     return bytes(out)
+
+
+_SMALL = [bytes((i,)) for i in range(0x80)]  # lengths of small fields, kinds, counts
 
 
 def _field(key: bytes, data: bytes) -> bytes:
@@ -84,13 +90,21 @@ def _double(key: bytes, value: float) -> bytes:
 def event_lot(event: WatchEvent, viewer: Principal) -> bytes:
     """The lot after the event as `viewer` may read it (watch_events.after_for), serialised
     once per event and view."""
-    views = _LOTS.get(event)
-    if views is None:
-        views = _LOTS[event] = {}
     view = event.sees_everything(viewer)
-    found = views.get(view)
+    key = (_LOT, view)
+    found: bytes | None = event.memo.get(key)
     if found is None:
-        found = views[view] = after_for(event, viewer).SerializeToString()
+        found = event.memo[key] = after_for(event, viewer).SerializeToString()
+    return found
+
+
+def shared_change(event: WatchEvent, key: Hashable, build: Callable[[], bytes]) -> bytes:
+    """The change `build` makes for this event, built once per event and `key` (whatever
+    the change depends on besides the event), kept as long as the event is."""
+    memo_key = (_CHANGE, key)
+    found: bytes | None = event.memo.get(memo_key)
+    if found is None:
+        found = event.memo[memo_key] = build()
     return found
 
 

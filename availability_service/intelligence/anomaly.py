@@ -6,10 +6,11 @@ A flagged lot is not rejected: it goes to approval with the score and the reason
 from __future__ import annotations
 
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+
+from availability_service.domain.market import PriceSpread, is_usable, spread_of
 
 # Iglewicz and Hoaglin: |M| above 3.5 is a likely outlier.
 Z_THRESHOLD = 3.5
@@ -87,22 +88,33 @@ def detect_price_anomaly(
     With fewer: flag a price outside the catalog `band`, suggest its midpoint, and report
     a low confidence (0.2); with no band either, nothing can be said (confidence 0).
     """
+    usable = [p for p in comparables if is_usable(p)]
+    spread = spread_of(usable) if usable else None
+    return judge_price(price_per_canonical_unit, spread, band, min_comparables)
+
+
+def judge_price(
+    price_per_canonical_unit: Decimal,
+    usable: PriceSpread | None,
+    band: tuple[Decimal, Decimal] | None,
+    min_comparables: int = 20,
+) -> AnomalyResult:
+    """detect_price_anomaly from the spread of the usable comparables (finite, positive)
+    rather than the prices themselves: the database sums a baseline up where it is
+    (storage.comparables), so its prices never travel to be judged."""
     if not price_per_canonical_unit.is_finite() or price_per_canonical_unit <= 0:
         return AnomalyResult(
             True, "price must be a positive finite number", None, 1.0, None, "invalid"
         )
-    usable = [p for p in comparables if p.is_finite() and p > 0]
-    if len(usable) < min_comparables:
-        return _band_verdict(price_per_canonical_unit, band, len(usable))
+    count = 0 if usable is None else usable.count
+    if usable is None or count < min_comparables:
+        return _band_verdict(price_per_canonical_unit, band, count)
     return _robust_verdict(price_per_canonical_unit, usable, min_comparables)
 
 
-def _robust_verdict(price: Decimal, comparables: list[Decimal], minimum: int) -> AnomalyResult:
-    median = statistics.median(comparables)
-    deviations = [abs(p - median) for p in comparables]
-    mad = statistics.median(deviations)
-    mean_ad = sum(deviations, Decimal(0)) / len(deviations)
-    confidence = comparables_confidence(len(comparables), minimum)
+def _robust_verdict(price: Decimal, spread: PriceSpread, minimum: int) -> AnomalyResult:
+    median, mad, mean_ad = spread.median, spread.mad, spread.mean_ad
+    confidence = comparables_confidence(spread.count, minimum)
     distance = float(price - median)
     # Real markets cluster: when most lots share a price, MAD is near zero and a 1 % move
     # would look like an outlier. The spread is floored at MIN_RELATIVE_SPREAD of the median.
@@ -119,13 +131,13 @@ def _robust_verdict(price: Decimal, comparables: list[Decimal], minimum: int) ->
         relative = abs(distance) / float(median)
         flagged = relative > FLAT_RELATIVE_TOLERANCE
         reason = (
-            f"all {len(comparables)} comparable lots are priced {median}; this price is "
+            f"all {spread.count} comparable lots are priced {median}; this price is "
             f"{relative:.1%} away"
         )
         return _with_slip(flagged, reason, price, median, confidence, None, "flat_median")
     flagged = abs(score) > Z_THRESHOLD
     reason = (
-        f"robust z-score {score:.2f} against the median {median} of {len(comparables)} "
+        f"robust z-score {score:.2f} against the median {median} of {spread.count} "
         f"comparable lots (threshold {Z_THRESHOLD})"
     )
     return _with_slip(flagged, reason, price, median, confidence, score, method)

@@ -13,6 +13,7 @@ from availability_service.domain.model import (
     to_snapshot,
 )
 from availability_service.domain.quantities import settle
+from availability_service.domain.stored_event import NewEvent
 from availability_service.service_layer import market
 from availability_service.service_layer.ports import Transaction
 
@@ -116,23 +117,18 @@ def record(
     """Writes the lot and exactly one event in the caller's transaction; returns changed fields.
 
     The revision is bumped by the lot's own write, which comes last (after every lock on
-    lots), so the counter row is held only for the final writes and lock order is always
-    lots -> counter: no deadlocks.
+    lots), so the counter row is held only for the final write and lock order is always
+    lots -> counter: no deadlocks. Everything the event says is worked out before that
+    write, and the lot and its event go in one statement (the store sets the revision in
+    the snapshots), so nothing else runs while the counter is held.
     """
     settle(lot)
     lot.update_time = now()
-    lot.revision = tx.lots.add(lot) if is_new else tx.lots.save(lot)
-    revision = lot.revision
     after = lot_snapshot(lot)
     fields = changed_fields(before, after)
-    types = event_types(event_type, fields)
-    if reservation is not None:
-        reservation.revision = revision
-    tx.events.append(
-        revision=revision,
-        availability_id=lot.id,
+    event = NewEvent(
         event_type=event_type.value,
-        event_types=[kind.value for kind in types],
+        event_types=[kind.value for kind in event_types(event_type, fields)],
         actor=actor,
         changed_fields=field_paths(fields, before, after),
         before=before,
@@ -140,5 +136,8 @@ def record(
         reservation_id=None if reservation is None else reservation.id,
         reservation=None if reservation is None else to_snapshot(reservation),
     )
+    lot.revision = tx.lots.add(lot, event) if is_new else tx.lots.save(lot, event)
+    if reservation is not None:
+        reservation.revision = lot.revision
     market.note_change(tx, lot, event_type, before, reservation, lot.update_time)
     return fields

@@ -37,6 +37,7 @@ from availability_service.service_layer.changes import (
 )
 from availability_service.service_layer.hold_ends import withdraw_holds
 from availability_service.service_layer.idempotent import Outcome, RequestKey, run_once
+from availability_service.service_layer.lot_cache import LotCache
 from availability_service.service_layer.ports import Transaction, UnitOfWork
 
 # Enrichment (normalisation, canonical units, anomaly check, embedding) runs inside the
@@ -106,11 +107,14 @@ class LotService:
         enrich: Enricher,
         place: Placer | None = None,
         measure: Measure | None = None,
+        cache: LotCache | None = None,
     ) -> None:
         self.uow = uow
         self.enrich = enrich
         self.place = place
         self.measure = measure
+        # GetAvailability's lot cache (service_layer.lot_cache); None: every Get reads.
+        self.cache = cache
 
     def _validate_and_enrich(
         self, tx: Transaction, lot: Availability, violations: Violations
@@ -154,6 +158,13 @@ class LotService:
     def get(
         self, principal: Principal, name: str, deadline: Deadline | None = None
     ) -> Availability:
+        return self.read(principal, name, deadline)[0]
+
+    def read(
+        self, principal: Principal, name: str, deadline: Deadline | None = None
+    ) -> tuple[Availability, bool]:
+        """get()'s lot, and whether it is the stored row as it is (no hold ended on reading
+        it): only such a lot may be kept in the cache."""
         lot_id = lot_id_from_name(name)
         # One statement, no transaction around it: the hot path of the service.
         with self.uow.statement_read(deadline) as tx:
@@ -168,7 +179,8 @@ class LotService:
             with self.uow.read(deadline) as tx:
                 active = tx.holds.active(lot.id, lot.quantity_unit, due_by=moment)
             expiry.as_of(lot, active, moment)
-        return lot
+            return lot, False
+        return lot, True
 
     def list(
         self,

@@ -16,15 +16,13 @@ baseline that set it no longer holds.
 
 from __future__ import annotations
 
-import statistics
-from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from availability_service.domain.market import ComparablePrice
+from availability_service.domain.market import MarketBaseline
 from availability_service.domain.model import Availability
-from availability_service.intelligence import Commodity, detect_price_anomaly, to_canonical_price
-from availability_service.intelligence.anomaly import MAD_CONSTANT, Z_THRESHOLD
+from availability_service.intelligence import Commodity, to_canonical_price
+from availability_service.intelligence.anomaly import MAD_CONSTANT, Z_THRESHOLD, judge_price
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.ports.market import MarketPrices
 
@@ -38,12 +36,13 @@ FLAT_BAND = Decimal("0.02")
 PLACES = Decimal("0.000001")
 
 
-@dataclass(frozen=True)
-class Baseline:
-    """The comparable prices used and which narrowing produced them."""
-
-    prices: list[Decimal]
-    scope: str
+# The narrowing order; MarketBaseline.scope indexes it.
+SCOPES = (
+    "same grade and region",
+    "same grade",
+    "same region",
+    "all recent lots of the commodity",
+)
 
 
 def price_unit_of(lot: Availability) -> str:
@@ -51,8 +50,8 @@ def price_unit_of(lot: Availability) -> str:
     return lot.price_unit.strip() or lot.quantity_unit
 
 
-def baseline(market: MarketPrices, lot: Availability) -> Baseline:
-    rows = market.recent_prices(
+def baseline(market: MarketPrices, lot: Availability) -> MarketBaseline:
+    return market.baseline(
         commodity=lot.commodity,
         base_price_unit=lot.base_price_unit,
         exclude_id=lot.id,
@@ -61,26 +60,10 @@ def baseline(market: MarketPrices, lot: Availability) -> Baseline:
         limit=MAX_COMPARABLES,
         per_seller=MAX_LOTS_PER_SELLER,
         scan=MARKET_SCAN,
+        grade=lot.grade,
+        region=lot.delivery_region,
+        minimum=MIN_COMPARABLES,
     )
-    return narrowest(rows, lot.grade, lot.delivery_region)
-
-
-def narrowest(rows: list[ComparablePrice], grade: str, region: str) -> Baseline:
-    scopes = (
-        (
-            "same grade and region",
-            lambda r: r.grade == grade and r.delivery_region == region,
-            bool(grade and region),
-        ),
-        ("same grade", lambda r: r.grade == grade, bool(grade)),
-        ("same region", lambda r: r.delivery_region == region, bool(region)),
-    )
-    for scope, keep, usable in scopes:
-        if usable:
-            prices = [r.price for r in rows if keep(r)]
-            if len(prices) >= MIN_COMPARABLES:
-                return Baseline(prices, scope)
-    return Baseline([r.price for r in rows], "all recent lots of the commodity")
 
 
 def catalog_band(lot: Availability, commodity: Commodity) -> tuple[Decimal, Decimal] | None:
@@ -111,14 +94,15 @@ def check_price(market: MarketPrices, lot: Availability, commodity: Commodity) -
     """Set the ai_* price fields of a priced lot (price_per_base_unit already computed)."""
     assert lot.price_per_base_unit is not None
     base = baseline(market, lot)
-    result = detect_price_anomaly(
-        lot.price_per_base_unit, base.prices, catalog_band(lot, commodity), MIN_COMPARABLES
+    result = judge_price(
+        lot.price_per_base_unit, base.usable, catalog_band(lot, commodity), MIN_COMPARABLES
     )
     suggested = result.suggested_price
-    if suggested is None and len(base.prices) >= MIN_COMPARABLES:
-        suggested = statistics.median(base.prices)
+    if suggested is None and base.every is not None and base.count >= MIN_COMPARABLES:
+        suggested = base.every.median
     lot.ai_price_anomaly = result.is_anomaly
-    lot.ai_anomaly_reason = f"{result.reason} (baseline: {base.scope})" if result.is_anomaly else ""
+    scope = SCOPES[base.scope]
+    lot.ai_anomaly_reason = f"{result.reason} (baseline: {scope})" if result.is_anomaly else ""
     lot.ai_suggested_price = None if suggested is None else to_own_unit(suggested, lot, commodity)
     lot.ai_confidence_score = result.confidence
     lot.ai_anomaly_score = result.score or 0.0
@@ -133,10 +117,9 @@ def market_band(
     """
     if lot.price_per_base_unit is None:
         return None
-    prices = baseline(market, lot).prices
-    if len(prices) < MIN_COMPARABLES:
+    every = baseline(market, lot).every
+    if every is None or every.count < MIN_COMPARABLES:
         return catalog_band(lot, commodity)
-    median = statistics.median(prices)
-    mad = statistics.median(abs(p - median) for p in prices)
+    median, mad = every.median, every.mad
     spread = Decimal(repr(Z_THRESHOLD / MAD_CONSTANT)) * mad if mad > 0 else FLAT_BAND * median
     return median - spread, median + spread

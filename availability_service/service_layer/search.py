@@ -32,7 +32,7 @@ from availability_service.intelligence import (
     UnknownCommodity,
     score_lot,
 )
-from availability_service.service_layer import paging, search_threshold
+from availability_service.service_layer import paging, search_bounded, search_threshold
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.enrichment import numeric_quality
 from availability_service.service_layer.ports import UnitOfWork
@@ -287,6 +287,18 @@ class SearchService:
                 return found
             return [r for r in found if (-r.score, r.name) > (-after[0], after[1])]
 
+        if search_bounded.applies(flt.near) and returned < LIST_DEPTH:
+            # Bounded from an index without the embeddings (search_bounded) instead.
+            return search_bounded.ranked_by_bound(
+                reads,
+                flt,
+                plan.criteria,
+                commodity,
+                matches,
+                threshold,
+                size,
+                (limit, PREFIX_GROWTH, CANDIDATE_LIMIT),
+            )
         if search_threshold.applies(plan.criteria, flt.near) and returned < LIST_DEPTH:
             # One index list per score factor (search_threshold) instead.
             reader = search_threshold.ThresholdReader(

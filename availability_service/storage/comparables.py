@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
-from availability_service.domain.market import ComparablePrice
+from availability_service.domain.market import MarketBaseline, PriceSpread
 from availability_service.domain.model import HoldState
 from availability_service.storage.lots import MARKET_STATES_SQL
 from availability_service.storage.tables import availabilities, reservations
 
 
-def recent_prices(
+def price_baseline(
     conn: Connection,
     *,
     commodity: str,
@@ -26,19 +27,23 @@ def recent_prices(
     limit: int,
     per_seller: int,
     scan: int,
-) -> list[ComparablePrice]:
-    """The market's recent prices, newest first (index in 0007).
+    grade: str,
+    region: str,
+    minimum: int,
+) -> MarketBaseline:
+    """The market's recent comparable prices, narrowed and summed up in the database.
 
     Only lots that passed review and are not deleted count, never the lot's own seller's,
-    and each other seller contributes at most its `per_seller` newest lots, so no one
-    seller can set the baseline for everyone. The cap is applied over the newest `scan`
-    lots, which bounds the work per check however large the market is.
+    and each other seller contributes at most its `per_seller` newest lots, so no one seller
+    can set the baseline for everyone; the newest `limit` of those, drawn from the newest
+    `scan` lots (index in 0007), which bounds the work per check however large the market is.
+    Of those, the narrowest scope with at least `minimum` prices (same grade and region, same
+    grade, same region, all), and of its prices (all, and the usable: finite, positive) the
+    middle values and the deviations the robust z-score needs. The up to 500 prices never
+    leave the database: the statement returns two rows.
     """
-    # Runs on every create, so the up to 500 prices come back as ONE row of three arrays:
-    # a row object per price cost more than the query itself. psycopg2 types the arrays'
-    # elements itself (numeric[] as Decimal, text[] as str).
-    row = conn.execute(
-        _RECENT_PRICES,
+    rows = conn.execute(
+        _BASELINE,
         {
             "commodity": commodity,
             "unit": base_price_unit,
@@ -48,21 +53,36 @@ def recent_prices(
             "limit": limit,
             "per_seller": per_seller,
             "scan": scan,
+            "grade": grade,
+            "region": region,
+            "minimum": minimum,
         },
-    ).one()
-    prices: list[Decimal] = row[0]
-    grades: list[str] = row[1]
-    regions: list[str] = row[2]
-    # A NamedTuple instead of a frozen dataclass keeps 500 of them cheap.
-    return list(map(ComparablePrice, prices, grades, regions))
+    ).all()
+    spreads = {row.usable: _spread(row) for row in rows}
+    return MarketBaseline(int(rows[0].scope), spreads[False], spreads[True])
+
+
+def _spread(row: Any) -> PriceSpread | None:
+    """The spread from the middle values, with statistics.median's arithmetic in Decimal (so
+    every figure is the very Decimal the prices themselves would give)."""
+    n = int(row.n)
+    if n == 0:
+        return None
+    median = row.lo if n % 2 else (row.lo + row.hi) / 2
+    low, high = abs(row.dev_lo - median), abs(row.dev_hi - median)
+    mad = low if n % 2 else (low + high) / 2
+    # The deviations were summed doubled, |2p - (lo + hi)|, so no division ran in SQL.
+    return PriceSpread(n, median, mad, row.doubled_deviations / 2 / n)
 
 
 # Lots that passed review (MARKET_STATES); drafts, rejected and cancelled lots are no market.
-_RECENT_PRICES = text(
-    "SELECT coalesce(array_agg(price_per_base_unit ORDER BY create_time DESC), '{}'),"
-    " coalesce(array_agg(grade ORDER BY create_time DESC), '{}'),"
-    " coalesce(array_agg(delivery_region ORDER BY create_time DESC), '{}') FROM ("
-    " SELECT price_per_base_unit, grade, delivery_region, create_time FROM ("
+# `scope` indexes price_check.SCOPES; `usable` prices are finite and positive (in PostgreSQL
+# 'NaN' sorts above every number, and numeric(36, 6) holds no infinity). The median's middle
+# values are the array's ((n + 1) / 2)-th and (n / 2 + 1)-th; the MAD's, the prices at those
+# places in order of their distance from the median.
+_BASELINE = text(
+    "WITH newest AS ("
+    " SELECT price_per_base_unit AS price, grade, delivery_region FROM ("
     "  SELECT price_per_base_unit, grade, delivery_region, create_time, row_number()"
     "   OVER (PARTITION BY seller_id ORDER BY create_time DESC) AS nth FROM ("
     "   SELECT price_per_base_unit, grade, delivery_region, seller_id, create_time"
@@ -72,7 +92,29 @@ _RECENT_PRICES = text(
     f"   AND state IN {MARKET_STATES_SQL} AND create_time >= :since"
     "   AND id <> :exclude AND seller_id <> :seller"
     "   ORDER BY create_time DESC LIMIT :scan) AS recent) AS capped"
-    "  WHERE nth <= :per_seller ORDER BY create_time DESC LIMIT :limit) AS newest"
+    "  WHERE nth <= :per_seller ORDER BY create_time DESC LIMIT :limit),"
+    " pick AS (SELECT CASE"
+    "  WHEN :grade <> '' AND :region <> '' AND count(*) FILTER"
+    "   (WHERE grade = :grade AND delivery_region = :region) >= :minimum THEN 0"
+    "  WHEN :grade <> '' AND count(*) FILTER (WHERE grade = :grade) >= :minimum THEN 1"
+    "  WHEN :region <> '' AND count(*) FILTER (WHERE delivery_region = :region) >= :minimum"
+    "   THEN 2 ELSE 3 END AS scope FROM newest),"
+    " chosen AS (SELECT price FROM newest, pick WHERE pick.scope = 3"
+    "  OR (pick.scope = 0 AND grade = :grade AND delivery_region = :region)"
+    "  OR (pick.scope = 1 AND grade = :grade) OR (pick.scope = 2 AND delivery_region = :region)),"
+    " sets AS (SELECT false AS usable, array_agg(price ORDER BY price) AS prices FROM chosen"
+    "  UNION ALL SELECT true, array_agg(price ORDER BY price) FROM chosen"
+    "  WHERE price > 0 AND price <> 'NaN'),"
+    " middles AS (SELECT usable, prices, coalesce(cardinality(prices), 0) AS n,"
+    "  prices[(cardinality(prices) + 1) / 2] AS lo, prices[cardinality(prices) / 2 + 1] AS hi"
+    "  FROM sets)"
+    " SELECT pick.scope, m.usable, m.n, m.lo, m.hi,"
+    "  d.by_distance[(m.n + 1) / 2] AS dev_lo, d.by_distance[m.n / 2 + 1] AS dev_hi,"
+    "  d.doubled_deviations"
+    " FROM pick, middles AS m, LATERAL (SELECT"
+    "  array_agg(p ORDER BY abs(2 * p - (m.lo + m.hi))) AS by_distance,"
+    "  sum(abs(2 * p - (m.lo + m.hi))) AS doubled_deviations"
+    "  FROM unnest(m.prices) AS p) AS d"
 ).bindparams(bindparam("exclude", type_=availabilities.c.id.type))
 
 

@@ -1,4 +1,5 @@
-"""The event store: revision counter, append, read, and the wake-up notification."""
+"""The event store: revision counter, reads, compaction. Events are written with their lot, in
+one statement with the wake-up notification (storage/lot_writes.py)."""
 
 from __future__ import annotations
 
@@ -6,59 +7,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Text, cast, func, literal, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 
+from availability_service.storage import driver_read
 from availability_service.storage.tables import events, revision_counter
-
-NOTIFY_CHANNEL = "availability_events"
-
-
-# Built once (see insert_lot in storage.lots); the revision itself is bumped by the lot's
-# write (next_revision(), migration 0004). The wake-up rides on the insert (RETURNING
-# evaluates it once, for the one row): one round trip instead of two, queued in the same
-# transaction at the same point as before.
-_INSERT_EVENT = (
-    events.insert()
-    .values(event_time=func.clock_timestamp())
-    .returning(func.pg_notify(literal(NOTIFY_CHANNEL), cast(events.c.revision, Text)))
-)
 
 
 def current_revision(conn: Connection) -> int:
     return int(conn.execute(select(revision_counter.c.value)).scalar_one())
-
-
-def append_event(
-    conn: Connection,
-    *,
-    revision: int,
-    availability_id: uuid.UUID,
-    event_type: str,
-    actor: str,
-    changed_fields: Sequence[str],
-    event_types: Sequence[str] = (),
-    before: dict[str, Any] | None,
-    after: dict[str, Any],
-    reservation_id: uuid.UUID | None = None,
-    reservation: dict[str, Any] | None = None,
-) -> None:
-    # pg_notify is delivered at commit only; it is a wake-up, the stream always reads the table.
-    conn.execute(
-        _INSERT_EVENT,
-        {
-            "revision": revision,
-            "availability_id": availability_id,
-            "reservation_id": reservation_id,
-            "event_type": event_type,
-            "event_types": list(event_types or (event_type,)),
-            "actor": actor,
-            "changed_fields": list(changed_fields),
-            "before": before,
-            "after": after,
-            "reservation": reservation,
-        },
-    ).close()
 
 
 def read_events(conn: Connection, after_revision: int, limit: int = 500) -> list[Any]:
@@ -74,6 +31,40 @@ def read_events(conn: Connection, after_revision: int, limit: int = 500) -> list
 def oldest_revision(conn: Connection) -> int | None:
     value = conn.execute(select(func.min(events.c.revision))).scalar()
     return None if value is None else int(value)
+
+
+# Revisions commit in order (the counter row's lock), so in one statement's snapshot every
+# event up to the counter is there; the oldest kept event tells whether any were compacted.
+# Driver SQL on the driver's cursor (storage.driver_read), as GetAvailability's read: under
+# load this probe runs back to back, and SQLAlchemy's execution path costs more than it.
+_CHANGES_SINCE = (
+    "SELECT (SELECT value FROM revision_counter),"
+    " (SELECT min(revision) FROM events),"
+    " ARRAY(SELECT availability_id::text FROM events WHERE revision > %(after)s"
+    "       ORDER BY revision LIMIT %(limit)s)"
+)
+# Keyed by "a statement timeout applies" (the same message as the query; see read_lot).
+_CHANGES = {
+    False: _CHANGES_SINCE,
+    True: "SET LOCAL statement_timeout = %(statement_timeout_ms)s; " + _CHANGES_SINCE,
+}
+
+
+def changes_since(
+    conn: Connection, after_revision: int, limit: int, statement_timeout_ms: int | None = None
+) -> tuple[int, frozenset[uuid.UUID] | None]:
+    """(head, the lots changed after `after_revision`, or None when the log cannot tell)."""
+    params = {"after": after_revision, "limit": limit + 1}
+    if statement_timeout_ms is not None:
+        params["statement_timeout_ms"] = statement_timeout_ms
+    row, _ = driver_read.fetch_one(conn, _CHANGES[statement_timeout_ms is not None], params)
+    assert row is not None  # an aggregate row always comes back
+    head, oldest, lots = int(row[0]), row[1], row[2]
+    if head == after_revision:
+        return head, frozenset()
+    if oldest is None or oldest > after_revision + 1 or len(lots) > limit:
+        return head, None
+    return head, frozenset(uuid.UUID(lot) for lot in lots)
 
 
 def count_events(conn: Connection, availability_id: uuid.UUID | None = None) -> int:

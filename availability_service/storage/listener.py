@@ -17,7 +17,7 @@ import psycopg2.extensions
 import structlog
 from sqlalchemy import Engine, make_url
 
-from availability_service.storage.events import NOTIFY_CHANNEL
+from availability_service.storage.lot_writes import NOTIFY_CHANNEL
 
 log = structlog.get_logger(__name__)
 APPLICATION_NAME = "availability-watch-listen"

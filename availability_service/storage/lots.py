@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, TextualSelect, bindparam, func, select, text, tuple_
+from sqlalchemy import Connection, select, text, tuple_
+from sqlalchemy.dialects.postgresql import psycopg2
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import (
@@ -18,6 +20,7 @@ from availability_service.domain.model import (
     PriceType,
     Visibility,
 )
+from availability_service.storage import driver_read
 from availability_service.storage.tables import availabilities
 
 _FIELDS = frozenset(AVAILABILITY_FIELDS)
@@ -34,46 +37,6 @@ def _lot_from_columns(data: dict[str, Any]) -> Availability:
     vector = data.get("ai_score_vector")
     data["ai_score_vector"] = None if vector is None else [float(x) for x in vector]
     return Availability(**{k: v for k, v in data.items() if k in _FIELDS})
-
-
-def _values(lot: Availability) -> dict[str, Any]:
-    values = {name: getattr(lot, name) for name in AVAILABILITY_FIELDS}
-    for key in ("state", "market_visibility", "price_type"):
-        values[key] = values[key].value
-    return values
-
-
-# Built once and executed with parameters: .values(**row) built a new statement per call
-# whose cache key (60-odd columns) cost more than the insert itself. The revision comes from
-# next_revision() (migration 0004) in the same statement: the bump costs no round trip of
-# its own while the lot's row lock is held.
-_AT_NEXT_REVISION = {"revision": func.next_revision()}
-_INSERT_LOT = availabilities.insert().values(_AT_NEXT_REVISION).returning(availabilities.c.revision)
-_UPDATE_LOT = (
-    availabilities.update()
-    .where(availabilities.c.id == bindparam("lot_key"))
-    .values(_AT_NEXT_REVISION)
-    .returning(availabilities.c.revision)
-)
-
-
-def insert_lot(conn: Connection, lot: Availability) -> int:
-    """Inserts the lot at the next revision (bumping the counter); returns that revision.
-
-    The counter row stays locked until commit, so call this after every other lock the
-    transaction needs on lots: lock order is always lots, then the counter.
-    """
-    values = _values(lot)
-    del values["revision"]
-    return int(conn.execute(_INSERT_LOT, values).scalar_one())
-
-
-def update_lot(conn: Connection, lot: Availability) -> int:
-    """Writes the (locked) lot at the next revision; returns that revision. See insert_lot."""
-    values = _values(lot)
-    del values["revision"]
-    values["lot_key"] = values.pop("id")
-    return int(conn.execute(_UPDATE_LOT, values).scalar_one())
 
 
 def get_lot(
@@ -168,39 +131,48 @@ def visible_to_sql(
     return cast("ColumnElement[bool]", _VISIBLE.bindparams(**params))
 
 
-# GetAvailability's read, built once as typed text: SQLAlchemy compiles it and its result
-# metadata once (the compiled cache, keyed by this one object), so a call pays for the
-# execution only, not for building a 64-column select and its cache key each time. The
-# columns and the visibility predicate come from the same table and _VISIBLE as above.
-# The statement timeout travels as a parameter in the same message (UnitOfWork.statement_read):
-# the text stays constant, so one compiled form serves every deadline (psycopg2 binds on the
-# client, so a parameter is allowed in SET).
+# GetAvailability's read as driver SQL, built once, run on the driver's cursor
+# (storage.driver_read): SQLAlchemy's execution path (statement cache, execution context,
+# result object for 64 columns) cost more than the round trip. The columns and the visibility
+# predicate come from the same table and _VISIBLE as above. The statement timeout travels in
+# the same message (UnitOfWork.statement_read), local to that message's implicit transaction
+# (psycopg2 binds on the client, so a parameter is allowed in SET).
 _LOT_COLUMNS = tuple(c for c in availabilities.c if c.name in _FIELDS)
 _LOT_NAMES = tuple(c.name for c in _LOT_COLUMNS)
+_DRIVER_DIALECT = psycopg2.dialect()
 _SELECT_LOT = (
-    "SELECT " + ", ".join(_LOT_NAMES) + " FROM availabilities WHERE availabilities.id = :lot_id"
+    "SELECT "
+    + ", ".join(_LOT_NAMES)
+    + " FROM availabilities WHERE availabilities.id = %(lot_id)s::uuid"
 )
-_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = :statement_timeout_ms; "
-
-
-def _lot_read(sql: str) -> TextualSelect:
-    return (
-        text(sql)
-        .bindparams(bindparam("lot_id", type_=availabilities.c.id.type))
-        .columns(*_LOT_COLUMNS)
-    )
-
-
+_VISIBLE_SQL = str(_VISIBLE.compile(dialect=_DRIVER_DIALECT))
+_STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = %(statement_timeout_ms)s; "
 # Keyed by (visibility applies, statement timeout applies).
 _READ_LOT = {
-    (visible, timed): _lot_read(
-        (_STATEMENT_TIMEOUT if timed else "")
-        + _SELECT_LOT
-        + (" AND " + _VISIBLE.text if visible else "")
-    )
+    (visible, timed): (_STATEMENT_TIMEOUT if timed else "")
+    + _SELECT_LOT
+    + (" AND " + _VISIBLE_SQL if visible else "")
     for visible in (False, True)
     for timed in (False, True)
 }
+# The conversions SQLAlchemy applies to these columns (uuid, vector, ...), as (position,
+# processor) for the columns that have one; made once per dialect from the column types the
+# driver reports, as SQLAlchemy makes them (public TypeEngine API).
+_PROCESSORS: dict[int, list[tuple[int, Callable[[Any], Any]]]] = {}
+
+
+def _processors(
+    dialect: Dialect, description: Sequence[Any]
+) -> list[tuple[int, Callable[[Any], Any]]]:
+    found = _PROCESSORS.get(id(dialect))
+    if found is None:
+        found = []
+        for i, (column, reported) in enumerate(zip(_LOT_COLUMNS, description, strict=True)):
+            process = column.type.dialect_impl(dialect).result_processor(dialect, reported[1])
+            if process is not None:
+                found.append((i, process))
+        _PROCESSORS[id(dialect)] = found
+    return found
 
 
 def read_lot(
@@ -215,13 +187,17 @@ def read_lot(
     A statement_timeout_ms is set in the same message as the query, local to its implicit
     transaction (UnitOfWork.statement_read).
     """
-    params: dict[str, Any] = {"lot_id": lot_id}
+    params: dict[str, Any] = {"lot_id": str(lot_id)}
     if visibility is not None:
         params.update(visibility)
     if statement_timeout_ms is not None:
         params["statement_timeout_ms"] = statement_timeout_ms
-    query = _READ_LOT[visibility is not None, statement_timeout_ms is not None]
-    row = conn.execute(query, params).first()
-    # The row's values come in _LOT_COLUMNS order, already typed: pairing them with the
-    # names is cheaper than a mapping lookup per column.
-    return None if row is None else _lot_from_columns(dict(zip(_LOT_NAMES, row, strict=True)))
+    sql = _READ_LOT[visibility is not None, statement_timeout_ms is not None]
+    row, description = driver_read.fetch_one(conn, sql, params)
+    if row is None:
+        return None
+    values = list(row)
+    for i, process in _processors(conn.dialect, description):
+        if values[i] is not None:
+            values[i] = process(values[i])
+    return _lot_from_columns(dict(zip(_LOT_NAMES, values, strict=True)))

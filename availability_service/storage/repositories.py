@@ -15,10 +15,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from availability_service.domain.locations import Location
-from availability_service.domain.market import ComparablePrice
+from availability_service.domain.market import MarketBaseline
 from availability_service.domain.model import Availability, LotState, Reservation
-from availability_service.domain.stored_event import StoredEvent
+from availability_service.domain.stored_event import NewEvent, StoredEvent
 from availability_service.domain.viewer import Viewer
+from availability_service.service_layer.ports.events import LotChanges
 from availability_service.service_layer.ports.lots import LotSelection
 from availability_service.storage import (
     comparables,
@@ -27,6 +28,7 @@ from availability_service.storage import (
     idempotency,
     locations,
     lot_selection,
+    lot_writes,
     lots,
     search,
 )
@@ -40,11 +42,11 @@ class SqlLots:
         # timeout travels in the same message as the one statement it bounds.
         self._statement_timeout_ms = statement_timeout_ms
 
-    def add(self, lot: Availability) -> int:
-        return lots.insert_lot(self._conn, lot)
+    def add(self, lot: Availability, event: NewEvent) -> int:
+        return lot_writes.write_lot(self._conn, lot, event, is_new=True)
 
-    def save(self, lot: Availability) -> int:
-        return lots.update_lot(self._conn, lot)
+    def save(self, lot: Availability, event: NewEvent) -> int:
+        return lot_writes.write_lot(self._conn, lot, event, is_new=False)
 
     def get(self, lot_id: uuid.UUID, viewer: Viewer) -> Availability | None:
         return lots.read_lot(
@@ -146,14 +148,13 @@ class SqlHolds:
 
 
 class SqlEvents:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, statement_timeout_ms: int | None = None) -> None:
         self._conn = conn
+        # As SqlLots: set for reads outside a transaction (the probe of changes_since).
+        self._statement_timeout_ms = statement_timeout_ms
 
     def current_revision(self) -> int:
         return events.current_revision(self._conn)
-
-    def append(self, **event: Any) -> None:
-        events.append_event(self._conn, **event)
 
     def compact_before(self, moment: datetime, limit: int) -> int:
         return events.compact_events_before(self._conn, moment, limit)
@@ -169,6 +170,12 @@ class SqlEvents:
 
     def oldest_revision(self) -> int | None:
         return events.oldest_revision(self._conn)
+
+    def changes_since(self, after_revision: int, limit: int) -> LotChanges:
+        head, lots = events.changes_since(
+            self._conn, after_revision, limit, self._statement_timeout_ms
+        )
+        return LotChanges(head, lots)
 
     def lot_events(self, lot_id: uuid.UUID, after_revision: int, limit: int) -> list[StoredEvent]:
         rows = events.lot_events(self._conn, lot_id, after_revision, limit)
@@ -225,8 +232,8 @@ class SqlMarket:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
-    def recent_prices(self, **query: Any) -> list[ComparablePrice]:
-        return comparables.recent_prices(self._conn, **query)
+    def baseline(self, **query: Any) -> MarketBaseline:
+        return comparables.price_baseline(self._conn, **query)
 
     def flagged(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
         return comparables.flagged_lot_ids(self._conn, after, limit)

@@ -11,13 +11,15 @@ from sqlalchemy import Connection, text
 from availability_service.domain.model import Availability
 from availability_service.domain.viewer import Viewer
 from availability_service.service_layer.ports.search import (
+    BoundedRows,
+    BoundRead,
     CandidateFilter,
     CandidateRow,
     FactorList,
     ListRead,
     ListRow,
 )
-from availability_service.storage import search, search_lists, similar
+from availability_service.storage import search, search_bounds, search_lists, similar
 from availability_service.storage.viewing import visibility_params
 
 _COSINE_DISTANCE = text("SELECT CAST(:a AS vector) <=> CAST(:b AS vector)")
@@ -36,6 +38,9 @@ class SqlSearch:
         self, flt: CandidateFilter, reads: Sequence[ListRead]
     ) -> dict[FactorList, list[ListRow]]:
         return search_lists.read_lists(self._conn, flt, reads)
+
+    def bounded(self, flt: CandidateFilter, read: BoundRead) -> BoundedRows:
+        return search_bounds.bounded_candidates(self._conn, flt, read)
 
     def nearest(
         self,

@@ -11,7 +11,7 @@ condition of every hold), and the hold rules of domain.holds decide each candida
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,14 +37,10 @@ from availability_service.service_layer.ports.search import (
 )
 from availability_service.service_layer.ports.search import widen as _widen
 from availability_service.storage.lots import row_to_lot
-from availability_service.storage.search_score import by_score
+from availability_service.storage.search_geo import GeoRanges, circle_ranges
+from availability_service.storage.search_score import by_score, quality_number
 from availability_service.storage.tables import availabilities
 from availability_service.storage.viewing import visible_to
-
-
-def quality_number(name: str) -> ColumnElement[Any]:
-    """((normalized_quality_params -> name ->> 'number')::float8)."""
-    return cast(availabilities.c.normalized_quality_params[name]["number"].astext, Float)
 
 
 def earth_distance_m(latitude: float, longitude: float) -> ColumnElement[Any]:
@@ -55,6 +51,26 @@ def earth_distance_m(latitude: float, longitude: float) -> ColumnElement[Any]:
 
 
 def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
+    out = indexed_conditions(f)
+    out += quality_conditions(f, {q.name: quality_number(q.name) for q in f.quality})
+    radius = radius_m(f)
+    if f.near is not None and radius is not None:
+        out.append(earth_distance_m(*f.near) <= radius)
+    return out + _row_conditions(f)
+
+
+def radius_m(f: CandidateFilter) -> float | None:
+    """The radius filter's edge in metres, widened (EDGE_SLACK, EARTH_RADIUS_SLACK_M)."""
+    if f.near is None or f.radius_km is None:
+        return None
+    return _widen(f.radius_km * 1000.0, 1) + EARTH_RADIUS_SLACK_M
+
+
+def indexed_conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
+    """The plain column filters the search's covering index (migration 0010) answers:
+    commodity, searchable, anomaly, price, and the radius's latitude and longitude ranges
+    (the exact distance and the quality ranges are separate: storage.search_bounds
+    computes them its own way)."""
     t = availabilities
     out: list[ColumnElement[bool]] = [
         t.c.commodity == f.commodity,
@@ -62,33 +78,43 @@ def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
         t.c.delete_time.is_(None),
         t.c.available_quantity > 0,
     ]
-    visible = visible_to(f.viewer)
-    if visible is not None:
-        out.append(visible)
     if not f.include_anomalies:
         out.append(t.c.ai_price_anomaly.is_(False))
+    radius = radius_m(f)
+    if f.near is not None and radius is not None:
+        out += [t.c.latitude.is_not(None), t.c.longitude.is_not(None)]
+        out += _within_ranges(circle_ranges(*f.near, radius))
+    if f.price_limit is not None:
+        out += [t.c.base_price_unit == f.price_unit, t.c.price_per_base_unit <= f.price_limit]
+    if f.price_floor is not None:
+        out += [t.c.base_price_unit == f.price_unit, t.c.price_per_base_unit >= f.price_floor]
+    return out
+
+
+def quality_conditions(
+    f: CandidateFilter, numbers: Mapping[str, ColumnElement[Any]]
+) -> list[ColumnElement[bool]]:
+    """Each quality range over `numbers` (the parameter's number per name, NULL when not
+    reported: a lot that does not report a parameter passes its range)."""
+    out: list[ColumnElement[bool]] = []
     for q in f.quality:
-        number = quality_number(q.name)
+        number = numbers[q.name]
         bounds = []
         if q.low is not None:
             bounds.append(number >= _widen(q.low, -1))
         if q.high is not None:
             bounds.append(number <= _widen(q.high, 1))
-        out.append(
-            or_(t.c.normalized_quality_params[q.name]["number"].astext.is_(None), and_(*bounds))
-        )
-    if f.near is not None and f.radius_km is not None:
-        radius_m = _widen(f.radius_km * 1000.0, 1) + EARTH_RADIUS_SLACK_M
-        center = func.ll_to_earth(*f.near)
-        point = func.ll_to_earth(t.c.latitude, t.c.longitude)
-        out += [
-            t.c.latitude.is_not(None),
-            t.c.longitude.is_not(None),
-            func.earth_box(center, radius_m).op("@>")(point),
-            earth_distance_m(*f.near) <= radius_m,
-        ]
-    if f.price_limit is not None:
-        out += [t.c.base_price_unit == f.price_unit, t.c.price_per_base_unit <= f.price_limit]
+        out.append(or_(number.is_(None), and_(*bounds)))
+    return out
+
+
+def _row_conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
+    """The other filters: visibility, quantities, windows, incoterm, regions, order."""
+    t = availabilities
+    out: list[ColumnElement[bool]] = []
+    visible = visible_to(f.viewer)
+    if visible is not None:
+        out.append(visible)
     if f.min_quantity is not None:
         # available in the canonical unit = available x quantity_in_base_unit / total,
         # compared without dividing so the edge is exact.
@@ -120,8 +146,6 @@ def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
         out += _in_window(f.moment)
     if f.delivery_regions:
         out.append(func.lower(t.c.delivery_region).in_(sorted(f.delivery_regions)))
-    if f.price_floor is not None:
-        out += [t.c.base_price_unit == f.price_unit, t.c.price_per_base_unit >= f.price_floor]
     if f.order is not None:
         # The order fits in what is available (canonical units, compared without dividing);
         # partial orders, the minimum and the cut-off are decided exactly on each candidate.
@@ -131,6 +155,17 @@ def _conditions(f: CandidateFilter) -> list[ColumnElement[bool]]:
             >= f.order.quantity * t.c.total_quantity,
             or_(t.c.valid_until.is_(None), t.c.valid_until > f.order.moment),
         ]
+    return out
+
+
+def _within_ranges(ranges: GeoRanges) -> list[ColumnElement[bool]]:
+    """The circle's latitude and longitude ranges (storage.search_geo: why not earth_box)."""
+    t = availabilities
+    out = [t.c.latitude >= ranges.south, t.c.latitude <= ranges.north]
+    if ranges.longitudes:
+        out.append(
+            or_(*(and_(t.c.longitude >= w, t.c.longitude <= e) for w, e in ranges.longitudes))
+        )
     return out
 
 

@@ -26,7 +26,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, literal, or_, select, union_all
+from sqlalchemy import Connection, and_, literal, null, or_, select, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.service_layer.ports.search import (
@@ -71,8 +71,14 @@ def _list_query(f: CandidateFilter, read: ListRead) -> Any:
             where += [key <= last, or_(key < last, t.c.id > last_id)]
         else:
             where += [key >= last, or_(key > last, t.c.id > last_id)]
+    # No quality targets on this path (search_threshold.applies), so no row needs its
+    # quality: leaving the JSON out spares decoding it for every row read.
+    columns = [
+        null().label(c.key) if c.key == "normalized_quality_params" else c
+        for c in candidate_columns(f)
+    ]
     return (
-        select(*candidate_columns(f), literal(read.factor.value).label("list_name"))
+        select(*columns, literal(read.factor.value).label("list_name"))
         .where(and_(*where))
         .order_by(key.desc() if descending else key.asc(), t.c.id)
         .limit(read.limit)

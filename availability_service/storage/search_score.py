@@ -24,10 +24,24 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, Numeric, and_, case, cast, func, literal, null, or_, select, true
+from sqlalchemy import (
+    Float,
+    Numeric,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.intelligence.catalog import Commodity
@@ -50,7 +64,8 @@ def _clamp01(value: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.least(1.0, func.greatest(0.0, value))
 
 
-def _not_nan(value: ColumnElement[Any]) -> ColumnElement[Any]:
+def not_nan(value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """0 for NaN, as intelligence.factors.clamp01 counts it."""
     return case((value == _NAN, _f(0.0)), else_=value)
 
 
@@ -60,17 +75,49 @@ def score_inputs(
     """The lot's columns `approximate_score` reads, labelled, for the inner select."""
     inputs: list[ColumnElement[Any]] = [
         (t.c.ai_score_vector.is_not(None)).label("s_has_vector"),
-        _not_nan(cosine_distance).label("s_cosine"),
-        _not_nan(t.c.ai_confidence_score).label("s_confidence"),
+        not_nan(cosine_distance).label("s_cosine"),
+        not_nan(t.c.ai_confidence_score).label("s_confidence"),
         t.c.price_per_base_unit.label("s_price"),
         distance_km.label("s_km"),
     ]
     for i, name in enumerate(criteria.quality_targets):
-        raw = t.c.normalized_quality_params[name]["number"]
-        # A JSON number only, as numeric_quality reads it; anything else is "not reported".
-        reported = func.jsonb_typeof(raw) == "number"
-        inputs.append(case((reported, cast(raw.astext, Float)), else_=null()).label(f"s_q{i}"))
+        inputs.append(quality_number(name).label(f"s_q{i}"))
     return inputs
+
+
+def score_bound(
+    criteria: SearchCriteria, commodity: Commodity, row: Mapping[str, Any], with_distance: bool
+) -> ColumnElement[Any]:
+    """`approximate_score` with the vector factor at its best (1, and active) over `row`
+    (the other inputs, named as `score_inputs` names them): at least the approximate score
+    of the same lot, with or without an embedding, since a weighted mean only grows when a
+    factor of value 1 joins it or a factor's value grows."""
+    best = {"s_has_vector": true(), "s_cosine": _f(0.0)}
+    return approximate_score(criteria, commodity, {**row, **best}, with_distance)
+
+
+def quality_number(name: str) -> ColumnElement[Any]:
+    """The lot's canonical number for quality parameter `name` (float8): a JSON number only,
+    as numeric_quality reads it, NULL for anything else ("not reported").
+
+    Written with `->` (not the JSON subscript) and as a CASE, so it is exactly the
+    expression migration 0010 indexes per commodity and parameter: PostgreSQL uses an
+    expression index only for the same expression, and the CASE keeps a stored value that
+    is not a number from making the index (and so a write) fail on the cast.
+    """
+    return number_of(quality_entry(name))
+
+
+def quality_entry(name: str) -> ColumnElement[Any]:
+    """The lot's normalised entry of parameter `name` (jsonb: {"number": x, "unit": u})."""
+    return t.c.normalized_quality_params.op("->", return_type=JSONB)(literal(name, Text))
+
+
+def number_of(entry: ColumnElement[Any]) -> ColumnElement[Any]:
+    """An entry's "number" as float8 when it is a JSON number, else NULL."""
+    number = literal("number", Text)
+    reported = func.jsonb_typeof(entry.op("->", return_type=JSONB)(number)) == "number"
+    return case((reported, cast(entry.op("->>", return_type=Text)(number), Float)))
 
 
 def _target_score(
@@ -195,22 +242,32 @@ def by_score(
     score = approximate_score(criteria, ranking.commodity, inputs.c, near is not None)
     output = [inputs.c[c.key] for c in columns if c.key is not None]
     scored = select(*output, score.label("approximate_score")).offset(0).subquery("scored")
-    keep: list[ColumnElement[bool]] = []
-    if ranking.floor is not None:
-        keep.append(scored.c.approximate_score >= ranking.floor)
-    if ranking.ceiling is not None:
-        keep.append(scored.c.approximate_score <= ranking.ceiling)
-    if ranking.after is not None:
-        last_score, last_id = ranking.after
-        keep.append(
-            or_(
-                scored.c.approximate_score < last_score,
-                and_(scored.c.approximate_score == last_score, scored.c.id > last_id),
-            )
-        )
+    keep = keyset(
+        scored.c.approximate_score, scored.c.id, ranking.floor, ranking.ceiling, ranking.after
+    )
     return (
         select(scored)
         .where(and_(true(), *keep))
         .order_by(scored.c.approximate_score.desc(), scored.c.id)
         .limit(limit)
     )
+
+
+def keyset(
+    key: ColumnElement[Any],
+    lot_id: ColumnElement[Any],
+    floor: float | None,
+    ceiling: float | None,
+    after: tuple[float, Any] | None,
+) -> list[ColumnElement[bool]]:
+    """Rows read by (key descending, id) after `after` (the last row's key and id), with
+    their key within [floor, ceiling]."""
+    keep: list[ColumnElement[bool]] = []
+    if floor is not None:
+        keep.append(key >= floor)
+    if ceiling is not None:
+        keep.append(key <= ceiling)
+    if after is not None:
+        last_key, last_id = after
+        keep.append(or_(key < last_key, and_(key == last_key, lot_id > last_id)))
+    return keep

@@ -60,7 +60,7 @@ class SqlTransaction:
 
     @cached_property
     def events(self) -> SqlEvents:
-        return SqlEvents(self.connection)
+        return SqlEvents(self.connection, self._statement_timeout_ms)
 
     @cached_property
     def idempotency(self) -> SqlIdempotency:

@@ -52,6 +52,18 @@ WATCH_OVERSIZED_EVENTS = Counter(
     "availability_watch_oversized_events_total",
     "Events sent with the lot reduced to its identity because it was too large for a message",
 )
+GET_CACHE = Counter(
+    "availability_get_cache_total",
+    "GetAvailability calls by where the lot came from: hit (the process's lot cache, "
+    "current as of a probe sent after the call began) or read (the database)",
+    ["result"],
+)
+GET_CACHE_PROBES = Counter(
+    "availability_get_cache_probes_total",
+    "Probes that brought the lot cache up to date (each serves every GetAvailability call "
+    "waiting when it was sent), by outcome: ok or failed",
+    ["outcome"],
+)
 POOL_CONNECTIONS_IN_USE = Gauge(
     "availability_db_pool_connections_in_use",
     "Database connections checked out of the pool",

@@ -87,8 +87,12 @@ class ServerSpan:
     """The span of one RPC, current in the task that runs it (and in its database threads)."""
 
     def __init__(self, method: str, metadata: Iterable[tuple[str, Any]] | None) -> None:
-        carrier = {key: value for key, value in metadata or () if isinstance(value, str)}
-        parent = propagate.extract(carrier)
+        fields = propagate.get_global_textmap().fields  # the headers the propagators read
+        carrier = {
+            key: value for key, value in metadata or () if key in fields and isinstance(value, str)
+        }
+        # No trace context sent (most calls): nothing to extract, the span is a root.
+        parent = propagate.extract(carrier) if carrier else Context()
         self._token: Token[Context] | None = None
         if method.startswith(_UNTRACED_PREFIXES):
             self.span: Span = trace.get_current_span(parent)  # the caller's, if any: unrecorded
@@ -145,18 +149,21 @@ def instrument_engine(engine: Engine) -> None:
 _SPAN_KEY = "availability_statement_span"
 
 
-def _before_execute(
-    conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
-) -> None:
+def start_statement_span(statement: str) -> Span | None:
+    """A child span of the current span for one SQL statement; None outside a recorded span.
+
+    The engine hooks below open it for every statement SQLAlchemy runs; a read that runs on
+    the driver's cursor directly (storage.driver_read) opens it by hand, the events not firing.
+    """
     if not trace.get_current_span().is_recording():
-        return
+        return None
     words = statement.split(None, 2)
     # Statements sent with a prefix (SET LOCAL statement_timeout ...; SELECT ...) are named
     # by the statement, not the prefix.
     if len(words) > 1 and words[0].upper() == "SET" and ";" in statement:
         words = statement.split(";", 1)[1].split(None, 1)
     operation = words[0].upper() if words else "SQL"
-    conn.info[_SPAN_KEY] = _tracer().start_span(
+    return _tracer().start_span(
         operation,
         kind=SpanKind.CLIENT,
         attributes={
@@ -167,19 +174,31 @@ def _before_execute(
     )
 
 
+def end_statement_span(span: Span | None, error: BaseException | None = None) -> None:
+    """Ends a statement's span, marked as an error when the statement failed."""
+    if span is None:
+        return
+    if error is not None:
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+    span.end()
+
+
+def _before_execute(
+    conn: Any, _cursor: Any, statement: str, _params: Any, _context: Any, _many: bool
+) -> None:
+    span = start_statement_span(statement)
+    if span is not None:
+        conn.info[_SPAN_KEY] = span
+
+
 def _after_execute(
     conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any, _many: bool
 ) -> None:
-    span = conn.info.pop(_SPAN_KEY, None)
-    if span is not None:
-        span.end()
+    end_statement_span(conn.info.pop(_SPAN_KEY, None))
 
 
 def _on_error(error_context: Any) -> None:
     conn = error_context.connection
     span = None if conn is None else conn.info.pop(_SPAN_KEY, None)
-    if span is not None:
-        error = error_context.original_exception
-        span.record_exception(error)
-        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-        span.end()
+    end_statement_span(span, error_context.original_exception)

@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import enum
 from collections import deque
+from collections.abc import Hashable
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import OWNER_ONLY_FIELDS, sees_everything
@@ -21,6 +23,12 @@ from availability_service.domain.stored_event import StoredEvent
 @dataclass(frozen=True, eq=False)
 class WatchEvent(StoredEvent):
     """One stored event (one revision), one object per process whoever receives it."""
+
+    # What consumers derive from the event once for every stream (its decoded lot, its
+    # serialised forms, changes built from it), kept as long as the event is: a plain dict
+    # on the event, since a weak-keyed cache costs a weak reference per look-up, and a
+    # thousand streams look an event up many times.
+    memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # One object per revision in the process: compared and hashed by identity.
     __eq__ = object.__eq__

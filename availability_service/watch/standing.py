@@ -21,7 +21,6 @@ stored on the lot by its own writes, so a lot's score changes only through its o
 from __future__ import annotations
 
 import math
-import uuid
 from collections import OrderedDict
 
 from availability_service.auth.principal import Principal
@@ -29,9 +28,7 @@ from availability_service.auth.visibility import can_see_lot
 from availability_service.domain import holds as hold_rules
 from availability_service.domain.model import Availability, LotState
 from availability_service.intelligence import Commodity, Embedder, Factor, score_lot
-from availability_service.intelligence.scoring import LotCandidate
 from availability_service.service_layer.changes import now
-from availability_service.service_layer.enrichment import lot_features
 from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
     CandidateRow,
@@ -40,8 +37,9 @@ from availability_service.service_layer.ports.search import (
     QualityRange,
 )
 from availability_service.service_layer.ports.search import widen as _widen
-from availability_service.service_layer.search import SearchHit, candidate_of, grants_order
+from availability_service.service_layer.search import SearchHit, grants_order
 from availability_service.service_layer.search_criteria import Plan, SearchQuery
+from availability_service.watch.shared_work import criteria_id, shared_state
 from availability_service.watch.similarity import Embedded, Summation
 
 # earthdistance's earth(): the sphere radius in metres its functions use.
@@ -52,53 +50,17 @@ EARTH_RADIUS_M = 6378168.0
 Match = SearchHit
 
 
-def embedding(lot: Availability, commodity: Commodity, embedder: Embedder) -> list[float]:
-    """The lot's embedding: the stored one when the lot was read from its row, else
-    recomputed from its features as enrichment computed it."""
-    if lot.ai_score_vector is not None:
-        return lot.ai_score_vector
-    return embedder.embed(lot_features(lot, commodity))
-
-
-class SharedLotState:
-    """What every standing search computes alike for one lot state (id, revision): its
-    embedding and norm, its distance to each distinct target, and its scoring candidate for
-    each (distance, km) pair; computed by the first search that needs it, reused by the rest."""
-
-    def __init__(self, embedded: Embedded) -> None:
-        self.embedded = embedded
-        self._candidates: dict[tuple[float | None, float | None], LotCandidate] = {}
-
-    def candidate(
-        self, lot: Availability, cosine_distance: float | None, distance_km: float | None
-    ) -> LotCandidate:
-        key = (cosine_distance, distance_km)
-        found = self._candidates.get(key)
-        if found is None:
-            found = self._candidates[key] = candidate_of(
-                CandidateRow(
-                    id=lot.id,
-                    normalized_quality_params=lot.normalized_quality_params,
-                    price_per_base_unit=lot.price_per_base_unit,
-                    ai_confidence_score=float(lot.ai_confidence_score),
-                    cosine_distance=cosine_distance,
-                    distance_km=distance_km,
-                )
-            )
-        return found
-
-
-# The process's lot states, shared by every standing search (bounded: least recent out).
-_SHARED: OrderedDict[tuple[uuid.UUID, int, Summation], SharedLotState] = OrderedDict()
-SHARED_CACHE_SIZE = 10_000
-
 # Lot states scored by criteria: a score depends on the lot state and the criteria only, not
 # on who asks, so standing searches with equal criteria (the same request, page fields aside)
 # score a lot state once between them (bounded: least recent out). Kept without the lot, so
 # the cache holds no lot alive (a stream's initial state is dropped once judged).
 Scored = tuple[float, list[Factor], float | None, bool]  # score, breakdown, distance, passes
-_SCORES: OrderedDict[tuple[bytes, Summation, uuid.UUID, int], Scored] = OrderedDict()
+_SCORES: OrderedDict[tuple[int, int, int], Scored] = OrderedDict()  # criteria id, lot, revision
 SCORE_CACHE_SIZE = 20_000
+# Lot states judged by criteria (StandingSearch.judged): None when the criteria turn it away.
+Judged = tuple[float, list[Factor], float | None]  # score, breakdown, distance
+_JUDGED: OrderedDict[tuple[int, int, int], Judged | None] = OrderedDict()
+_UNJUDGED = object()
 
 
 def _point(latitude: float, longitude: float) -> tuple[float, float, float]:
@@ -153,8 +115,7 @@ class StandingSearch:
         self.plan = plan
         self.embedder = embedder
         self._regions = frozenset(r.lower() for r in query.delivery_regions)
-        self._summation = Summation()
-        self._target = Embedded(plan.target_vector, self._summation)
+        self.summation = Summation()
 
     @property
     def summation(self) -> Summation:
@@ -165,32 +126,48 @@ class StandingSearch:
         """The calibrated summation (watch.similarity.calibrated), set before any scoring."""
         self._summation = summation
         self._target = Embedded(self.plan.target_vector, summation)
-
-    def shared(self, lot: Availability) -> SharedLotState:
-        """The lot state's shared work, through the process-wide cache."""
-        key = (lot.id, lot.revision, self._summation)
-        found = _SHARED.get(key)
-        if found is None:
-            vector = embedding(lot, self.commodity, self.embedder)
-            found = _SHARED[key] = SharedLotState(Embedded(vector, self._summation))
-            if len(_SHARED) > SHARED_CACHE_SIZE:
-                _SHARED.popitem(last=False)
-        return found
+        # Equal criteria under one summation score alike: one small number names them.
+        self.criteria_id = (
+            None if self.criteria_key is None else criteria_id(self.criteria_key, summation)
+        )
 
     def evaluate(self, lot: Availability | None) -> Match | None:
-        """The lot's match (score, breakdown, distance), or None when it is not in the set."""
-        if lot is None or not self._filtered_in(lot):
+        """The lot's match (score, breakdown, distance), or None when it is not in the set:
+        what the criteria alone decide (`judged`, shared by equal criteria), then what
+        depends on who asks and when (`admits`), judged for this search every time."""
+        if lot is None:
+            return None
+        judged = self.judged(lot)
+        if judged is None or not self.admits(lot):
+            return None
+        return Match(lot, *judged)
+
+    def judged(self, lot: Availability) -> Judged | None:
+        """The lot state's score, breakdown and distance when it passes the criteria's own
+        filters and threshold, else None; equal criteria judge a lot state once between them."""
+        if self.criteria_id is None:
+            return self._judge(lot)
+        key = (self.criteria_id, lot.id.int, lot.revision)
+        found = _JUDGED.get(key, _UNJUDGED)
+        if found is _UNJUDGED:
+            found = _JUDGED[key] = self._judge(lot)
+            if len(_JUDGED) > SCORE_CACHE_SIZE:
+                _JUDGED.popitem(last=False)
+        return found  # type: ignore[return-value]  # _UNJUDGED was replaced above
+
+    def _judge(self, lot: Availability) -> Judged | None:
+        if not self._criteria_in(lot):
             return None
         match, passes = self.score(lot)
         if not passes or match.score < self.query.score_threshold:
             return None
-        return match
+        return match.score, match.breakdown, match.distance_km
 
     def score(self, lot: Availability) -> tuple[Match, bool]:
         """The lot scored as search scores it, and whether it passes scoring's own filters."""
-        if self.criteria_key is None:
+        if self.criteria_id is None:
             return self._score(lot)
-        key = (self.criteria_key, self._summation, lot.id, lot.revision)
+        key = (self.criteria_id, lot.id.int, lot.revision)
         found = _SCORES.get(key)
         if found is None:
             match, passes = self._score(lot)
@@ -202,7 +179,7 @@ class StandingSearch:
         return Match(lot, score, breakdown, distance_km), passes
 
     def _score(self, lot: Availability) -> tuple[Match, bool]:
-        shared = self.shared(lot)
+        shared = shared_state(lot, self.commodity, self.embedder, self._summation)
         distance_km = self._distance_km(lot)
         cosine = shared.embedded.remembered_distance(self._target, self._summation)
         candidate = shared.candidate(lot, cosine, distance_km)
@@ -214,8 +191,9 @@ class StandingSearch:
             return None
         return earth_distance_m(self.query.near, (lot.latitude, lot.longitude)) / 1000.0
 
-    def _filtered_in(self, lot: Availability) -> bool:
-        """storage.search's SQL filters, on one lot state."""
+    def _criteria_in(self, lot: Availability) -> bool:
+        """storage.search's SQL filters on one lot state, but for the caller's visibility and
+        the clock-bound ones (`admits`): what the criteria alone decide."""
         q = self.query
         # Every test must pass, so their order is free: the cheap comparisons come first
         # (a repriced lot is mostly turned away by a search's price ceiling).
@@ -232,8 +210,6 @@ class StandingSearch:
             or lot.price_per_base_unit is None
             or lot.price_per_base_unit > self.plan.price_limit
         ):
-            return False
-        if not can_see_lot(self.principal, lot):
             return False
         if not all(_quality_in_range(lot, r) for r in self.plan.ranges):
             return False
@@ -269,13 +245,8 @@ class StandingSearch:
         return self._regions_price_and_order(lot)
 
     def _regions_price_and_order(self, lot: Availability) -> bool:
-        """The filters of issue 14b, as storage.search and service_layer.search apply them.
-
-        Those that depend on the clock (the availability window, and whether an order would
-        be granted) are judged at the moment the lot state is evaluated, as a search run then
-        would judge them: a window that opens or closes with no write to the lot is seen at
-        the lot's next event (docs/watch.md).
-        """
+        """The filters of issue 14b that do not depend on the clock, as storage.search and
+        service_layer.search apply them."""
         q, plan = self.query, self.plan
         if q.delivery_regions and lot.delivery_region.lower() not in self._regions:
             return False
@@ -285,20 +256,32 @@ class StandingSearch:
             or lot.price_per_base_unit < plan.price_floor
         ):
             return False
+        # SQL's necessary condition for an order (the whole order is available now).
+        return q.order_quantity is None or (
+            lot.quantity_in_base_unit is not None
+            and lot.available_quantity * lot.quantity_in_base_unit
+            >= q.order_quantity * lot.total_quantity
+        )
+
+    def admits(self, lot: Availability) -> bool:
+        """What depends on who asks and when: the caller may see the lot (visibility.can_see),
+        and the clock-bound filters hold now.
+
+        Those (the availability window, and whether an order would be granted: the hold
+        rules) are judged at the moment the lot state is evaluated, as a search run then
+        would judge them: a window that opens or closes with no write to the lot is seen at
+        the lot's next event (docs/watch.md).
+        """
+        if not can_see_lot(self.principal, lot):
+            return False
         moment = now()
         # The window alone (search does not apply the daily cut-off to every search).
         if hold_rules.timing_refusal(lot, moment) == "OUTSIDE_AVAILABILITY_WINDOW":
             return False
-        if q.order_quantity is None:
-            return True
-        # SQL's necessary condition (the whole order is available now), then the hold rules.
-        if (
-            lot.quantity_in_base_unit is None
-            or lot.available_quantity * lot.quantity_in_base_unit
-            < q.order_quantity * lot.total_quantity
-        ):
-            return False
-        return grants_order(_order_row(lot), OrderFilter(q.order_quantity, moment))
+        q = self.query
+        return q.order_quantity is None or grants_order(
+            _order_row(lot), OrderFilter(q.order_quantity, moment)
+        )
 
 
 def _order_row(lot: Availability) -> CandidateRow:

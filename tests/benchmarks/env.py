@@ -138,6 +138,11 @@ class Process:
             f"[bench]   {self.log.stem} stopped in {time.monotonic() - started:.1f} s", flush=True
         )
 
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
     def rss_bytes(self) -> int:
         """Resident memory of the process and its children (the workers)."""
         assert self.proc is not None

@@ -122,7 +122,7 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 f"{get['workers_2_vs_1']}",
                 f"{get['service_2_workers']['ok_rps']} vs "
                 f"{get['service']['ok_rps']} req/s (echo: {get['echo_2_workers']['ok_rps']}"
-                f" vs {get['echo']['ok_rps']})",
+                f" vs {get['echo']['ok_rps']}){_cores(get)}",
                 _status(get["workers_2_vs_1"], 1.6),
             )
         )
@@ -135,7 +135,9 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 f"2. CreateAvailability vs SQL (c={create['concurrency']})",
                 ">= 0.5",
                 f"{create['create_vs_sql']}",
-                f"{create['service']['ok_rps']} vs {create['sql']['ok_rps']} tx/s",
+                f"{create['service']['ok_rps']} vs {create['sql']['ok_rps']} tx/s (SQL before "
+                f"and after: {create.get('sql_before', {}).get('ok_rps')}, "
+                f"{create['sql'].get('after_ok_rps')})",
                 _status(create["create_vs_sql"], 0.5),
             )
         )
@@ -181,7 +183,8 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 ">= 0.5",
                 f"{watch['delivered_vs_bare']}",
                 f"{watch['delivered_events_per_s']} vs {watch['bare_events_per_s']} /s; "
-                f"{watch['deliveries']}/{watch['expected_deliveries']} delivered",
+                f"{watch['deliveries']}/{watch['expected_deliveries']} delivered; writer "
+                f"(another process) offered {watch.get('offered_events_per_s')} /s",
                 _status(watch["delivered_vs_bare"], 0.5),
             )
         )
@@ -257,6 +260,20 @@ def replica_rows(results: dict[str, Any]) -> list[Row]:
             "reported",
         ),
     ]
+
+
+def _cores(get: dict[str, Any]) -> str:
+    """One worker again right before the two, and where the cores went in each run."""
+    cpu = get.get("cpu")
+    if not cpu:
+        return ""
+    one, two = cpu["service_1_worker"], cpu["service_2_workers"]
+    return (
+        f"; adjacent runs {get['service_2_workers']['ok_rps']} vs "
+        f"{get['service_1_worker_again']['ok_rps']} = {get['workers_2_vs_1_adjacent']}; server "
+        f"used {one['server_cores']} vs {two['server_cores']} cores, machine busy "
+        f"{one['machine_busy']:.0%} vs {two['machine_busy']:.0%} of {two['cpus']} CPUs"
+    )
 
 
 def markdown(document: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ follow on one core, whatever else the shared machine runs meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import time
@@ -31,6 +32,7 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from tests.benchmarks import env
 from tests.benchmarks.context import SELLER, Context, NotBuilt, active_lot, metadata
 from tests.benchmarks.watch import _pct, open_streams, run_client_processes
+from tests.support.processes import child_pids
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import availability_service_pb2_grpc as api_grpc
 from tradedesk.availability.v1 import resources_pb2 as pb
@@ -50,6 +52,9 @@ POOL = 50  # cotton lots being repriced
 PRICES = ("1550", "1650", "1750", "1850")  # USD/t, against ceilings of 1600..1800
 WRITERS = 8
 IDLE_SECONDS = 3.0  # measuring the searching process's CPU with no change
+# Server processes serving the standing searches (`serve --workers N`, each with its own hub
+# and index; the kernel spreads the client connections over them). 1: one process.
+WORKERS = int(os.environ.get("BENCH_STANDING_WORKERS", "1"))
 
 
 def criteria(index: int) -> api.SearchAvailabilitiesRequest:
@@ -131,19 +136,41 @@ def _reprice(address: str, names: list[str], rate: float, seconds: float) -> dic
     return commits
 
 
+def _by_third(delays: list[tuple[float, float]]) -> list[list[float]]:
+    """(commit time, delay) pairs split by commit time into the first, middle and last third
+    of the span of the writes: a queue that builds up shows as delays growing across them."""
+    if not delays:
+        return [[], [], []]
+    first = min(c for c, _ in delays)
+    span = max(c for c, _ in delays) - first or 1.0
+    thirds: list[list[float]] = [[], [], []]
+    for commit, delay in delays:
+        thirds[min(2, int(3 * (commit - first) / span))].append(delay)
+    return thirds
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far (/proc/PID/stat, fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its children (`serve --workers`), from
+    /proc/PID/stat, fields 14 and 15."""
+    total = 0
+    for one in [pid, *child_pids(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{one}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def standing(ctx: Context) -> dict[str, Any]:
     n, rate = ctx.sizes.standing_searches, ctx.sizes.standing_changes_per_s
     seconds = ctx.sizes.standing_seconds
     limit = 120.0 + seconds
+    load_before = os.getloadavg()[0]
     # The changes come through a second server process, as they would from other engines'
     # calls: the measured process only follows the events and serves the standing searches.
-    with env.service(ctx.db, ctx.folder) as server, env.service(ctx.db, ctx.folder) as writer:
+    with (
+        env.service(ctx.db, ctx.folder, workers=WORKERS) as server,
+        env.service(ctx.db, ctx.folder) as writer,
+    ):
         names = [active_lot(writer.address).name for _ in range(POOL)]
         probe = api.WatchSearchRequest(search=criteria(0))
         with grpc.insecure_channel(server.address) as channel:
@@ -188,8 +215,12 @@ def standing(ctx: Context) -> dict[str, Any]:
     arrivals = [t for rev, t, _ in received if rev in commits]
     followed_s = max(arrivals) - min(commits.values()) if arrivals else 0.0
     ctx.series["standing"] = {"delays_ms": delays}
+    thirds = _by_third(
+        [(commits[rev], (t - commits[rev]) * 1000) for rev, t, _ in received if rev in commits]
+    )
     return {
         "standing_searches": n,
+        "server_processes": WORKERS,
         "commodities": len(COMMODITIES),
         "cotton_searches": sum(1 for i in range(n) if i % len(COMMODITIES) == 0),
         "changes_written": len(commits),
@@ -206,6 +237,11 @@ def standing(ctx: Context) -> dict[str, Any]:
         "stream_errors": {c: errors.count(c) for c in set(errors)},
         "delay_p50_ms": _pct(delays, 50),
         "delay_p99_ms": _pct(delays, 99),
+        # Stable or growing: the delays of the changes committed in each third of the writes.
+        "delay_p50_ms_by_third": [_pct(third, 50) for third in thirds],
+        "delay_p99_ms_by_third": [_pct(third, 99) for third in thirds],
+        # The machine's 1-minute load average before and after (2 cores: above 2 is a queue).
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "rss_before_mb": round(rss_before / 2**20, 1),
         "rss_with_searches_mb": round(rss_idle / 2**20, 1),
         "kb_per_standing_search": round((rss_idle - rss_before) / n / 1024, 1),

@@ -31,7 +31,7 @@ def test_a_bug_in_a_unary_rpc_is_internal_with_an_error_info_and_never_its_cause
     def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("secret connection string")
 
-    monkeypatch.setattr(app.services.lots, "get", broken)
+    monkeypatch.setattr(app.services.lots, "read", broken)  # what GetAvailability calls
     with pytest.raises(grpc.RpcError) as caught:
         buyer.GetAvailability(
             api.GetAvailabilityRequest(name="availabilities/7f0c5b4e-9d7a-4d52-8a4f-1a2b3c4d5e6f")

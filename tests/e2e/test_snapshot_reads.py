@@ -18,7 +18,7 @@ from sqlalchemy import Engine, text
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
 from availability_service.storage import lots as lot_storage
-from availability_service.storage import search as search_service
+from availability_service.storage import search_bounds
 from tests.support.callers import Caller
 from tests.support.lots import cotton_lot, error_details, random_point
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -64,14 +64,14 @@ def test_a_lot_cancelled_between_searchs_two_reads_is_returned_as_of_the_reporte
 ) -> None:
     point = spot()
     lots = [post(trader, admin, point) for _ in range(2)]
-    real = search_service.search_candidates
+    real = search_bounds.bounded_candidates  # the read of a search with a point
 
-    def cancel_one_after_reading(conn: Any, flt: Any) -> Any:
-        rows = real(conn, flt)
+    def cancel_one_after_reading(conn: Any, flt: Any, read: Any) -> Any:
+        rows = real(conn, flt, read)
         app.services.lots.delete(as_owner(trader), lots[0].name, "", None)
         return rows
 
-    monkeypatch.setattr(search_service, "search_candidates", cancel_one_after_reading)
+    monkeypatch.setattr(search_bounds, "bounded_candidates", cancel_one_after_reading)
     response = search_near(buyer, point)
     monkeypatch.undo()
     # Both were ACTIVE and visible at the snapshot the search read; neither is shown in a
@@ -97,13 +97,13 @@ def test_search_reports_the_revision_of_the_snapshot_it_read(
 ) -> None:
     point = spot()
     lot = post(trader, admin, point)
-    real = search_service.search_candidates
+    real = search_bounds.bounded_candidates  # the read of a search with a point
 
-    def change_before_reading(conn: Any, flt: Any) -> Any:
+    def change_before_reading(conn: Any, flt: Any, read: Any) -> Any:
         _reprice(app, trader, lot.name)  # commits after the revision was read
-        return real(conn, flt)
+        return real(conn, flt, read)
 
-    monkeypatch.setattr(search_service, "search_candidates", change_before_reading)
+    monkeypatch.setattr(search_bounds, "bounded_candidates", change_before_reading)
     response = search_near(buyer, point)
     monkeypatch.undo()
     [found] = response.results

@@ -11,6 +11,7 @@ import pytest
 from google.protobuf import duration_pb2
 from sqlalchemy import Engine
 
+from availability_service.grpc_api import watch_search_wire as search_wire
 from availability_service.watch import standing
 from tests.e2e.test_watch_search import (
     changes_until,
@@ -25,6 +26,34 @@ from tests.support.lots import approved_lot
 from tests.support.watching import revision_now
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
+
+
+def counting(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> list[object]:
+    """The calls of module.name from now on (it still does what it did)."""
+    calls: list[object] = []
+    exact = getattr(module, name)
+
+    def counted(*args: Any) -> Any:
+        calls.append(args)
+        return exact(*args)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def following(
+    open_search: Any, engine: Engine, searches: dict[str, tuple[Caller, Any]]
+) -> dict[str, Any]:
+    """A standing search per (caller, criteria) from now on, each already following the hub
+    (its first progress bookmark taken, so its starting set is judged)."""
+    every = {
+        "start_revision": revision_now(engine),
+        "progress_notify_interval": duration_pb2.Duration(nanos=2 * 10**8),
+    }
+    streams = {who: open_search(c, search, **every) for who, (c, search) in searches.items()}
+    for stream in streams.values():
+        assert stream.message().bookmark.reason == watch_pb2.Bookmark.REASON_PROGRESS
+    return streams
 
 
 def test_equal_criteria_score_a_change_once_and_each_watcher_gets_what_search_gives(
@@ -44,30 +73,21 @@ def test_equal_criteria_score_a_change_once_and_each_watcher_gets_what_search_gi
         market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
         restricted_buyer_ids=[buyer.subject, colleague.subject],
     )
-    scored: list[object] = []
-    exact = standing.score_lot
-
-    def counted(*args: Any) -> Any:
-        scored.append(args)
-        return exact(*args)
-
-    monkeypatch.setattr(standing, "score_lot", counted)
-    start = revision_now(engine)
-    every = {
-        "start_revision": start,
-        "progress_notify_interval": duration_pb2.Duration(nanos=2 * 10**8),
-    }
-    streams = {
-        "buyer": watch_search(buyer, criteria(), **every),
-        # Page fields are ignored by a standing search: the same criteria.
-        "colleague": watch_search(colleague, criteria(page_size=7), **every),
-        "outsider": watch_search(outsider, criteria(), **every),
-        "other criteria": watch_search(
-            buyer, criteria(max_price=pb.Money(currency_code="USD", amount="1750")), **every
-        ),
-    }
-    for stream in streams.values():  # each is following the hub: its initial set is judged
-        assert stream.message().bookmark.reason == watch_pb2.Bookmark.REASON_PROGRESS
+    scored = counting(monkeypatch, standing, "score_lot")
+    streams = following(
+        watch_search,
+        engine,
+        {
+            "buyer": (buyer, criteria()),
+            # Page fields are ignored by a standing search: the same criteria.
+            "colleague": (colleague, criteria(page_size=7)),
+            "outsider": (outsider, criteria()),
+            "other criteria": (
+                buyer,
+                criteria(max_price=pb.Money(currency_code="USD", amount="1750")),
+            ),
+        },
+    )
     before = len(scored)
     cheaper = write(seller, lot.name, ["base_price"], **price("1500"))
 
@@ -79,3 +99,38 @@ def test_equal_criteria_score_a_change_once_and_each_watcher_gets_what_search_gi
         assert change.kind == watch_pb2.MATCH_KIND_UPDATED
         assert change.result == expected
     assert [c for c in seen["outsider"] if c.name == lot.name] == []
+
+
+def test_a_change_is_built_once_per_criteria_and_view_and_each_watcher_gets_its_own_view(
+    seller: Caller,
+    admin: Caller,
+    buyer: Caller,
+    caller: Callable[..., Caller],
+    engine: Engine,
+    watch_search: Any,  # noqa: F811 (the fixture, imported)
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    colleague = caller("BUYER", region="IN-GJ")
+    lot = approved_lot(seller, admin, internal_reference="internal-42")
+    built = counting(monkeypatch, search_wire, "result")
+    streams = following(
+        watch_search,
+        engine,
+        {
+            "buyer": (buyer, criteria()),
+            "colleague": (colleague, criteria(page_size=7)),
+            "owner": (seller, criteria()),  # sees its owner-only fields
+        },
+    )
+    before = len(built)
+    cheaper = write(seller, lot.name, ["base_price"], **price("1500"))
+
+    seen = {who: changes_until(s, cheaper.revision) for who, s in streams.items()}
+    assert len(built) - before == 2  # one per view: the market's, the owner's
+    changes = {who: [c for c in seen[who] if c.name == lot.name] for who in streams}
+    for who, reader in (("buyer", buyer), ("colleague", colleague), ("owner", seller)):
+        [change] = changes[who]
+        assert change.kind == watch_pb2.MATCH_KIND_UPDATED
+        assert change.result == searched(reader, criteria(), lot.name)
+    assert changes["owner"][0].result.availability.internal_reference == "internal-42"
+    assert changes["buyer"][0].result.availability.internal_reference == ""

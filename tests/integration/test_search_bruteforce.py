@@ -31,7 +31,7 @@ from availability_service.domain.model import (
     Visibility,
 )
 from availability_service.service_layer import search as search_module
-from availability_service.storage import search_lists
+from availability_service.storage import search_bounds, search_lists
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
 from tests.support.search_oracle import brute_force
@@ -224,6 +224,17 @@ REQUESTS: dict[str, dict[str, Any]] = {
         score_threshold=0.1,
         page_size=150,
     ),
+    # The benchmark's matching shape: read by score bound from the covering index
+    # (service_layer.search_bounded), every page; the other shapes with `near` too.
+    "matching: two targets with tolerances, a max price, default weights": dict(
+        quality_targets={
+            "staple_length": target(pb.QualityValue(number=28.5, unit="mm"), tolerance=2.0),
+            "micronaire": target(pb.QualityValue(number=4.4), tolerance=0.6),
+        },
+        max_price=pb.Money(currency_code="USD", amount="2300"),
+        radius_km=300,
+        page_size=30,
+    ),
     "radius only, anomalies included, custom weights": dict(
         radius_km=130,
         include_anomalies=True,
@@ -317,6 +328,7 @@ REQUESTS: dict[str, dict[str, Any]] = {
     ),
 }
 NO_POINT = {name for name in REQUESTS if name.startswith("without near")}
+MATCHING = "matching: two targets with tolerances, a max price, default weights"
 
 
 @pytest.mark.parametrize("shape", list(REQUESTS))
@@ -364,6 +376,40 @@ def test_search_reads_in_small_chunks_until_the_page_is_proven_final(
     test_paged_search_equals_brute_force_scoring(shape, market, app, engine, caller)
 
 
+def first_page_and_rows_read(
+    request: api.SearchAvailabilitiesRequest,
+    market: tuple[tuple[float, float], str],
+    app: Application,
+    engine: Engine,
+    caller: Callable[..., Caller],
+    counted: tuple[pytest.MonkeyPatch, Any, str, Callable[[Any], int]],
+) -> tuple[int, list[int]]:
+    """Checks the request's first page (10) against brute force; returns the number of
+    matches and the rows each call of the read `counted` names (monkeypatch, module,
+    function, rows of its result) returned."""
+    monkeypatch, module, function, rows_of = counted
+    read: list[int] = []
+    original = getattr(module, function)
+
+    def counting(*args: Any) -> Any:
+        found = original(*args)
+        read.append(rows_of(found))
+        return found
+
+    monkeypatch.setattr(module, function, counting)
+    _, buyer = market
+    request.page_size = 10
+    principal = Principal(buyer, None, frozenset({Role.BUYER}), REGION)
+    scope = t.c.delivery_region.in_([REGION, OTHER_REGION])
+    expected = brute_force(engine, app.services.search, principal, request, scope)
+    page = caller("BUYER", sub=buyer, region=REGION).SearchAvailabilities(request)
+    assert [r.availability.name for r in page.results] == [name for name, _ in expected[:10]]
+    assert [r.score for r in page.results] == pytest.approx(
+        [score for _, score in expected[:10]], rel=1e-12
+    )
+    return len(expected), read
+
+
 @pytest.mark.parametrize(
     "weights",
     [
@@ -382,27 +428,35 @@ def test_a_first_page_without_targets_or_point_is_proven_from_a_few_rows_of_the_
 ) -> None:
     """The factor lists prove the page after reading a few rows of each list: not the
     thousands of lots that pass the filters (nor the ties on the vector factor)."""
-    _, buyer = market
-    read: list[int] = []
-    original = search_lists.read_lists
-
-    def counting(*args: Any) -> Any:
-        found = original(*args)
-        read.append(sum(len(rows) for rows in found.values()))
-        return found
-
-    monkeypatch.setattr(search_lists, "read_lists", counting)
     request = api.SearchAvailabilitiesRequest(
-        commodity="cotton", delivery_regions=[REGION, OTHER_REGION], page_size=10
+        commodity="cotton", delivery_regions=[REGION, OTHER_REGION]
     )
     request.weights.CopyFrom(weights)
-    principal = Principal(buyer, None, frozenset({Role.BUYER}), REGION)
-    scope = t.c.delivery_region.in_([REGION, OTHER_REGION])
-    expected = brute_force(engine, app.services.search, principal, request, scope)
-    page = caller("BUYER", sub=buyer, region=REGION).SearchAvailabilities(request)
-    assert [r.availability.name for r in page.results] == [name for name, _ in expected[:10]]
-    assert [r.score for r in page.results] == pytest.approx(
-        [score for _, score in expected[:10]], rel=1e-12
+    counted = (
+        monkeypatch,
+        search_lists,
+        "read_lists",
+        lambda found: sum(len(rows) for rows in found.values()),
     )
-    assert len(expected) > 1000
+    matches, read = first_page_and_rows_read(request, market, app, engine, caller, counted)
+    assert matches > 1000
     assert 0 < sum(read) <= 300
+
+
+def test_a_first_matching_page_is_proven_from_a_few_lots_of_the_radius(
+    market: tuple[tuple[float, float], str],
+    app: Application,
+    engine: Engine,
+    caller: Callable[..., Caller],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A matching search (targets, a max price, a radius) reads its lots by score bound
+    from the covering index, and only a few of them from the table: not the hundreds
+    that pass its filters (nor the thousands in the radius)."""
+    request = api.SearchAvailabilitiesRequest(commodity="cotton", **REQUESTS[MATCHING])
+    center, _ = market
+    request.near.CopyFrom(pb.LatLng(latitude=center[0], longitude=center[1]))
+    counted = (monkeypatch, search_bounds, "bounded_candidates", lambda found: found.read)
+    matches, read = first_page_and_rows_read(request, market, app, engine, caller, counted)
+    assert matches > 250
+    assert 0 < sum(read) <= 128, read

@@ -14,7 +14,8 @@ from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain.model import Availability, LotState, Visibility
-from availability_service.storage import lots
+from availability_service.domain.stored_event import NewEvent
+from availability_service.storage import lot_writes, lots
 from availability_service.storage.tables import availabilities
 
 OWNER = f"owner-{uuid.uuid4().hex[:6]}"
@@ -64,7 +65,8 @@ def test_sql_and_python_visibility_agree_for_every_state_visibility_and_caller(
     ]
     with engine.connect() as conn, conn.begin() as transaction:
         for each in made:
-            lots.insert_lot(conn, each)
+            created = NewEvent("CREATED", ["CREATED"], "predicate-test", [], None, {})
+            lot_writes.write_lot(conn, each, created, is_new=True)
         checked = 0
         for caller in CALLERS:
             query = select(availabilities.c.id).where(

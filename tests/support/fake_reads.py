@@ -24,9 +24,12 @@ from availability_service.domain.model import Availability, LotState
 from availability_service.domain.stored_event import StoredEvent
 from availability_service.domain.viewer import Viewer
 from availability_service.intelligence import score_lot
+from availability_service.service_layer.ports.events import LotChanges
 from availability_service.service_layer.ports.lots import LotSelection
 from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
+    BoundedRows,
+    BoundRead,
     CandidateFilter,
     CandidateRow,
     FactorList,
@@ -103,10 +106,6 @@ class FakeLotReads(FakeLots):
 
 
 class FakeEventReads(FakeEvents):
-    def append(self, **event: Any) -> None:
-        super().append(**event)
-        self._store.events[-1]["event_time"] = datetime.now(UTC)
-
     def _stored(self, event: dict[str, Any]) -> StoredEvent:
         types = tuple(event.get("event_types") or (event["event_type"],))
         return StoredEvent(
@@ -131,6 +130,16 @@ class FakeEventReads(FakeEvents):
 
     def oldest_revision(self) -> int | None:
         return self._store.events[0]["revision"] if self._store.events else None
+
+    def changes_since(self, after_revision: int, limit: int) -> LotChanges:
+        head = self._store.revision
+        oldest = self.oldest_revision()
+        if head == after_revision:
+            return LotChanges(head, frozenset())
+        found = [e["availability_id"] for e in self._store.events if e["revision"] > after_revision]
+        if oldest is None or oldest > after_revision + 1 or len(found) > limit:
+            return LotChanges(head, None)
+        return LotChanges(head, frozenset(found))
 
     def lot_events(self, lot_id: uuid.UUID, after_revision: int, limit: int) -> list[StoredEvent]:
         found = [
@@ -331,6 +340,27 @@ class FakeSearch:
         lots = [lot for lot in self._store.lots.values() if _passes(lot, plain)]
         rows = [(lot, _row(lot, plain)) for lot in lots]
         return {read.factor: factor_list(rows, plain, read) for read in reads}
+
+    def bounded(self, flt: CandidateFilter, read: BoundRead) -> BoundedRows:
+        """storage.search_bounds' read over every filter (the fake has no index to split
+        them by): the lots by their score with the vector factor at 1, then id."""
+        assert flt.ranking is not None
+        criteria, commodity = flt.ranking.criteria, flt.ranking.commodity
+        bounded = []
+        for lot in self._store.lots.values():
+            if _passes(lot, flt):
+                row = _row(lot, flt)
+                best = dataclasses.replace(candidate_of(row), cosine_similarity=1.0)
+                bounded.append((score_lot(criteria, best, commodity).score, row))
+        bounded.sort(key=lambda item: (-item[0], item[1].id))
+        if read.floor is not None:
+            bounded = [item for item in bounded if item[0] >= read.floor]
+        if read.after is not None:
+            last = (-read.after[0], read.after[1])
+            bounded = [item for item in bounded if (-item[0], item[1].id) > last]
+        batch = bounded[: read.limit]
+        last_read = (batch[-1][0], batch[-1][1].id) if batch else None
+        return BoundedRows([row for _, row in batch], len(batch), last_read)
 
     def nearest(
         self,

@@ -10,7 +10,7 @@ import copy
 import uuid
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from availability_service.auth.principal import Principal, Role
@@ -19,7 +19,12 @@ from availability_service.domain.errors import RequestIdReused
 from availability_service.domain.expiry import is_overdue
 from availability_service.domain.lifecycle import has_lapsed
 from availability_service.domain.locations import Location
-from availability_service.domain.market import ComparablePrice
+from availability_service.domain.market import (
+    ComparablePrice,
+    MarketBaseline,
+    is_usable,
+    spread_of,
+)
 from availability_service.domain.model import (
     MARKET_STATES,
     Availability,
@@ -27,7 +32,9 @@ from availability_service.domain.model import (
     LotState,
     Reservation,
 )
+from availability_service.domain.stored_event import NewEvent
 from availability_service.domain.viewer import Viewer
+from availability_service.service_layer.price_check import SCOPES
 
 
 @dataclass
@@ -49,6 +56,16 @@ class Store:
     # Writes made in this copy: a transaction that wrote nothing commits nothing.
     writes: int = 0
 
+    def append_event(self, event: NewEvent, lot_id: uuid.UUID) -> None:
+        """The event of a lot write at the current revision, set in its snapshots as the
+        database sets it (storage/lot_writes.py)."""
+        row = {f: copy.deepcopy(getattr(event, f)) for f in event.__slots__}
+        row["after"]["revision"] = self.revision
+        if row["reservation"] is not None:
+            row["reservation"]["revision"] = self.revision
+        row.update(revision=self.revision, availability_id=lot_id, event_time=datetime.now(UTC))
+        self.events.append(row)
+
 
 def _as_principal(viewer: Viewer) -> Principal:
     roles = frozenset({Role.ADMIN}) if viewer.sees_all else frozenset()
@@ -59,21 +76,22 @@ class FakeLots:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    def _write(self, lot: Availability) -> int:
+    def _write(self, lot: Availability, event: NewEvent) -> int:
         self._store.writes += 1
         self._store.revision += 1
         stored = copy.deepcopy(lot)
         stored.revision = self._store.revision
         self._store.lots[lot.id] = stored
+        self._store.append_event(event, lot.id)
         return self._store.revision
 
-    def add(self, lot: Availability) -> int:
+    def add(self, lot: Availability, event: NewEvent) -> int:
         assert lot.id not in self._store.lots, "add() of a lot that exists"
-        return self._write(lot)
+        return self._write(lot, event)
 
-    def save(self, lot: Availability) -> int:
+    def save(self, lot: Availability, event: NewEvent) -> int:
         assert lot.id in self._store.lots, "save() of a lot never added"
-        return self._write(lot)
+        return self._write(lot, event)
 
     def get(self, lot_id: uuid.UUID, viewer: Viewer) -> Availability | None:
         lot = self._store.lots.get(lot_id)
@@ -188,11 +206,6 @@ class FakeEvents:
     def current_revision(self) -> int:
         return self._store.revision
 
-    def append(self, **event: Any) -> None:
-        assert event["revision"] == self._store.revision, "an event is written at its revision"
-        self._store.writes += 1
-        self._store.events.append(copy.deepcopy(event))
-
     def compact_before(self, moment: datetime, limit: int) -> int:
         # The fake keeps no event times: it never has events old enough to compact.
         return 0
@@ -226,11 +239,44 @@ class FakeIdempotency:
         return 0
 
 
+def narrowest(rows: list[ComparablePrice], grade: str, region: str, minimum: int) -> MarketBaseline:
+    """The rule the database applies (storage.comparables), over prices in memory: the
+    narrowest scope with at least `minimum` prices, summed up."""
+    scopes = (
+        (lambda r: r.grade == grade and r.delivery_region == region, bool(grade and region)),
+        (lambda r: r.grade == grade, bool(grade)),
+        (lambda r: r.delivery_region == region, bool(region)),
+    )
+    chosen, scope = [r.price for r in rows], len(SCOPES) - 1
+    for index, (keep, possible) in enumerate(scopes):
+        if possible:
+            prices = [r.price for r in rows if keep(r)]
+            if len(prices) >= minimum:
+                chosen, scope = prices, index
+                break
+    usable = [p for p in chosen if is_usable(p)]
+    return MarketBaseline(
+        scope,
+        spread_of(chosen) if chosen else None,
+        spread_of(usable) if usable else None,
+    )
+
+
 class FakeMarket:
     """The comparable-price rule of storage.comparables, restated over the lots in memory."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
+
+    def baseline(
+        self,
+        *,
+        grade: str,
+        region: str,
+        minimum: int,
+        **query: Any,
+    ) -> MarketBaseline:
+        return narrowest(self.recent_prices(**query), grade, region, minimum)
 
     def recent_prices(
         self,
@@ -244,6 +290,7 @@ class FakeMarket:
         per_seller: int,
         scan: int,
     ) -> list[ComparablePrice]:
+        """The comparable prices, newest first."""
         recent = sorted(
             (
                 lot

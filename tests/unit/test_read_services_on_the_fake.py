@@ -16,6 +16,7 @@ from availability_service.domain.errors import NotFound, PermissionDenied
 from availability_service.domain.locations import Location
 from availability_service.domain.model import Availability, LotState, Visibility
 from availability_service.intelligence import FeatureEmbedder, load_catalog
+from availability_service.service_layer import search as search_module
 from availability_service.service_layer.insight import InsightService
 from availability_service.service_layer.locations import LocationService
 from availability_service.service_layer.search import SearchService
@@ -72,6 +73,27 @@ def test_a_price_ceiling_keeps_only_lots_priced_within_it(m: Market) -> None:
     m.live(base_price_amount=Decimal(2600))
     query = SearchQuery(commodity="cotton", max_price=Decimal(1600), currency="USD")
     assert search(m, query) == [cheap.name]
+
+
+def test_a_search_with_a_point_pages_the_lots_within_its_radius_nearest_first(
+    m: Market, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `near`, pages come from score bounds (search_bounded): the lots in the radius,
+    each once, best first (here every factor but the distance is alike), never a private
+    lot of someone else's, and one read of one lot at a time proves the same pages."""
+    near = [m.live(latitude=21.0 + i / 10, longitude=72.0).name for i in range(6)]
+    m.live(latitude=30.0, longitude=72.0)  # about 1000 km away
+    m.live(
+        latitude=21.0,
+        longitude=72.0,
+        market_visibility=Visibility.PRIVATE,
+        restricted_buyer_ids=["buyer-9"],
+    )
+    query = SearchQuery(commodity="cotton", near=(21.0, 72.0), radius_km=100, page_size=4)
+    assert search(m, query) == near
+    for name, value in (("FIRST_PREFIX", 1), ("PREFIX_FACTOR", 1), ("CANDIDATE_LIMIT", 2)):
+        monkeypatch.setattr(search_module, name, value)
+    assert search(m, dataclasses.replace(query, page_size=1)) == near
 
 
 def test_similar_lots_leave_out_what_the_caller_may_not_see(m: Market) -> None:

@@ -5,30 +5,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from availability_service.domain.stored_event import StoredEvent
 
 
+class LotChanges(NamedTuple):
+    """Which lots changed after a revision, up to the newest committed one (`head`), read in
+    one snapshot; `lots` is None when the log cannot tell (more than the limit asked for, or
+    events after that revision already compacted)."""
+
+    head: int
+    lots: frozenset[uuid.UUID] | None
+
+
 class EventLog(Protocol):
+    """Events are written with their lot (LotRepository.add and save), never alone."""
+
     def current_revision(self) -> int:
         """The newest committed revision this transaction can see."""
         ...
-
-    def append(
-        self,
-        *,
-        revision: int,
-        availability_id: uuid.UUID,
-        event_type: str,
-        actor: str,
-        changed_fields: Sequence[str],
-        event_types: Sequence[str] = (),
-        before: dict[str, Any] | None,
-        after: dict[str, Any],
-        reservation_id: uuid.UUID | None = None,
-        reservation: dict[str, Any] | None = None,
-    ) -> None: ...
 
     def compact_before(self, moment: datetime, limit: int) -> int:
         """Deletes up to `limit` of the oldest events recorded before `moment`; how many."""
@@ -46,6 +42,11 @@ class EventLog(Protocol):
 
     def oldest_revision(self) -> int | None:
         """The oldest event still kept (older ones were compacted); None when there is none."""
+        ...
+
+    def changes_since(self, after_revision: int, limit: int) -> LotChanges:
+        """The newest committed revision and the lots changed after `after_revision` (at most
+        `limit`), in one snapshot: what a cache of lots read at `after_revision` must drop."""
         ...
 
     def lot_events(self, lot_id: uuid.UUID, after_revision: int, limit: int) -> list[StoredEvent]:

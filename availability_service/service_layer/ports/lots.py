@@ -9,20 +9,22 @@ from datetime import datetime
 from typing import Protocol
 
 from availability_service.domain.model import Availability, LotState
+from availability_service.domain.stored_event import NewEvent
 from availability_service.domain.viewer import Viewer
 
 
 class LotRepository(Protocol):
-    def add(self, lot: Availability) -> int:
-        """Stores a new lot at the next revision and returns that revision.
+    def add(self, lot: Availability, event: NewEvent) -> int:
+        """Stores a new lot and its event at the next revision and returns that revision.
 
         Takes the revision counter's lock until commit: call it after every other lock the
-        transaction needs on lots (lock order is always lots, then the counter).
+        transaction needs on lots (lock order is always lots, then the counter), and as late
+        as possible: every other writer waits for that lock until this transaction ends.
         """
         ...
 
-    def save(self, lot: Availability) -> int:
-        """Writes a locked lot at the next revision and returns that revision (see add)."""
+    def save(self, lot: Availability, event: NewEvent) -> int:
+        """Writes a locked lot and its event at the next revision; that revision (see add)."""
         ...
 
     def get(self, lot_id: uuid.UUID, viewer: Viewer) -> Availability | None:

@@ -1,4 +1,4 @@
-"""The market's recent prices and flagged lots, as the price check and price review read them."""
+"""The market's price baseline and flagged lots, as the price check and price review read them."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Protocol
 
-from availability_service.domain.market import ComparablePrice
+from availability_service.domain.market import MarketBaseline
 
 
 class MarketPrices(Protocol):
-    def recent_prices(
+    def baseline(
         self,
         *,
         commodity: str,
@@ -21,9 +21,14 @@ class MarketPrices(Protocol):
         limit: int,
         per_seller: int,
         scan: int,
-    ) -> list[ComparablePrice]:
-        """Prices of recent reviewed, unflagged, live lots, newest first: never the lot's own
-        or its seller's, at most `per_seller` per other seller, drawn from the newest `scan`."""
+        grade: str,
+        region: str,
+        minimum: int,
+    ) -> MarketBaseline:
+        """The spread of recent comparable prices: of reviewed, unflagged, live lots, never
+        the lot's own or its seller's, at most `per_seller` per other seller, the newest
+        `limit` drawn from the newest `scan`; of those, the narrowest scope (same `grade`
+        and `region`, same grade, same region, all) with at least `minimum` prices."""
         ...
 
     def flagged(self, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:

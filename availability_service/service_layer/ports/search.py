@@ -146,6 +146,28 @@ class ListRow:
     row: CandidateRow
 
 
+@dataclass(frozen=True)
+class BoundRead:
+    """Up to `limit` lots passing the indexed filters, by the bound of their score (the
+    approximate score with the vector factor at 1) descending, then id: those after `after`
+    (the (bound, id) of the last lot of the previous read) whose bound is at least `floor`
+    (already widened by the caller)."""
+
+    limit: int
+    after: tuple[float, uuid.UUID] | None = None
+    floor: float | None = None
+
+
+@dataclass(frozen=True)
+class BoundedRows:
+    """One BoundRead: of the `read` lots, the rows passing every filter (with their
+    approximate scores), and the (bound, id) of the last lot read (None: none was)."""
+
+    rows: list[CandidateRow]
+    read: int
+    last: tuple[float, uuid.UUID] | None
+
+
 class SearchReads(Protocol):
     def candidates(self, flt: CandidateFilter) -> list[CandidateRow]:
         """At most `flt.limit` lots passing the filters: nearest vectors first, or with
@@ -158,6 +180,11 @@ class SearchReads(Protocol):
         """The next rows of each list asked, among the lots passing `flt` (its `ranking`
         and `limit` unused), each list in its own order: (key, id), key descending for
         the confidence lists."""
+        ...
+
+    def bounded(self, flt: CandidateFilter, read: BoundRead) -> BoundedRows:
+        """The next lots by score bound among those passing `flt` (a search with `near`;
+        `flt.ranking` gives the criteria, its bounds unused): see BoundRead."""
         ...
 
     def nearest(

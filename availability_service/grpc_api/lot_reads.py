@@ -1,0 +1,155 @@
+"""GetAvailability's read on the event loop: from the lot cache when a probe sent after the
+call began has brought it up to date, else from the database on the pool (and then kept).
+
+The probe (service_layer.lot_cache) is shared: one at a time, answering every call that was
+waiting when it was sent, so under load one statement serves many calls, and a cache hit
+costs no thread hop and no database work of its own. Its consistency argument is in
+service_layer/lot_cache.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import uuid
+from concurrent.futures import Executor
+from typing import TYPE_CHECKING, Any
+
+import grpc
+import structlog
+
+from availability_service.auth.principal import Principal
+from availability_service.auth.visibility import sees_everything
+from availability_service.domain.model import Availability
+from availability_service.grpc_api.lot_output import availability_to_pb
+from availability_service.grpc_api.read_consistency import read_scope
+from availability_service.service_layer.lot_cache import LotCache, changes_after
+from availability_service.service_layer.lots import LotService, lot_id_from_name
+from availability_service.service_layer.ports import UnitOfWork
+from availability_service.service_layer.ports.events import LotChanges
+from availability_service.storage.read_routing import ReadScope, run_read
+from availability_service.telemetry.metrics import GET_CACHE, GET_CACHE_PROBES
+from tradedesk.availability.v1 import availability_service_pb2 as api
+
+if TYPE_CHECKING:
+    from availability_service.grpc_api.rpc_base import RpcBase
+
+log = structlog.get_logger(__name__)
+_HITS, _READS = GET_CACHE.labels("hit"), GET_CACHE.labels("read")
+
+
+class SharedProbe:
+    """Brings the cache up to date for every call waiting when the probe is sent."""
+
+    def __init__(self, cache: LotCache, uow: UnitOfWork, executor: Executor) -> None:
+        self._cache = cache
+        self._uow = uow
+        self._executor = executor
+        self._next: asyncio.Future[bool] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def caught_up(self) -> bool:
+        """True once a probe sent after this call began has been applied; False when the
+        probe failed (the caller then reads the database, which says what went wrong)."""
+        if self._next is None:
+            loop = asyncio.get_running_loop()
+            self._next = loop.create_future()
+            if self._task is None or self._task.done():
+                # Kept (a task nobody refers to may be collected mid-run), and in a context of
+                # its own rather than the first waiting call's (its caller, its span).
+                self._task = loop.create_task(
+                    self._run(), name="lot-cache-probe", context=contextvars.Context()
+                )
+        # Shielded: a call cancelled while it waits must not cancel the others' probe.
+        return await asyncio.shield(self._next)
+
+    def _changes(self, after: int | None) -> LotChanges:
+        # On the primary: the head must be the newest committed revision, not a standby's.
+        return run_read(ReadScope(primary_only=True), changes_after, self._uow, after)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._next is not None:
+            # One turn of the loop first: calls that arrived with this one (a burst read in
+            # the same poll) join its probe instead of waiting for the next.
+            await asyncio.sleep(0)
+            # Calls that start from here on wait for the next probe: this one may have
+            # been sent before their caller's write was acknowledged.
+            batch, self._next = self._next, None
+            after = self._cache.revision
+            try:
+                changes = await loop.run_in_executor(self._executor, self._changes, after)
+                self._cache.catch_up(after, changes)
+            except Exception as exc:
+                log.warning("lot_cache_probe_failed", error=str(exc).strip()[:200])
+                GET_CACHE_PROBES.labels("failed").inc()
+                batch.set_result(False)
+                continue
+            GET_CACHE_PROBES.labels("ok").inc()
+            batch.set_result(True)
+
+
+class LotReads:
+    """GetAvailability's lot for a caller: cached when provably current, else read."""
+
+    def __init__(self, lots: LotService, cache: LotCache, executor: Executor) -> None:
+        self._lots = lots
+        self._cache = cache
+        self._probe = SharedProbe(cache, lots.uow, executor)
+        # Encoded replies of kept lots, by (lot, revision, the caller sees every field, full
+        # view): a stored row at a revision never changes, so neither does its reply.
+        self._replies: dict[tuple[uuid.UUID, int, bool, bool], bytes] = {}
+
+    async def reply(
+        self, rpc: RpcBase, context: grpc.aio.ServicerContext, who: Principal, name: str, full: bool
+    ) -> bytes | api.GetAvailabilityResponse:
+        """GetAvailability's response: encoded once per kept lot and view, else built."""
+        lot, kept = await self.get(rpc, context, who, name)
+        if not kept:
+            return api.GetAvailabilityResponse(availability=availability_to_pb(lot, who, full))
+        # The same decision redact() makes: owner, ADMIN and SERVICE see every field.
+        key = (lot.id, lot.revision, sees_everything(who, lot.seller_id), full)
+        data = self._replies.get(key)
+        if data is None:
+            response = api.GetAvailabilityResponse(availability=availability_to_pb(lot, who, full))
+            data = self._replies[key] = response.SerializeToString()
+            if len(self._replies) > self._cache.capacity:
+                del self._replies[next(iter(self._replies))]
+        return data
+
+    async def get(
+        self, rpc: RpcBase, context: grpc.aio.ServicerContext, who: Principal, name: str
+    ) -> tuple[Availability, bool]:
+        """The lot for `who`, and whether it came from the cache."""
+        scope = read_scope(context.invocation_metadata())  # a bad header fails either way
+        lot_id = lot_id_from_name(name)
+        read_at = None
+        if await self._probe.caught_up():
+            kept = self._cache.answer(who, lot_id, name)
+            if kept is not None:
+                _HITS.inc()
+                return kept, True
+            read_at = self._cache.revision
+        _READS.inc()
+        lot, stored = await rpc.offload(context, self._lots.read, who, name, scope=scope)
+        # Only the primary's answer: a standby may not have replayed what the cache has seen.
+        if stored and scope.chosen is None:
+            self._cache.offer(lot, read_at)
+        return lot, False
+
+
+def encoded_reply(message: bytes | api.GetAvailabilityResponse) -> bytes:
+    """GetAvailability's response serialiser: a reply encoded beforehand as it is."""
+    if isinstance(message, bytes):
+        return message
+    return bytes(message.SerializeToString())
+
+
+def pre_serialized_handlers(servicer: Any) -> dict[str, grpc.RpcMethodHandler]:
+    """GetAvailability as the generated code registers it, but for its response serialiser."""
+    handler = grpc.unary_unary_rpc_method_handler(
+        servicer.GetAvailability,
+        request_deserializer=api.GetAvailabilityRequest.FromString,
+        response_serializer=encoded_reply,
+    )
+    return {"GetAvailability": handler}

@@ -1,0 +1,86 @@
+"""One statement on the pooled connection's own driver cursor, for the hottest read.
+
+SQLAlchemy's execution path (statement cache lookup, execution context, result object) costs
+more than GetAvailability's one-row query itself. This module skips it through public API
+only, and gives back what that path would have given, so nothing above it can tell:
+
+- errors: the driver's exception becomes the same `sqlalchemy.exc.DBAPIError` subclass
+  (`DBAPIError.instance`), marked `connection_invalidated` when the dialect calls it a
+  disconnect; a disconnected connection is invalidated (`Connection.invalidate`) and so is
+  the rest of its pool (`Engine.dispose`: after a restart or a failover every idle
+  connection is dead too, and one failed call is enough to learn it);
+- tracing: the statement's span, which the engine events open for SQLAlchemy's own
+  executions, is opened here by hand (telemetry.tracing).
+
+The caller owns the connection's transaction state (UnitOfWork.statement_read: autocommit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from availability_service.telemetry.tracing import end_statement_span, start_statement_span
+
+
+def fetch_one(
+    conn: Connection, statement: str, params: Mapping[str, Any]
+) -> tuple[Sequence[Any] | None, Sequence[Any]]:
+    """(the first row or None, the cursor description) of driver SQL in the driver's
+    paramstyle; errors come out as SQLAlchemy's, see the module docstring."""
+    span = start_statement_span(statement)
+    driver: Any = conn.connection.driver_connection
+    cursor: Any = None
+    try:
+        cursor = driver.cursor()
+        try:
+            cursor.execute(statement, params)
+            found = cursor.fetchone(), cursor.description
+        finally:
+            cursor.close()
+    except Exception as error:
+        end_statement_span(span, error)
+        raise _as_sqlalchemy_raises(conn, driver, cursor, error, statement, params) from error
+    except BaseException as error:
+        # KeyboardInterrupt, a cancelled thread, ...: the statement may still be running on
+        # the server, so the connection is in an unknown state and must not be reused.
+        end_statement_span(span, error)
+        if not conn.invalidated:
+            conn.invalidate()
+        raise
+    end_statement_span(span)
+    return found
+
+
+def _as_sqlalchemy_raises(
+    conn: Connection,
+    driver: Any,
+    cursor: Any,
+    error: Exception,
+    statement: str,
+    params: Mapping[str, Any],
+) -> StatementError:
+    """What Connection.execute would raise for `error`, with the same effect on the pool."""
+    dialect = conn.dialect
+    driver_error = dialect.loaded_dbapi.Error
+    disconnected = (
+        isinstance(error, driver_error)
+        and not conn.closed
+        and dialect.is_disconnect(error, driver, cursor)
+    )
+    wrapped = DBAPIError.instance(
+        statement,
+        dict(params),
+        error,
+        driver_error,
+        hide_parameters=conn.engine.hide_parameters,
+        connection_invalidated=disconnected,
+        dialect=dialect,
+    )
+    if disconnected and not conn.invalidated:
+        conn.invalidate(error)
+        conn.engine.dispose()
+    return wrapped

@@ -1,0 +1,136 @@
+"""GetAvailability from the process's lot cache, over a real channel on real PostgreSQL.
+
+A write made elsewhere (another worker: here the use case called directly, which the server's
+cache never hears of) is seen by the very next Get, every time; who may see a kept lot, and
+which of its fields, is decided as for a read; the read-your-writes header is honoured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from prometheus_client import REGISTRY
+
+from availability_service.app import Application, build_application
+from availability_service.auth.principal import Principal, Role
+from availability_service.grpc_api.read_consistency import MIN_REVISION_HEADER
+from tests.conftest import settings_for
+from tests.support.callers import Caller
+from tests.support.lots import approved_lot
+from tests.support.server import ServerThread
+from tradedesk.availability.v1 import availability_service_pb2 as api
+from tradedesk.availability.v1 import resources_pb2 as pb
+
+
+def _hits() -> float:
+    return REGISTRY.get_sample_value("availability_get_cache_total", {"result": "hit"}) or 0.0
+
+
+def _get(caller: Caller, name: str, *extra: tuple[str, str]) -> pb.Availability:
+    reply = caller.stub.GetAvailability(
+        api.GetAvailabilityRequest(name=name), metadata=[*caller.metadata, *extra], timeout=30
+    )
+    return reply.availability
+
+
+def _elsewhere(seller: Caller) -> Principal:
+    """The seller as another worker's use case sees it (no gRPC, no cache of this server)."""
+    return Principal(seller.subject, None, frozenset({Role.SELLER}))
+
+
+def test_a_repeated_get_is_answered_from_the_cache_with_the_same_reply(
+    seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    first = _get(buyer, lot.name)
+    before = _hits()
+    again = _get(buyer, lot.name)
+    assert _hits() == before + 1
+    assert again.SerializeToString() == first.SerializeToString()
+
+
+def test_a_write_made_elsewhere_is_seen_by_the_next_get_every_time(
+    app: Application, seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    _get(buyer, lot.name)  # kept
+    for i in range(20):
+        grade = f"grade-{i}"
+        outcome = app.services.lots.update(_elsewhere(seller), lot.name, "", {"grade": grade}, None)
+        assert outcome.availability is not None
+        seen = _get(buyer, lot.name)
+        assert (seen.grade, seen.revision) == (grade, outcome.availability.revision)
+        assert _get(buyer, lot.name).revision == outcome.availability.revision  # kept again
+
+
+def test_a_kept_lot_is_hidden_from_a_caller_who_may_not_see_it_and_redacted_for_others(
+    seller: Caller, admin: Caller, caller: Callable[..., Caller]
+) -> None:
+    invited = caller("BUYER", region="IN-GJ")
+    stranger = caller("BUYER", region="IN-GJ")
+    lot = approved_lot(
+        seller,
+        admin,
+        market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
+        restricted_buyer_ids=[invited.subject],
+    )
+    assert list(_get(seller, lot.name).restricted_buyer_ids) == [invited.subject]  # kept
+    before = _hits()
+    # The owner's reply from the cache (encoded once) is never the one other callers get.
+    assert list(_get(seller, lot.name).restricted_buyer_ids) == [invited.subject]
+    with pytest.raises(grpc.RpcError) as hidden:
+        _get(stranger, lot.name)
+    assert hidden.value.code() == grpc.StatusCode.NOT_FOUND
+    seen = _get(invited, lot.name)
+    assert seen.name == lot.name and list(seen.restricted_buyer_ids) == []
+    assert not seen.approved_by
+    assert _hits() == before + 2  # the owner's second answer and the invited buyer's
+
+
+def test_each_view_of_a_kept_lot_has_its_own_reply(
+    seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    full = api.GetAvailabilityRequest(name=lot.name, view=api.VIEW_FULL)
+    for _ in range(2):  # read, then kept
+        assert len(_get(buyer, lot.name).ai_score_vector) == 0
+        assert len(buyer.GetAvailability(full).availability.ai_score_vector) > 0
+
+
+def test_the_read_your_writes_header_is_honoured_and_checked_on_a_kept_lot(
+    app: Application, seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    _get(buyer, lot.name)  # kept
+    outcome = app.services.lots.update(_elsewhere(seller), lot.name, "", {"grade": "B"}, None)
+    assert outcome.availability is not None
+    revision = outcome.availability.revision
+    seen = _get(buyer, lot.name, (MIN_REVISION_HEADER, str(revision)))
+    assert seen.revision >= revision and seen.grade == "B"
+    with pytest.raises(grpc.RpcError) as refused:
+        _get(buyer, lot.name, (MIN_REVISION_HEADER, "not-a-revision"))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.fixture
+def uncached(database_url: str, data_dir: Path) -> Iterator[grpc.Channel]:
+    """A channel to a server of its own with AVAILABILITY_GET_CACHE_LOTS=0."""
+    app = build_application(settings_for(database_url, data_dir, get_cache_lots=0))
+    thread = ServerThread(app).start()
+    with grpc.insecure_channel(thread.address) as channel:
+        yield channel
+    thread.stop()
+    app.close()
+
+
+def test_with_no_lots_to_keep_every_get_reads_the_database(
+    uncached: grpc.Channel, seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    reader = Caller(uncached, buyer.token, buyer.subject)
+    before = _hits()
+    assert [_get(reader, lot.name).name for _ in range(3)] == [lot.name] * 3
+    assert _hits() == before

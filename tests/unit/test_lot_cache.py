@@ -1,0 +1,212 @@
+"""GetAvailability's lot cache on the in-memory unit of work, and its shared probe.
+
+The cache may answer only for lots no change since its revision touched, and only once a
+probe sent after the call began has been applied; the probe is shared by the calls waiting
+when it is sent, never by a call that began after it was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from availability_service.domain.errors import NotFound
+from availability_service.domain.model import Availability, Visibility
+from availability_service.grpc_api.lot_reads import SharedProbe
+from availability_service.service_layer.lot_cache import LotCache, changes_after
+from availability_service.service_layer.ports.events import LotChanges
+from tests.support.fake_services import BUYER, OTHER_SELLER, SELLER, Market, market
+
+
+@pytest.fixture
+def m() -> Market:
+    return market()
+
+
+def _probed(m: Market, cache: LotCache) -> LotCache:
+    cache.catch_up(cache.revision, changes_after(m.uow, cache.revision))
+    return cache
+
+
+def _kept(m: Market, lot: Availability, capacity: int = 10) -> LotCache:
+    cache = _probed(m, LotCache(capacity))
+    assert cache.offer(m.stored(lot), cache.revision)
+    return cache
+
+
+def test_a_kept_lot_answers_until_a_probe_finds_it_changed(m: Market) -> None:
+    lot = m.live()
+    cache = _kept(m, lot)
+    assert cache.answer(BUYER, lot.id, lot.name) == m.stored(lot)
+    m.lots.update(SELLER, lot.name, "", {"grade": "A"}, None)
+    assert cache.answer(BUYER, lot.id, lot.name) is not None  # no probe yet: not vouched for
+    _probed(m, cache)
+    assert cache.answer(BUYER, lot.id, lot.name) is None
+    assert cache.revision == m.uow.store.revision
+
+
+def test_a_change_to_another_lot_keeps_the_lot(m: Market) -> None:
+    lot, other = m.live(), m.live()
+    cache = _kept(m, lot)
+    m.lots.update(SELLER, other.name, "", {"grade": "A"}, None)
+    _probed(m, cache)
+    assert cache.answer(BUYER, lot.id, lot.name) == m.stored(lot)
+
+
+def test_a_lot_read_before_a_probe_moved_the_cache_is_not_kept(m: Market) -> None:
+    lot = m.live()
+    cache = _probed(m, LotCache(10))
+    read_at = cache.revision
+    read = m.stored(lot)
+    m.lots.update(SELLER, lot.name, "", {"grade": "A"}, None)
+    _probed(m, cache)  # the probe dropped a lot the cache did not hold yet
+    assert not cache.offer(read, read_at)
+    assert cache.answer(BUYER, lot.id, lot.name) is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param(lambda head: LotChanges(head + 1, None), id="log cannot tell"),
+        pytest.param(lambda head: LotChanges(head - 1, frozenset()), id="database went back"),
+    ],
+)
+def test_the_cache_starts_afresh_when_a_probe_cannot_vouch_for_it(m: Market, changes: Any) -> None:
+    lot = m.live()
+    cache = _kept(m, lot)
+    cache.catch_up(cache.revision, changes(cache.revision))
+    assert len(cache) == 0
+
+
+def test_a_probe_of_another_state_of_the_cache_empties_it(m: Market) -> None:
+    lot = m.live()
+    cache = _kept(m, lot)
+    assert cache.revision is not None
+    cache.catch_up(cache.revision - 1, LotChanges(cache.revision, frozenset()))
+    assert len(cache) == 0
+
+
+def test_a_kept_lot_is_shown_only_to_callers_who_may_see_it(m: Market) -> None:
+    lot = m.live(market_visibility=Visibility.PRIVATE, restricted_buyer_ids=["buyer-1"])
+    cache = _kept(m, lot)
+    assert cache.answer(BUYER, lot.id, lot.name) is not None
+    assert cache.answer(SELLER, lot.id, lot.name) is not None
+    with pytest.raises(NotFound):
+        cache.answer(OTHER_SELLER, lot.id, lot.name)
+
+
+def test_a_draft_is_kept_for_its_owner_and_hidden_from_a_buyer(m: Market) -> None:
+    lot = m.draft()
+    cache = _kept(m, lot)
+    assert cache.answer(SELLER, lot.id, lot.name) is not None
+    with pytest.raises(NotFound):
+        cache.answer(BUYER, lot.id, lot.name)
+
+
+def test_a_lot_with_a_hold_is_left_to_the_read_that_applies_its_expiry(m: Market) -> None:
+    lot = m.live()
+    m.reserve(lot, "10")
+    cache = _kept(m, lot)
+    assert cache.answer(BUYER, lot.id, lot.name) is None
+
+
+def test_the_oldest_kept_lot_goes_first_beyond_capacity(m: Market) -> None:
+    first, second, third = m.live(), m.live(), m.live()
+    cache = _probed(m, LotCache(2))
+    for lot in (first, second, third):
+        cache.offer(m.stored(lot), cache.revision)
+    assert cache.answer(BUYER, first.id, first.name) is None
+    assert cache.answer(BUYER, third.id, third.name) is not None
+    assert len(cache) == 2
+
+
+def test_a_cache_of_no_lots_keeps_nothing(m: Market) -> None:
+    lot = m.live()
+    cache = _probed(m, LotCache(0))
+    assert not cache.offer(m.stored(lot), cache.revision)
+
+
+class _GatedLog:
+    """A unit of work whose probes each wait for the test to let them answer."""
+
+    def __init__(self) -> None:
+        self.sent: list[int | None] = []
+        self.gates: list[threading.Event] = []
+        self.head = 7
+        self.fail = False
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def statement_read(self, deadline: Any = None) -> Iterator[Any]:
+        yield self
+
+    @property
+    def events(self) -> _GatedLog:
+        return self
+
+    def changes_since(self, after: int, limit: int) -> LotChanges:
+        gate = threading.Event()
+        with self._lock:
+            self.sent.append(after)
+            self.gates.append(gate)
+        gate.wait(5)
+        if self.fail:
+            raise ConnectionError("database gone")
+        return LotChanges(self.head, frozenset())
+
+    async def probes_sent(self, count: int) -> None:
+        while len(self.sent) < count:
+            await asyncio.sleep(0.001)
+
+
+@pytest.fixture
+def pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(2) as executor:
+        yield executor
+
+
+async def test_calls_waiting_together_share_one_probe(pool: ThreadPoolExecutor) -> None:
+    log = _GatedLog()
+    probe = SharedProbe(LotCache(10), log, pool)  # type: ignore[arg-type]  # a stub port
+    calls = [asyncio.create_task(probe.caught_up()) for _ in range(5)]
+    await log.probes_sent(1)
+    log.gates[0].set()
+    assert await asyncio.gather(*calls) == [True] * 5
+    assert len(log.sent) == 1
+
+
+async def test_a_call_that_begins_while_a_probe_is_out_waits_for_the_next(
+    pool: ThreadPoolExecutor,
+) -> None:
+    log = _GatedLog()
+    cache = LotCache(10)
+    probe = SharedProbe(cache, log, pool)  # type: ignore[arg-type]  # a stub port
+    early = asyncio.create_task(probe.caught_up())
+    await log.probes_sent(1)
+    late = asyncio.create_task(probe.caught_up())  # its caller's write may be newer
+    log.gates[0].set()
+    assert await early
+    await log.probes_sent(2)
+    assert not late.done() and cache.revision == 7
+    log.head = 9
+    log.gates[1].set()
+    assert await late
+    assert log.sent == [0, 7] and cache.revision == 9
+
+
+async def test_a_failed_probe_sends_its_calls_to_the_database(pool: ThreadPoolExecutor) -> None:
+    log = _GatedLog()
+    log.fail = True
+    cache = LotCache(10)
+    probe = SharedProbe(cache, log, pool)  # type: ignore[arg-type]  # a stub port
+    call = asyncio.create_task(probe.caught_up())
+    await log.probes_sent(1)
+    log.gates[0].set()
+    assert await call is False
+    assert cache.revision is None
