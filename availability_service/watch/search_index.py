@@ -6,12 +6,13 @@ costs one dictionary look-up plus the searches it can concern, not a pass over e
 Each standing search keeps its own bounded queue: one that falls behind is cut off exactly
 as a slow WatchAvailabilities watcher is (End.OVERFLOW), and the others carry on.
 
-A busy standing search gets at most one message per MESSAGE_INTERVAL_SECONDS: the events
-that arrive within that interval of its last message wait for the rest of it and then go out
-together (whole revisions, in order). A gRPC write costs far more than a change in it, on the
-server and on the client alike, so under a steady flow of changes this is what lets one
-process serve a thousand searches; a stream that was quiet for the interval still gets its
-next change at once.
+A busy standing search gets at most one message per tick of MESSAGE_INTERVAL_SECONDS: the
+events that arrive after it took some in the current tick wait for the next tick and then go
+out together (whole revisions, in order). A gRPC write costs far more than a change in it, on
+the server and on the client alike, so under a steady flow of changes this is what lets one
+process serve a thousand searches; a search that took nothing in the current tick still gets
+its next change at once. The ticks come from one Pacer per index, which also wakes the
+searches waiting for their progress bookmarks or their maximum age.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ class SearchFeed(Subscription):
         self.marked = 0
         self.taken_tick = -1  # the tick in which events were last taken, for the pace
         self.wake_tick: int | None = None  # the tick the pacer wakes this search at
-        self.waiting = False
+        self.waiting = False  # in wait(): an offered event may wake it
 
     def offer(self, event: WatchEvent) -> bool:
         """As Subscription.offer, but a search that took events in the current interval is

@@ -75,7 +75,7 @@ async def test_a_busy_search_takes_what_arrives_within_an_interval_at_the_next_t
     search.offer(event(1))
     await search.wait(30.0)  # quiet: at once
     assert [e.revision for e in search.take(10)] == [1]
-    took_in = Pacer.now()
+    took_in = search.taken_tick
     waiting = asyncio.create_task(search.wait(30.0))
     for revision in (2, 3, 4):
         search.offer(event(revision))
