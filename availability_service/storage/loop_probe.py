@@ -77,28 +77,25 @@ class LoopChangeProbe:
 
 async def _answered(conn: Any) -> None:
     """Waits on the loop until the connection's pending operation is complete (psycopg2's
-    asynchronous protocol: poll, and wait for the socket it asks for)."""
+    asynchronous protocol: poll, and wait for the socket to be ready as it asks)."""
     loop = asyncio.get_running_loop()
     while True:
         state = conn.poll()
         if state == psycopg2.extensions.POLL_OK:
             return
-        ready: asyncio.Future[None] = loop.create_future()
-        fd = conn.fileno()
         if state == psycopg2.extensions.POLL_READ:
-            loop.add_reader(fd, _set_done, ready)
-            try:
-                await ready
-            finally:
-                loop.remove_reader(fd)
+            watch, unwatch = loop.add_reader, loop.remove_reader
         elif state == psycopg2.extensions.POLL_WRITE:
-            loop.add_writer(fd, _set_done, ready)
-            try:
-                await ready
-            finally:
-                loop.remove_writer(fd)
+            watch, unwatch = loop.add_writer, loop.remove_writer
         else:  # pragma: no cover  # psycopg2 documents no other state
             raise psycopg2.OperationalError(f"unexpected poll state {state}")
+        ready: asyncio.Future[None] = loop.create_future()
+        fd = conn.fileno()
+        watch(fd, _set_done, ready)
+        try:
+            await ready
+        finally:
+            unwatch(fd)
 
 
 def _set_done(ready: asyncio.Future[None]) -> None:
