@@ -7,6 +7,7 @@ which of its fields, is decided as for a read; the read-your-writes header is ho
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -167,3 +168,28 @@ def test_a_dropped_probe_connection_never_gives_a_stale_answer_and_is_replaced(
     assert _get(buyer, lot.name).revision == outcome.availability.revision
     assert _get(buyer, lot.name).revision == outcome.availability.revision
     assert _hits() >= hits + 1  # a new probe connection: answered from the cache again
+
+
+def test_a_kept_lot_is_answered_while_every_database_thread_is_busy(
+    app: Application, seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    _get(buyer, lot.name)  # kept
+    threads = app.settings.db_pool_size
+    busy, release = threading.Semaphore(0), threading.Event()
+
+    def occupy() -> None:
+        busy.release()
+        release.wait(30)
+
+    try:
+        for _ in range(threads):
+            app.executor.submit(occupy)
+        for _ in range(threads):
+            assert busy.acquire(timeout=10)
+        hits = _hits()
+        # The probe runs on the event loop: it never waits for a pool thread.
+        assert _get(buyer, lot.name).name == lot.name
+        assert _hits() == hits + 1
+    finally:
+        release.set()
