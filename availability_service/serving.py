@@ -23,6 +23,7 @@ from grpc_health.v1 import health
 from availability_service.app import Application, build_application
 from availability_service.background import start_background
 from availability_service.config import Settings
+from availability_service.gc_tuning import tune_collector
 from availability_service.grpc_api.server import create_server
 from availability_service.telemetry.metrics import serve_metrics
 from availability_service.telemetry.tracing import configure_tracing
@@ -104,6 +105,7 @@ async def serve_until_signalled(settings: Settings) -> None:
     try:
         async with running_server(app) as running:
             start_metrics_endpoint(settings)
+            tune_collector(settings.gc_gen0_threshold)
             log.info("serving", address=settings.address, port=running.port)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

@@ -43,7 +43,9 @@ _DOUBLE = struct.Struct("<d")
 # changes by what makes them equal for many streams (criteria, view, kind).
 _LOT, _CHANGE = "watch_search_wire.lot", "watch_search_wire.change"
 # Score factors by value (most are equal across the searches of a lot state); bounded.
-_FACTORS: dict[tuple[Factor, str], bytes] = {}
+# Keyed by a plain tuple of the factor's fields: hashing and comparing a dataclass calls its
+# generated Python methods, five times per change built.
+_FACTORS: dict[tuple[str, float, float, float, float | None], bytes] = {}
 FACTOR_CACHE_SIZE = 50_000
 
 
@@ -110,7 +112,9 @@ def shared_change(event: WatchEvent, key: Hashable, build: Callable[[], bytes]) 
 
 def _factor(factor: Factor, hit: SearchHit) -> bytes:
     # The distance factor's detail names the distance (factor_to_pb): part of its key.
-    key = (factor, f"{hit.distance_km!r}" if factor.name == "distance" else "")
+    name = factor.name
+    distance = hit.distance_km if name == "distance" else None
+    key = (name, factor.weight, factor.value, factor.contribution, distance)
     found = _FACTORS.get(key)
     if found is None:
         if len(_FACTORS) >= FACTOR_CACHE_SIZE:
