@@ -49,6 +49,7 @@ ENTERED = watch_pb2.MATCH_KIND_ENTERED
 UPDATED = watch_pb2.MATCH_KIND_UPDATED
 LEFT = watch_pb2.MATCH_KIND_LEFT
 EVALUATION_SLICE = 200
+SELLER_VIEWS_KEPT = 1000  # per stream (_sees_everything), forgotten all at once past it
 
 
 def decoded(event: WatchEvent) -> tuple[Availability, bytes]:
@@ -124,6 +125,7 @@ class _SearchStream(Follow):
         self.standing = standing
         self.commodity = standing.commodity.code
         self.inside: set[int] = set()  # the match set, by lot id (as an int: cheaper to hash)
+        self._views: dict[Any, bool] = {}  # seller id -> this caller sees everything of its lots
 
     def _bookmark(self, revision: int, mark: Mark) -> search_wire.Encoded:
         return _bookmark(revision, REASONS[mark])
@@ -225,9 +227,20 @@ class _SearchStream(Follow):
 
         if standing.criteria_id is None:
             return build()
-        view = event.sees_everything(self.principal)
-        key = (standing.criteria_id, view, kind)
+        key = (standing.criteria_id, self._sees_everything(event), kind)
         return search_wire.shared_change(event, key, build)
+
+    def _sees_everything(self, event: WatchEvent) -> bool:
+        """Whether this caller sees the lot's every field (WatchEvent.sees_everything), kept
+        per seller: it depends only on the caller and the lot's seller, and is asked for
+        every event of every search."""
+        seller = event.after.get("seller_id")
+        found = self._views.get(seller)
+        if found is None:
+            if len(self._views) >= SELLER_VIEWS_KEPT:
+                self._views.clear()
+            found = self._views[seller] = event.sees_everything(self.principal)
+        return found
 
     def _initial_change(self, match: Match) -> bytes:
         """An initial-state ENTERED change with the match's result, as SearchAvailabilities
