@@ -105,12 +105,14 @@ async def serve_until_signalled(settings: Settings) -> None:
     try:
         async with running_server(app) as running:
             start_metrics_endpoint(settings)
-            tune_collector(settings.gc_gen0_threshold)
             log.info("serving", address=settings.address, port=running.port)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
+            # After the handlers: its full collection takes a moment, and a SIGTERM during it
+            # must stop the server cleanly, not kill it.
+            tune_collector(settings.gc_gen0_threshold)
             await stop.wait()
             log.info("shutting_down")
     finally:

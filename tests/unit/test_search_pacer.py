@@ -105,3 +105,20 @@ async def test_with_nothing_queued_a_search_takes_a_mark_at_the_hubs_position() 
     assert search.take(10) == []
     hub.position = 9
     assert [m.revision for m in search.take(10)] == [9]
+
+
+async def test_a_busy_search_whose_queue_is_half_full_is_woken_before_its_interval_ends() -> None:
+    # Pacing must never be why a search overflows its queue and is cut off as slow.
+    pacer = Pacer()
+    search = SearchFeed(10, Hub(), pacer)  # type: ignore[arg-type]  # a hub's position
+    search.offer(event(1))
+    await search.wait(30.0)
+    assert [e.revision for e in search.take(10)] == [1]
+    waiting = asyncio.create_task(search.wait(30.0))
+    await asyncio.sleep(0)
+    for revision in range(2, 7):  # 5 of 10: half full
+        search.offer(event(revision))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert waiting.done()
+    assert [e.revision for e in search.take(10)] == [2, 3, 4, 5, 6]
