@@ -152,7 +152,10 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
         upsert_catalog(conn, catalog_to_rows(catalog))
     embedder = FeatureEmbedder(catalog)
     reads = build_read_router(settings, engine)
-    storage = SqlUnitOfWork(engine, reads, SearchMemory() if settings.search_memory else None)
+    memory = SearchMemory(engine) if settings.search_memory else None
+    if memory is not None:
+        memory.warm(catalog)
+    storage = SqlUnitOfWork(engine, reads, memory)
     services = Services(
         lots=LotService(
             storage,

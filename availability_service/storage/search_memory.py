@@ -18,9 +18,9 @@ snapshot older than the Market (R1 < R0), or events compacted above R0, fall bac
 (or rebuild). Writes that bypass the service (SQL straight into the table) are invisible to
 this, which is why it is a setting (AVAILABILITY_SEARCH_MEMORY, off by default).
 
-A Market is rebuilt in the reading transaction, from its snapshot, when more than
-REBUILD_AFTER lots changed since it was read; a reader that finds another thread building
-uses the SQL meanwhile. Each transaction pins the Market and changes it first used, so every
+Markets are read in a background thread: at start-up, and again when more than
+REBUILD_AFTER lots changed since one was read (or its events were compacted); meanwhile
+searches use the SQL. Each transaction pins the Market and changes it first used, so every
 read of one search orders a lot by the same bound.
 """
 
@@ -28,11 +28,12 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Float, cast, func, select, true
+from sqlalchemy import Connection, Engine, Float, cast, func, select, true
 
 from availability_service.domain.model import LotState
 from availability_service.intelligence.catalog import Commodity
@@ -149,47 +150,79 @@ _CHANGES = select(
 
 def changed_since(conn: Connection, revision: int) -> tuple[int, int | None, list[uuid.UUID]]:
     """(the snapshot's revision, its oldest kept event, the lots written after `revision`)."""
-    head, oldest = conn.execute(_CHANGES).one()
+    row = conn.execute(_CHANGES).one()
+    head = int(row.head)
+    oldest = None if row.oldest is None else int(row.oldest)
     if head <= revision:
-        return int(head), oldest, []
-    lots = conn.execute(
-        select(events.c.availability_id)
-        .where(events.c.revision > revision)
-        .distinct()
-        .limit(REBUILD_AFTER + 1)
-    ).scalars()
-    return int(head), oldest, list(lots)
+        return head, oldest, []
+    lots: list[uuid.UUID] = list(
+        conn.execute(
+            select(events.c.availability_id)
+            .where(events.c.revision > revision)
+            .distinct()
+            .limit(REBUILD_AFTER + 1)
+        ).scalars()
+    )
+    return head, oldest, lots
 
 
 class SearchMemory:
-    """The Markets of one process (one per commodity), shared by its threads."""
+    """The Markets of one process (one per commodity), shared by its threads. Markets are
+    read on `engine` in a background thread (`refresh` reads one now), never in a search:
+    until one is there, and while one is read again, searches use the SQL."""
 
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
         self._markets: dict[str, Market] = {}
-        self._building: dict[str, threading.Lock] = {}
+        self._reading: set[str] = set()
         self._lock = threading.Lock()
+
+    def warm(self, commodities: Iterable[Commodity]) -> None:
+        """Reads every commodity's Market in the background (at start-up), one at a time
+        (one pooled connection)."""
+
+        def read_all() -> None:
+            for commodity in list(commodities):
+                self.refresh(commodity)
+
+        threading.Thread(target=read_all, name="search-memory", daemon=True).start()
+
+    def refresh(self, commodity: Commodity) -> None:
+        """Reads `commodity`'s Market now (unless another thread is reading it)."""
+        with self._lock:
+            if commodity.code in self._reading:
+                return
+            self._reading.add(commodity.code)
+        try:
+            with self._engine.connect() as conn:
+                self._markets[commodity.code] = read_market(conn, commodity)
+        finally:
+            with self._lock:
+                self._reading.discard(commodity.code)
+
+    def _refresh_later(self, commodity: Commodity) -> None:
+        with self._lock:
+            if commodity.code in self._reading:
+                return
+        threading.Thread(
+            target=self.refresh, args=(commodity,), name="search-memory", daemon=True
+        ).start()
 
     def pin(self, conn: Connection, commodity: Commodity) -> Pinned | None:
         """The Market to read `commodity` from in this transaction and the lots changed
-        since it, reading or rebuilding it if needed; None: use the SQL."""
+        since it; None: use the SQL (no Market yet, or an older snapshot than it)."""
         market = self._markets.get(commodity.code)
-        if market is not None:
-            head, oldest, changed = changed_since(conn, market.revision)
-            if head < market.revision:
-                return None  # an older snapshot than the Market's
-            compacted = oldest is not None and oldest > market.revision + 1
-            if not compacted and len(changed) <= REBUILD_AFTER:
-                return self._pinned(market, changed)
-        with self._lock:
-            building = self._building.setdefault(commodity.code, threading.Lock())
-        if not building.acquire(blocking=False):
-            return None  # another thread reads it: the SQL meanwhile
-        try:
-            market = read_market(conn, commodity)
-            self._markets[commodity.code] = market
-        finally:
-            building.release()
-        return self._pinned(market, [])
+        if market is None:
+            self._refresh_later(commodity)
+            return None
+        head, oldest, changed = changed_since(conn, market.revision)
+        if head < market.revision:
+            return None  # an older snapshot than the Market's (a standby behind, a race)
+        compacted = oldest is not None and oldest > market.revision + 1
+        if compacted or len(changed) > REBUILD_AFTER:
+            self._refresh_later(commodity)
+            return None
+        return self._pinned(market, changed)
 
     @staticmethod
     def _pinned(market: Market, changed: list[uuid.UUID]) -> Pinned:
