@@ -18,10 +18,10 @@ snapshot older than the Market (R1 < R0), or events compacted above R0, fall bac
 (or rebuild). Writes that bypass the service (SQL straight into the table) are invisible to
 this, which is why it is a setting (AVAILABILITY_SEARCH_MEMORY, off by default).
 
-Markets are read in a background thread: at start-up, and again when more than
-REBUILD_AFTER lots changed since one was read (or its events were compacted); meanwhile
-searches use the SQL. Each transaction pins the Market and changes it first used, so every
-read of one search orders a lot by the same bound.
+Markets are read at start-up, before the server serves, and again in a background thread
+when more than REBUILD_AFTER lots changed since one was read (or its events were
+compacted); meanwhile searches use the SQL. Each transaction pins the Market and changes
+it first used, so every read of one search orders a lot by the same bound.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Float, cast, func, select, true
+from sqlalchemy import BigInteger, Connection, Engine, Float, cast, func, select, true
+from sqlalchemy.dialects.postgresql import BIT
 
 from availability_service.domain.model import LotState
 from availability_service.intelligence.catalog import Commodity
@@ -60,11 +61,14 @@ class Market:
     """One commodity's searchable lots with a position, as of `revision`."""
 
     revision: int
-    ids: list[uuid.UUID]
-    id_high: Any  # uint64: the id's first 8 bytes (ids order as their bytes, like uuid in SQL)
+    # An id's 16 bytes as two uint64 (ids order as their bytes, as uuid does in SQL).
+    id_high: Any
     id_low: Any
-    positions: dict[uuid.UUID, int]
+    positions: dict[int, int]  # uuid.int -> index
     columns: Columns
+
+    def id_at(self, index: int) -> uuid.UUID:
+        return uuid.UUID(int=(int(self.id_high[index]) << 64) | int(self.id_low[index]))
 
 
 @dataclass
@@ -80,12 +84,20 @@ def numeric_parameters(commodity: Commodity) -> list[str]:
     return [name for name, p in commodity.quality.items() if p.kind == "number"]
 
 
+def _id_half(start: int) -> Any:
+    """8 bytes of the lot's id as a bigint (reading 300,000 uuids into Python objects took
+    longer than the whole statement)."""
+    raw = func.substring(func.uuid_send(t.c.id), start, 8)
+    return cast(cast(func.concat("x", func.encode(raw, "hex")), BIT(64)), BigInteger)
+
+
 def read_market(conn: Connection, commodity: Commodity) -> Market:
     """The Market of `commodity` at the snapshot of ONE statement (its revision included)."""
     names = numeric_parameters(commodity)
     lots = (
         select(
-            t.c.id,
+            _id_half(1).label("high"),
+            _id_half(9).label("low"),
             t.c.latitude,
             t.c.longitude,
             cast(t.c.price_per_base_unit, Float).label("price"),
@@ -108,37 +120,48 @@ def read_market(conn: Connection, commodity: Commodity) -> Market:
     query = select(revision_counter.c.value.label("revision"), lots).select_from(
         revision_counter.outerjoin(lots, true())
     )
-    rows = conn.execute(query).all()
-    revision = int(rows[0].revision)
-    # Column by column (the query's order): revision, id, latitude, longitude, price, unit,
-    # confidence, anomaly, then the quality numbers.
-    found = [row[1:] for row in rows if row.id is not None]
-    count = len(found)
-    by_column: list[tuple[Any, ...]] = list(zip(*found, strict=True)) or [()] * (7 + len(names))
-    ids: list[uuid.UUID] = list(by_column[0])
+    compiled = query.compile(dialect=conn.dialect)
+    driver: Any = conn.connection.driver_connection
+    cursor = driver.cursor()  # plain tuples: no Row per lot
+    try:
+        cursor.execute(str(compiled), compiled.params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    revision = int(rows[0][0])
+    # Column by column (the query's order): revision, id halves, latitude, longitude, price,
+    # unit, confidence, anomaly, then the quality numbers.
+    width = 9 + len(names)
+    by_column: list[Any] = list(zip(*(r for r in rows if r[1] is not None), strict=True))
+    by_column = by_column or [()] * width
+    count = len(by_column[1])
 
     def floats(values: tuple[Any, ...]) -> Any:
         return np.array(values, dtype=np.float64).reshape(count)
 
+    def halves(values: tuple[Any, ...]) -> Any:
+        return np.array(values, dtype=np.int64).reshape(count).view(np.uint64)
+
     units: dict[str, int] = {}
-    unit = [-1 if not u else units.setdefault(u, len(units)) for u in by_column[4]]
-    columns = Columns(
-        latitude=floats(by_column[1]),
-        longitude=floats(by_column[2]),
-        price=floats(by_column[3]),
-        unit=np.array(unit, dtype=np.int32).reshape(count),
-        units=units,
-        confidence=floats(by_column[5]),
-        anomaly=np.array(by_column[6], dtype=bool).reshape(count),
-        quality={name: floats(by_column[7 + i]) for i, name in enumerate(names)},
-    )
+    unit = [-1 if not u else units.setdefault(u, len(units)) for u in by_column[6]]
+    high, low = halves(by_column[1]), halves(by_column[2])
     return Market(
         revision=revision,
-        ids=ids,
-        id_high=np.array([u.int >> 64 for u in ids], dtype=np.uint64),
-        id_low=np.array([u.int & 0xFFFFFFFFFFFFFFFF for u in ids], dtype=np.uint64),
-        positions={u: i for i, u in enumerate(ids)},
-        columns=columns,
+        id_high=high,
+        id_low=low,
+        positions={
+            (int(h) << 64) | int(lo): i for i, (h, lo) in enumerate(zip(high, low, strict=True))
+        },
+        columns=Columns(
+            latitude=floats(by_column[3]),
+            longitude=floats(by_column[4]),
+            price=floats(by_column[5]),
+            unit=np.array(unit, dtype=np.int32).reshape(count),
+            units=units,
+            confidence=floats(by_column[7]),
+            anomaly=np.array(by_column[8], dtype=bool).reshape(count),
+            quality={name: floats(by_column[9 + i]) for i, name in enumerate(names)},
+        ),
     )
 
 
@@ -168,8 +191,8 @@ def changed_since(conn: Connection, revision: int) -> tuple[int, int | None, lis
 
 class SearchMemory:
     """The Markets of one process (one per commodity), shared by its threads. Markets are
-    read on `engine` in a background thread (`refresh` reads one now), never in a search:
-    until one is there, and while one is read again, searches use the SQL."""
+    read on `engine` at start-up (`warm`) and later in a background thread, never in a
+    search: while one is missing or read again, searches use the SQL."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -178,14 +201,10 @@ class SearchMemory:
         self._lock = threading.Lock()
 
     def warm(self, commodities: Iterable[Commodity]) -> None:
-        """Reads every commodity's Market in the background (at start-up), one at a time
-        (one pooled connection)."""
-
-        def read_all() -> None:
-            for commodity in list(commodities):
-                self.refresh(commodity)
-
-        threading.Thread(target=read_all, name="search-memory", daemon=True).start()
+        """Reads every commodity's Market now, one at a time (at start-up, before serving:
+        the first searches are then served from memory too)."""
+        for commodity in commodities:
+            self.refresh(commodity)
 
     def refresh(self, commodity: Commodity) -> None:
         """Reads `commodity`'s Market now (unless another thread is reading it)."""
@@ -226,9 +245,9 @@ class SearchMemory:
 
     @staticmethod
     def _pinned(market: Market, changed: list[uuid.UUID]) -> Pinned:
-        skip = np.zeros(len(market.ids), dtype=bool)
+        skip = np.zeros(len(market.id_high), dtype=bool)
         for lot_id in changed:
-            at = market.positions.get(lot_id)
+            at = market.positions.get(lot_id.int)
             if at is not None:
                 skip[at] = True
         return Pinned(market, changed, skip)
@@ -267,7 +286,7 @@ def bounded_from_memory(
         top = bound >= kth
         index, bound, high, low = index[top], bound[top], high[top], low[top]
     order = np.lexsort((low, high, -bound))[: read.limit]
-    found = [(float(bound[i]), market.ids[index[i]]) for i in order]
+    found = [(float(bound[i]), market.id_at(index[i])) for i in order]
     if pinned.changed:
         sql = search_bounds.bounds_of(conn, f, read, pinned.changed)
         found = sorted(found + sql, key=lambda item: (-item[0], item[1]))[: read.limit]
