@@ -54,6 +54,7 @@ from availability_service.storage.tables import events, revision_counter
 # More lots changed since a Market was read than this: read it again (seconds at 300,000
 # lots of a commodity) rather than bound them all in SQL on every search.
 REBUILD_AFTER = 2000
+_LOW = 0xFFFFFFFFFFFFFFFF  # an id's last 8 bytes
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,24 @@ class Market:
     # An id's 16 bytes as two uint64 (ids order as their bytes, as uuid does in SQL).
     id_high: Any
     id_low: Any
-    positions: dict[int, int]  # uuid.int -> index
+    # The indexes in id order and their first halves, to find a lot by id (a dict of
+    # 300,000 ids cost 40 MB).
+    by_id: Any
+    high_by_id: Any
     columns: Columns
 
     def id_at(self, index: int) -> uuid.UUID:
         return uuid.UUID(int=(int(self.id_high[index]) << 64) | int(self.id_low[index]))
+
+    def index_of(self, lot_id: uuid.UUID) -> int | None:
+        """Where the lot is in the arrays, or None (not searchable when read)."""
+        high, low = np.uint64(lot_id.int >> 64), np.uint64(lot_id.int & _LOW)
+        start = np.searchsorted(self.high_by_id, high, "left")
+        end = np.searchsorted(self.high_by_id, high, "right")
+        for at in self.by_id[start:end]:
+            if self.id_low[at] == low:
+                return int(at)
+        return None
 
 
 @dataclass
@@ -145,13 +159,13 @@ def read_market(conn: Connection, commodity: Commodity) -> Market:
     units: dict[str, int] = {}
     unit = [-1 if not u else units.setdefault(u, len(units)) for u in by_column[6]]
     high, low = halves(by_column[1]), halves(by_column[2])
+    by_id = np.lexsort((low, high))
     return Market(
         revision=revision,
         id_high=high,
         id_low=low,
-        positions={
-            (int(h) << 64) | int(lo): i for i, (h, lo) in enumerate(zip(high, low, strict=True))
-        },
+        by_id=by_id,
+        high_by_id=high[by_id],
         columns=Columns(
             latitude=floats(by_column[3]),
             longitude=floats(by_column[4]),
@@ -247,7 +261,7 @@ class SearchMemory:
     def _pinned(market: Market, changed: list[uuid.UUID]) -> Pinned:
         skip = np.zeros(len(market.id_high), dtype=bool)
         for lot_id in changed:
-            at = market.positions.get(lot_id.int)
+            at = market.index_of(lot_id)
             if at is not None:
                 skip[at] = True
         return Pinned(market, changed, skip)
@@ -275,7 +289,7 @@ def bounded_from_memory(
         last, last_id = read.after
         last_high, last_low = (
             np.uint64(last_id.int >> 64),
-            np.uint64(last_id.int & 0xFFFFFFFFFFFFFFFF),
+            np.uint64(last_id.int & _LOW),
         )
         later_id = (high > last_high) | ((high == last_high) & (low > last_low))
         keep &= (bound < last) | ((bound == last) & later_id)

@@ -85,22 +85,11 @@ def equals_brute_force(
     )
 
 
+@pytest.mark.parametrize("tiny", [False, True], ids=["normal reads", "tiny reads"])
 @pytest.mark.parametrize("shape", WITH_POINT)
 def test_paged_search_from_memory_equals_brute_force_scoring(
     shape: str,
-    market: tuple[tuple[float, float], str],  # noqa: F811
-    app: Application,
-    engine: Engine,
-    caller: Callable[..., Caller],
-    served: list[int],
-) -> None:
-    equals_brute_force(shape, market, app, engine, caller)
-    assert served
-
-
-@pytest.mark.parametrize("shape", WITH_POINT)
-def test_tiny_reads_from_memory_continue_after_the_last_bound_and_id(
-    shape: str,
+    tiny: bool,
     market: tuple[tuple[float, float], str],  # noqa: F811
     app: Application,
     engine: Engine,
@@ -108,13 +97,14 @@ def test_tiny_reads_from_memory_continue_after_the_last_bound_and_id(
     served: list[int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(search_module, "FIRST_PREFIX", 1)
-    monkeypatch.setattr(search_module, "PREFIX_FACTOR", 1)
-    monkeypatch.setattr(search_module, "PREFIX_GROWTH", 2)
-    monkeypatch.setattr(search_module, "CANDIDATE_LIMIT", 37)
-    monkeypatch.setattr(search_module, "LIST_DEPTH", 90)
+    """With tiny reads every page takes many, each continuing after the last (bound, id)."""
+    if tiny:
+        for name, value in (("FIRST_PREFIX", 1), ("PREFIX_FACTOR", 1), ("PREFIX_GROWTH", 2)):
+            monkeypatch.setattr(search_module, name, value)
+        monkeypatch.setattr(search_module, "CANDIDATE_LIMIT", 37)
+        monkeypatch.setattr(search_module, "LIST_DEPTH", 90)
     equals_brute_force(shape, market, app, engine, caller)
-    assert len(served) > 3  # many reads, each after the last (bound, id)
+    assert len(served) > (3 if tiny else 0)
 
 
 def test_numpy_bounds_and_filters_agree_with_the_sql_ones(
