@@ -54,6 +54,7 @@ _OPERATIONS_ENV: tuple[tuple[str, str, type], ...] = (
     ("retention_batch_size", "AVAILABILITY_RETENTION_BATCH_SIZE", int),
     ("retention_interval_seconds", "AVAILABILITY_RETENTION_INTERVAL_SECONDS", float),
     ("get_cache_lots", "AVAILABILITY_GET_CACHE_LOTS", int),
+    ("gc_gen0_threshold", "AVAILABILITY_GC_GEN0_THRESHOLD", int),
 )
 
 
@@ -147,6 +148,9 @@ class Settings:
     # (storage/search_memory.py, docs/search.md); only where every write goes through the
     # service, as in any deployment (tests and loaders writing SQL directly: off).
     search_memory: bool = False
+    # The garbage collector's young-generation threshold once serving (gc_tuning.py: start-up
+    # objects frozen, fewer collections); 0 keeps the interpreter's defaults.
+    gc_gen0_threshold: int = 20_000
 
     # Hot standbys that serve reads (docs/operations.md, "Read databases"); none: all on the
     # primary. Reads without x-min-revision may miss changes at most read_max_lag_seconds old;
