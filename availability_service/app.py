@@ -42,6 +42,7 @@ from availability_service.storage.database import make_engine, migrate, wait_for
 from availability_service.storage.embedded import start_embedded_postgres
 from availability_service.storage.listener import wake_ups
 from availability_service.storage.read_routing import ReadRouter
+from availability_service.storage.search_memory import SearchMemory
 from availability_service.storage.unit_of_work import SqlUnitOfWork
 from availability_service.telemetry.metrics import instrument_pool
 from availability_service.telemetry.tracing import instrument_engine
@@ -151,7 +152,10 @@ def build_application(settings: Settings, *, run_migrations: bool = True) -> App
         upsert_catalog(conn, catalog_to_rows(catalog))
     embedder = FeatureEmbedder(catalog)
     reads = build_read_router(settings, engine)
-    storage = SqlUnitOfWork(engine, reads)
+    memory = SearchMemory(engine) if settings.search_memory else None
+    if memory is not None:
+        memory.warm(catalog)
+    storage = SqlUnitOfWork(engine, reads, memory)
     services = Services(
         lots=LotService(
             storage,

@@ -144,6 +144,10 @@ class Settings:
     # (service_layer/lot_cache.py: answered only when a probe sent after the call began
     # vouches for them); 0 reads every Get.
     get_cache_lots: int = 5_000
+    # Searches with a point bound their lots from per-process arrays instead of an index scan
+    # (storage/search_memory.py, docs/search.md); only where every write goes through the
+    # service, as in any deployment (tests and loaders writing SQL directly: off).
+    search_memory: bool = False
     # The garbage collector's young-generation threshold once serving (gc_tuning.py: start-up
     # objects frozen, fewer collections); 0 keeps the interpreter's defaults.
     gc_gen0_threshold: int = 20_000
@@ -224,6 +228,7 @@ class Settings:
                 values[attr] = float(env[var])
         values["allow_insecure"] = _env_bool("AVAILABILITY_ALLOW_INSECURE", False)
         values["rate_limit_enabled"] = _env_bool("AVAILABILITY_RATE_LIMIT_ENABLED", True)
+        values["search_memory"] = _env_bool("AVAILABILITY_SEARCH_MEMORY", False)
         if env.get("AVAILABILITY_RATE_LIMITS"):
             values["rate_limits"] = env["AVAILABILITY_RATE_LIMITS"]
         values.update({k: v for k, v in overrides.items() if v is not None})

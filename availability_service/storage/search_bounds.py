@@ -16,6 +16,8 @@ cannot reach the page.
 from __future__ import annotations
 
 import math
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Float, and_, func, literal, select, true
@@ -71,11 +73,11 @@ def distance_floor_m(
     return func.greatest(0.0, arc * (1.0 - DISTANCE_SHRINK) - DISTANCE_MARGIN_M)
 
 
-def _bounds_query(f: CandidateFilter, read: BoundRead) -> Any:
+def _bounds_query(f: CandidateFilter, read: BoundRead, only: Sequence[uuid.UUID] = ()) -> Any:
     """(id, bound) of the next lots, from the covering index alone, in layers kept apart by
     OFFSET 0 so every input is computed once per lot: the plain filters with the targeted
     quality entries, their numbers, the quality ranges with the distance floor, then the
-    radius and the bound."""
+    radius and the bound. `only`: just these lots (storage.search_memory's changed ones)."""
     ranking = f.ranking
     assert ranking is not None and f.near is not None
     names = list(dict.fromkeys([*ranking.criteria.quality_targets, *(q.name for q in f.quality)]))
@@ -88,7 +90,7 @@ def _bounds_query(f: CandidateFilter, read: BoundRead) -> Any:
             t.c.longitude,
             *(quality_entry(name).label(f"e{i}") for i, name in enumerate(names)),
         )
-        .where(and_(*indexed_conditions(f)))
+        .where(and_(*indexed_conditions(f), *([t.c.id.in_(list(only))] if only else [])))
         .offset(0)
         .subquery("near")
     )
@@ -151,12 +153,23 @@ def bounded_candidates(conn: Connection, f: CandidateFilter, read: BoundRead) ->
     those ids that pass every filter."""
     ranking = f.ranking
     assert ranking is not None and f.near is not None, "a search with a point and criteria"
-    batch = conn.execute(_bounds_query(f, read)).all()
+    return rows_of_batch(conn, f, bounds_of(conn, f, read))
+
+
+def bounds_of(
+    conn: Connection, f: CandidateFilter, read: BoundRead, only: Sequence[uuid.UUID] = ()
+) -> list[tuple[float, uuid.UUID]]:
+    """(bound, id) of the next `read.limit` lots (of `only`, when given), best first."""
+    return [(float(r.bound), r.id) for r in conn.execute(_bounds_query(f, read, only))]
+
+
+def rows_of_batch(
+    conn: Connection, f: CandidateFilter, batch: Sequence[tuple[float, uuid.UUID]]
+) -> BoundedRows:
+    """The BoundedRows of a batch read by bound: its lots that pass every filter, with the
+    inputs scoring reads (the service scores them exactly; no order key is needed)."""
     if not batch:
         return BoundedRows([], 0, None)
-    ids = [r.id for r in batch]
-    # The batch's lots that pass every filter, with the inputs scoring reads (the service
-    # scores them exactly; no order key is needed).
-    rows = select(*candidate_columns(f)).where(t.c.id.in_(ids), *_conditions(f))
+    rows = select(*candidate_columns(f)).where(t.c.id.in_([i for _, i in batch]), *_conditions(f))
     found = [_candidate_row(r, f) for r in conn.execute(rows)]
-    return BoundedRows(found, len(batch), (float(batch[-1].bound), batch[-1].id))
+    return BoundedRows(found, len(batch), batch[-1])

@@ -29,6 +29,7 @@ from availability_service.storage.repositories import (
     SqlMarket,
 )
 from availability_service.storage.repositories_search import SqlSearch
+from availability_service.storage.search_memory import SearchMemory
 
 # A caller's deadline bounds each statement, up to this: PostgreSQL refuses a statement_timeout
 # past 2^31-1 ms (about 24.8 days), and no statement of this service should run for minutes,
@@ -45,10 +46,16 @@ class SqlTransaction:
     """The repositories of one transaction, all on its connection (built when first used)."""
 
     def __init__(
-        self, conn: Connection, *, statement_timeout_ms: int | None = None, writes: bool = False
+        self,
+        conn: Connection,
+        *,
+        statement_timeout_ms: int | None = None,
+        writes: bool = False,
+        search_memory: SearchMemory | None = None,
     ):
         self.connection = conn
         self._statement_timeout_ms = statement_timeout_ms
+        self._search_memory = search_memory
         self._committed: list[Callable[[], None]] | None = [] if writes else None
 
     @cached_property
@@ -73,7 +80,7 @@ class SqlTransaction:
 
     @cached_property
     def search(self) -> SqlSearch:
-        return SqlSearch(self.connection, self._statement_timeout_ms)
+        return SqlSearch(self.connection, self._statement_timeout_ms, self._search_memory)
 
     @cached_property
     def locations(self) -> SqlLocations:
@@ -95,9 +102,16 @@ class SqlTransaction:
 class SqlUnitOfWork:
     """Hands out transactions; commit on success, rollback on any exception."""
 
-    def __init__(self, engine: Engine, reads: ReadRouter | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        reads: ReadRouter | None = None,
+        search_memory: SearchMemory | None = None,
+    ) -> None:
         self.engine = engine
         self.reads = reads
+        # Search bounds from memory in snapshot reads (storage.search_memory); None: SQL.
+        self.search_memory = search_memory
 
     @contextmanager
     def transaction(self, deadline: Deadline | None = None) -> Iterator[SqlTransaction]:
@@ -154,7 +168,7 @@ class SqlUnitOfWork:
             # Must be the transaction's first statement (the driver's BEGIN is implicit).
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             _bound_by_deadline(conn, deadline)
-            yield SqlTransaction(conn)
+            yield SqlTransaction(conn, search_memory=self.search_memory)
 
     @contextmanager
     def _routed(self) -> Iterator[Engine]:
