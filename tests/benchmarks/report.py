@@ -36,7 +36,12 @@ def search_rows(search: dict[str, Any]) -> list[Row]:
             f"3. Search data set ({n})",
             "-",
             f"loaded in {search['load_total_s']} s",
-            f"{search['load_s']}; {search['data_set']}",
+            f"{search['load_s']}; {search['data_set']}"
+            + (
+                "; served with AVAILABILITY_SEARCH_MEMORY=true"
+                if search.get("search_memory")
+                else ""
+            ),
             "-",
         )
     ]
