@@ -21,6 +21,11 @@ an embedding is either in the last band read, below the last confidence read the
 a later band, at or beyond the next band (one row read past the band tells which): both
 cases bound its score (`ThresholdReader._vector_cases`), and the best lots of the band come
 first.
+
+With the default weights' mix of vector and confidence (4 to 1) and no price factor, the
+lots with an embedding come from one list in the order of that mix (MIX): their score, up
+to float rounding far below SCORE_SLACK, so an unread one scores at most the last key read
+(+ SCORE_SLACK), and the page is the list's first rows, however the two inputs spread.
 """
 
 from __future__ import annotations
@@ -120,11 +125,14 @@ class ThresholdReader:
         weights = criteria.weights.as_dict()
         pricing = criteria.max_price is not None and weights["price"] > 0
         self.lists = {FactorList.NO_VECTOR: _List(FactorList.NO_VECTOR)}
-        if weights["vector"] > 0:
+        mixed = not pricing and weights["vector"] == 4 * weights["confidence"] > 0
+        if mixed:
+            self.lists[FactorList.MIX] = _List(FactorList.MIX)
+        elif weights["vector"] > 0:
             # By band when the confidence also counts: see the module docstring.
             vector = FactorList.VECTOR_BAND if weights["confidence"] > 0 else FactorList.VECTOR
             self.lists[vector] = _List(vector)
-        if weights["confidence"] > 0 or not (weights["vector"] > 0 or pricing):
+        if not mixed and (weights["confidence"] > 0 or not (weights["vector"] > 0 or pricing)):
             self.lists[FactorList.CONFIDENCE] = _List(FactorList.CONFIDENCE)
         if pricing:
             self.lists[FactorList.PRICE] = _List(FactorList.PRICE)
@@ -169,6 +177,8 @@ class ThresholdReader:
             return vector_score(1.0 - float(key))
         if factor is FactorList.VECTOR_BAND:
             return band_vector_bound(float(key[0]))
+        if factor is FactorList.MIX:
+            return 1.0 if math.isnan(key) else float(key)  # a score, not a factor
         if factor is FactorList.PRICE:
             assert self.criteria.max_price is not None
             return price_score(key, self.criteria.max_price, self.criteria.price_tolerance_percent)[
@@ -184,7 +194,7 @@ class ThresholdReader:
             return factor in lists and lists[factor].done
 
         covering = out(FactorList.CONFIDENCE) or out(FactorList.PRICE)
-        vectors = out(FactorList.VECTOR) or out(FactorList.VECTOR_BAND)
+        vectors = out(FactorList.VECTOR) or out(FactorList.VECTOR_BAND) or out(FactorList.MIX)
         return covering or (vectors and out(FactorList.NO_VECTOR))
 
     def _vector_cases(self, confidence: float) -> list[tuple[float, float]]:
@@ -222,6 +232,9 @@ class ThresholdReader:
         if not no_vector.done:
             no_vector_confidence = bounds.get(FactorList.NO_VECTOR, 1.0)
             best = score_bound(self.criteria, None, confidence, no_vector_confidence, price)
+        mix = lists.get(FactorList.MIX)
+        if mix is not None:  # its key bounds the score itself
+            return best if mix.done else max(best, bounds.get(FactorList.MIX, 1.0))
         for vector, vector_confidence in self._vector_cases(confidence):
             best = max(best, score_bound(self.criteria, vector, vector_confidence, None, price))
         return best

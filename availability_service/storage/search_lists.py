@@ -20,6 +20,10 @@ read yet by the last values read (the threshold algorithm; service_layer.search_
   both a vector and a confidence weight, the best lots of a band come first even when
   thousands of lots share (nearly) one distance, as a commodity's lots that report no
   quality do. Migration 0013 indexes each commodity's bands of the distance to its centre.
+- MIX: lots with an embedding by 0.8 x vector factor + 0.2 x confidence (the confidence
+  taken as 0 below 0), highest first: the score itself (up to float rounding) of a search
+  with the default weights and no price factor, so its page is the list's first rows.
+  Migration 0013 indexes it per commodity over the distance to the centre.
 
 Each read continues after the (key, id) of the last row of the previous one; ties on the
 key come in id order, which is name order.
@@ -47,6 +51,8 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.service_layer.ports.search import (
+    MIX_CONFIDENCE,
+    MIX_VECTOR,
     VECTOR_BANDS_PER_UNIT,
     CandidateFilter,
     FactorList,
@@ -64,8 +70,21 @@ from availability_service.storage.tables import availabilities as t
 
 def band(f: CandidateFilter) -> ColumnElement[Any]:
     """The distance band, spelled as migration 0013's indexes spell it."""
-    scale = literal_column(f"{VECTOR_BANDS_PER_UNIT}::float8", Float)
-    return func.floor(exact_cosine(f) * scale, type_=Float)
+    return func.floor(exact_cosine(f) * _float(VECTOR_BANDS_PER_UNIT), type_=Float)
+
+
+def _float(value: float) -> ColumnElement[Any]:
+    """A float8 constant spelled as migration 0013's index expressions spell it."""
+    return literal_column(f"{value}::float8", Float)
+
+
+def mix(f: CandidateFilter) -> ColumnElement[Any]:
+    """The MIX list's key, spelled as migration 0013's indexes spell it: the vector factor
+    (2 - distance) / 2, and the confidence at least 0 (PostgreSQL's GREATEST keeps a NaN,
+    which sorts first: scored exactly like every row read)."""
+    vector = (_float(2) - exact_cosine(f)) / _float(2)
+    confidence = func.greatest(t.c.ai_confidence_score, _float(0), type_=Float)
+    return _float(MIX_VECTOR) * vector + _float(MIX_CONFIDENCE) * confidence
 
 
 def _order(f: CandidateFilter, factor: FactorList) -> list[tuple[ColumnElement[Any], bool]]:
@@ -76,11 +95,13 @@ def _order(f: CandidateFilter, factor: FactorList) -> list[tuple[ColumnElement[A
         return [(t.c.price_per_base_unit, False)]
     if factor is FactorList.VECTOR_BAND:
         return [(band(f), False), (t.c.ai_confidence_score, True)]
+    if factor is FactorList.MIX:
+        return [(mix(f), True)]
     return [(t.c.ai_confidence_score, True)]
 
 
 def _extra(f: CandidateFilter, factor: FactorList) -> list[ColumnElement[bool]]:
-    if factor in (FactorList.VECTOR, FactorList.VECTOR_BAND):
+    if factor in (FactorList.VECTOR, FactorList.VECTOR_BAND, FactorList.MIX):
         return [t.c.ai_score_vector.is_not(None)]
     if factor is FactorList.NO_VECTOR:
         return [t.c.ai_score_vector.is_(None)]
@@ -120,12 +141,13 @@ def _list_query(f: CandidateFilter, read: ListRead) -> Any:
         null().label(c.key) if c.key == "normalized_quality_params" else c
         for c in candidate_columns(f)
     ]
-    banded = read.factor is FactorList.VECTOR_BAND
+    # The list's own key (the band, or the mix), read back as it was ordered.
+    own = {FactorList.VECTOR_BAND: band, FactorList.MIX: mix}.get(read.factor)
     return (
         select(
             *columns,
             literal(read.factor.value).label("list_name"),
-            (band(f) if banded else cast(null(), Float)).label("list_band"),
+            (cast(null(), Float) if own is None else own(f)).label("list_key"),
         )
         .where(and_(*where))
         .order_by(*(key.desc() if descending else key.asc() for key, descending in order), t.c.id)
@@ -143,7 +165,9 @@ def _list_row(r: Any, f: CandidateFilter) -> ListRow:
     if factor is FactorList.PRICE:
         return ListRow(row.price_per_base_unit, row)
     if factor is FactorList.VECTOR_BAND:
-        return ListRow((float(r.list_band), row.ai_confidence_score), row)
+        return ListRow((float(r.list_key), row.ai_confidence_score), row)
+    if factor is FactorList.MIX:
+        return ListRow(float(r.list_key), row)
     return ListRow(row.ai_confidence_score, row)
 
 

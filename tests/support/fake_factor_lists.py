@@ -7,6 +7,8 @@ from typing import Any
 
 from availability_service.domain.model import Availability
 from availability_service.service_layer.ports.search import (
+    MIX_CONFIDENCE,
+    MIX_VECTOR,
     VECTOR_BANDS_PER_UNIT,
     CandidateFilter,
     CandidateRow,
@@ -21,6 +23,11 @@ def _list_key(lot: Availability, row: CandidateRow, f: CandidateFilter, factor: 
     distance here, so it counts as a lot without one, as the fake scores it)."""
     if factor is FactorList.VECTOR:
         return row.cosine_distance
+    if factor is FactorList.MIX:
+        if row.cosine_distance is None:
+            return None
+        vector = (2 - row.cosine_distance) / 2
+        return MIX_VECTOR * vector + MIX_CONFIDENCE * max(row.ai_confidence_score, 0.0)
     if factor is FactorList.VECTOR_BAND:
         if row.cosine_distance is None:
             return None
@@ -36,7 +43,7 @@ def _order(factor: FactorList, key: Any) -> tuple[Any, ...]:
     """The list's order of a key (best first), with the id after it."""
     if factor is FactorList.VECTOR_BAND:
         return (key[0], -key[1])
-    if factor in (FactorList.CONFIDENCE, FactorList.NO_VECTOR):
+    if factor in (FactorList.CONFIDENCE, FactorList.NO_VECTOR, FactorList.MIX):
         return (-key,)
     return (key,)
 

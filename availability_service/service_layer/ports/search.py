@@ -131,11 +131,17 @@ class FactorList(enum.Enum):
     # Lots with an embedding by distance band (VECTOR_BANDS_PER_UNIT), then highest
     # confidence first (NaN first), then id: its key is the pair (band, confidence).
     VECTOR_BAND = "vector_band"
+    # Lots with an embedding by MIX_VECTOR x vector factor + MIX_CONFIDENCE x confidence
+    # (the default weights' mix when no price counts; a NaN input first), highest first.
+    MIX = "mix"
 
 
 # The width of a VECTOR_BAND band is 1 / this in cosine distance: the band of a distance d
 # is floor(d x this), as migration 0013's indexes compute it (the same constant there).
 VECTOR_BANDS_PER_UNIT = 10000
+# The MIX list's weights: the default vector 0.4 and confidence 0.1, normalised (migration
+# 0013's indexes spell the same numbers).
+MIX_VECTOR, MIX_CONFIDENCE = 0.8, 0.2
 
 
 @dataclass(frozen=True)
