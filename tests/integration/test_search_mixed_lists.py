@@ -27,7 +27,6 @@ from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.errors import Violations
 from availability_service.domain.model import (
-    AVAILABILITY_FIELDS,
     Availability,
     LotState,
     Visibility,
@@ -37,6 +36,7 @@ from availability_service.storage import search_lists
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
 from tests.support.search_oracle import brute_force
+from tests.support.search_pages import assert_same_results, paged, row_values
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
@@ -72,25 +72,18 @@ def silver_lot(rng: random.Random, buyer: str, tied: bool) -> Availability:
             "USD",
         )
         lot.price_unit = "ozt"
-    roll = rng.random()
-    if roll < 0.05:
-        lot.market_visibility, lot.restricted_buyer_ids = Visibility.PRIVATE, ["someone-else"]
-    elif roll < 0.1:
-        lot.market_visibility, lot.restricted_buyer_ids = Visibility.PRIVATE, [buyer]
-    elif roll < 0.15:
-        lot.market_visibility = Visibility.RESTRICTED
-        lot.allowed_regions = rng.choice([[REGION], ["XX-NOPE"]])
-    elif roll < 0.2:
+    if rng.random() < 0.16:  # invited or not, allowed or not: half of these are seen
+        lot.market_visibility, lot.restricted_buyer_ids, lot.allowed_regions = rng.choice(
+            [
+                (Visibility.PRIVATE, ["someone-else"], []),
+                (Visibility.PRIVATE, [buyer], []),
+                (Visibility.RESTRICTED, [], [REGION]),
+                (Visibility.RESTRICTED, [], ["XX-NOPE"]),
+            ]
+        )
+    elif rng.random() < 0.05:
         lot.state = LotState.DRAFT  # another seller's draft
     return lot
-
-
-def row_values(lot: Availability, confidence: float) -> dict[str, Any]:
-    values = {name: getattr(lot, name) for name in AVAILABILITY_FIELDS}
-    for key in ("state", "market_visibility", "price_type"):
-        values[key] = values[key].value
-    values["ai_confidence_score"] = confidence
-    return values
 
 
 @pytest.fixture(scope="module")
@@ -103,12 +96,12 @@ def market(app: Application, engine: Engine) -> Iterator[str]:
         violations = Violations()
         app.services.lots.enrich.prepare(lot, violations)  # type: ignore[attr-defined]
         assert not violations, violations.items
-        lots.append(row_values(lot, round(rng.random(), 3)))
+        lots.append(dict(row_values(lot), ai_confidence_score=round(rng.random(), 3)))
     # Confidences the score clamps (a NaN counts 0): the lists must still bound them.
     for confidence in (float("nan"), float("nan"), -0.5, 1.5):
         lot = silver_lot(rng, buyer, tied=True)
         app.services.lots.enrich.prepare(lot, Violations())  # type: ignore[attr-defined]
-        lots.append(row_values(lot, confidence))
+        lots.append(dict(row_values(lot), ai_confidence_score=confidence))
     with engine.begin() as conn:
         conn.execute(insert(t), lots)
     yield buyer
@@ -142,16 +135,6 @@ def expected(app: Application, engine: Engine, buyer: str, request: Any) -> list
     )
 
 
-def paged(caller: Caller, request: api.SearchAvailabilitiesRequest) -> list[tuple[str, float]]:
-    found: list[tuple[str, float]] = []
-    while True:
-        page = caller.SearchAvailabilities(request)
-        found += [(r.availability.name, r.score) for r in page.results]
-        if not page.next_page_token:
-            return found
-        request.page_token = page.next_page_token
-
-
 SHAPES = {
     **{name: dict(weights=weights, page_size=30) for name, weights in WEIGHTS.items()},
     "default weights, a max price and a threshold": dict(
@@ -183,9 +166,7 @@ def test_paged_search_with_both_vector_and_confidence_weights_equals_brute_force
     request = request_for(fields.pop("weights"), **fields)
     want = expected(app, engine, market, request)
     assert len(want) > 500
-    found = paged(caller("BUYER", sub=market, region=REGION), request)
-    assert [name for name, _ in found] == [name for name, _ in want]
-    assert [score for _, score in found] == pytest.approx([s for _, s in want], rel=1e-12)
+    assert_same_results(paged(caller("BUYER", sub=market, region=REGION), request), want)
 
 
 @pytest.mark.parametrize("weights", list(WEIGHTS.values()), ids=list(WEIGHTS))
@@ -210,6 +191,5 @@ def test_a_first_page_is_proven_from_one_read_when_the_nearest_lots_tie_on_dista
     request = request_for(weights, page_size=10)
     want = expected(app, engine, market, request)
     page = caller("BUYER", sub=market, region=REGION).SearchAvailabilities(request)
-    assert [r.availability.name for r in page.results] == [name for name, _ in want[:10]]
-    assert [r.score for r in page.results] == pytest.approx([s for _, s in want[:10]], rel=1e-12)
+    assert_same_results([(r.availability.name, r.score) for r in page.results], want[:10])
     assert 0 < sum(reads) <= 2 * 64 + 1, reads
