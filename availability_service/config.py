@@ -54,6 +54,7 @@ _OPERATIONS_ENV: tuple[tuple[str, str, type], ...] = (
     ("retention_batch_size", "AVAILABILITY_RETENTION_BATCH_SIZE", int),
     ("retention_interval_seconds", "AVAILABILITY_RETENTION_INTERVAL_SECONDS", float),
     ("get_cache_lots", "AVAILABILITY_GET_CACHE_LOTS", int),
+    ("gc_gen0_threshold", "AVAILABILITY_GC_GEN0_THRESHOLD", int),
 )
 
 
@@ -143,6 +144,9 @@ class Settings:
     # (service_layer/lot_cache.py: answered only when a probe sent after the call began
     # vouches for them); 0 reads every Get.
     get_cache_lots: int = 5_000
+    # The garbage collector's young-generation threshold once serving (gc_tuning.py: start-up
+    # objects frozen, fewer collections); 0 keeps the interpreter's defaults.
+    gc_gen0_threshold: int = 20_000
 
     # Hot standbys that serve reads (docs/operations.md, "Read databases"); none: all on the
     # primary. Reads without x-min-revision may miss changes at most read_max_lag_seconds old;

@@ -24,6 +24,7 @@ from grpc_health.v1 import health
 from availability_service.app import Application, build_application
 from availability_service.background import start_background
 from availability_service.config import Settings
+from availability_service.gc_tuning import tune_collector
 from availability_service.grpc_api.server import create_server
 from availability_service.telemetry.metrics import serve_metrics
 from availability_service.telemetry.tracing import configure_tracing
@@ -120,6 +121,9 @@ async def serve_until_signalled(settings: Settings) -> None:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
+            # After the handlers: its full collection takes a moment, and a SIGTERM during it
+            # must stop the server cleanly, not kill it.
+            tune_collector(settings.gc_gen0_threshold)
             await stop.wait()
             log.info("shutting_down")
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from availability_service.auth.principal import Principal
@@ -26,6 +27,7 @@ from availability_service.grpc_api.search_input import search_query
 from availability_service.grpc_api.watch_events import event_type_pb
 from availability_service.grpc_api.watch_input import parse_request
 from availability_service.grpc_api.watch_stream import BATCH_MAX_BYTES, REASONS
+from availability_service.service_layer.changes import now
 from availability_service.service_layer.search import SearchService
 from availability_service.watch import reads, search_reads, similarity
 from availability_service.watch.feed import WatchEvent
@@ -47,6 +49,7 @@ ENTERED = watch_pb2.MATCH_KIND_ENTERED
 UPDATED = watch_pb2.MATCH_KIND_UPDATED
 LEFT = watch_pb2.MATCH_KIND_LEFT
 EVALUATION_SLICE = 200
+SELLER_VIEWS_KEPT = 1000  # per stream (_sees_everything), forgotten all at once past it
 
 
 def decoded(event: WatchEvent) -> tuple[Availability, bytes]:
@@ -122,6 +125,7 @@ class _SearchStream(Follow):
         self.standing = standing
         self.commodity = standing.commodity.code
         self.inside: set[int] = set()  # the match set, by lot id (as an int: cheaper to hash)
+        self._views: dict[Any, bool] = {}  # seller id -> this caller sees everything of its lots
 
     def _bookmark(self, revision: int, mark: Mark) -> search_wire.Encoded:
         return _bookmark(revision, REASONS[mark])
@@ -143,10 +147,7 @@ class _SearchStream(Follow):
         self.inside = {m.availability.id.int for m in found}
         if self.request.send_initial_state:
             found.sort(key=lambda m: (-m.score, m.availability.id))
-            initial = [
-                (self.pos, self._change(ENTERED, m, m.availability.revision, b"", None))
-                for m in found
-            ]
+            initial = [(self.pos, self._initial_change(m)) for m in found]
             for response in self._batches(initial):
                 yield self._sent(response)
             yield self._sent(self._bookmark(self.pos, Mark.INITIAL_STATE_END))
@@ -169,7 +170,8 @@ class _SearchStream(Follow):
 
     def _messages(self, events: list[WatchEvent]) -> Iterator[Any]:
         """Messages for these consecutive events; advances pos past all of them."""
-        return self._batches((event.revision, self._apply(event)) for event in events)
+        moment = now()  # the clock-bound filters of the whole batch, judged at one time
+        return self._batches((event.revision, self._apply(event, moment)) for event in events)
 
     def _batches(
         self, changes: Iterable[tuple[int, bytes | None]]
@@ -194,7 +196,7 @@ class _SearchStream(Follow):
             yield search_wire.response(last, batch)
         self.pos = max(self.pos, last)
 
-    def _apply(self, event: WatchEvent) -> bytes | None:
+    def _apply(self, event: WatchEvent, moment: datetime) -> bytes | None:
         """The change this event makes to the match set, if any (and the set updated)."""
         before = event.before or {}
         if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
@@ -203,7 +205,7 @@ class _SearchStream(Follow):
         standing = self.standing
         judged = standing.judged(lot)
         was_inside = lot.id.int in self.inside
-        if judged is not None and standing.admits(lot):
+        if judged is not None and standing.admits(lot, moment):
             self.inside.add(lot.id.int)
             kind = UPDATED if was_inside else ENTERED
             return self._event_change(kind, event, lambda: Match(lot, *judged))
@@ -221,26 +223,32 @@ class _SearchStream(Follow):
         standing = self.standing
 
         def build() -> bytes:
-            return self._change(kind, match(), event.revision, decoded(event)[1], event)
+            return search_wire.event_change(kind, event, self.principal, decoded(event)[1], match())
 
         if standing.criteria_id is None:
             return build()
-        view = event.sees_everything(self.principal)
-        key = (standing.criteria_id, view, kind)
+        key = (standing.criteria_id, self._sees_everything(event), kind)
         return search_wire.shared_change(event, key, build)
 
-    def _change(
-        self, kind: int, match: Match, revision: int, types: bytes, event: WatchEvent | None
-    ) -> bytes:
-        """A change with the match's result, as SearchAvailabilities returns it (`types`:
-        the event's types, encoded once for every search; the lot: the event's, serialised
-        once per view, or for the initial state this caller's own conversion)."""
-        if event is None:
-            lot = availability_to_pb(match.availability, self.principal).SerializeToString()
-        else:
-            lot = search_wire.event_lot(event, self.principal)
+    def _sees_everything(self, event: WatchEvent) -> bool:
+        """Whether this caller sees the lot's every field (WatchEvent.sees_everything), kept
+        per seller: it depends only on the caller and the lot's seller, and is asked for
+        every event of every search."""
+        seller = event.after.get("seller_id")
+        found = self._views.get(seller)
+        if found is None:
+            if len(self._views) >= SELLER_VIEWS_KEPT:
+                self._views.clear()
+            found = self._views[seller] = event.sees_everything(self.principal)
+        return found
+
+    def _initial_change(self, match: Match) -> bytes:
+        """An initial-state ENTERED change with the match's result, as SearchAvailabilities
+        returns it (the lot: this caller's own conversion; the lot's own revision)."""
+        lot = availability_to_pb(match.availability, self.principal).SerializeToString()
         found = search_wire.result(lot, match)
-        return search_wire.change(kind, match.availability.name, revision, types, found)
+        revision = match.availability.revision
+        return search_wire.change(ENTERED, match.availability.name, revision, b"", found)
 
 
 @functools.lru_cache(maxsize=64)

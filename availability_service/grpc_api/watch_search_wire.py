@@ -39,11 +39,15 @@ _RESPONSE_REVISION, _RESPONSE_CHANGE = b"\x08", b"\x12"
 _ZERO_DOUBLE = bytes(8)
 _DOUBLE = struct.Struct("<d")
 
-# In each event's memo: its lot serialised per view (sees everything or not), and whole
-# changes by what makes them equal for many streams (criteria, view, kind).
+# In each event's memo: its lot serialised per view (sees everything or not), whole changes
+# by what makes them equal for many streams (criteria, view, kind), and per view the parts
+# of a change that every criteria shares (event_change).
 _LOT, _CHANGE = "watch_search_wire.lot", "watch_search_wire.change"
+_PARTS = "watch_search_wire.parts"
 # Score factors by value (most are equal across the searches of a lot state); bounded.
-_FACTORS: dict[tuple[Factor, str], bytes] = {}
+# Keyed by a plain tuple of the factor's fields: hashing and comparing a dataclass calls its
+# generated Python methods, five times per change built.
+_FACTORS: dict[tuple[str, float, float, float, float | None], bytes] = {}
 FACTOR_CACHE_SIZE = 50_000
 
 
@@ -110,7 +114,9 @@ def shared_change(event: WatchEvent, key: Hashable, build: Callable[[], bytes]) 
 
 def _factor(factor: Factor, hit: SearchHit) -> bytes:
     # The distance factor's detail names the distance (factor_to_pb): part of its key.
-    key = (factor, f"{hit.distance_km!r}" if factor.name == "distance" else "")
+    name = factor.name
+    distance = hit.distance_km if name == "distance" else None
+    key = (name, factor.weight, factor.value, factor.contribution, distance)
     found = _FACTORS.get(key)
     if found is None:
         if len(_FACTORS) >= FACTOR_CACHE_SIZE:
@@ -123,11 +129,37 @@ def _factor(factor: Factor, hit: SearchHit) -> bytes:
 
 def result(lot: bytes, hit: SearchHit) -> bytes:
     """A SearchResult (grpc_api.search_rpc.search_result_pb) around the serialised lot."""
-    parts = [_field(_RESULT_LOT, lot), _double(_RESULT_SCORE, hit.score)]
+    return _field(_RESULT_LOT, lot) + _scored(hit)
+
+
+def _scored(hit: SearchHit) -> bytes:
+    """The SearchResult's fields after the lot: score, breakdown, distance."""
+    parts = [_double(_RESULT_SCORE, hit.score)]
     parts += [_factor(f, hit) for f in hit.breakdown]
     if hit.distance_km is not None:
         parts.append(_RESULT_DISTANCE + _DOUBLE.pack(hit.distance_km))
     return b"".join(parts)
+
+
+def event_change(
+    kind: int, event: WatchEvent, viewer: Principal, types: bytes, hit: SearchHit
+) -> bytes:
+    """change(kind, name, event.revision, types, result(event_lot(event, viewer), hit)), with
+    what every criteria shares (the name, the result's lot field, the revision and types)
+    built once per event and view: a change costs its score and breakdown, and one join."""
+    key = (_PARTS, event.sees_everything(viewer))
+    parts: tuple[bytes, bytes, bytes] | None = event.memo.get(key)
+    if parts is None:
+        parts = event.memo[key] = (
+            _field(_CHANGE_NAME, hit.availability.name.encode()),
+            _field(_RESULT_LOT, event_lot(event, viewer)),
+            _CHANGE_REVISION + varint(event.revision) + types,
+        )
+    name, lot, tail = parts
+    scored = _scored(hit)
+    head = _CHANGE_KIND + varint(kind) if kind else b""
+    size = varint(len(lot) + len(scored))
+    return b"".join((head, name, _CHANGE_RESULT, size, lot, scored, tail))
 
 
 def change(kind: int, name: str, revision: int, types: bytes, found: bytes | None) -> bytes:

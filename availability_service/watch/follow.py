@@ -107,6 +107,12 @@ class Follow(abc.ABC):
         # Catch up from the table first, so a long replay never fills the live queue...
         async for response in self._catch_up(None):
             yield response
+        if self.hub.closing:
+            # The server began to stop during the replay, and refuses new subscriptions now:
+            # end where the replay got to, resumable, as a live stream ends.
+            metrics.WATCH_CUTOFFS.labels("shutdown").inc()
+            yield self._bookmark(self.pos, Mark.STREAM_END)
+            return
         sub, joined_at = join()
         try:
             # ...then close the gap between where the replay ended and where the queue starts.

@@ -262,7 +262,9 @@ class WatchHub:
     async def _dispatch(self, page: list[WatchEvent]) -> None:
         for i, event in enumerate(page):
             cut: list[Subscription] = []
-            for sub in self._subs:
+            # A copy: an offer may unsubscribe (the standing-search index leaves the hub
+            # when its last search is cut off), which would end the iteration with an error.
+            for sub in tuple(self._subs):
                 if not sub.offer(event):
                     cut.append(sub)
             metrics.WATCH_EVENTS_SENT.inc(len(self._subs) - len(cut))

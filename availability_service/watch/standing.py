@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from datetime import datetime
 
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
@@ -263,9 +264,10 @@ class StandingSearch:
             >= q.order_quantity * lot.total_quantity
         )
 
-    def admits(self, lot: Availability) -> bool:
+    def admits(self, lot: Availability, moment: datetime | None = None) -> bool:
         """What depends on who asks and when: the caller may see the lot (visibility.can_see),
-        and the clock-bound filters hold now.
+        and the clock-bound filters hold now (`moment`: the time a batch of events is judged
+        at, read once for the batch; None: now).
 
         Those (the availability window, and whether an order would be granted: the hold
         rules) are judged at the moment the lot state is evaluated, as a search run then
@@ -274,7 +276,7 @@ class StandingSearch:
         """
         if not can_see_lot(self.principal, lot):
             return False
-        moment = now()
+        moment = now() if moment is None else moment
         # The window alone (search does not apply the daily cut-off to every search).
         if hold_rules.timing_refusal(lot, moment) == "OUTSIDE_AVAILABILITY_WINDOW":
             return False

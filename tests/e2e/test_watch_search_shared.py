@@ -112,7 +112,7 @@ def test_a_change_is_built_once_per_criteria_and_view_and_each_watcher_gets_its_
 ) -> None:
     colleague = caller("BUYER", region="IN-GJ")
     lot = approved_lot(seller, admin, internal_reference="internal-42")
-    built = counting(monkeypatch, search_wire, "result")
+    built = counting(monkeypatch, search_wire, "event_change")
     streams = following(
         watch_search,
         engine,

@@ -115,3 +115,25 @@ def test_several_changes_and_large_numbers_encode_as_protobuf_does() -> None:
         change.result.CopyFrom(search_result_pb(hit, BUYER))
     assert search_wire.response(2**40 + 3, changes).data == want.SerializeToString()
     assert search_wire.wire(want) == want.SerializeToString()
+
+
+@pytest.mark.parametrize("who", [OWNER, BUYER], ids=["owner view", "buyer view"])
+def test_changes_of_one_event_for_many_criteria_are_the_messages_protobuf_writes(
+    who: Principal,
+) -> None:
+    # The parts every criteria shares are built once per event and view, then each
+    # criteria's score and breakdown are spliced in: every change must still be exact.
+    state = lot()
+    happened = event(state)
+    types = [watch_pb2.EVENT_TYPE_UPDATED, watch_pb2.EVENT_TYPE_PRICE_CHANGED]
+    encoded_types = search_wire.event_types(types)
+    hits = [
+        SearchHit(state, 0.8125, FACTORS, 12.5),
+        SearchHit(state, 0.25, FACTORS[:2], None),
+        SearchHit(state, -0.0, [], 0.0),
+    ]
+    for kind in (watch_pb2.MATCH_KIND_ENTERED, watch_pb2.MATCH_KIND_UPDATED, 0):
+        for hit in hits:
+            change = search_wire.event_change(kind, happened, who, encoded_types, hit)
+            sent = search_wire.response(812, [change])
+            assert sent.data == expected(kind, hit, state.name, 812, types, who)
