@@ -10,7 +10,6 @@ extra ones with other settings), each stopping only what it started.
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -99,15 +98,6 @@ def start_metrics_endpoint(settings: Settings) -> None:
         log.warning("metrics_port_unavailable", address=f"{host}:{port}", error=str(exc))
 
 
-def freeze_startup_objects() -> None:
-    """Everything built at start-up (the catalog, SQLAlchemy's metadata and compiled
-    statements, protobuf descriptors) lives as long as the process. Frozen out of the
-    garbage collector's view, a full collection no longer walks them: at 1,000,000 lots
-    those walks were the searches' tail, pauses of 50 to 60 ms in one search in 40."""
-    gc.collect()
-    gc.freeze()
-
-
 async def serve_until_signalled(settings: Settings) -> None:
     """One server process (`serve`, or one worker of `serve --workers`) until SIGTERM/SIGINT."""
     configure_tracing()
@@ -115,7 +105,6 @@ async def serve_until_signalled(settings: Settings) -> None:
     try:
         async with running_server(app) as running:
             start_metrics_endpoint(settings)
-            freeze_startup_objects()
             log.info("serving", address=settings.address, port=running.port)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
