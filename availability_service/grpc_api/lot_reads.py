@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import uuid
-from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -23,11 +22,13 @@ from availability_service.auth.visibility import sees_everything
 from availability_service.domain.model import Availability
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.read_consistency import read_scope
-from availability_service.service_layer.lot_cache import LotCache, changes_after
+from availability_service.service_layer.lot_cache import (
+    MAX_CHANGES_PER_PROBE,
+    PROBE_SECONDS,
+    LotCache,
+)
 from availability_service.service_layer.lots import LotService, lot_id_from_name
-from availability_service.service_layer.ports import UnitOfWork
-from availability_service.service_layer.ports.events import LotChanges
-from availability_service.storage.read_routing import ReadScope, run_read
+from availability_service.service_layer.ports.events import ChangeProbe
 from availability_service.telemetry.metrics import GET_CACHE, GET_CACHE_PROBES
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
@@ -41,10 +42,10 @@ _HITS, _READS = GET_CACHE.labels("hit"), GET_CACHE.labels("read")
 class SharedProbe:
     """Brings the cache up to date for every call waiting when the probe is sent."""
 
-    def __init__(self, cache: LotCache, uow: UnitOfWork, executor: Executor) -> None:
+    def __init__(self, cache: LotCache, changes: ChangeProbe) -> None:
         self._cache = cache
-        self._uow = uow
-        self._executor = executor
+        # On this loop (storage.loop_probe): no thread hop, one probe at a time.
+        self._changes = changes
         self._next: asyncio.Future[bool] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -63,12 +64,7 @@ class SharedProbe:
         # Shielded: a call cancelled while it waits must not cancel the others' probe.
         return await asyncio.shield(self._next)
 
-    def _changes(self, after: int | None) -> LotChanges:
-        # On the primary: the head must be the newest committed revision, not a standby's.
-        return run_read(ReadScope(primary_only=True), changes_after, self._uow, after)
-
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while self._next is not None:
             # One turn of the loop first: calls that arrived with this one (a burst read in
             # the same poll) join its probe instead of waiting for the next.
@@ -78,7 +74,7 @@ class SharedProbe:
             batch, self._next = self._next, None
             after = self._cache.revision
             try:
-                changes = await loop.run_in_executor(self._executor, self._changes, after)
+                changes = await self._changes.changes_since(after or 0, MAX_CHANGES_PER_PROBE)
                 self._cache.catch_up(after, changes)
             except Exception as exc:
                 log.warning("lot_cache_probe_failed", error=str(exc).strip()[:200])
@@ -92,10 +88,10 @@ class SharedProbe:
 class LotReads:
     """GetAvailability's lot for a caller: cached when provably current, else read."""
 
-    def __init__(self, lots: LotService, cache: LotCache, executor: Executor) -> None:
+    def __init__(self, lots: LotService, cache: LotCache) -> None:
         self._lots = lots
         self._cache = cache
-        self._probe = SharedProbe(cache, lots.uow, executor)
+        self._probe = SharedProbe(cache, lots.uow.change_probe(PROBE_SECONDS))
         # Encoded replies of kept lots, by (lot, revision, the caller sees every field, full
         # view): a stored row at a revision never changes, so neither does its reply.
         self._replies: dict[tuple[uuid.UUID, int, bool, bool], bytes] = {}

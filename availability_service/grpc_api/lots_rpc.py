@@ -60,7 +60,7 @@ class LotRpcs(RpcBase):
     def lot_reads(self) -> LotReads | None:
         """GetAvailability's cached reads (made on first use, on the server's loop)."""
         cache = self.services.lots.cache
-        return None if cache is None else LotReads(self.services.lots, cache, self.executor)
+        return None if cache is None else LotReads(self.services.lots, cache)
 
     @rpc
     async def ListAvailabilities(

@@ -24,11 +24,9 @@ import uuid
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain import expiry
-from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import NotFound
 from availability_service.domain.model import Availability
 from availability_service.service_layer.changes import now
-from availability_service.service_layer.ports import UnitOfWork
 from availability_service.service_layer.ports.events import LotChanges
 
 # More changed lots than this since the last probe (a burst of writes, or a long idle
@@ -36,6 +34,7 @@ from availability_service.service_layer.ports.events import LotChanges
 MAX_CHANGES_PER_PROBE = 1000
 # A probe is one indexed statement; past this the database is in trouble and the calls
 # waiting for the probe read the lot themselves (and meet the trouble with their own deadline).
+# It runs on the event loop (UnitOfWork.change_probe, storage.loop_probe).
 PROBE_SECONDS = 2.0
 
 
@@ -86,9 +85,3 @@ class LotCache:
         if len(self._lots) > self.capacity:
             del self._lots[next(iter(self._lots))]
         return True
-
-
-def changes_after(uow: UnitOfWork, revision: int | None) -> LotChanges:
-    """The probe: the head and the lots changed after `revision` (blocking; on the primary)."""
-    with uow.statement_read(Deadline.within(PROBE_SECONDS)) as tx:
-        return tx.events.changes_since(revision or 0, MAX_CHANGES_PER_PROBE)

@@ -50,14 +50,29 @@ _CHANGES = {
 }
 
 
+def changes_statement(
+    after_revision: int, limit: int, statement_timeout_ms: int | None = None
+) -> tuple[str, dict[str, int]]:
+    """changes_since's driver SQL and parameters (also sent by storage.loop_probe)."""
+    params = {"after": after_revision, "limit": limit + 1}
+    if statement_timeout_ms is not None:
+        params["statement_timeout_ms"] = statement_timeout_ms
+    return _CHANGES[statement_timeout_ms is not None], params
+
+
 def changes_since(
     conn: Connection, after_revision: int, limit: int, statement_timeout_ms: int | None = None
 ) -> tuple[int, frozenset[uuid.UUID] | None]:
     """(head, the lots changed after `after_revision`, or None when the log cannot tell)."""
-    params = {"after": after_revision, "limit": limit + 1}
-    if statement_timeout_ms is not None:
-        params["statement_timeout_ms"] = statement_timeout_ms
-    row, _ = driver_read.fetch_one(conn, _CHANGES[statement_timeout_ms is not None], params)
+    statement, params = changes_statement(after_revision, limit, statement_timeout_ms)
+    row, _ = driver_read.fetch_one(conn, statement, params)
+    return changes_from_row(row, after_revision, limit)
+
+
+def changes_from_row(
+    row: Sequence[Any] | None, after_revision: int, limit: int
+) -> tuple[int, frozenset[uuid.UUID] | None]:
+    """changes_since's answer from the row of its statement (`changes_statement`)."""
     assert row is not None  # an aggregate row always comes back
     head, oldest, lots = int(row[0]), row[1], row[2]
     if head == after_revision:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, text
 
 from availability_service.domain.deadline import Deadline
 from availability_service.service_layer import ports
+from availability_service.storage.loop_probe import LoopChangeProbe
 from availability_service.storage.read_routing import ReadRouter, ReplicaUnavailable
 from availability_service.storage.replication import is_standby_trouble
 from availability_service.storage.repositories import (
@@ -128,6 +129,11 @@ class SqlUnitOfWork:
             finally:
                 if not conn.invalidated:
                     driver.autocommit = False
+
+    def change_probe(self, seconds: float) -> LoopChangeProbe:
+        """GetAvailability's probe on the caller's event loop (storage.loop_probe): always
+        the primary's, whatever the read router would choose."""
+        return LoopChangeProbe(self.engine, seconds)
 
     @contextmanager
     def read(self, deadline: Deadline | None = None) -> Iterator[SqlTransaction]:

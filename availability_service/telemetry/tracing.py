@@ -44,8 +44,32 @@ def use_tracer_provider(provider: trace.TracerProvider | None) -> None:
     _provider = provider
 
 
+# The global provider's tracer, asked for once: before configure_tracing installs a provider
+# it is the API's proxy, which follows the provider installed later (asking the global
+# provider on every call read an environment variable each time).
+_global_tracer: trace.Tracer | None = None
+
+
 def _tracer() -> trace.Tracer:
-    return (_provider or trace.get_tracer_provider()).get_tracer(INSTRUMENTATION)
+    global _global_tracer
+    if _provider is not None:
+        return _provider.get_tracer(INSTRUMENTATION)
+    if _global_tracer is None:
+        _global_tracer = trace.get_tracer(INSTRUMENTATION)
+    return _global_tracer
+
+
+# The headers the global propagators read, by propagator (a composite builds the set anew
+# each time it is asked).
+_fields: tuple[object, frozenset[str]] | None = None
+
+
+def _propagated_fields() -> frozenset[str]:
+    global _fields
+    textmap = propagate.get_global_textmap()
+    if _fields is None or _fields[0] is not textmap:
+        _fields = (textmap, frozenset(textmap.fields))
+    return _fields[1]
 
 
 def configure_tracing(env: Mapping[str, str] = os.environ) -> bool:
@@ -87,7 +111,7 @@ class ServerSpan:
     """The span of one RPC, current in the task that runs it (and in its database threads)."""
 
     def __init__(self, method: str, metadata: Iterable[tuple[str, Any]] | None) -> None:
-        fields = propagate.get_global_textmap().fields  # the headers the propagators read
+        fields = _propagated_fields()
         carrier = {
             key: value for key, value in metadata or () if key in fields and isinstance(value, str)
         }
@@ -105,7 +129,10 @@ class ServerSpan:
             kind=SpanKind.SERVER,
             attributes={"rpc.system": "grpc", "rpc.service": service, "rpc.method": name},
         )
-        self._token = otel_context.attach(trace.set_span_in_context(self.span, parent))
+        if carrier or self.span.is_recording():
+            self._token = otel_context.attach(trace.set_span_in_context(self.span, parent))
+        # else tracing is off and no caller's trace came: the current span stays the invalid
+        # one it already is, and there is nothing to attach, record or end.
 
     @property
     def trace_id(self) -> str | None:
@@ -115,7 +142,7 @@ class ServerSpan:
 
     def finish(self, code: str, code_number: int) -> None:
         if self._token is None:
-            return  # an untraced method: the span is not ours to end
+            return  # an untraced method (not ours to end), or nothing attached
         self.span.set_attribute("rpc.grpc.status_code", code_number)
         if code in _SERVER_ERRORS:
             self.span.set_status(Status(StatusCode.ERROR, code))

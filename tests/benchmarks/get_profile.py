@@ -23,6 +23,7 @@ from pathlib import Path
 from tests.benchmarks import env
 from tests.benchmarks.context import BUYER, active_lot, call
 from tests.benchmarks.load import grpc_body, run_load
+from tests.benchmarks.unary import READS_UNLIMITED
 from tests.support.processes import free_port
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
@@ -63,7 +64,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="get-profile-"))
     db = env.start_database(folder)
     metrics_port = free_port()
-    with env.service(db, folder, extra_env={"AVAILABILITY_METRICS_PORT": str(metrics_port)}) as s:
+    extra = {**READS_UNLIMITED, "AVAILABILITY_METRICS_PORT": str(metrics_port)}
+    with env.service(db, folder, extra_env=extra) as s:
         assert s.proc is not None
         request = api.GetAvailabilityRequest(name=active_lot(s.address).name)
         reply = call(s.address, "GetAvailability", request, BUYER).SerializeToString()

@@ -7,16 +7,19 @@ which of its fields, is decided as for a read; the read-your-writes header is ho
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
 import pytest
 from prometheus_client import REGISTRY
+from sqlalchemy import Engine, text
 
 from availability_service.app import Application, build_application
 from availability_service.auth.principal import Principal, Role
 from availability_service.grpc_api.read_consistency import MIN_REVISION_HEADER
+from availability_service.storage.loop_probe import APPLICATION_NAME
 from tests.conftest import settings_for
 from tests.support.callers import Caller
 from tests.support.lots import approved_lot
@@ -134,3 +137,59 @@ def test_with_no_lots_to_keep_every_get_reads_the_database(
     before = _hits()
     assert [_get(reader, lot.name).name for _ in range(3)] == [lot.name] * 3
     assert _hits() == before
+
+
+def _probes(outcome: str) -> float:
+    labels = {"outcome": outcome}
+    return REGISTRY.get_sample_value("availability_get_cache_probes_total", labels) or 0.0
+
+
+def test_a_dropped_probe_connection_never_gives_a_stale_answer_and_is_replaced(
+    app: Application, engine: Engine, seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    _get(buyer, lot.name)  # kept, and the server's probe connection is open
+    with engine.connect() as conn:
+        dropped = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+                " FROM pg_stat_activity WHERE application_name = :name"
+            ),
+            {"name": APPLICATION_NAME},
+        ).scalar_one()
+    assert dropped >= 1
+    outcome = app.services.lots.update(_elsewhere(seller), lot.name, "", {"grade": "C"}, None)
+    assert outcome.availability is not None
+    failed = _probes("failed")
+    seen = _get(buyer, lot.name)  # its probe fails: the lot is read, never the kept one
+    assert (seen.grade, seen.revision) == ("C", outcome.availability.revision)
+    assert _probes("failed") == failed + 1
+    hits = _hits()
+    assert _get(buyer, lot.name).revision == outcome.availability.revision
+    assert _get(buyer, lot.name).revision == outcome.availability.revision
+    assert _hits() >= hits + 1  # a new probe connection: answered from the cache again
+
+
+def test_a_kept_lot_is_answered_while_every_database_thread_is_busy(
+    app: Application, seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    lot = approved_lot(seller, admin)
+    _get(buyer, lot.name)  # kept
+    threads = app.settings.db_pool_size
+    busy, release = threading.Semaphore(0), threading.Event()
+
+    def occupy() -> None:
+        busy.release()
+        release.wait(30)
+
+    try:
+        for _ in range(threads):
+            app.executor.submit(occupy)
+        for _ in range(threads):
+            assert busy.acquire(timeout=10)
+        hits = _hits()
+        # The probe runs on the event loop: it never waits for a pool thread.
+        assert _get(buyer, lot.name).name == lot.name
+        assert _hits() == hits + 1
+    finally:
+        release.set()

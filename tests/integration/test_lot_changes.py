@@ -3,15 +3,18 @@ read in one snapshot, or "cannot tell" when events were compacted or there are t
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import psycopg2
+import pytest
 from sqlalchemy import Engine, text
 
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.deadline import Deadline
 from availability_service.grpc_api.lot_input import draft_from_proto
-from availability_service.storage import events
+from availability_service.storage import events, loop_probe
 from availability_service.storage.unit_of_work import SqlUnitOfWork
 from tests.support.lots import cotton_lot
 
@@ -63,3 +66,45 @@ def test_changes_whose_events_were_compacted_cannot_be_told(
         assert events.changes_since(conn, start, 100)[1] is None
         assert events.changes_since(conn, start + 1, 100)[1] is not None
         conn.rollback()
+
+
+def _kill_probe_connections(engine: Engine) -> int:
+    with engine.connect() as conn:
+        killed = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid))"
+                " FROM pg_stat_activity WHERE application_name = :name"
+            ),
+            {"name": loop_probe.APPLICATION_NAME},
+        ).scalar_one()
+    return int(killed)
+
+
+async def test_the_probe_on_the_event_loop_sees_a_write_acknowledged_before_it_was_sent(
+    app: Application, engine: Engine
+) -> None:
+    probe = SqlUnitOfWork(engine).change_probe(5.0)
+    try:
+        start = (await probe.changes_since(0, 100_000)).head
+        written = await asyncio.to_thread(_post, app)  # acknowledged: committed and returned
+        head, lots = await probe.changes_since(start, 100)
+        assert lots == frozenset({written}) and head > start
+        assert await probe.changes_since(head, 100) == (head, frozenset())
+    finally:
+        probe.close()
+
+
+async def test_a_probe_connection_the_database_dropped_fails_once_then_is_replaced(
+    app: Application, engine: Engine
+) -> None:
+    probe = SqlUnitOfWork(engine).change_probe(5.0)
+    try:
+        start = (await probe.changes_since(0, 100_000)).head
+        assert _kill_probe_connections(engine) >= 1  # this one, and any server's
+        with pytest.raises(psycopg2.Error):
+            await probe.changes_since(start, 100)  # never an answer from a dead connection
+        written = await asyncio.to_thread(_post, app)
+        head, lots = await probe.changes_since(start, 100)  # a new connection
+        assert lots == frozenset({written}) and head > start
+    finally:
+        probe.close()

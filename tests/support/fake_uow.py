@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from availability_service.domain.deadline import Deadline
+from availability_service.service_layer.ports.events import LotChanges
 from tests.support.fake_reads import (
     FakeEventReads,
     FakeHoldReads,
@@ -87,6 +88,23 @@ class FakeUnitOfWork:
 
     snapshot = read
     statement_read = read
+
+    def change_probe(self, seconds: float) -> FakeChangeProbe:
+        return FakeChangeProbe(self)
+
+
+class FakeChangeProbe:
+    """The probe of the changes since a revision, read from the store as it stands."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def changes_since(self, after_revision: int, limit: int) -> LotChanges:
+        with self._uow.read() as tx:
+            return tx.events.changes_since(after_revision, limit)
+
+    def close(self) -> None:
+        pass
 
 
 if TYPE_CHECKING:

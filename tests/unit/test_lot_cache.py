@@ -8,10 +8,6 @@ when it is sent, never by a call that began after it was sent.
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -19,7 +15,7 @@ import pytest
 from availability_service.domain.errors import NotFound
 from availability_service.domain.model import Availability, Visibility
 from availability_service.grpc_api.lot_reads import SharedProbe
-from availability_service.service_layer.lot_cache import LotCache, changes_after
+from availability_service.service_layer.lot_cache import MAX_CHANGES_PER_PROBE, LotCache
 from availability_service.service_layer.ports.events import LotChanges
 from tests.support.fake_services import BUYER, OTHER_SELLER, SELLER, Market, market
 
@@ -30,7 +26,9 @@ def m() -> Market:
 
 
 def _probed(m: Market, cache: LotCache) -> LotCache:
-    cache.catch_up(cache.revision, changes_after(m.uow, cache.revision))
+    with m.uow.read() as tx:
+        changes = tx.events.changes_since(cache.revision or 0, MAX_CHANGES_PER_PROBE)
+    cache.catch_up(cache.revision, changes)
     return cache
 
 
@@ -132,48 +130,35 @@ def test_a_cache_of_no_lots_keeps_nothing(m: Market) -> None:
     assert not cache.offer(m.stored(lot), cache.revision)
 
 
-class _GatedLog:
-    """A unit of work whose probes each wait for the test to let them answer."""
+class _GatedProbe:
+    """A change probe whose answers each wait for the test to let them through."""
 
     def __init__(self) -> None:
-        self.sent: list[int | None] = []
-        self.gates: list[threading.Event] = []
+        self.sent: list[int] = []
+        self.gates: list[asyncio.Event] = []
         self.head = 7
         self.fail = False
-        self._lock = threading.Lock()
 
-    @contextmanager
-    def statement_read(self, deadline: Any = None) -> Iterator[Any]:
-        yield self
-
-    @property
-    def events(self) -> _GatedLog:
-        return self
-
-    def changes_since(self, after: int, limit: int) -> LotChanges:
-        gate = threading.Event()
-        with self._lock:
-            self.sent.append(after)
-            self.gates.append(gate)
-        gate.wait(5)
+    async def changes_since(self, after: int, limit: int) -> LotChanges:
+        gate = asyncio.Event()
+        self.sent.append(after)
+        self.gates.append(gate)
+        await gate.wait()
         if self.fail:
             raise ConnectionError("database gone")
         return LotChanges(self.head, frozenset())
+
+    def close(self) -> None:
+        pass
 
     async def probes_sent(self, count: int) -> None:
         while len(self.sent) < count:
             await asyncio.sleep(0.001)
 
 
-@pytest.fixture
-def pool() -> Iterator[ThreadPoolExecutor]:
-    with ThreadPoolExecutor(2) as executor:
-        yield executor
-
-
-async def test_calls_waiting_together_share_one_probe(pool: ThreadPoolExecutor) -> None:
-    log = _GatedLog()
-    probe = SharedProbe(LotCache(10), log, pool)  # type: ignore[arg-type]  # a stub port
+async def test_calls_waiting_together_share_one_probe() -> None:
+    log = _GatedProbe()
+    probe = SharedProbe(LotCache(10), log)
     calls = [asyncio.create_task(probe.caught_up()) for _ in range(5)]
     await log.probes_sent(1)
     log.gates[0].set()
@@ -181,12 +166,10 @@ async def test_calls_waiting_together_share_one_probe(pool: ThreadPoolExecutor) 
     assert len(log.sent) == 1
 
 
-async def test_a_call_that_begins_while_a_probe_is_out_waits_for_the_next(
-    pool: ThreadPoolExecutor,
-) -> None:
-    log = _GatedLog()
+async def test_a_call_that_begins_while_a_probe_is_out_waits_for_the_next() -> None:
+    log = _GatedProbe()
     cache = LotCache(10)
-    probe = SharedProbe(cache, log, pool)  # type: ignore[arg-type]  # a stub port
+    probe = SharedProbe(cache, log)
     early = asyncio.create_task(probe.caught_up())
     await log.probes_sent(1)
     late = asyncio.create_task(probe.caught_up())  # its caller's write may be newer
@@ -200,11 +183,11 @@ async def test_a_call_that_begins_while_a_probe_is_out_waits_for_the_next(
     assert log.sent == [0, 7] and cache.revision == 9
 
 
-async def test_a_failed_probe_sends_its_calls_to_the_database(pool: ThreadPoolExecutor) -> None:
-    log = _GatedLog()
+async def test_a_failed_probe_sends_its_calls_to_the_database() -> None:
+    log = _GatedProbe()
     log.fail = True
     cache = LotCache(10)
-    probe = SharedProbe(cache, log, pool)  # type: ignore[arg-type]  # a stub port
+    probe = SharedProbe(cache, log)
     call = asyncio.create_task(probe.caught_up())
     await log.probes_sent(1)
     log.gates[0].set()

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from availability_service.domain.deadline import Deadline
-from availability_service.service_layer.ports.events import EventLog
+from availability_service.service_layer.ports.events import ChangeProbe, EventLog
 from availability_service.service_layer.ports.holds import HoldRepository
 from availability_service.service_layer.ports.idempotency import IdempotencyStore
 from availability_service.service_layer.ports.locations import LocationRepository
@@ -86,8 +86,14 @@ class UnitOfWork(Protocol):
         self, deadline: Deadline | None = None
     ) -> AbstractContextManager[Transaction]: ...
 
+    def change_probe(self, seconds: float) -> ChangeProbe:
+        """A probe of the changes since a revision for the calling event loop (one per loop),
+        answering within `seconds` or raising."""
+        ...
+
 
 __all__ = [
+    "ChangeProbe",
     "Deadline",
     "EventLog",
     "HoldRepository",

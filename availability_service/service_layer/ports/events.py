@@ -19,6 +19,19 @@ class LotChanges(NamedTuple):
     lots: frozenset[uuid.UUID] | None
 
 
+class ChangeProbe(Protocol):
+    """EventLog.changes_since sent from the caller's event loop, one call at a time: what
+    GetAvailability's lot cache asks before every answer (service_layer.lot_cache)."""
+
+    async def changes_since(self, after_revision: int, limit: int) -> LotChanges:
+        """As EventLog.changes_since, read on the primary; raises when it did not answer."""
+        ...
+
+    def close(self) -> None:
+        """Lets go of what the probe holds (its connection)."""
+        ...
+
+
 class EventLog(Protocol):
     """Events are written with their lot (LotRepository.add and save), never alone."""
 
