@@ -11,6 +11,21 @@ are final, in their final order. Reading stops when they fill the page (+ 1), wh
 bound falls below the score threshold, or when a list that covers every lot runs out.
 The result is the one scoring every lot gives; the cost grows with the page and the
 spread of the scores at its edge, not with the market.
+
+With both a vector and a confidence weight the vector list is read by band (VECTOR_BAND:
+a band of distances, then highest confidence first). A commodity's lots often share one
+distance to its centre (all those reporting no quality: a thousand gold lots in the
+benchmark market, whose confidences are spread), and a list by distance alone hands them
+out by id, so the bound stays high until the whole tie is read. By band, an unread lot with
+an embedding is either in the last band read, below the last confidence read there, or in
+a later band, at or beyond the next band (one row read past the band tells which): both
+cases bound its score (`ThresholdReader._vector_cases`), and the best lots of the band come
+first.
+
+With the default weights' mix of vector and confidence (4 to 1) and no price factor, the
+lots with an embedding come from one list in the order of that mix (MIX): their score, up
+to float rounding far below SCORE_SLACK, so an unread one scores at most the last key read
+(+ SCORE_SLACK), and the page is the list's first rows, however the two inputs spread.
 """
 
 from __future__ import annotations
@@ -26,6 +41,7 @@ from availability_service.intelligence.factors import clamp01, combine
 from availability_service.intelligence.scoring import price_score, vector_score
 from availability_service.service_layer.ports.search import (
     SCORE_SLACK,
+    VECTOR_BANDS_PER_UNIT,
     CandidateRow,
     FactorList,
     ListRead,
@@ -44,6 +60,8 @@ class _List:
     after: tuple[Any, uuid.UUID | None] | None = None
     done: bool = False
     rows: int = field(default=0)
+    # VECTOR_BAND: the band of the first row past the last band read (None: no later band).
+    next_band: float | None = None
 
 
 def score_bound(
@@ -80,6 +98,14 @@ def _confidence_bound(key: float) -> float:
     return 1.0 if math.isnan(key) else clamp01(key)
 
 
+def band_vector_bound(band: float) -> float:
+    """The highest vector factor of a lot in this band or a later one: its distance d has
+    floor(d x VECTOR_BANDS_PER_UNIT) >= band in float8, so d is at least a hair below
+    band / VECTOR_BANDS_PER_UNIT (a thousandth of a band covers the rounding). A NaN band
+    holds only NaN distances, whose vector factor is 0, as clamp01 counts NaN."""
+    return vector_score(1.0 - (band - 0.001) / VECTOR_BANDS_PER_UNIT)
+
+
 class ThresholdReader:
     """Reads the lists of one search in growing rounds; see the module docstring.
 
@@ -99,9 +125,14 @@ class ThresholdReader:
         weights = criteria.weights.as_dict()
         pricing = criteria.max_price is not None and weights["price"] > 0
         self.lists = {FactorList.NO_VECTOR: _List(FactorList.NO_VECTOR)}
-        if weights["vector"] > 0:
-            self.lists[FactorList.VECTOR] = _List(FactorList.VECTOR)
-        if weights["confidence"] > 0 or not (weights["vector"] > 0 or pricing):
+        mixed = not pricing and weights["vector"] == 4 * weights["confidence"] > 0
+        if mixed:
+            self.lists[FactorList.MIX] = _List(FactorList.MIX)
+        elif weights["vector"] > 0:
+            # By band when the confidence also counts: see the module docstring.
+            vector = FactorList.VECTOR_BAND if weights["confidence"] > 0 else FactorList.VECTOR
+            self.lists[vector] = _List(vector)
+        if not mixed and (weights["confidence"] > 0 or not (weights["vector"] > 0 or pricing)):
             self.lists[FactorList.CONFIDENCE] = _List(FactorList.CONFIDENCE)
         if pricing:
             self.lists[FactorList.PRICE] = _List(FactorList.PRICE)
@@ -122,14 +153,32 @@ class ThresholdReader:
             if rows:
                 state.after = (rows[-1].key, rows[-1].row.id)
                 self.bounds[state.factor] = self._factor_bound(state.factor, rows[-1].key)
-            new = [r.row for r in rows if r.row.id not in self.seen]
-            self.seen.update(row.id for row in new)
-            found += self.rank(new)
+            if state.factor is FactorList.VECTOR_BAND and not state.done:
+                rows = rows + self._past_band(state)
+            found += self._new_matches(rows)
         return found
+
+    def _new_matches(self, rows: Sequence[ListRow]) -> list[Any]:
+        new = [r.row for r in rows if r.row.id not in self.seen]
+        self.seen.update(row.id for row in new)
+        return self.rank(new)
+
+    def _past_band(self, state: _List) -> list[ListRow]:
+        """The first row past the last band read (its lot is scored like any read one),
+        which tells where the next band starts."""
+        assert state.after is not None
+        (band, _), _ = state.after
+        following = self.read([ListRead(state.factor, 1, ((band, None), None))])[state.factor]
+        state.next_band = following[0].key[0] if following else None
+        return following
 
     def _factor_bound(self, factor: FactorList, key: Any) -> float:
         if factor is FactorList.VECTOR:
             return vector_score(1.0 - float(key))
+        if factor is FactorList.VECTOR_BAND:
+            return band_vector_bound(float(key[0]))
+        if factor is FactorList.MIX:
+            return 1.0 if math.isnan(key) else float(key)  # a score, not a factor
         if factor is FactorList.PRICE:
             assert self.criteria.max_price is not None
             return price_score(key, self.criteria.max_price, self.criteria.price_tolerance_percent)[
@@ -145,24 +194,50 @@ class ThresholdReader:
             return factor in lists and lists[factor].done
 
         covering = out(FactorList.CONFIDENCE) or out(FactorList.PRICE)
-        return covering or (out(FactorList.VECTOR) and out(FactorList.NO_VECTOR))
+        vectors = out(FactorList.VECTOR) or out(FactorList.VECTOR_BAND) or out(FactorList.MIX)
+        return covering or (vectors and out(FactorList.NO_VECTOR))
+
+    def _vector_cases(self, confidence: float) -> list[tuple[float, float]]:
+        """(vector factor, confidence) bounds covering every unread lot with an embedding,
+        given `confidence`, the confidence bound of every unread lot."""
+        if FactorList.VECTOR_BAND not in self.lists:
+            plain = self.lists.get(FactorList.VECTOR)
+            if plain is None:
+                return [(1.0, confidence)]  # no vector weight: any vector factor
+            return [] if plain.done else [(self.bounds.get(FactorList.VECTOR, 1.0), confidence)]
+        state = self.lists[FactorList.VECTOR_BAND]
+        if state.done:
+            return []
+        if state.after is None:
+            return [(1.0, confidence)]
+        (_, last_confidence), _ = state.after
+        # In the last band read: at most its distance floor, and after the last confidence.
+        cases = [
+            (
+                self.bounds[FactorList.VECTOR_BAND],
+                min(confidence, _confidence_bound(float(last_confidence))),
+            )
+        ]
+        if state.next_band is not None:  # in a later band: from the next band's floor on
+            cases.append((band_vector_bound(state.next_band), confidence))
+        return cases
 
     def bound(self) -> float:
         """score_bound from the lists' last values (1 for a factor without a list)."""
         lists, bounds = self.lists, self.bounds
-
-        def left(factor: FactorList) -> float | None:
-            if factor not in lists:
-                return 1.0
-            return None if lists[factor].done else bounds.get(factor, 1.0)
-
-        return score_bound(
-            self.criteria,
-            vector=left(FactorList.VECTOR),
-            confidence=bounds.get(FactorList.CONFIDENCE, 1.0),
-            no_vector_confidence=left(FactorList.NO_VECTOR),
-            price=bounds.get(FactorList.PRICE, 1.0),
-        )
+        confidence = bounds.get(FactorList.CONFIDENCE, 1.0)
+        price = bounds.get(FactorList.PRICE, 1.0)
+        no_vector = lists[FactorList.NO_VECTOR]
+        best = 0.0
+        if not no_vector.done:
+            no_vector_confidence = bounds.get(FactorList.NO_VECTOR, 1.0)
+            best = score_bound(self.criteria, None, confidence, no_vector_confidence, price)
+        mix = lists.get(FactorList.MIX)
+        if mix is not None:  # its key bounds the score itself
+            return best if mix.done else max(best, bounds.get(FactorList.MIX, 1.0))
+        for vector, vector_confidence in self._vector_cases(confidence):
+            best = max(best, score_bound(self.criteria, vector, vector_confidence, None, price))
+        return best
 
     def _only_list(self) -> _List | None:
         """The one list whose factor decides the score, if only one factor has a weight

@@ -15,6 +15,15 @@ read yet by the last values read (the threshold algorithm; service_layer.search_
 - NO_VECTOR: lots without an embedding, highest confidence first (their vector factor is
   inactive, so their score has another bound; normally there are none).
 - PRICE: lots with a price in the request's unit, cheapest first (only with a max price).
+- VECTOR_BAND: lots with an embedding by band of their distance to the request's (the
+  distance x VECTOR_BANDS_PER_UNIT, rounded down), then highest confidence first: with
+  both a vector and a confidence weight, the best lots of a band come first even when
+  thousands of lots share (nearly) one distance, as a commodity's lots that report no
+  quality do. Migration 0013 indexes each commodity's bands of the distance to its centre.
+- MIX: lots with an embedding by 0.8 x vector factor + 0.2 x confidence (the confidence
+  taken as 0 below 0), highest first: the score itself (up to float rounding) of a search
+  with the default weights and no price factor, so its page is the list's first rows.
+  Migration 0013 indexes it per commodity over the distance to the centre.
 
 Each read continues after the (key, id) of the last row of the previous one; ties on the
 key come in id order, which is name order.
@@ -26,10 +35,25 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, literal, null, or_, select, union_all
+from sqlalchemy import (
+    Connection,
+    Float,
+    and_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.service_layer.ports.search import (
+    MIX_CONFIDENCE,
+    MIX_VECTOR,
+    VECTOR_BANDS_PER_UNIT,
     CandidateFilter,
     FactorList,
     ListRead,
@@ -44,17 +68,40 @@ from availability_service.storage.search import (
 from availability_service.storage.tables import availabilities as t
 
 
-def _key(f: CandidateFilter, factor: FactorList) -> tuple[ColumnElement[Any], bool]:
-    """The list's order expression and whether it is read descending."""
+def band(f: CandidateFilter) -> ColumnElement[Any]:
+    """The distance band, spelled as migration 0013's indexes spell it."""
+    return func.floor(exact_cosine(f) * _float(VECTOR_BANDS_PER_UNIT), type_=Float)
+
+
+def _float(value: float) -> ColumnElement[Any]:
+    """A float8 constant spelled as migration 0013's index expressions spell it."""
+    return literal_column(f"{value}::float8", Float)
+
+
+def mix(f: CandidateFilter) -> ColumnElement[Any]:
+    """The MIX list's key, spelled as migration 0013's indexes spell it: the vector factor
+    (2 - distance) / 2, and the confidence at least 0 (PostgreSQL's GREATEST keeps a NaN,
+    which sorts first: scored exactly like every row read)."""
+    vector = (_float(2) - exact_cosine(f)) / _float(2)
+    confidence = func.greatest(t.c.ai_confidence_score, _float(0), type_=Float)
+    return _float(MIX_VECTOR) * vector + _float(MIX_CONFIDENCE) * confidence
+
+
+def _order(f: CandidateFilter, factor: FactorList) -> list[tuple[ColumnElement[Any], bool]]:
+    """The list's order expressions (before the id), each with whether it is descending."""
     if factor is FactorList.VECTOR:
-        return exact_cosine(f), False
+        return [(exact_cosine(f), False)]
     if factor is FactorList.PRICE:
-        return t.c.price_per_base_unit, False
-    return t.c.ai_confidence_score, True
+        return [(t.c.price_per_base_unit, False)]
+    if factor is FactorList.VECTOR_BAND:
+        return [(band(f), False), (t.c.ai_confidence_score, True)]
+    if factor is FactorList.MIX:
+        return [(mix(f), True)]
+    return [(t.c.ai_confidence_score, True)]
 
 
 def _extra(f: CandidateFilter, factor: FactorList) -> list[ColumnElement[bool]]:
-    if factor is FactorList.VECTOR:
+    if factor in (FactorList.VECTOR, FactorList.VECTOR_BAND, FactorList.MIX):
         return [t.c.ai_score_vector.is_not(None)]
     if factor is FactorList.NO_VECTOR:
         return [t.c.ai_score_vector.is_(None)]
@@ -63,29 +110,47 @@ def _extra(f: CandidateFilter, factor: FactorList) -> list[ColumnElement[bool]]:
     return []
 
 
+def _after(
+    order: list[tuple[ColumnElement[Any], bool]], last: tuple[Any, ...], last_id: Any
+) -> ColumnElement[bool]:
+    """The rows after (last..., last_id) in the order; a None in `last` (and in last_id)
+    means after every row of the keys before it. The range on the first key is what the
+    index scan starts from; the rest skips the rows of that key already read
+    (PostgreSQL's NaN equals itself and sorts above all)."""
+    (key, descending), value = order[0], last[0]
+    beyond = key < value if descending else key > value
+    if len(order) > 1 and last[1] is not None:
+        within = _after(order[1:], last[1:], last_id)
+    elif len(order) == 1 and last_id is not None:
+        within = t.c.id > last_id
+    else:
+        return beyond
+    return and_(key <= value if descending else key >= value, or_(beyond, within))
+
+
 def _list_query(f: CandidateFilter, read: ListRead) -> Any:
-    key, descending = _key(f, read.factor)
+    order = _order(f, read.factor)
     where = [*_conditions(f), *_extra(f, read.factor)]
     if read.after is not None:
         last, last_id = read.after
-        # The range half is what the index scan starts from; the rest skips the rows of
-        # the last key already read (PostgreSQL's NaN equals itself and sorts above all).
-        if last_id is None:
-            where.append(key < last if descending else key > last)
-        elif descending:
-            where += [key <= last, or_(key < last, t.c.id > last_id)]
-        else:
-            where += [key >= last, or_(key > last, t.c.id > last_id)]
+        keys = tuple(last) if read.factor is FactorList.VECTOR_BAND else (last,)
+        where.append(_after(order, keys, last_id))
     # No quality targets on this path (search_threshold.applies), so no row needs its
     # quality: leaving the JSON out spares decoding it for every row read.
     columns = [
         null().label(c.key) if c.key == "normalized_quality_params" else c
         for c in candidate_columns(f)
     ]
+    # The list's own key (the band, or the mix), read back as it was ordered.
+    own = {FactorList.VECTOR_BAND: band, FactorList.MIX: mix}.get(read.factor)
     return (
-        select(*columns, literal(read.factor.value).label("list_name"))
+        select(
+            *columns,
+            literal(read.factor.value).label("list_name"),
+            (cast(null(), Float) if own is None else own(f)).label("list_key"),
+        )
         .where(and_(*where))
-        .order_by(key.desc() if descending else key.asc(), t.c.id)
+        .order_by(*(key.desc() if descending else key.asc() for key, descending in order), t.c.id)
         .limit(read.limit)
     )
 
@@ -99,6 +164,10 @@ def _list_row(r: Any, f: CandidateFilter) -> ListRow:
         return ListRow(row.cosine_distance, row)
     if factor is FactorList.PRICE:
         return ListRow(row.price_per_base_unit, row)
+    if factor is FactorList.VECTOR_BAND:
+        return ListRow((float(r.list_key), row.ai_confidence_score), row)
+    if factor is FactorList.MIX:
+        return ListRow(float(r.list_key), row)
     return ListRow(row.ai_confidence_score, row)
 
 
@@ -119,17 +188,35 @@ def read_lists(
     # UNION ALL promises no order: put each list back in its own (PostgreSQL's: NaN
     # above every number; a price list holds no NaN, its filter drops it).
     for factor, rows in found.items():
-        rows.sort(key=_descending_order if _key(f, factor)[1] else _ascending_order)
+        rows.sort(key=_SORT_KEYS.get(factor, _descending_order))
     return found
 
 
-def _ascending_order(item: ListRow) -> tuple[Any, ...]:
-    key = item.key
+def _ascending(key: Any) -> tuple[Any, ...]:
     nan = isinstance(key, float) and math.isnan(key)
-    return (nan, 0.0 if nan else key, item.row.id)
+    return (nan, 0.0 if nan else key)
+
+
+def _descending(key: Any) -> tuple[Any, ...]:
+    nan = isinstance(key, float) and math.isnan(key)
+    return (not nan, 0.0 if nan else -key)
+
+
+def _ascending_order(item: ListRow) -> tuple[Any, ...]:
+    return (*_ascending(item.key), item.row.id)
 
 
 def _descending_order(item: ListRow) -> tuple[Any, ...]:
-    key = item.key
-    nan = isinstance(key, float) and math.isnan(key)
-    return (not nan, 0.0 if nan else -key, item.row.id)
+    return (*_descending(item.key), item.row.id)
+
+
+def _band_order(item: ListRow) -> tuple[Any, ...]:
+    band_key, confidence = item.key
+    return (*_ascending(band_key), *_descending(confidence), item.row.id)
+
+
+_SORT_KEYS = {
+    FactorList.VECTOR: _ascending_order,
+    FactorList.PRICE: _ascending_order,
+    FactorList.VECTOR_BAND: _band_order,
+}

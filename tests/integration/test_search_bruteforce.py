@@ -24,7 +24,6 @@ from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
 from availability_service.domain.errors import Violations
 from availability_service.domain.model import (
-    AVAILABILITY_FIELDS,
     Availability,
     LotState,
     PriceType,
@@ -35,6 +34,7 @@ from availability_service.storage import search_bounds, search_lists
 from availability_service.storage.tables import availabilities as t
 from tests.support.callers import Caller
 from tests.support.search_oracle import brute_force
+from tests.support.search_pages import assert_same_results, paged, row_values
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import search_pb2
@@ -163,13 +163,6 @@ def random_lot(rng: random.Random, center: tuple[float, float], buyer: str) -> A
     return lot
 
 
-def row_values(lot: Availability) -> dict[str, Any]:
-    values = {name: getattr(lot, name) for name in AVAILABILITY_FIELDS}
-    for key in ("state", "market_visibility", "price_type"):
-        values[key] = values[key].value
-    return values
-
-
 @pytest.fixture(scope="module")
 def market(app: Application, engine: Engine) -> Iterator[tuple[tuple[float, float], str]]:
     rng = random.Random(20261129)
@@ -192,16 +185,6 @@ def market(app: Application, engine: Engine) -> Iterator[tuple[tuple[float, floa
     yield center, buyer
     with engine.begin() as conn:
         conn.execute(delete(t).where(t.c.id.in_([lot["id"] for lot in lots])))
-
-
-def paged(caller: Caller, request: api.SearchAvailabilitiesRequest) -> list[tuple[str, float]]:
-    found: list[tuple[str, float]] = []
-    while True:
-        page = caller.SearchAvailabilities(request)
-        found += [(r.availability.name, r.score) for r in page.results]
-        if not page.next_page_token:
-            return found
-        request.page_token = page.next_page_token
 
 
 def target(value: pb.QualityValue | None = None, **limits: float) -> search_pb2.QualityTarget:
@@ -348,11 +331,7 @@ def test_paged_search_equals_brute_force_scoring(
     scope = t.c.delivery_region.in_([REGION, OTHER_REGION])
     expected = brute_force(engine, app.services.search, principal, request, scope)
     assert len(expected) > 100  # the data set really exercises paging and filters
-    found = paged(who, request)
-    assert [name for name, _ in found] == [name for name, _ in expected]
-    assert [score for _, score in found] == pytest.approx(
-        [score for _, score in expected], rel=1e-12
-    )
+    assert_same_results(paged(who, request), expected)
 
 
 @pytest.mark.parametrize("shape", list(REQUESTS))
@@ -443,7 +422,22 @@ def test_a_first_page_without_targets_or_point_is_proven_from_a_few_rows_of_the_
     assert 0 < sum(read) <= 300
 
 
+LIST_INDEXES = {
+    "vector only": (
+        search_pb2.ScoreWeights(vector=1, quality=0, price=0, confidence=0, distance=0),
+        "availabilities_search_centre_cotton",
+    ),
+    "default weights": (search_pb2.ScoreWeights(), "availabilities_search_mix_cotton"),
+    "vector and confidence alike": (
+        search_pb2.ScoreWeights(vector=1, quality=0, price=0, confidence=1, distance=0),
+        "availabilities_search_band_cotton",
+    ),
+}
+
+
+@pytest.mark.parametrize("weights", list(LIST_INDEXES))
 def test_the_factor_lists_are_read_in_exact_order_from_their_b_trees_never_from_a_graph(
+    weights: str,
     market: tuple[tuple[float, float], str],
     app: Application,
     engine: Engine,
@@ -451,7 +445,9 @@ def test_the_factor_lists_are_read_in_exact_order_from_their_b_trees_never_from_
 ) -> None:
     """ListSimilar's per-commodity HNSW graphs (migration 0009) cover every searchable lot
     of a commodity; a list read by cosine distance must still come from the exact B-tree
-    (migration 0011), since a graph's order is approximate and the page would differ."""
+    (migration 0011; by band or by the default mix, 0013: the query spells each index's
+    expression), since a graph's order is approximate and the page would differ."""
+    request_weights, index = LIST_INDEXES[weights]
     sent: list[str] = []
 
     def capture(conn: Any, cursor: Any, *args: Any) -> None:
@@ -460,9 +456,7 @@ def test_the_factor_lists_are_read_in_exact_order_from_their_b_trees_never_from_
             sent.append(query)
 
     request = api.SearchAvailabilitiesRequest(
-        commodity="cotton",
-        delivery_regions=[REGION, OTHER_REGION],
-        weights=search_pb2.ScoreWeights(vector=1, quality=0, price=0, confidence=0, distance=0),
+        commodity="cotton", delivery_regions=[REGION, OTHER_REGION], weights=request_weights
     )
     _, buyer = market
     event.listen(app.engine, "after_cursor_execute", capture)
@@ -485,7 +479,7 @@ def test_the_factor_lists_are_read_in_exact_order_from_their_b_trees_never_from_
         conn.execute(text("SET LOCAL enable_sort = off"))
         for query in sent:
             walk(conn.execute(text("EXPLAIN (FORMAT JSON) " + query)).scalar_one()[0]["Plan"])
-    assert "availabilities_search_centre_cotton" in indexes
+    assert index in indexes
     assert not [name for name in indexes if name.startswith("availabilities_similar_")]
 
 

@@ -128,12 +128,27 @@ class FactorList(enum.Enum):
     CONFIDENCE = "confidence"  # every lot, highest confidence first (NaN first)
     NO_VECTOR = "no_vector"  # lots without an embedding, highest confidence first
     PRICE = "price"  # lots with a price in the request's unit, cheapest first
+    # Lots with an embedding by distance band (VECTOR_BANDS_PER_UNIT), then highest
+    # confidence first (NaN first), then id: its key is the pair (band, confidence).
+    VECTOR_BAND = "vector_band"
+    # Lots with an embedding by MIX_VECTOR x vector factor + MIX_CONFIDENCE x confidence
+    # (the default weights' mix when no price counts; a NaN input first), highest first.
+    MIX = "mix"
+
+
+# The width of a VECTOR_BAND band is 1 / this in cosine distance: the band of a distance d
+# is floor(d x this), as migration 0013's indexes compute it (the same constant there).
+VECTOR_BANDS_PER_UNIT = 10000
+# The MIX list's weights: the default vector 0.4 and confidence 0.1, normalised (migration
+# 0013's indexes spell the same numbers).
+MIX_VECTOR, MIX_CONFIDENCE = 0.8, 0.2
 
 
 @dataclass(frozen=True)
 class ListRead:
     """Up to `limit` rows of `factor`'s order after `after` (the last row's key and id; id
-    None: after every row of that key)."""
+    None: after every row of that key; for VECTOR_BAND, a key (band, None): after every
+    row of that band)."""
 
     factor: FactorList
     limit: int
