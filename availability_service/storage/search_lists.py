@@ -19,11 +19,11 @@ read yet by the last values read (the threshold algorithm; service_layer.search_
   distance x VECTOR_BANDS_PER_UNIT, rounded down), then highest confidence first: with
   both a vector and a confidence weight, the best lots of a band come first even when
   thousands of lots share (nearly) one distance, as a commodity's lots that report no
-  quality do. Migration 0013 indexes each commodity's bands of the distance to its centre.
+  quality do. Migration 0012 indexes each commodity's bands of the distance to its centre.
 - MIX: lots with an embedding by 0.8 x vector factor + 0.2 x confidence (the confidence
   taken as 0 below 0), highest first: the score itself (up to float rounding) of a search
   with the default weights and no price factor, so its page is the list's first rows.
-  Migration 0013 indexes it per commodity over the distance to the centre.
+  Migration 0012 indexes it per commodity over the distance to the centre.
 
 Each read continues after the (key, id) of the last row of the previous one; ties on the
 key come in id order, which is name order.
@@ -69,17 +69,17 @@ from availability_service.storage.tables import availabilities as t
 
 
 def band(f: CandidateFilter) -> ColumnElement[Any]:
-    """The distance band, spelled as migration 0013's indexes spell it."""
+    """The distance band, spelled as migration 0012's indexes spell it."""
     return func.floor(exact_cosine(f) * _float(VECTOR_BANDS_PER_UNIT), type_=Float)
 
 
 def _float(value: float) -> ColumnElement[Any]:
-    """A float8 constant spelled as migration 0013's index expressions spell it."""
+    """A float8 constant spelled as migration 0012's index expressions spell it."""
     return literal_column(f"{value}::float8", Float)
 
 
 def mix(f: CandidateFilter) -> ColumnElement[Any]:
-    """The MIX list's key, spelled as migration 0013's indexes spell it: the vector factor
+    """The MIX list's key, spelled as migration 0012's indexes spell it: the vector factor
     (2 - distance) / 2, and the confidence at least 0 (PostgreSQL's GREATEST keeps a NaN,
     which sorts first: scored exactly like every row read)."""
     vector = (_float(2) - exact_cosine(f)) / _float(2)

@@ -445,7 +445,7 @@ def test_the_factor_lists_are_read_in_exact_order_from_their_b_trees_never_from_
 ) -> None:
     """ListSimilar's per-commodity HNSW graphs (migration 0009) cover every searchable lot
     of a commodity; a list read by cosine distance must still come from the exact B-tree
-    (migration 0011; by band or by the default mix, 0013: the query spells each index's
+    (migration 0011; by band or by the default mix, 0012: the query spells each index's
     expression), since a graph's order is approximate and the page would differ."""
     request_weights, index = LIST_INDEXES[weights]
     sent: list[str] = []

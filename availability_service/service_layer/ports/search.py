@@ -137,10 +137,10 @@ class FactorList(enum.Enum):
 
 
 # The width of a VECTOR_BAND band is 1 / this in cosine distance: the band of a distance d
-# is floor(d x this), as migration 0013's indexes compute it (the same constant there).
+# is floor(d x this), as migration 0012's indexes compute it (the same constant there).
 VECTOR_BANDS_PER_UNIT = 10000
 # The MIX list's weights: the default vector 0.4 and confidence 0.1, normalised (migration
-# 0013's indexes spell the same numbers).
+# 0012's indexes spell the same numbers).
 MIX_VECTOR, MIX_CONFIDENCE = 0.8, 0.2
 
 

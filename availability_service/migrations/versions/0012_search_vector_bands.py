@@ -15,7 +15,7 @@ confidence (FactorList.MIX): a second index per commodity holds that mix, highes
 so the page is its first rows however distances and confidences spread (the copper lots'
 distances are all different, and the band list read 320 rows of each of two lists).
 
-Revision ID: 0013_search_vector_bands
+Revision ID: 0012_search_vector_bands
 Revises: 0011_search_centre_exact
 Create Date: 2026-12-02
 """
@@ -26,7 +26,7 @@ import re
 
 from alembic import op
 
-revision = "0013_search_vector_bands"
+revision = "0012_search_vector_bands"
 down_revision = "0011_search_centre_exact"
 branch_labels = None
 depends_on = None
