@@ -88,6 +88,12 @@ class OutOfRange(DomainError):
     pass
 
 
+class DeadlinePassed(DomainError):
+    """The caller's deadline passed before the work could commit: it was rolled back."""
+
+    reason = "DEADLINE_EXCEEDED"
+
+
 @dataclass
 class Violations:
     """Collects every bad field of a request so the caller sees them all at once."""

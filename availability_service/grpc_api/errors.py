@@ -21,6 +21,7 @@ _CODES: list[tuple[type[Exception], grpc.StatusCode]] = [
     (AuthenticationError, grpc.StatusCode.UNAUTHENTICATED),
     (de.ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (de.OutOfRange, grpc.StatusCode.OUT_OF_RANGE),
+    (de.DeadlinePassed, grpc.StatusCode.DEADLINE_EXCEEDED),
 ]
 
 

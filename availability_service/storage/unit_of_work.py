@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, text
 
 from availability_service.domain.deadline import Deadline
+from availability_service.domain.errors import DeadlinePassed
 from availability_service.service_layer import ports
 from availability_service.storage.loop_probe import LoopChangeProbe
 from availability_service.storage.read_routing import ReadRouter, ReplicaUnavailable
@@ -120,6 +121,13 @@ class SqlUnitOfWork:
             _bound_by_deadline(conn, deadline)
             tx = SqlTransaction(conn, writes=True)
             yield tx
+            # statement_timeout bounds each statement by what was left when the transaction
+            # began, so a late statement (a lock granted after the deadline) could still
+            # commit a write its caller was told had failed: past the deadline, roll back.
+            if deadline is not None and deadline.passed():
+                raise DeadlinePassed(
+                    "the deadline passed before the change could commit; nothing was changed"
+                )
         for action in tx._committed or ():
             action()
 
