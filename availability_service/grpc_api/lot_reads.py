@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grpc
 import structlog
@@ -132,20 +132,3 @@ class LotReads:
         if stored and scope.chosen is None:
             self._cache.offer(lot, read_at)
         return lot, False
-
-
-def encoded_reply(message: bytes | api.GetAvailabilityResponse) -> bytes:
-    """GetAvailability's response serialiser: a reply encoded beforehand as it is."""
-    if isinstance(message, bytes):
-        return message
-    return bytes(message.SerializeToString())
-
-
-def pre_serialized_handlers(servicer: Any) -> dict[str, grpc.RpcMethodHandler]:
-    """GetAvailability as the generated code registers it, but for its response serialiser."""
-    handler = grpc.unary_unary_rpc_method_handler(
-        servicer.GetAvailability,
-        request_deserializer=api.GetAvailabilityRequest.FromString,
-        response_serializer=encoded_reply,
-    )
-    return {"GetAvailability": handler}

@@ -51,7 +51,7 @@ class LotRpcs(RpcBase):
         full = _full(request.view)
         who = principal()
         if self.lot_reads is not None:
-            # Encoded bytes when the lot was kept (grpc_api.lot_reads.pre_serialized_handlers).
+            # Encoded bytes when the lot was kept (grpc_api.pre_serialized).
             return await self.lot_reads.reply(self, context, who, request.name, full)
         lot = await self.offload(context, self.services.lots.get, who, request.name)
         return api.GetAvailabilityResponse(availability=availability_to_pb(lot, who, full))

@@ -21,12 +21,9 @@ from availability_service.auth.tls import (
 from availability_service.auth.tokens import TokenVerifier
 from availability_service.config import Settings
 from availability_service.grpc_api.access_log import AccessLogInterceptor
-from availability_service.grpc_api.lot_reads import (
-    pre_serialized_handlers as encoded_get_handlers,
-)
 from availability_service.grpc_api.lot_size import check_message_limit
+from availability_service.grpc_api.pre_serialized import pre_serialized_handlers
 from availability_service.grpc_api.servicer import AvailabilityServicer
-from availability_service.grpc_api.watch_search_rpc import pre_serialized_handlers
 from availability_service.services import Services
 from availability_service.watch.hub import WatchHub
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -104,9 +101,7 @@ async def create_server(
     )
     servicer = AvailabilityServicer(app.services, app.executor, hub)
     api_grpc.add_AvailabilityServiceServicer_to_server(servicer, server)
-    server.add_registered_method_handlers(
-        SERVICE_NAME, pre_serialized_handlers(servicer) | encoded_get_handlers(servicer)
-    )
+    server.add_registered_method_handlers(SERVICE_NAME, pre_serialized_handlers(servicer))
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection(

@@ -1,8 +1,7 @@
 """WatchSearch: a standing SearchAvailabilities streamed over the process's watch hub.
 
 Its messages are mostly written as bytes (grpc_api.watch_search_wire), so the RPC is registered with
-a serialiser that passes them through: `pre_serialized_handlers`, registered after the
-generated handlers so that they replace the generated one for WatchSearch.
+a serialiser that passes them through (grpc_api.pre_serialized).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import grpc
 from availability_service.grpc_api.rpc_base import RpcBase, principal
 from availability_service.grpc_api.watch_rpc import serve_watch
 from availability_service.grpc_api.watch_search_stream import open_search_stream
-from availability_service.grpc_api.watch_search_wire import wire
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 
@@ -28,13 +26,3 @@ class WatchSearchRpcs(RpcBase):
             context,
             lambda hub: open_search_stream(request, principal(), hub, self.services.search),
         )
-
-
-def pre_serialized_handlers(servicer: WatchSearchRpcs) -> dict[str, grpc.RpcMethodHandler]:
-    """WatchSearch as the generated code registers it, but for its response serialiser."""
-    handler = grpc.unary_stream_rpc_method_handler(
-        servicer.WatchSearch,
-        request_deserializer=api.WatchSearchRequest.FromString,
-        response_serializer=wire,
-    )
-    return {"WatchSearch": handler}

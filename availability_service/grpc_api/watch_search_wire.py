@@ -17,7 +17,6 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
 
 from availability_service.auth.principal import Principal
 from availability_service.grpc_api.search_rpc import factor_to_pb
@@ -57,14 +56,6 @@ class Encoded:
 
     revision: int
     data: bytes
-
-
-def wire(message: Any) -> bytes:
-    """WatchSearch's response serialiser: an Encoded message as it is, any other (bookmarks)
-    through protobuf."""
-    if isinstance(message, Encoded):
-        return message.data
-    return bytes(message.SerializeToString())
 
 
 def varint(value: int) -> bytes:
