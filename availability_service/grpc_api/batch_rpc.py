@@ -5,6 +5,9 @@ It ends with the caller: at the deadline or on a cancel, no further lot is start
 is its own transaction, bounded by what is left of the deadline, so a lot is either created
 whole (row, event, idempotency key) or not at all; lots created before the end stay created,
 and re-sending the batch with the same request_ids returns them and creates the rest.
+A batch cut short by its deadline ends DEADLINE_EXCEEDED, never OK with part of the lots:
+the server's clock and the caller's differ by the network, and a caller must not see
+success for a call it has already given up on (or a partial one it never gave up on).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import grpc
 
 from availability_service.auth.principal import Principal
 from availability_service.domain.deadline import Deadline
-from availability_service.domain.errors import DomainError, InvalidArgument
+from availability_service.domain.errors import DeadlinePassed, DomainError, InvalidArgument
 from availability_service.grpc_api.errors import code_for
 from availability_service.grpc_api.lot_input import draft_from_proto
 from availability_service.grpc_api.lot_output import availability_to_pb
@@ -26,7 +29,6 @@ from tradedesk.availability.v1 import availability_service_pb2 as api
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 MAX_BATCH = 500
-NOT_STARTED = "not created: the call ended (deadline or cancel) before this lot was started"
 
 
 class BatchRpcs(RpcBase):
@@ -46,6 +48,11 @@ class BatchRpcs(RpcBase):
         except asyncio.CancelledError:
             ended.set()
             raise
+        if len(results) < len(request.requests):
+            raise DeadlinePassed(
+                f"the deadline passed after {len(results)} of {len(request.requests)} lots; "
+                "re-send the batch with the same request_ids to create the rest"
+            )
         return api.BatchCreateAvailabilitiesResponse(results=results)
 
     def create_each(
@@ -59,8 +66,7 @@ class BatchRpcs(RpcBase):
 
         Items use the CreateAvailability idempotency scope, so re-sending a batch (or sending
         an item alone) with the same request_id returns the first result and writes nothing.
-        Lots not started because the call ended are reported DEADLINE_EXCEEDED (the caller
-        normally sees the call itself end so).
+        Returns the results of the lots it got to: fewer than asked when the call ended.
         """
         results = []
         for item in requests:
@@ -69,12 +75,7 @@ class BatchRpcs(RpcBase):
             ):
                 break
             results.append(self.create_one(who, item, deadline))
-        not_started = api.BatchCreateResult(
-            code=grpc.StatusCode.DEADLINE_EXCEEDED.value[0],
-            message=NOT_STARTED,
-            reason="DEADLINE_EXCEEDED",
-        )
-        return results + [not_started] * (len(requests) - len(results))
+        return results
 
     def create_one(
         self, who: Principal, item: api.CreateAvailabilityRequest, deadline: Deadline | None

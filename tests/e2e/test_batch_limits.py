@@ -6,10 +6,12 @@ event, idempotency key), no lot is started after it, and re-sending the batch co
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import grpc
 import pytest
@@ -133,4 +135,48 @@ def test_a_cancelled_batch_starts_no_further_lot(
     call.cancel()
     lots, created, keys = settled_writes(engine, trader.subject)
     assert lots < FULL_BATCH
+    assert created == keys == lots
+
+
+class ServerSideDeadline:
+    """The servicer's view of a call whose deadline the server reaches before the caller does
+    (the clocks differ by the network): what the RPC must do when its own clock runs out."""
+
+    def __init__(self, seconds: float) -> None:
+        self.expires_at = time.monotonic() + seconds
+        self.status: grpc.Status | None = None
+
+    def time_remaining(self) -> float:
+        return max(0.0, self.expires_at - time.monotonic())
+
+    def invocation_metadata(self) -> tuple[()]:
+        return ()
+
+    async def abort_with_status(self, status: grpc.Status) -> None:
+        self.status = status
+        raise grpc.aio.AbortError()
+
+
+def test_a_batch_cut_by_the_servers_deadline_is_never_answered_ok(
+    app: Application, engine: Engine
+) -> None:
+    """Answering OK with part of the lots would reach a caller whose own timer has not fired
+    yet: the call must end DEADLINE_EXCEEDED whichever clock runs out first."""
+    from availability_service.auth.principal import Principal, Role, current_principal
+    from availability_service.grpc_api.batch_rpc import BatchRpcs
+    from availability_service.watch.hub import WatchHub
+
+    seller = f"trader-{uuid.uuid4().hex[:8]}"
+    servicer = BatchRpcs(app.services, app.executor, cast(WatchHub, None))
+    context = ServerSideDeadline(0.5)
+    token = current_principal.set(Principal(seller, roles=frozenset({Role.TRADER})))
+    try:
+        with pytest.raises(grpc.aio.AbortError):
+            asyncio.run(servicer.BatchCreateAvailabilities(batch(FULL_BATCH), context))  # type: ignore[arg-type]
+    finally:
+        current_principal.reset(token)
+    assert context.status is not None
+    assert context.status.code == grpc.StatusCode.DEADLINE_EXCEEDED
+    lots, created, keys = writes_of(engine, seller)
+    assert 0 < lots < FULL_BATCH
     assert created == keys == lots
