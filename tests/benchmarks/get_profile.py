@@ -54,12 +54,28 @@ def _measured(
     return rps, used * 1000 / max(rps * seconds, 1.0)
 
 
+def _spy(args: argparse.Namespace, proc: env.Process, out: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling `proc` for the load run to come (raw stacks into `out`), if asked."""
+    if not out:
+        return None
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    command = [py_spy, "record", "-p", str(proc.pid), "-r", "250"]
+    command += ["-d", str(int(args.seconds)), "-f", "raw", "-o", out]
+    command += ["--gil"] if args.gil else []
+    # Native frames need the process stopped while sampled: it slows, the shape holds.
+    command += ["--native"] if args.native else ["--nonblocking"]
+    spy = subprocess.Popen(command)
+    time.sleep(0.5)
+    return spy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--py-spy", default="", help="write py-spy's raw samples to this file")
     parser.add_argument("--gil", action="store_true", help="py-spy: only the GIL holder")
+    parser.add_argument("--native", action="store_true", help="py-spy: native frames too")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="get-profile-"))
     db = env.start_database(folder)
@@ -72,20 +88,17 @@ def main() -> None:
         (folder / "reply.bin").write_bytes(reply)
         body = grpc_body(request)
         run_load(s.address, "GetAvailability", body, BUYER, args.concurrency, 2, len(reply))
-        spy = None
-        if args.py_spy:
-            py_spy = str(Path(sys.executable).with_name("py-spy"))
-            command = [py_spy, "record", "-p", str(s.proc.pid), "-r", "250", "--nonblocking"]
-            command += ["-d", str(int(args.seconds)), "-f", "raw", "-o", args.py_spy]
-            spy = subprocess.Popen(command + (["--gil"] if args.gil else []))
-            time.sleep(0.5)
+        spy = _spy(args, s, args.py_spy)
         rps, cpu = _measured(s, body, args.concurrency, args.seconds, len(reply))
         if spy is not None:
             spy.wait()
         print(f"service {rps:.1f} req/s, {cpu:.3f} ms CPU per call", flush=True)
         print(_cache_counters(metrics_port), flush=True)
     with env.echo(folder, folder / "reply.bin") as echo:
+        spy = _spy(args, echo, f"{args.py_spy}.echo" if args.py_spy else "")
         echo_rps, echo_cpu = _measured(echo, body, args.concurrency, args.seconds, len(reply))
+        if spy is not None:
+            spy.wait()
     print(f"echo {echo_rps:.1f} req/s, {echo_cpu:.3f} ms CPU per call", flush=True)
     print(f"GetAvailability / echo: {rps / echo_rps:.3f}", flush=True)
 
