@@ -37,6 +37,7 @@ import grpc
 
 from tests.benchmarks import env
 from tests.benchmarks.context import BUYER, active_lot, call
+from tests.benchmarks.get_profile import cpu_seconds
 from tests.benchmarks.load import grpc_body, run_load
 from tests.benchmarks.unary import READS_UNLIMITED
 from tradedesk.availability.v1 import availability_service_pb2 as api
@@ -111,11 +112,6 @@ def _patched_serve(patch: str, argv: list[str]) -> None:
     main()
 
 
-def _cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _process(rung: str, db: env.Database, folder: Path, reply_file: Path, base: str) -> env.Process:
     me = [sys.executable, "-m", "tests.benchmarks.get_ladder"]
     if rung in BARE:
@@ -165,7 +161,7 @@ def main() -> None:
         for rung in order:
             with _process(rung, db, folder, reply_file, args.base) as proc:
                 run_load(proc.address, "GetAvailability", body, BUYER, args.concurrency, 1, 0)
-                before = _cpu(proc.pid)
+                before = cpu_seconds(proc.pid)
                 result = run_load(
                     proc.address,
                     "GetAvailability",
@@ -175,7 +171,7 @@ def main() -> None:
                     args.seconds,
                     len(reply),
                 ).summary()
-                used = _cpu(proc.pid) - before
+                used = cpu_seconds(proc.pid) - before
             rps = float(result["ok_rps"])
             ms = used * 1000 / max(rps * result["duration_s"], 1.0)
             figures[rung].append((rps, ms))

@@ -28,7 +28,7 @@ from tests.support.processes import free_port
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -47,9 +47,9 @@ def _measured(
 ) -> tuple[float, float]:
     """(ok req/s, ms of the process's CPU per ok call) of one load run."""
     assert proc.proc is not None
-    before = _cpu_seconds(proc.proc.pid)
+    before = cpu_seconds(proc.proc.pid)
     result = run_load(proc.address, "GetAvailability", body, BUYER, concurrency, seconds, size)
-    used = _cpu_seconds(proc.proc.pid) - before
+    used = cpu_seconds(proc.proc.pid) - before
     rps = float(result.summary()["ok_rps"])
     return rps, used * 1000 / max(rps * seconds, 1.0)
 
