@@ -103,11 +103,12 @@ class SharedProbe:
             except Exception as exc:
                 log.warning("lot_cache_probe_failed", error=str(exc).strip()[:200])
                 GET_CACHE_PROBES.labels("failed").inc()
-                self._out = None
                 batch.set_result(False)
                 continue
+            finally:
+                self._out = None  # also when cancelled: no later call may wait on this one
             GET_CACHE_PROBES.labels("ok").inc()
-            self._applied, self._out = number, None
+            self._applied = number
             batch.set_result(True)
 
 
