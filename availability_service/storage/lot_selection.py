@@ -53,10 +53,9 @@ def selection_page(
     return [row_to_lot(row) for row in conn.execute(query.limit(limit))]
 
 
-def searchable_lots(conn: Connection, commodity: str, unchanged_since: int) -> list[Availability]:
+def searchable_lots(conn: Connection, commodity: str) -> list[Availability]:
     """See LotRepository.searchable_of_commodity: search's own criteria-free filters
     (storage.search.indexed_conditions: commodity, ACTIVE, undeleted, some quantity left)."""
-    t = availabilities
     anything = CandidateFilter(commodity, SYSTEM, [], 0, include_anomalies=True)
-    conditions = [*indexed_conditions(anything), t.c.revision <= unchanged_since]
-    return [row_to_lot(row) for row in conn.execute(select(t).where(*conditions))]
+    query = select(availabilities).where(*indexed_conditions(anything))
+    return [row_to_lot(row) for row in conn.execute(query)]

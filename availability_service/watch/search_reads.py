@@ -43,7 +43,7 @@ def lots_at(uow: UnitOfWork, commodity: str, revision: int | None) -> LotsAt:
             for lot_id, before in tx.events.states_at(at).items():
                 earlier[lot_id] = None if before is None else availability_from_snapshot(before)
         # A lot changed after `at` is judged on its snapshot (`earlier`), not on its row.
-        current = tx.lots.searchable_of_commodity(commodity, unchanged_since=at)
+        current = tx.lots.searchable_of_commodity(commodity)
     lots = [lot for lot in current if lot.id not in earlier]
     lots += [
         lot

@@ -32,7 +32,7 @@ from datetime import datetime
 
 from availability_service.domain.model import Availability, Visibility
 from availability_service.service_layer.changes import now
-from availability_service.watch import search_reads
+from availability_service.watch import reads, search_reads
 from availability_service.watch.hub import WatchHub
 from availability_service.watch.standing import Judged, StandingSearch
 
@@ -75,13 +75,20 @@ class MatchSet:
 
 @dataclass
 class CriteriaStart:
-    """One criteria's start: the lot states that pass it, and the ids of the PUBLIC ones that
-    the clock-bound filters admit (in every caller's set)."""
+    """One criteria judged on one read: the lot states that pass it."""
 
     judge: StandingSearch
     passing: list[Passing] = field(default_factory=list)
-    public: frozenset[int] = frozenset()
     _ranked: list[Passing] | None = None
+
+    def public(self, moment: datetime) -> frozenset[int]:
+        """The passing PUBLIC lots the clock-bound filters admit at `moment`: in the set of
+        every caller alike (an ACTIVE PUBLIC lot is visible to everyone)."""
+        return frozenset(
+            lot.id.int
+            for lot, _ in self.passing
+            if lot.market_visibility is Visibility.PUBLIC and self.judge.admits(lot, moment)
+        )
 
     def ranked(self) -> list[Passing]:
         """The passing lot states best score first (ties by id), as an initial state is sent;
@@ -100,6 +107,7 @@ class Start:
     oldest: int | None
     moment: datetime
     criteria: dict[Hashable, CriteriaStart]
+    public: dict[Hashable, frozenset[int]]  # CriteriaStart.public at `moment`, per criteria
 
     def of(self, search: StandingSearch) -> CriteriaStart:
         return self.criteria[_criteria(search)]
@@ -107,13 +115,13 @@ class Start:
     def match_set(self, search: StandingSearch) -> MatchSet:
         """The search's starting set: its criteria's PUBLIC ids, shared, and the other lot
         states passing them that its own caller may see."""
-        found = self.of(search)
+        public = self.public[_criteria(search)]
         own = {
             lot.id.int
-            for lot, _ in found.passing
-            if lot.id.int not in found.public and search.admits(lot, self.moment)
+            for lot, _ in self.of(search).passing
+            if lot.id.int not in public and search.admits(lot, self.moment)
         }
-        return MatchSet(found.public, own)
+        return MatchSet(public, own)
 
 
 def _criteria(search: StandingSearch) -> Hashable:
@@ -142,14 +150,32 @@ class _Batch:
         self.judges: dict[Hashable, StandingSearch] = {}
 
 
+@dataclass
+class _Read:
+    """A read of one (commodity, start), and the criteria judged on it so far."""
+
+    lots: search_reads.LotsAt
+    judged: dict[Hashable, CriteriaStart] = field(default_factory=dict)
+
+
 class StartReads:
-    """The hub's shared starts (one per hub, `starts_for`); touched only on the event loop."""
+    """The hub's shared starts (one per hub, `starts_for`); touched only on the event loop.
+
+    One read and judging at a time per process: a start is CPU-bound (decoding and judging
+    the lots, under the interpreter's lock), so two at once only hold twice the lots in
+    memory for the same total time, and a stream waiting for its turn joins the next read
+    of its commodity rather than causing one more. While streams keep asking for a
+    (commodity, start), its last read is kept and used again as long as no write has
+    committed since (the head is unchanged): only criteria not judged on it yet are judged.
+    """
 
     def __init__(self, hub: WatchHub) -> None:
         self.hub = hub
         self.reads = 0  # reads sent so far (one per batch of streams starting together)
         self._next: dict[tuple[str, int | None], _Batch] = {}
         self._tasks: dict[tuple[str, int | None], asyncio.Task[None]] = {}
+        self._last: dict[tuple[str, int | None], _Read] = {}
+        self._turn = asyncio.Lock()
 
     async def start(self, search: StandingSearch, at: int | None) -> Start:
         """The search's commodity as of `at` (None: the head) judged for its criteria, from
@@ -174,35 +200,42 @@ class StartReads:
             while (batch := self._next.get(key)) is not None:
                 # One turn of the loop first: streams opened with this one join its read.
                 await asyncio.sleep(0)
-                # Streams asking from here on wait for the next read: this one may have been
-                # sent before their caller's write was acknowledged.
-                del self._next[key]
-                try:
-                    begun = await self._read_and_judge(key, batch)
-                except Exception as exc:
-                    batch.done.set_exception(exc)
-                else:
-                    batch.done.set_result(begun)
+                async with self._turn:
+                    # Streams asking from here on wait for the next read: this one may be
+                    # sent before their caller's write was acknowledged.
+                    del self._next[key]
+                    try:
+                        begun = await self._read_and_judge(key, batch)
+                    except Exception as exc:
+                        batch.done.set_exception(exc)
+                    else:
+                        batch.done.set_result(begun)
         finally:
             del self._tasks[key]
+            self._last.pop(key, None)
             if batch is not None and not batch.done.done():
                 batch.done.cancel()  # the loop is stopping
 
     async def _read_and_judge(self, key: tuple[str, int | None], batch: _Batch) -> Start:
         commodity, at = key
-        self.reads += 1
-        state = await self.hub.read(search_reads.lots_at, self.hub.uow, commodity, at)
+        read = self._last.get(key)
+        head = await self.hub.read(reads.current_revision, self.hub.uow)
+        if read is None or read.lots.revision != head:
+            self._last.pop(key, None)  # its lots go before the next are read
+            self.reads += 1
+            lots = await self.hub.read(search_reads.lots_at, self.hub.uow, commodity, at)
+            read = self._last[key] = _Read(lots)
+        fresh = {
+            k: CriteriaStart(_judge(search))
+            for k, search in batch.judges.items()
+            if k not in read.judged
+        }
+        await _judge_all(read.lots.lots, list(fresh.values()))
+        read.judged.update(fresh)
         moment = now()
-        starts = {k: CriteriaStart(_judge(search)) for k, search in batch.judges.items()}
-        await _judge_all(state.lots, list(starts.values()))
-        for found in starts.values():
-            found.public = frozenset(
-                lot.id.int
-                for lot, _ in found.passing
-                if lot.market_visibility is Visibility.PUBLIC
-                and found.judge.admits(lot, moment)  # visible to all: only the clock decides
-            )
-        return Start(state.revision, state.oldest, moment, starts)
+        criteria = {k: read.judged[k] for k in batch.judges}
+        public = {k: found.public(moment) for k, found in criteria.items()}
+        return Start(read.lots.revision, read.lots.oldest, moment, criteria, public)
 
 
 async def _judge_all(lots: list[Availability], starts: list[CriteriaStart]) -> None:

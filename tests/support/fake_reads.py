@@ -64,7 +64,7 @@ class FakeLotReads(FakeLots):
             lot.id: copy.deepcopy(lot) for lot in lots if lot is not None and _sees(viewer, lot)
         }
 
-    def searchable_of_commodity(self, commodity: str, unchanged_since: int) -> list[Availability]:
+    def searchable_of_commodity(self, commodity: str) -> list[Availability]:
         return [
             copy.deepcopy(lot)
             for lot in self._store.lots.values()
@@ -72,7 +72,6 @@ class FakeLotReads(FakeLots):
             and lot.state is LotState.ACTIVE
             and lot.delete_time is None
             and lot.available_quantity > 0
-            and lot.revision <= unchanged_since
         ]
 
     def selection_page(

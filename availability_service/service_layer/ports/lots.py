@@ -55,10 +55,9 @@ class LotRepository(Protocol):
         """The lots with these ids that `viewer` may see, by id."""
         ...
 
-    def searchable_of_commodity(self, commodity: str, unchanged_since: int) -> list[Availability]:
+    def searchable_of_commodity(self, commodity: str) -> list[Availability]:
         """The commodity's lots a search could match (ACTIVE, undeleted, some quantity
-        available: search's filters that no criteria change), whoever may see them, whose
-        row has not changed since revision `unchanged_since`."""
+        available: search's filters that no criteria change), whoever may see them."""
         ...
 
     def selection_page(
