@@ -147,8 +147,8 @@ class _SearchStream(Follow):
         # lot's new state.
         self.inside = begun.match_set(self.standing)
         if self.request.send_initial_state:
-            ranked = search_start.initial(begun.of(self.standing), self.inside)
-            changes = ((self.pos, self._initial_change(Match(lot, *j))) for lot, j in ranked)
+            ranked = search_start.initial(begun.of(self.standing), self.standing, self.inside)
+            changes = ((self.pos, self._initial_change(match)) for match in ranked)
             for response in self._batches(changes):
                 yield self._sent(response)
             yield self._sent(self._bookmark(self.pos, Mark.INITIAL_STATE_END))

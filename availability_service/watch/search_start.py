@@ -34,13 +34,16 @@ from availability_service.domain.model import Availability, Visibility
 from availability_service.service_layer.changes import now
 from availability_service.watch import reads, search_reads
 from availability_service.watch.hub import WatchHub
-from availability_service.watch.standing import Judged, StandingSearch
+from availability_service.watch.standing import Match, StandingSearch
 
 # Lot judgements (a lot against one criteria) between two turns of the event loop: a large
 # commodity must not hold the loop for its whole start.
 JUDGEMENTS_PER_TURN = 500
 
-Passing = tuple[Availability, Judged]  # a lot state that passes a criteria, and how
+# A lot state that passes a criteria, and its score: the breakdown is not kept (a list of
+# factors per criteria and lot: most of a start's memory over a large market); the initial
+# state judges its lots again, through the stream's own shared caches.
+Passing = tuple[Availability, float]
 
 
 class MatchSet:
@@ -94,7 +97,7 @@ class CriteriaStart:
         """The passing lot states best score first (ties by id), as an initial state is sent;
         sorted once for every stream that sends one."""
         if self._ranked is None:
-            self._ranked = sorted(self.passing, key=lambda p: (-p[1][0], p[0].id))
+            self._ranked = sorted(self.passing, key=lambda p: (-p[1], p[0].id))
         return self._ranked
 
 
@@ -250,16 +253,19 @@ async def _judge_all(lots: list[Availability], starts: list[CriteriaStart]) -> N
         for found in starts:
             judged = found.judge.judged(lot)
             if judged is not None:
-                found.passing.append((lot, judged))
+                found.passing.append((lot, judged[0]))
         done += len(starts)
         if done >= JUDGEMENTS_PER_TURN:
             done = 0
             await asyncio.sleep(0)
 
 
-def initial(start: CriteriaStart, inside: MatchSet) -> Iterator[Passing]:
-    """The stream's initial state, best first: its criteria's ranking, within its set."""
-    return (p for p in start.ranked() if p[0].id.int in inside)
+def initial(start: CriteriaStart, search: StandingSearch, inside: MatchSet) -> Iterator[Match]:
+    """The stream's initial state, best first: its criteria's ranking within its set, each
+    lot judged again by the search (the same criteria: the same verdict)."""
+    for lot, _ in start.ranked():
+        if lot.id.int in inside and (judged := search.judged(lot)) is not None:
+            yield Match(lot, *judged)
 
 
 _STARTS: weakref.WeakKeyDictionary[WatchHub, StartReads] = weakref.WeakKeyDictionary()
