@@ -168,9 +168,9 @@ class StartReads:
     the lots, under the interpreter's lock), so two at once only hold twice the lots in
     memory for the same total time, and a stream waiting for its turn joins the next read
     of its commodity rather than causing one more. While streams keep asking for a
-    (commodity, start) (more are waiting when a read ends), its last read is kept and used
-    again as long as no write has committed since (the head is unchanged): only criteria not
-    judged on it yet are judged.
+    (commodity, start) and no other is waiting, its last read is kept and used again as long
+    as no write has committed since (the head is unchanged): only criteria not judged on it
+    yet are judged. Memory comes first: a read is never kept while another commodity waits.
     """
 
     def __init__(self, hub: WatchHub) -> None:
@@ -214,9 +214,9 @@ class StartReads:
                         batch.done.set_exception(exc)
                     else:
                         batch.done.set_result(begun)
-                    if key not in self._next:
-                        # Nobody waits for this commodity now: its lots are not held while
-                        # the other commodities take their turn.
+                    if key not in self._next or len(self._next) > 1:
+                        # Kept only for streams of this commodity that are next in turn: the
+                        # lots of a commodity are not held while others take their turn.
                         self._last.pop(key, None)
         finally:
             del self._tasks[key]
