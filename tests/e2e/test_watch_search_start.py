@@ -17,11 +17,19 @@ from sqlalchemy import Engine
 
 from availability_service.watch import search_reads, search_start
 from tests.e2e.test_watch import make_private, reprice
-from tests.e2e.test_watch_search import ENTERED, LEFT, UPDATED, changes_until, criteria, mine
+from tests.e2e.test_watch_search import (
+    ENTERED,
+    LEFT,
+    UPDATED,
+    changes_until,
+    criteria,
+    mine,
+    watch_search,  # noqa: F401 (the fixture)
+)
+from tests.e2e.test_watch_search_property import fresh_search
 from tests.support.callers import Caller
 from tests.support.lots import approved_lot
 from tests.support.watching import Watch, revision_now
-from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import resources_pb2 as pb
 from tradedesk.availability.v1 import watch_pb2
 
@@ -76,20 +84,6 @@ def held(monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldReads]:
     found.release.set()
 
 
-@pytest.fixture
-def opened() -> Iterator[Callable[..., Watch]]:
-    streams: list[Watch] = []
-
-    def open_one(caller: Caller, search: api.SearchAvailabilitiesRequest, **request: Any) -> Watch:
-        stream = Watch(caller, api.WatchSearchRequest(search=search, **request), rpc="WatchSearch")
-        streams.append(stream)
-        return stream
-
-    yield open_one
-    for stream in streams:
-        stream.close()
-
-
 def initial_state(stream: Watch) -> tuple[list[Any], int]:
     """The initial state's changes and its bookmark's revision."""
     changes: list[Any] = []
@@ -100,27 +94,13 @@ def initial_state(stream: Watch) -> tuple[list[Any], int]:
             return changes, message.revision
 
 
-def searched_all(caller: Caller, search: api.SearchAvailabilitiesRequest) -> dict[str, Any]:
-    """A fresh SearchAvailabilities, every page: name -> result."""
-    request = api.SearchAvailabilitiesRequest()
-    request.CopyFrom(search)
-    request.page_size = 200
-    found: dict[str, Any] = {}
-    while True:
-        page = caller.SearchAvailabilities(request)
-        found.update((r.availability.name, r) for r in page.results)
-        if not page.next_page_token:
-            return found
-        request.page_token = page.next_page_token
-
-
 def test_streams_starting_together_share_one_read_and_each_starts_from_what_search_gives_it(
     seller: Caller,
     admin: Caller,
     buyer: Caller,
     caller: Callable[..., Caller],
     held: HeldReads,
-    opened: Callable[..., Watch],
+    watch_search: Callable[..., Watch],  # noqa: F811 (the fixture, imported)
 ) -> None:
     colleague = caller("BUYER", region="IN-GJ")  # not invited to the private lot
     private = approved_lot(
@@ -131,7 +111,7 @@ def test_streams_starting_together_share_one_read_and_each_starts_from_what_sear
     )
     approved_lot(seller, admin, base_price=pb.Money(currency_code="USD", amount="1750"))
     wider = criteria(max_price=pb.Money(currency_code="USD", amount="1800"))
-    first = opened(buyer, criteria(), send_initial_state=True)
+    first = watch_search(buyer, criteria(), send_initial_state=True)
     assert held.first_read.wait(WAIT_SECONDS)
     # Acknowledged while the first read is in flight: the streams asking from now on wait
     # for the next read, which shows it.
@@ -144,7 +124,8 @@ def test_streams_starting_together_share_one_read_and_each_starts_from_what_sear
         "seller": (seller, wider),
     }
     streams = {
-        who: opened(c, search, send_initial_state=True) for who, (c, search) in together.items()
+        who: watch_search(c, search, send_initial_state=True)
+        for who, (c, search) in together.items()
     }
     held.wait_for(lambda: len(held.asked) == 1 + len(together))
     held.release.set()
@@ -153,7 +134,7 @@ def test_streams_starting_together_share_one_read_and_each_starts_from_what_sear
     for who, (c, search) in together.items():
         changes, _ = initial_state(streams[who])
         assert {ch.kind for ch in changes} <= {ENTERED}
-        assert {ch.name: ch.result for ch in changes} == searched_all(c, search), who
+        assert {ch.name: ch.result for ch in changes} == fresh_search(c, search), who
         scores = [ch.result.score for ch in changes]
         assert scores == sorted(scores, reverse=True)  # best first
         names[who] = {ch.name for ch in changes}
@@ -161,7 +142,7 @@ def test_streams_starting_together_share_one_read_and_each_starts_from_what_sear
     assert private.name in names["buyer"] and late.name in names["buyer"]
     assert private.name not in names["colleague"]
     first_changes, at = initial_state(first)
-    expected = searched_all(buyer, criteria())
+    expected = fresh_search(buyer, criteria())
     del expected[late.name]  # read before the late lot was approved...
     assert {ch.name: ch.result for ch in first_changes} == expected
     assert at < late.revision
@@ -176,7 +157,7 @@ def test_streams_resuming_together_from_an_older_revision_share_its_read_and_get
     caller: Callable[..., Caller],
     engine: Engine,
     held: HeldReads,
-    opened: Callable[..., Watch],
+    watch_search: Callable[..., Watch],  # noqa: F811 (the fixture, imported)
 ) -> None:
     colleague = caller("BUYER", region="IN-GJ")
     public = approved_lot(seller, admin)
@@ -187,7 +168,7 @@ def test_streams_resuming_together_from_an_older_revision_share_its_read_and_get
     reprice(seller, private.name, "1600")  # inside for the invited buyer: updated
     new = approved_lot(seller, admin)  # enters
     last = new.revision
-    first = opened(buyer, criteria(), start_revision=start)
+    first = watch_search(buyer, criteria(), start_revision=start)
     assert held.first_read.wait(WAIT_SECONDS)
     together = {
         "buyer": (buyer, criteria()),
@@ -195,7 +176,7 @@ def test_streams_resuming_together_from_an_older_revision_share_its_read_and_get
         "buyer, wider": (buyer, criteria(max_price=pb.Money(currency_code="USD", amount="1750"))),
     }
     streams = {
-        who: opened(c, search, start_revision=start) for who, (c, search) in together.items()
+        who: watch_search(c, search, start_revision=start) for who, (c, search) in together.items()
     }
     held.wait_for(lambda: len(held.asked) == 1 + len(together))
     held.release.set()
@@ -212,11 +193,15 @@ def test_streams_resuming_together_from_an_older_revision_share_its_read_and_get
 
 
 def test_a_started_stream_keeps_ids_not_the_lots_it_was_started_from(
-    seller: Caller, admin: Caller, buyer: Caller, held: HeldReads, opened: Callable[..., Watch]
+    seller: Caller,
+    admin: Caller,
+    buyer: Caller,
+    held: HeldReads,
+    watch_search: Callable[..., Watch],  # noqa: F811 (the fixture, imported)
 ) -> None:
     approved_lot(seller, admin)
     held.release.set()
-    streams = [opened(buyer, criteria(), send_initial_state=True) for _ in range(3)]
+    streams = [watch_search(buyer, criteria(), send_initial_state=True) for _ in range(3)]
     for stream in streams:
         initial_state(stream)
     lot = approved_lot(seller, admin)
