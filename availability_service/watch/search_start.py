@@ -83,6 +83,15 @@ class CriteriaStart:
     judge: StandingSearch
     passing: list[Passing] = field(default_factory=list)
     _ranked: list[Passing] | None = None
+    _restricted: list[Availability] | None = None
+
+    def restricted(self) -> list[Availability]:
+        """The passing lots that are not PUBLIC: whether a caller sees them is its own."""
+        if self._restricted is None:
+            self._restricted = [
+                lot for lot, _ in self.passing if lot.market_visibility is not Visibility.PUBLIC
+            ]
+        return self._restricted
 
     def public(self, moment: datetime) -> frozenset[int]:
         """The passing PUBLIC lots the clock-bound filters admit at `moment`: in the set of
@@ -117,14 +126,11 @@ class Start:
 
     def match_set(self, search: StandingSearch) -> MatchSet:
         """The search's starting set: its criteria's PUBLIC ids, shared, and the other lot
-        states passing them that its own caller may see."""
-        public = self.public[_criteria(search)]
-        own = {
-            lot.id.int
-            for lot, _ in self.of(search).passing
-            if lot.id.int not in public and search.admits(lot, self.moment)
-        }
-        return MatchSet(public, own)
+        states passing them that its own caller may see (a PUBLIC lot the clock turns away
+        is turned away for everyone)."""
+        restricted = self.of(search).restricted()
+        own = {lot.id.int for lot in restricted if search.admits(lot, self.moment)}
+        return MatchSet(self.public[_criteria(search)], own)
 
 
 def _criteria(search: StandingSearch) -> Hashable:
