@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import structlog
 
-from availability_service.grpc_api import metrics
+from availability_service.grpc_api import arrival, metrics
 from availability_service.grpc_api.handler_memo import WrappedOnce
 from availability_service.telemetry.tracing import ServerSpan
 
@@ -63,6 +63,9 @@ class AccessLogInterceptor(grpc.aio.ServerInterceptor):
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
+        # The first of our code to run for a call, in its task: the lot cache's probes are
+        # ordered against this moment (grpc_api.arrival).
+        arrival.mark_arrival()
         handler = await continuation(details)
         if handler is None:
             return handler

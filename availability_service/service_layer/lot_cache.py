@@ -3,9 +3,10 @@
 A Get must never show a lot older than a write its caller has already seen acknowledged, in
 any process, nor older than the `x-min-revision` it names. So the cache is consistent the way
 the Kubernetes API server's watch cache serves consistent reads: before a call may use it, a
-probe sent AFTER the call began reads the newest committed revision (`head`) and, in the same
+probe sent AFTER the call arrived reads the newest committed revision (`head`) and, in the same
 snapshot, which lots changed since the cache's own revision (`EventLog.changes_since`); those
-lots are dropped and the cache moves to `head`. Every write acknowledged before the call is
+lots are dropped and the cache moves to `head` (when a call arrived, against when a probe was
+sent: grpc_api.arrival). Every write acknowledged before the call is
 at or below that head (revisions commit in order), so whatever the cache still holds is the
 lot as of `head` or later. Concurrent calls share one probe (grpc_api.lot_reads), which is
 why this costs less than reading the lot.

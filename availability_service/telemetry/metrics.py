@@ -58,6 +58,13 @@ GET_CACHE = Counter(
     "current as of a probe sent after the call began) or read (the database)",
     ["result"],
 )
+GET_CACHE_WAITS = Counter(
+    "availability_get_cache_waits_total",
+    "GetAvailability calls that asked the lot cache, by what they waited for: none (a probe "
+    "sent after the call arrived had already answered), out (the probe out was sent after it "
+    "arrived) or next (a probe still to be sent)",
+    ["wait"],
+)
 GET_CACHE_PROBES = Counter(
     "availability_get_cache_probes_total",
     "Probes that brought the lot cache up to date (each serves every GetAvailability call "

@@ -28,7 +28,7 @@ from tests.support.processes import free_port
 from tradedesk.availability.v1 import availability_service_pb2 as api
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -47,11 +47,26 @@ def _measured(
 ) -> tuple[float, float]:
     """(ok req/s, ms of the process's CPU per ok call) of one load run."""
     assert proc.proc is not None
-    before = _cpu_seconds(proc.proc.pid)
+    before = cpu_seconds(proc.proc.pid)
     result = run_load(proc.address, "GetAvailability", body, BUYER, concurrency, seconds, size)
-    used = _cpu_seconds(proc.proc.pid) - before
+    used = cpu_seconds(proc.proc.pid) - before
     rps = float(result.summary()["ok_rps"])
     return rps, used * 1000 / max(rps * seconds, 1.0)
+
+
+def _spy(args: argparse.Namespace, proc: env.Process, out: str) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling `proc` for the load run to come (raw stacks into `out`), if asked."""
+    if not out:
+        return None
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    command = [py_spy, "record", "-p", str(proc.pid), "-r", "250"]
+    command += ["-d", str(int(args.seconds)), "-f", "raw", "-o", out]
+    command += ["--gil"] if args.gil else []
+    # Native frames need the process stopped while sampled: it slows, the shape holds.
+    command += ["--native"] if args.native else ["--nonblocking"]
+    spy = subprocess.Popen(command)
+    time.sleep(0.5)
+    return spy
 
 
 def main() -> None:
@@ -60,6 +75,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--py-spy", default="", help="write py-spy's raw samples to this file")
     parser.add_argument("--gil", action="store_true", help="py-spy: only the GIL holder")
+    parser.add_argument("--native", action="store_true", help="py-spy: native frames too")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="get-profile-"))
     db = env.start_database(folder)
@@ -72,20 +88,17 @@ def main() -> None:
         (folder / "reply.bin").write_bytes(reply)
         body = grpc_body(request)
         run_load(s.address, "GetAvailability", body, BUYER, args.concurrency, 2, len(reply))
-        spy = None
-        if args.py_spy:
-            py_spy = str(Path(sys.executable).with_name("py-spy"))
-            command = [py_spy, "record", "-p", str(s.proc.pid), "-r", "250", "--nonblocking"]
-            command += ["-d", str(int(args.seconds)), "-f", "raw", "-o", args.py_spy]
-            spy = subprocess.Popen(command + (["--gil"] if args.gil else []))
-            time.sleep(0.5)
+        spy = _spy(args, s, args.py_spy)
         rps, cpu = _measured(s, body, args.concurrency, args.seconds, len(reply))
         if spy is not None:
             spy.wait()
         print(f"service {rps:.1f} req/s, {cpu:.3f} ms CPU per call", flush=True)
         print(_cache_counters(metrics_port), flush=True)
     with env.echo(folder, folder / "reply.bin") as echo:
+        spy = _spy(args, echo, f"{args.py_spy}.echo" if args.py_spy else "")
         echo_rps, echo_cpu = _measured(echo, body, args.concurrency, args.seconds, len(reply))
+        if spy is not None:
+            spy.wait()
     print(f"echo {echo_rps:.1f} req/s, {echo_cpu:.3f} ms CPU per call", flush=True)
     print(f"GetAvailability / echo: {rps / echo_rps:.3f}", flush=True)
 

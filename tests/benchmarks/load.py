@@ -73,10 +73,12 @@ def run_load(
     seconds: float,
     reply_size: int,
     prefer_h2load: bool = True,
+    threads: int = 1,
 ) -> LoadResult:
-    """concurrency = h2load clients x streams; reply_size = bytes of one good reply message."""
+    """concurrency = h2load clients x streams; reply_size = bytes of one good reply message;
+    threads = h2load's threads (the clients are split between them)."""
     if prefer_h2load and have_h2load():
-        return _h2load(address, method, body, token, concurrency, seconds, reply_size)
+        return _h2load(address, method, body, token, concurrency, seconds, reply_size, threads)
     return python_load(address, method, body, token, concurrency, seconds)
 
 
@@ -88,6 +90,7 @@ def _h2load(
     concurrency: int,
     seconds: float,
     reply_size: int,
+    threads: int = 1,
 ) -> LoadResult:
     # Several connections (like several client processes), each with a few concurrent streams.
     clients = max(1, min(concurrency, 16))
@@ -111,7 +114,7 @@ def _h2load(
             "-m",
             str(streams),
             "-t",
-            "1",
+            str(max(1, min(threads, clients))),
             "-D",
             str(int(max(1, seconds))),
             "--warm-up-time",

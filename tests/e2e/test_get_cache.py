@@ -193,3 +193,42 @@ def test_a_kept_lot_is_answered_while_every_database_thread_is_busy(
         assert _hits() == hits + 1
     finally:
         release.set()
+
+
+def _waits(wait: str) -> float:
+    labels = {"wait": wait}
+    return REGISTRY.get_sample_value("availability_get_cache_waits_total", labels) or 0.0
+
+
+def test_gets_answered_by_a_probe_sent_before_their_handler_ran_still_see_every_write(
+    app: Application, seller: Caller, admin: Caller, buyer: Caller
+) -> None:
+    """Under concurrent Gets a probe is often sent, or has answered, between a call's arrival
+    and its handler; such a call is not made to wait for a later probe, and still sees every
+    write acknowledged before it was sent, made by another process of the service."""
+    busy, changing = approved_lot(seller, admin), approved_lot(seller, admin)
+    _get(buyer, changing.name)  # kept
+    done = threading.Event()
+
+    def load() -> None:
+        while not done.is_set():
+            _get(buyer, busy.name)
+
+    shared = _waits("out") + _waits("none")
+    workers = [threading.Thread(target=load) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    try:
+        for i in range(40):
+            grade = f"grade-{i}"
+            outcome = app.services.lots.update(
+                _elsewhere(seller), changing.name, "", {"grade": grade}, None
+            )
+            assert outcome.availability is not None
+            seen = _get(buyer, changing.name)
+            assert (seen.grade, seen.revision) == (grade, outcome.availability.revision)
+    finally:
+        done.set()
+        for worker in workers:
+            worker.join(30)
+    assert _waits("out") + _waits("none") > shared  # the paths this test is about were taken

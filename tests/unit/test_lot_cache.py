@@ -14,6 +14,7 @@ import pytest
 
 from availability_service.domain.errors import NotFound
 from availability_service.domain.model import Availability, Visibility
+from availability_service.grpc_api import arrival
 from availability_service.grpc_api.lot_reads import SharedProbe
 from availability_service.service_layer.lot_cache import MAX_CHANGES_PER_PROBE, LotCache
 from availability_service.service_layer.ports.events import LotChanges
@@ -159,20 +160,65 @@ class _GatedProbe:
 async def test_calls_waiting_together_share_one_probe() -> None:
     log = _GatedProbe()
     probe = SharedProbe(LotCache(10), log)
-    calls = [asyncio.create_task(probe.caught_up()) for _ in range(5)]
+    calls = [asyncio.create_task(probe.caught_up(arrival.draw())) for _ in range(5)]
     await log.probes_sent(1)
     log.gates[0].set()
     assert await asyncio.gather(*calls) == [True] * 5
     assert len(log.sent) == 1
 
 
+async def test_a_call_that_arrived_before_the_probe_out_was_sent_shares_it() -> None:
+    log = _GatedProbe()
+    probe = SharedProbe(LotCache(10), log)
+    arrived = arrival.draw()  # grpc was still reading its request when the probe went out
+    first = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(1)
+    second = asyncio.create_task(probe.caught_up(arrived))
+    await asyncio.sleep(0)
+    log.gates[0].set()
+    assert await asyncio.gather(first, second) == [True, True]
+    assert len(log.sent) == 1
+
+
+async def test_a_call_that_arrived_before_an_answered_probe_was_sent_does_not_wait() -> None:
+    log = _GatedProbe()
+    cache = LotCache(10)
+    probe = SharedProbe(cache, log)
+    arrived = arrival.draw()
+    first = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(1)
+    log.gates[0].set()
+    assert await first
+    # No suspension: the coroutine finishes on its first step, and no probe is sent.
+    answer = probe.caught_up(arrived)
+    with pytest.raises(StopIteration) as done:
+        answer.send(None)
+    assert done.value.value is True
+    assert len(log.sent) == 1 and cache.revision == 7
+
+
+async def test_a_call_that_arrived_after_the_answered_probe_was_sent_waits_for_another() -> None:
+    log = _GatedProbe()
+    probe = SharedProbe(LotCache(10), log)
+    first = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(1)
+    arrived = arrival.draw()  # after the probe went out: its caller's write may be newer
+    log.gates[0].set()
+    assert await first
+    late = asyncio.create_task(probe.caught_up(arrived))
+    await log.probes_sent(2)
+    assert not late.done()
+    log.gates[1].set()
+    assert await late
+
+
 async def test_a_call_that_begins_while_a_probe_is_out_waits_for_the_next() -> None:
     log = _GatedProbe()
     cache = LotCache(10)
     probe = SharedProbe(cache, log)
-    early = asyncio.create_task(probe.caught_up())
+    early = asyncio.create_task(probe.caught_up(arrival.draw()))
     await log.probes_sent(1)
-    late = asyncio.create_task(probe.caught_up())  # its caller's write may be newer
+    late = asyncio.create_task(probe.caught_up(arrival.draw()))  # its caller's write may be newer
     log.gates[0].set()
     assert await early
     await log.probes_sent(2)
@@ -188,7 +234,7 @@ async def test_a_failed_probe_sends_its_calls_to_the_database() -> None:
     log.fail = True
     cache = LotCache(10)
     probe = SharedProbe(cache, log)
-    call = asyncio.create_task(probe.caught_up())
+    call = asyncio.create_task(probe.caught_up(arrival.draw()))
     await log.probes_sent(1)
     log.gates[0].set()
     assert await call is False
