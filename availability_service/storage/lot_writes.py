@@ -11,14 +11,17 @@ second round trip is made while the counter is held. Only the COMMIT follows.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Text, bindparam, cast, func, literal, select
+from sqlalchemy import Connection, Dialect, Insert, Text, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from availability_service.domain.model import AVAILABILITY_FIELDS, Availability
 from availability_service.domain.stored_event import NewEvent
 from availability_service.storage.tables import availabilities, events
+from availability_service.storage.write_transaction import REVISION_SETTING, FinalWrites
 
 NOTIFY_CHANNEL = "availability_events"
 
@@ -58,7 +61,7 @@ def _with_revision(param: str, revision: Any) -> Any:
     )
 
 
-def _statement(lot_write: Any, *, with_hold: bool) -> Insert:
+def _statement(lot_write: Any, *, with_hold: bool, returning: tuple[Any, ...] = ()) -> Insert:
     written = lot_write.returning(_LOT.id, _LOT.revision).cte("written")
     columns = {
         _EVENT.revision: written.c.revision,
@@ -79,7 +82,7 @@ def _statement(lot_write: Any, *, with_hold: bool) -> Insert:
     return (
         events.insert()
         .from_select(list(columns), select(*columns.values()).select_from(written))
-        .returning(_EVENT.revision, _WAKE_UP)
+        .returning(_EVENT.revision, _WAKE_UP, *returning)
     )
 
 
@@ -102,6 +105,49 @@ _STATEMENTS = {
     for is_new in (True, False)
     for with_hold in (True, False)
 }
+
+
+# The stamp sent with the COMMIT (storage.write_transaction) also leaves its revision in a
+# session setting, for the message's last statement to read once the COMMIT is through.
+_STAMP_AT_COMMIT = _statement(
+    _STAMP,
+    with_hold=False,
+    returning=(
+        func.set_config(literal(REVISION_SETTING), cast(_EVENT.revision, Text), literal(False)),
+    ),
+)
+
+
+@cache
+def _driver_stamp(dialect: Dialect) -> tuple[SQLCompiler, dict[str, Any]]:
+    """_STAMP_AT_COMMIT compiled once for the driver, and each parameter's bind processor
+    (what SQLAlchemy's own execution would apply: JSON encoding, UUID to text)."""
+    compiled = _STAMP_AT_COMMIT.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    processors = {
+        name: param.type.dialect_impl(dialect).bind_processor(dialect)
+        for name, param in compiled.binds.items()
+    }
+    return compiled, processors
+
+
+def add_lot_stamped_at_commit(
+    conn: Connection, lot: Availability, event: NewEvent, final: FinalWrites
+) -> None:
+    """Inserts a new lot now, outside the counter's lock, and leaves its revision stamp and
+    event to the transaction's COMMIT message; lot.revision is set once that is through."""
+    conn.execute(_INSERT, _lot_values(lot))
+    compiled, processors = _driver_stamp(conn.dialect)
+    values = {f"ev_{name}": getattr(event, name) for name in _EVENT_PARAMS}
+    params = dict(compiled.construct_params({**values, "lot_key": lot.id}) or {})
+    for name, process in processors.items():
+        if process is not None and params.get(name) is not None:
+            params[name] = process(params[name])
+
+    def took(revision: int) -> None:
+        lot.revision = revision
+
+    final.stamp(lot.id, compiled.string, params, took)
 
 
 def write_lot(conn: Connection, lot: Availability, event: NewEvent, *, is_new: bool) -> int:
