@@ -11,17 +11,19 @@ second round trip is made while the counter is held. Only the COMMIT follows.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Insert, Text, bindparam, cast, func, literal, select
+from sqlalchemy import Connection, Insert, Text, bindparam, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from availability_service.domain.model import AVAILABILITY_FIELDS, Availability
 from availability_service.domain.stored_event import NewEvent
 from availability_service.storage.tables import availabilities, events
-from availability_service.storage.write_transaction import REVISION_SETTING, FinalWrites
+from availability_service.storage.write_transaction import (
+    REVISION_SETTING,
+    DriverStatement,
+    FinalWrites,
+)
 
 NOTIFY_CHANNEL = "availability_events"
 
@@ -118,36 +120,32 @@ _STAMP_AT_COMMIT = _statement(
 )
 
 
-@cache
-def _driver_stamp(dialect: Dialect) -> tuple[SQLCompiler, dict[str, Any]]:
-    """_STAMP_AT_COMMIT compiled once for the driver, and each parameter's bind processor
-    (what SQLAlchemy's own execution would apply: JSON encoding, UUID to text)."""
-    compiled = _STAMP_AT_COMMIT.compile(dialect=dialect)
-    assert isinstance(compiled, SQLCompiler)
-    processors = {
-        name: param.type.dialect_impl(dialect).bind_processor(dialect)
-        for name, param in compiled.binds.items()
-    }
-    return compiled, processors
+# Both compiled once for the driver (storage.write_transaction.DriverStatement).
+_DRIVER_INSERT = DriverStatement(_INSERT)
+_DRIVER_STAMP = DriverStatement(_STAMP_AT_COMMIT)
 
 
 def add_lot_stamped_at_commit(
     conn: Connection, lot: Availability, event: NewEvent, final: FinalWrites
 ) -> None:
-    """Inserts a new lot now, outside the counter's lock, and leaves its revision stamp and
-    event to the transaction's COMMIT message; lot.revision is set once that is through."""
-    conn.execute(_INSERT, _lot_values(lot))
-    compiled, processors = _driver_stamp(conn.dialect)
+    """Leaves a new lot's INSERT, then its revision stamp and event, to the transaction's
+    COMMIT message: one round trip for all three, the row and its index entries (the HNSW
+    graph insert above all) written before the stamp takes the counter's lock, as in
+    write_lot. lot.revision is set once the COMMIT is through."""
     values = {f"ev_{name}": getattr(event, name) for name in _EVENT_PARAMS}
-    params = dict(compiled.construct_params({**values, "lot_key": lot.id}) or {})
-    for name, process in processors.items():
-        if process is not None and params.get(name) is not None:
-            params[name] = process(params[name])
+    values["lot_key"] = lot.id
 
     def took(revision: int) -> None:
         lot.revision = revision
 
-    final.stamp(lot.id, compiled.string, params, took)
+    final.stamp(
+        lot.id,
+        [
+            _DRIVER_INSERT.render(conn.dialect, _lot_values(lot)),
+            _DRIVER_STAMP.render(conn.dialect, values),
+        ],
+        took,
+    )
 
 
 def write_lot(conn: Connection, lot: Availability, event: NewEvent, *, is_new: bool) -> int:

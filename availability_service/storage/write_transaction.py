@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import DeadlinePassed
@@ -66,14 +67,20 @@ class FinalWrites:
         self.lot_id: Any = None  # the new lot whose stamp waits for the commit, if any
 
     def stamp(
-        self, lot_id: Any, sql: str, params: dict[str, Any], on_revision: Callable[[int], None]
+        self,
+        lot_id: Any,
+        statements: list[tuple[str, dict[str, Any]]],
+        on_revision: Callable[[int], None],
     ) -> None:
-        """A new lot's revision stamp and event (driver SQL, parameters named apart)."""
+        """A new lot's statements (DriverStatement.render), its revision stamp last."""
         if self.lot_id is not None:
             raise RuntimeError("one new lot per transaction waits for its commit")
         self.lot_id = lot_id
-        self._statements.append(sql)
-        self._params.update(params)
+        for sql, params in statements:
+            if self._params.keys() & params.keys():
+                raise RuntimeError(f"parameter names shared by two statements: {sql[:60]}")
+            self._statements.append(sql)
+            self._params.update(params)
         self._revision_for.append(on_revision)
 
     def complete_key(self, principal: str, request_id: str, response: dict[str, Any]) -> None:
@@ -102,6 +109,32 @@ class FinalWrites:
             raise RuntimeError("the lot's revision stamp wrote no row")
         for give in self._revision_for:
             give(int(revision))
+
+
+class DriverStatement:
+    """A Core statement compiled once per dialect to the driver's SQL (named parameters),
+    with each parameter's bind processor: what SQLAlchemy's own execution would apply (JSON
+    encoding, UUID to text, vectors), so the SQL can go out inside a larger message."""
+
+    def __init__(self, statement: Any) -> None:
+        self._statement = statement
+        self._compiled: dict[Dialect, tuple[SQLCompiler, dict[str, Any]]] = {}
+
+    def render(self, dialect: Dialect, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        found = self._compiled.get(dialect)
+        if found is None:
+            compiled = self._statement.compile(dialect=dialect)
+            processors = {
+                name: param.type.dialect_impl(dialect).bind_processor(dialect)
+                for name, param in compiled.binds.items()
+            }
+            found = self._compiled[dialect] = (compiled, processors)
+        compiled, processors = found
+        params = dict(compiled.construct_params(values) or {})
+        for name, process in processors.items():
+            if process is not None and params.get(name) is not None:
+                params[name] = process(params[name])
+        return compiled.string, params
 
 
 @contextmanager

@@ -60,9 +60,14 @@ def test_a_create_sends_begin_with_its_timeout_and_its_stamp_and_event_with_the_
         ).availability
     assert lot is not None
     assert sent[0].startswith("BEGIN; SET LOCAL statement_timeout = ")
-    last = sent[-1]
-    assert "next_revision()" in last and "INSERT INTO events" in last and "; COMMIT;" in last
-    assert not any("next_revision()" in s for s in sent[:-1])
+    last = sent[-1]  # the lot's row, its stamp and event, the COMMIT: in this order
+    row, stamp, commit = (
+        last.index("INSERT INTO availabilities"),
+        last.index("next_revision()"),
+        last.index("; COMMIT;"),
+    )
+    assert row < stamp < commit and "INSERT INTO events" in last[stamp:commit]
+    assert not any("availabilities" in s for s in sent[1:-1] if "INSERT" in s)
     with engine.connect() as conn:
         stored = conn.execute(
             select(availabilities.c.revision).where(availabilities.c.id == lot.id)
