@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from availability_service.app import Application
 from availability_service.domain.market import ComparablePrice
@@ -17,6 +17,7 @@ from availability_service.domain.model import Availability, LotState
 from availability_service.domain.stored_event import NewEvent
 from availability_service.intelligence.anomaly import detect_price_anomaly, judge_price
 from availability_service.storage import comparables, lot_writes
+from availability_service.storage.lots import MARKET_STATES_SQL
 from tests.support.fake_repositories import narrowest
 
 MINIMUM = 20
@@ -132,3 +133,15 @@ def _probes(rng: random.Random) -> list[Decimal]:
     out += [Decimal(rng.randint(1000, 2500)) for _ in range(4)]
     out += [Decimal("165000"), Decimal("16.5"), Decimal("74.8")]
     return out
+
+
+def test_the_baseline_function_counts_the_market_states_the_service_counts(
+    app: Application, engine: Engine
+) -> None:
+    """Migration 0013 froze the states into the function that each connection plans once."""
+    del app  # migrated database
+    with engine.connect() as conn:
+        body = conn.execute(
+            text("SELECT pg_get_functiondef('market_price_baseline'::regproc)")
+        ).scalar_one()
+    assert f"state IN {MARKET_STATES_SQL}" in body
