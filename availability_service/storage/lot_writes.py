@@ -13,17 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Text, bindparam, cast, func, literal, select
+from sqlalchemy import Connection, Insert, Text, bindparam, cast, func, literal, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from availability_service.domain.model import AVAILABILITY_FIELDS, Availability
 from availability_service.domain.stored_event import NewEvent
 from availability_service.storage.tables import availabilities, events
-from availability_service.storage.write_transaction import (
-    REVISION_SETTING,
-    DriverStatement,
-    FinalWrites,
-)
+from availability_service.storage.write_transaction import DriverStatement, FinalWrites
 
 NOTIFY_CHANNEL = "availability_events"
 
@@ -63,7 +59,7 @@ def _with_revision(param: str, revision: Any) -> Any:
     )
 
 
-def _statement(lot_write: Any, *, with_hold: bool, returning: tuple[Any, ...] = ()) -> Insert:
+def _statement(lot_write: Any, *, with_hold: bool) -> Insert:
     written = lot_write.returning(_LOT.id, _LOT.revision).cte("written")
     columns = {
         _EVENT.revision: written.c.revision,
@@ -84,7 +80,7 @@ def _statement(lot_write: Any, *, with_hold: bool, returning: tuple[Any, ...] = 
     return (
         events.insert()
         .from_select(list(columns), select(*columns.values()).select_from(written))
-        .returning(_EVENT.revision, _WAKE_UP, *returning)
+        .returning(_EVENT.revision, _WAKE_UP)
     )
 
 
@@ -109,20 +105,24 @@ _STATEMENTS = {
 }
 
 
-# The stamp sent with the COMMIT (storage.write_transaction) also leaves its revision in a
-# session setting, for the message's last statement to read once the COMMIT is through.
-_STAMP_AT_COMMIT = _statement(
-    _STAMP,
-    with_hold=False,
-    returning=(
-        func.set_config(literal(REVISION_SETTING), cast(_EVENT.revision, Text), literal(False)),
-    ),
+# The stamp sent with the COMMIT (storage.write_transaction): what _STATEMENTS[(True, False)]
+# writes, as the function stamp_new_lot (migration 0013: planned once per connection), which
+# also leaves the revision in the session setting the commit message reads back.
+_STAMP_AT_COMMIT = text(
+    "SELECT stamp_new_lot(:lot_key, :ev_event_type, :ev_event_types, :ev_actor,"
+    " :ev_changed_fields, :ev_before, :ev_after)"
+).bindparams(
+    bindparam("lot_key", type_=_LOT.id.type),
+    bindparam("ev_event_types", type_=_EVENT.event_types.type),
+    bindparam("ev_changed_fields", type_=_EVENT.changed_fields.type),
+    bindparam("ev_before", type_=_EVENT.before.type),
+    bindparam("ev_after", type_=_EVENT.after.type),
 )
-
-
 # Both compiled once for the driver (storage.write_transaction.DriverStatement).
 _DRIVER_INSERT = DriverStatement(_INSERT)
 _DRIVER_STAMP = DriverStatement(_STAMP_AT_COMMIT)
+# The stamp's event parameters (a new lot's event has no hold).
+_STAMP_PARAMS = ("event_type", "event_types", "actor", "changed_fields", "before", "after")
 
 
 def add_lot_stamped_at_commit(
@@ -132,7 +132,7 @@ def add_lot_stamped_at_commit(
     COMMIT message: one round trip for all three, the row and its index entries (the HNSW
     graph insert above all) written before the stamp takes the counter's lock, as in
     write_lot. lot.revision is set once the COMMIT is through."""
-    values = {f"ev_{name}": getattr(event, name) for name in _EVENT_PARAMS}
+    values = {f"ev_{name}": getattr(event, name) for name in _STAMP_PARAMS}
     values["lot_key"] = lot.id
 
     def took(revision: int) -> None:

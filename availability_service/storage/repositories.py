@@ -51,7 +51,7 @@ class SqlLots:
         self._final = final
 
     def add(self, lot: Availability, event: NewEvent) -> None:
-        if self._final is not None and self._final.lot_id is None:
+        if self._final is not None and self._final.lot_id is None and event.reservation is None:
             lot_writes.add_lot_stamped_at_commit(self._conn, lot, event, self._final)
         else:
             lot.revision = lot_writes.write_lot(self._conn, lot, event, is_new=True)

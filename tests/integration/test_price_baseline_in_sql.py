@@ -18,6 +18,7 @@ from availability_service.domain.stored_event import NewEvent
 from availability_service.intelligence.anomaly import detect_price_anomaly, judge_price
 from availability_service.storage import comparables, lot_writes
 from availability_service.storage.lots import MARKET_STATES_SQL
+from availability_service.storage.write_transaction import REVISION_SETTING
 from tests.support.fake_repositories import narrowest
 
 MINIMUM = 20
@@ -145,3 +146,15 @@ def test_the_baseline_function_counts_the_market_states_the_service_counts(
             text("SELECT pg_get_functiondef('market_price_baseline'::regproc)")
         ).scalar_one()
     assert f"state IN {MARKET_STATES_SQL}" in body
+
+
+def test_the_stamp_function_wakes_the_channel_the_watch_listens_on(
+    app: Application, engine: Engine
+) -> None:
+    del app  # migrated database
+    with engine.connect() as conn:
+        body = conn.execute(
+            text("SELECT pg_get_functiondef('stamp_new_lot'::regproc)")
+        ).scalar_one()
+    assert f"pg_notify('{lot_writes.NOTIFY_CHANNEL}'" in body
+    assert f"set_config('{REVISION_SETTING}'" in body
