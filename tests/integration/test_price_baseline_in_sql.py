@@ -136,25 +136,20 @@ def _probes(rng: random.Random) -> list[Decimal]:
     return out
 
 
-def test_the_baseline_function_counts_the_market_states_the_service_counts(
-    app: Application, engine: Engine
-) -> None:
-    """Migration 0013 froze the states into the function that each connection plans once."""
-    del app  # migrated database
+def function_body(engine: Engine, name: str) -> str:
     with engine.connect() as conn:
-        body = conn.execute(
-            text("SELECT pg_get_functiondef('market_price_baseline'::regproc)")
+        body: str = conn.execute(
+            text("SELECT pg_get_functiondef(CAST(:name AS regproc))"), {"name": name}
         ).scalar_one()
-    assert f"state IN {MARKET_STATES_SQL}" in body
+    return body
 
 
-def test_the_stamp_function_wakes_the_channel_the_watch_listens_on(
+def test_the_functions_planned_once_use_the_services_states_channel_and_setting(
     app: Application, engine: Engine
 ) -> None:
+    """Migration 0013 froze these into the functions that each connection plans once."""
     del app  # migrated database
-    with engine.connect() as conn:
-        body = conn.execute(
-            text("SELECT pg_get_functiondef('stamp_new_lot'::regproc)")
-        ).scalar_one()
-    assert f"pg_notify('{lot_writes.NOTIFY_CHANNEL}'" in body
-    assert f"set_config('{REVISION_SETTING}'" in body
+    assert f"state IN {MARKET_STATES_SQL}" in function_body(engine, "market_price_baseline")
+    stamp = function_body(engine, "stamp_new_lot")
+    assert f"pg_notify('{lot_writes.NOTIFY_CHANNEL}'" in stamp
+    assert f"set_config('{REVISION_SETTING}'" in stamp
