@@ -4,6 +4,7 @@ written and the pooled connection clean."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,10 +31,14 @@ def a_seller() -> Principal:
 
 @contextmanager
 def statements_sent(engine: Engine) -> Iterator[list[str]]:
+    """The statements this thread sends (the session's server runs background work on the
+    same engine: the sweeper, the watch hub)."""
     sent: list[str] = []
+    this_thread = threading.get_ident()
 
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(statement)
+        if threading.get_ident() == this_thread:
+            sent.append(statement)
 
     event.listen(engine, "before_cursor_execute", note)
     try:
