@@ -136,7 +136,10 @@ def record(
         reservation_id=None if reservation is None else reservation.id,
         reservation=None if reservation is None else to_snapshot(reservation),
     )
-    lot.revision = tx.lots.add(lot, event) if is_new else tx.lots.save(lot, event)
+    if is_new:
+        tx.lots.add(lot, event)  # sets lot.revision, at the latest when the commit is through
+    else:
+        lot.revision = tx.lots.save(lot, event)
     if reservation is not None:
         reservation.revision = lot.revision
     market.note_change(tx, lot, event_type, before, reservation, lot.update_time)

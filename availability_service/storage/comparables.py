@@ -12,7 +12,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.market import MarketBaseline, PriceSpread
 from availability_service.domain.model import HoldState
-from availability_service.storage.lots import MARKET_STATES_SQL
 from availability_service.storage.tables import availabilities, reservations
 
 
@@ -75,46 +74,17 @@ def _spread(row: Any) -> PriceSpread | None:
     return PriceSpread(n, median, mad, row.doubled_deviations / 2 / n)
 
 
+# The query is the function market_price_baseline (migration 0013: PL/pgSQL keeps its plan per
+# connection; planning it against the lot table's many indexes cost more than running it).
 # Lots that passed review (MARKET_STATES); drafts, rejected and cancelled lots are no market.
 # `scope` indexes price_check.SCOPES; `usable` prices are finite and positive (in PostgreSQL
 # 'NaN' sorts above every number, and numeric(36, 6) holds no infinity). The median's middle
 # values are the array's ((n + 1) / 2)-th and (n / 2 + 1)-th; the MAD's, the prices at those
 # places in order of their distance from the median.
 _BASELINE = text(
-    "WITH newest AS ("
-    " SELECT price_per_base_unit AS price, grade, delivery_region FROM ("
-    "  SELECT price_per_base_unit, grade, delivery_region, create_time, row_number()"
-    "   OVER (PARTITION BY seller_id ORDER BY create_time DESC) AS nth FROM ("
-    "   SELECT price_per_base_unit, grade, delivery_region, seller_id, create_time"
-    "   FROM availabilities"
-    "   WHERE commodity = :commodity AND base_price_unit = :unit"
-    "   AND NOT ai_price_anomaly AND price_per_base_unit IS NOT NULL AND delete_time IS NULL"
-    f"   AND state IN {MARKET_STATES_SQL} AND create_time >= :since"
-    "   AND id <> :exclude AND seller_id <> :seller"
-    "   ORDER BY create_time DESC LIMIT :scan) AS recent) AS capped"
-    "  WHERE nth <= :per_seller ORDER BY create_time DESC LIMIT :limit),"
-    " pick AS (SELECT CASE"
-    "  WHEN :grade <> '' AND :region <> '' AND count(*) FILTER"
-    "   (WHERE grade = :grade AND delivery_region = :region) >= :minimum THEN 0"
-    "  WHEN :grade <> '' AND count(*) FILTER (WHERE grade = :grade) >= :minimum THEN 1"
-    "  WHEN :region <> '' AND count(*) FILTER (WHERE delivery_region = :region) >= :minimum"
-    "   THEN 2 ELSE 3 END AS scope FROM newest),"
-    " chosen AS (SELECT price FROM newest, pick WHERE pick.scope = 3"
-    "  OR (pick.scope = 0 AND grade = :grade AND delivery_region = :region)"
-    "  OR (pick.scope = 1 AND grade = :grade) OR (pick.scope = 2 AND delivery_region = :region)),"
-    " sets AS (SELECT false AS usable, array_agg(price ORDER BY price) AS prices FROM chosen"
-    "  UNION ALL SELECT true, array_agg(price ORDER BY price) FROM chosen"
-    "  WHERE price > 0 AND price <> 'NaN'),"
-    " middles AS (SELECT usable, prices, coalesce(cardinality(prices), 0) AS n,"
-    "  prices[(cardinality(prices) + 1) / 2] AS lo, prices[cardinality(prices) / 2 + 1] AS hi"
-    "  FROM sets)"
-    " SELECT pick.scope, m.usable, m.n, m.lo, m.hi,"
-    "  d.by_distance[(m.n + 1) / 2] AS dev_lo, d.by_distance[m.n / 2 + 1] AS dev_hi,"
-    "  d.doubled_deviations"
-    " FROM pick, middles AS m, LATERAL (SELECT"
-    "  array_agg(p ORDER BY abs(2 * p - (m.lo + m.hi))) AS by_distance,"
-    "  sum(abs(2 * p - (m.lo + m.hi))) AS doubled_deviations"
-    "  FROM unnest(m.prices) AS p) AS d"
+    "SELECT scope, usable, n, lo, hi, dev_lo, dev_hi, doubled_deviations"
+    " FROM market_price_baseline(:commodity, :unit, :since, :exclude, :seller, :limit,"
+    " :per_seller, :scan, :grade, :region, :minimum)"
 ).bindparams(bindparam("exclude", type_=availabilities.c.id.type))
 
 

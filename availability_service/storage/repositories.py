@@ -33,17 +33,28 @@ from availability_service.storage import (
     search,
 )
 from availability_service.storage.viewing import visibility_params, visible_to
+from availability_service.storage.write_transaction import FinalWrites
 
 
 class SqlLots:
-    def __init__(self, conn: Connection, statement_timeout_ms: int | None = None) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        statement_timeout_ms: int | None = None,
+        final: FinalWrites | None = None,
+    ) -> None:
         self._conn = conn
         # Set for reads outside a transaction (UnitOfWork.statement_read): the statement
         # timeout travels in the same message as the one statement it bounds.
         self._statement_timeout_ms = statement_timeout_ms
+        # The write transaction's COMMIT message (storage.write_transaction), if any.
+        self._final = final
 
-    def add(self, lot: Availability, event: NewEvent) -> int:
-        return lot_writes.write_lot(self._conn, lot, event, is_new=True)
+    def add(self, lot: Availability, event: NewEvent) -> None:
+        if self._final is not None and self._final.lot_id is None and event.reservation is None:
+            lot_writes.add_lot_stamped_at_commit(self._conn, lot, event, self._final)
+        else:
+            lot.revision = lot_writes.write_lot(self._conn, lot, event, is_new=True)
 
     def save(self, lot: Availability, event: NewEvent) -> int:
         return lot_writes.write_lot(self._conn, lot, event, is_new=False)
@@ -205,8 +216,9 @@ def stored_event(row: Any) -> StoredEvent:
 
 
 class SqlIdempotency:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, final: FinalWrites | None = None) -> None:
         self._conn = conn
+        self._final = final
 
     def claim(
         self, *, principal: str, request_id: str, method: str, request_hash: str
@@ -220,6 +232,11 @@ class SqlIdempotency:
         )
 
     def complete(self, *, principal: str, request_id: str, response: dict[str, Any]) -> None:
+        lot, final = response.get("availability"), self._final
+        if final is not None and lot is not None and lot.get("id") == str(final.lot_id):
+            # The response is the lot whose revision comes with the COMMIT: stored with it.
+            final.complete_key(principal, request_id, response)
+            return
         idempotency.complete(
             self._conn, principal=principal, request_id=request_id, response=response
         )

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, text
 
 from availability_service.domain.deadline import Deadline
-from availability_service.domain.errors import DeadlinePassed
 from availability_service.service_layer import ports
 from availability_service.storage.loop_probe import LoopChangeProbe
 from availability_service.storage.read_routing import ReadRouter, ReplicaUnavailable
@@ -31,16 +30,11 @@ from availability_service.storage.repositories import (
 )
 from availability_service.storage.repositories_search import SqlSearch
 from availability_service.storage.search_memory import SearchMemory
-
-# A caller's deadline bounds each statement, up to this: PostgreSQL refuses a statement_timeout
-# past 2^31-1 ms (about 24.8 days), and no statement of this service should run for minutes,
-# however long the caller is willing to wait.
-MAX_STATEMENT_TIMEOUT_SECONDS = 600.0
-
-
-def statement_timeout_ms(deadline: Deadline) -> int:
-    """The SET LOCAL statement_timeout value for what is left of a deadline: 1 ms up to the cap."""
-    return max(1, int(min(deadline.remaining(), MAX_STATEMENT_TIMEOUT_SECONDS) * 1000))
+from availability_service.storage.write_transaction import (
+    FinalWrites,
+    statement_timeout_ms,
+    write_transaction,
+)
 
 
 class SqlTransaction:
@@ -53,15 +47,18 @@ class SqlTransaction:
         statement_timeout_ms: int | None = None,
         writes: bool = False,
         search_memory: SearchMemory | None = None,
+        final: FinalWrites | None = None,
     ):
         self.connection = conn
+        # What a write transaction sends with its COMMIT (None: reads, or a caller's own).
+        self._final = final
         self._statement_timeout_ms = statement_timeout_ms
         self._search_memory = search_memory
         self._committed: list[Callable[[], None]] | None = [] if writes else None
 
     @cached_property
     def lots(self) -> SqlLots:
-        return SqlLots(self.connection, self._statement_timeout_ms)
+        return SqlLots(self.connection, self._statement_timeout_ms, self._final)
 
     @cached_property
     def holds(self) -> SqlHolds:
@@ -73,7 +70,7 @@ class SqlTransaction:
 
     @cached_property
     def idempotency(self) -> SqlIdempotency:
-        return SqlIdempotency(self.connection)
+        return SqlIdempotency(self.connection, self._final)
 
     @cached_property
     def market(self) -> SqlMarket:
@@ -116,18 +113,11 @@ class SqlUnitOfWork:
 
     @contextmanager
     def transaction(self, deadline: Deadline | None = None) -> Iterator[SqlTransaction]:
-        """Commits on success; then runs what after_commit() queued."""
-        with self.engine.begin() as conn:
-            _bound_by_deadline(conn, deadline)
-            tx = SqlTransaction(conn, writes=True)
+        """Commits on success (storage.write_transaction: the final writes ride with the
+        COMMIT); then runs what after_commit() queued."""
+        with self.engine.connect() as conn, write_transaction(conn, deadline) as final:
+            tx = SqlTransaction(conn, writes=True, final=final)
             yield tx
-            # statement_timeout bounds each statement by what was left when the transaction
-            # began, so a late statement (a lock granted after the deadline) could still
-            # commit a write its caller was told had failed: past the deadline, roll back.
-            if deadline is not None and deadline.passed():
-                raise DeadlinePassed(
-                    "the deadline passed before the change could commit; nothing was changed"
-                )
         for action in tx._committed or ():
             action()
 
@@ -202,7 +192,11 @@ def _bound_by_deadline(conn: Connection, deadline: Deadline | None) -> None:
     """The client's remaining deadline bounds the database work: past it, nobody is waiting
     for the answer, so Postgres cancels the statement and the transaction rolls back."""
     if deadline is not None:
-        conn.execute(text(f"SET LOCAL statement_timeout = {statement_timeout_ms(deadline)}"))
+        # Driver SQL: a text() per timeout value would be compiled anew on every call.
+        conn.exec_driver_sql(
+            f"SET LOCAL statement_timeout = {statement_timeout_ms(deadline)}",
+            execution_options={"no_parameters": True},
+        )
 
 
 if TYPE_CHECKING:

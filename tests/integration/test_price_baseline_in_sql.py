@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from availability_service.app import Application
 from availability_service.domain.market import ComparablePrice
@@ -17,6 +17,8 @@ from availability_service.domain.model import Availability, LotState
 from availability_service.domain.stored_event import NewEvent
 from availability_service.intelligence.anomaly import detect_price_anomaly, judge_price
 from availability_service.storage import comparables, lot_writes
+from availability_service.storage.lots import MARKET_STATES_SQL
+from availability_service.storage.write_transaction import REVISION_SETTING
 from tests.support.fake_repositories import narrowest
 
 MINIMUM = 20
@@ -132,3 +134,22 @@ def _probes(rng: random.Random) -> list[Decimal]:
     out += [Decimal(rng.randint(1000, 2500)) for _ in range(4)]
     out += [Decimal("165000"), Decimal("16.5"), Decimal("74.8")]
     return out
+
+
+def function_body(engine: Engine, name: str) -> str:
+    with engine.connect() as conn:
+        body: str = conn.execute(
+            text("SELECT pg_get_functiondef(CAST(:name AS regproc))"), {"name": name}
+        ).scalar_one()
+    return body
+
+
+def test_the_functions_planned_once_use_the_services_states_channel_and_setting(
+    app: Application, engine: Engine
+) -> None:
+    """Migration 0013 froze these into the functions that each connection plans once."""
+    del app  # migrated database
+    assert f"state IN {MARKET_STATES_SQL}" in function_body(engine, "market_price_baseline")
+    stamp = function_body(engine, "stamp_new_lot")
+    assert f"pg_notify('{lot_writes.NOTIFY_CHANNEL}'" in stamp
+    assert f"set_config('{REVISION_SETTING}'" in stamp

@@ -85,9 +85,9 @@ class FakeLots:
         self._store.append_event(event, lot.id)
         return self._store.revision
 
-    def add(self, lot: Availability, event: NewEvent) -> int:
+    def add(self, lot: Availability, event: NewEvent) -> None:
         assert lot.id not in self._store.lots, "add() of a lot that exists"
-        return self._write(lot, event)
+        lot.revision = self._write(lot, event)
 
     def save(self, lot: Availability, event: NewEvent) -> int:
         assert lot.id in self._store.lots, "save() of a lot never added"

@@ -14,12 +14,14 @@ from availability_service.domain.viewer import Viewer
 
 
 class LotRepository(Protocol):
-    def add(self, lot: Availability, event: NewEvent) -> int:
-        """Stores a new lot and its event at the next revision and returns that revision.
+    def add(self, lot: Availability, event: NewEvent) -> None:
+        """Stores a new lot and its event at the next revision, set in `lot.revision`.
 
         Takes the revision counter's lock until commit: call it after every other lock the
-        transaction needs on lots (lock order is always lots, then the counter), and as late
-        as possible: every other writer waits for that lock until this transaction ends.
+        transaction needs on lots (lock order is always lots, then the counter), and last:
+        the revision may be taken with the COMMIT itself (the database adapter sends the
+        lot's stamp and event in the commit's message), so `lot.revision` may be set only
+        once the transaction commits, and the transaction's later statements run before it.
         """
         ...
 
