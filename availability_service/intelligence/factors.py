@@ -44,10 +44,25 @@ def weighted(
 ) -> tuple[float, list[Factor]]:
     """The factors of these names, renormalised weights and values, and their summed score."""
     factors: list[Factor] = []
+    total = 0.0  # as sum() adds floats: from 0.0, in order
     for name, weight, value in zip(names, weights, values, strict=True):
         bounded = clamp01(value)
-        factors.append(Factor(name, weight, bounded, weight * bounded))
-    return clamp01(sum(f.contribution for f in factors)), factors
+        key = (name, weight, bounded)
+        factor = _KEPT.get(key)
+        if factor is None:
+            if len(_KEPT) >= KEPT_FACTORS:
+                _KEPT.clear()
+            factor = _KEPT[key] = Factor(name, weight, bounded, weight * bounded)
+        factors.append(factor)
+        total += factor.contribution
+    return clamp01(total), factors
+
+
+# Factors by (name, weight, value): immutable, and mostly equal across the many criteria a
+# lot state is scored against (its vector and confidence factors), so they are shared rather
+# than made per score. Forgotten all at once past the bound.
+_KEPT: dict[tuple[str, float, float], Factor] = {}
+KEPT_FACTORS = 20_000
 
 
 def combine(

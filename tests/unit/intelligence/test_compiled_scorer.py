@@ -78,7 +78,8 @@ def test_a_compiled_scorer_gives_score_lots_result_bit_for_bit(
         assert got.passes == expected.passes
         assert got.breakdown == expected.breakdown
         for mine, theirs in zip(got.breakdown, expected.breakdown, strict=True):
-            assert bits(mine.contribution) == bits(theirs.contribution)
+            for field in ("weight", "value", "contribution"):
+                assert bits(getattr(mine, field)) == bits(getattr(theirs, field))
 
 
 @given(st.one_of(st.floats(), st.sampled_from([-0.0, 0.0, 1.0, math.inf, -math.inf, math.nan])))
