@@ -156,7 +156,8 @@ class _SearchStream(Follow):
         index = index_for(self.hub)
         commodity = self.commodity
         joined = self._follow(
-            lambda: index.join(commodity), lambda feed: index.leave(commodity, feed)
+            lambda: index.join(commodity, self._may_change),
+            lambda feed: index.leave(commodity, feed),
         )
         async for response in joined:
             yield response
@@ -196,6 +197,17 @@ class _SearchStream(Follow):
         if batch:
             yield search_wire.response(last, batch)
         self.pos = max(self.pos, last)
+
+    def _may_change(self, event: WatchEvent) -> bool:
+        """Whether the event can change the match set as the criteria alone tell: the lot is
+        in it, or its new state passes the criteria (who may see it, and when, is judged
+        when it is applied). Asked by the search's queue as the hub offers the event
+        (SearchFeed), when every earlier event of the lot is applied."""
+        if event.availability_id.int in self.inside:
+            return True
+        if event.after.get("commodity") != self.commodity:
+            return False
+        return self.standing.judged(decoded(event)[0]) is not None
 
     def _apply(self, event: WatchEvent, moment: datetime) -> bytes | None:
         """The change this event makes to the match set, if any (and the set updated).
