@@ -1,7 +1,8 @@
 """One WatchSearch stream: the match set of a standing search, kept current from the events.
 
 The stream starts from the match set at its start revision (now, the initial state, or a
-resume point; search_reads.lots_at), then applies every event of the search's commodity in
+resume point), read and judged once for every stream starting together (watch.search_start),
+then applies every event of the search's commodity in
 revision order: a lot whose new state passes and did not is ENTERED, one that passes and did
 is UPDATED (every event changes a lot's revision and etag, so its payload), one that passed
 and no longer does is LEFT. As in the watch stream, `pos` is the highest revision this stream
@@ -11,7 +12,6 @@ with no gap and no duplicate.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime
@@ -29,7 +29,7 @@ from availability_service.grpc_api.watch_input import parse_request
 from availability_service.grpc_api.watch_stream import BATCH_MAX_BYTES, REASONS
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.search import SearchService
-from availability_service.watch import reads, search_reads, similarity
+from availability_service.watch import reads, search_start, similarity
 from availability_service.watch.feed import WatchEvent
 from availability_service.watch.filters import WatchRequest
 from availability_service.watch.follow import (
@@ -41,6 +41,7 @@ from availability_service.watch.follow import (
 )
 from availability_service.watch.hub import WatchHub, WatchSlot
 from availability_service.watch.search_index import index_for
+from availability_service.watch.search_start import MatchSet, starts_for
 from availability_service.watch.standing import Judged, Match, StandingSearch
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
@@ -48,7 +49,6 @@ from tradedesk.availability.v1 import watch_pb2
 ENTERED = watch_pb2.MATCH_KIND_ENTERED
 UPDATED = watch_pb2.MATCH_KIND_UPDATED
 LEFT = watch_pb2.MATCH_KIND_LEFT
-EVALUATION_SLICE = 200
 SELLER_VIEWS_KEPT = 1000  # per stream (_sees_everything), forgotten all at once past it
 
 
@@ -125,34 +125,35 @@ class _SearchStream(Follow):
         super().__init__(request, standing.principal, hub)
         self.standing = standing
         self.commodity = standing.commodity.code
-        self.inside: set[int] = set()  # the match set, by lot id (as an int: cheaper to hash)
+        self.inside = MatchSet()  # the match set, by lot id (as an int: cheaper to hash)
         self._views: dict[Any, bool] = {}  # seller id -> this caller sees everything of its lots
 
     def _bookmark(self, revision: int, mark: Mark) -> search_wire.Encoded:
         return _bookmark(revision, REASONS[mark])
 
     async def run(self) -> AsyncIterator[Any]:
-        start: int | None = None  # None: now, as the initial state
+        start: int | None = None  # None: the head, with or without the initial state
         if self.request.start_revision > 0:
             self._check_not_future(await self._read(reads.current_revision, self.hub.uow))
             start = self.request.start_revision
-        elif not self.request.send_initial_state:
-            start = self.hub.position
         self.standing.summation = await self._read(similarity.calibrated, self.hub.uow)
-        state = await self._read(search_reads.lots_at, self.hub.uow, self.commodity, start)
-        self.pos = state.revision if start is None else start
-        self._check_retained(state.oldest)
-        found = [m async for m in self._evaluated(state.lots) if m is not None]
-        # Only membership is kept: ENTERED or UPDATED depends on it, and LEFT shows the lot's
-        # new state, so the set costs an id per lot, not a lot.
-        self.inside = {m.availability.id.int for m in found}
+        try:
+            # Shared with every stream starting from the same read (watch.search_start).
+            begun = await starts_for(self.hub).start(self.standing, start)
+        except self.hub.database.unavailable as exc:
+            raise StreamUnavailable("database unavailable; resume from last_revision") from exc
+        self.pos = begun.revision if start is None else start
+        self._check_retained(begun.oldest)
+        # Only membership is kept, by id: ENTERED or UPDATED depends on it, and LEFT shows the
+        # lot's new state.
+        self.inside = begun.match_set(self.standing)
         if self.request.send_initial_state:
-            found.sort(key=lambda m: (-m.score, m.availability.id))
-            initial = [(self.pos, self._initial_change(m)) for m in found]
-            for response in self._batches(initial):
+            ranked = search_start.initial(begun.of(self.standing), self.standing, self.inside)
+            changes = ((self.pos, self._initial_change(match)) for match in ranked)
+            for response in self._batches(changes):
                 yield self._sent(response)
             yield self._sent(self._bookmark(self.pos, Mark.INITIAL_STATE_END))
-        del found, state
+        del begun  # the start's lots go once every stream starting with them is past here
         index = index_for(self.hub)
         commodity = self.commodity
         joined = self._follow(
@@ -161,14 +162,6 @@ class _SearchStream(Follow):
         )
         async for response in joined:
             yield response
-
-    async def _evaluated(self, lots: list[Availability]) -> AsyncIterator[Match | None]:
-        """Each lot judged, letting the other streams and calls run between slices (a large
-        commodity would otherwise hold the event loop for its whole initial evaluation)."""
-        for i, lot in enumerate(lots):
-            if i % EVALUATION_SLICE == EVALUATION_SLICE - 1:
-                await asyncio.sleep(0)
-            yield self.standing.evaluate(lot)
 
     def _messages(self, events: list[WatchEvent]) -> Iterator[Any]:
         """Messages for these consecutive events; advances pos past all of them."""

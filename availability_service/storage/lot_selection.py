@@ -1,16 +1,19 @@
-"""Lot reads of the watch streams: a watch's selection as of a revision, a commodity's lots."""
+"""Lot reads of the watch streams: a watch's selection as of a revision, the lots of a
+commodity a standing search could match."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.model import Availability
+from availability_service.domain.viewer import SYSTEM
 from availability_service.service_layer.ports.lots import LotSelection
+from availability_service.service_layer.ports.search import CandidateFilter
 from availability_service.storage.lots import row_to_lot
+from availability_service.storage.search import indexed_conditions
 from availability_service.storage.tables import availabilities
 
 
@@ -50,12 +53,9 @@ def selection_page(
     return [row_to_lot(row) for row in conn.execute(query.limit(limit))]
 
 
-def commodity_lots(
-    conn: Connection, commodity: str, visible: ColumnElement[bool] | None
-) -> list[Availability]:
-    """Every undeleted lot of the commodity (that the predicate admits)."""
-    t = availabilities
-    conditions: list[Any] = [t.c.commodity == commodity, t.c.delete_time.is_(None)]
-    if visible is not None:
-        conditions.append(visible)
-    return [row_to_lot(row) for row in conn.execute(select(t).where(*conditions))]
+def searchable_lots(conn: Connection, commodity: str) -> list[Availability]:
+    """See LotRepository.searchable_of_commodity: search's own criteria-free filters
+    (storage.search.indexed_conditions: commodity, ACTIVE, undeleted, some quantity left)."""
+    anything = CandidateFilter(commodity, SYSTEM, [], 0, include_anomalies=True)
+    query = select(availabilities).where(*indexed_conditions(anything))
+    return [row_to_lot(row) for row in conn.execute(query)]

@@ -86,8 +86,8 @@ class SqlLots:
     def by_ids(self, lot_ids: Sequence[uuid.UUID], viewer: Viewer) -> dict[uuid.UUID, Availability]:
         return search.lots_by_id(self._conn, lot_ids, visible_to(viewer))
 
-    def of_commodity(self, commodity: str, viewer: Viewer) -> list[Availability]:
-        return lot_selection.commodity_lots(self._conn, commodity, visible_to(viewer))
+    def searchable_of_commodity(self, commodity: str) -> list[Availability]:
+        return lot_selection.searchable_lots(self._conn, commodity)
 
     def selection_page(
         self,

@@ -64,11 +64,14 @@ class FakeLotReads(FakeLots):
             lot.id: copy.deepcopy(lot) for lot in lots if lot is not None and _sees(viewer, lot)
         }
 
-    def of_commodity(self, commodity: str, viewer: Viewer) -> list[Availability]:
+    def searchable_of_commodity(self, commodity: str) -> list[Availability]:
         return [
             copy.deepcopy(lot)
             for lot in self._store.lots.values()
-            if lot.commodity == commodity and lot.delete_time is None and _sees(viewer, lot)
+            if lot.commodity == commodity
+            and lot.state is LotState.ACTIVE
+            and lot.delete_time is None
+            and lot.available_quantity > 0
         ]
 
     def selection_page(

@@ -55,8 +55,9 @@ class LotRepository(Protocol):
         """The lots with these ids that `viewer` may see, by id."""
         ...
 
-    def of_commodity(self, commodity: str, viewer: Viewer) -> list[Availability]:
-        """Every undeleted lot of the commodity that `viewer` may see."""
+    def searchable_of_commodity(self, commodity: str) -> list[Availability]:
+        """The commodity's lots a search could match (ACTIVE, undeleted, some quantity
+        available: search's filters that no criteria change), whoever may see them."""
         ...
 
     def selection_page(
