@@ -13,7 +13,7 @@ with no gap and no duplicate.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -42,7 +42,7 @@ from availability_service.watch.follow import (
 from availability_service.watch.hub import WatchHub, WatchSlot
 from availability_service.watch.search_index import index_for
 from availability_service.watch.search_start import MatchSet, starts_for
-from availability_service.watch.standing import Match, StandingSearch
+from availability_service.watch.standing import Judged, Match, StandingSearch
 from tradedesk.availability.v1 import availability_service_pb2 as api
 from tradedesk.availability.v1 import watch_pb2
 
@@ -62,6 +62,7 @@ def decoded(event: WatchEvent) -> tuple[Availability, bytes]:
 
 
 _DECODED = "watch_search.decoded"  # the memo key of `decoded`
+_CHANGE = "watch_search.change"  # memo keys of changes: (_CHANGE, criteria id, view, kind)
 
 
 def criteria_key(search: api.SearchAvailabilitiesRequest) -> bytes:
@@ -156,7 +157,8 @@ class _SearchStream(Follow):
         index = index_for(self.hub)
         commodity = self.commodity
         joined = self._follow(
-            lambda: index.join(commodity), lambda feed: index.leave(commodity, feed)
+            lambda: index.join(commodity, self._may_change),
+            lambda feed: index.leave(commodity, feed),
         )
         async for response in joined:
             yield response
@@ -189,39 +191,62 @@ class _SearchStream(Follow):
             yield search_wire.response(last, batch)
         self.pos = max(self.pos, last)
 
+    def _may_change(self, event: WatchEvent) -> bool:
+        """Whether the event can change the match set as the criteria alone tell: the lot is
+        in it, or its new state passes the criteria (who may see it, and when, is judged
+        when it is applied). Asked by the search's queue as the hub offers the event
+        (SearchFeed), when every earlier event of the lot is applied."""
+        if event.availability_id.int in self.inside:
+            return True
+        if event.after.get("commodity") != self.commodity:
+            return False
+        return self.standing.judged(decoded(event)[0]) is not None
+
     def _apply(self, event: WatchEvent, moment: datetime) -> bytes | None:
-        """The change this event makes to the match set, if any (and the set updated)."""
-        before = event.before or {}
-        if self.commodity not in (event.after.get("commodity"), before.get("commodity")):
+        """The change this event makes to the match set, if any (and the set updated).
+
+        Run for every event of the commodity by every search of it (a thousand searches at
+        100 changes a second): what the criteria decide is shared (`judged`), and so is each
+        change's bytes (`_event_change`); what is left here is this search's own."""
+        commodity = self.commodity
+        if event.after.get("commodity") != commodity and (
+            event.before is None or event.before.get("commodity") != commodity
+        ):
             return None
         lot, types = decoded(event)
         standing = self.standing
         judged = standing.judged(lot)
-        was_inside = lot.id.int in self.inside
+        lot_id = lot.id.int
+        inside = self.inside
         if judged is not None and standing.admits(lot, moment):
-            self.inside.add(lot.id.int)
-            kind = UPDATED if was_inside else ENTERED
-            return self._event_change(kind, event, lambda: Match(lot, *judged))
-        if not was_inside:
+            kind = UPDATED if lot_id in inside else ENTERED
+            inside.add(lot_id)
+            return self._event_change(kind, event, lot, judged)
+        if lot_id not in inside:
             return None
-        self.inside.discard(lot.id.int)
+        inside.discard(lot_id)
         if lot.delete_time is not None or not can_see_lot(self.principal, lot):
             # The caller lost sight of the lot: nothing of its new state may be shown.
             return search_wire.change(LEFT, f"availabilities/{lot.id}", event.revision, types, None)
-        return self._event_change(LEFT, event, lambda: standing.score(lot)[0])
+        return self._event_change(LEFT, event, lot, None)
 
-    def _event_change(self, kind: int, event: WatchEvent, match: Callable[[], Match]) -> bytes:
-        """The change of `kind` for this event: the same bytes for every search with these
-        criteria whose caller sees the same redacted view of the lot, built once per event."""
+    def _event_change(
+        self, kind: int, event: WatchEvent, lot: Availability, judged: Judged | None
+    ) -> bytes:
+        """The change of `kind` for this event (`judged`: the lot's score in the set, None for
+        LEFT: its score now): the same bytes for every search with these criteria whose
+        caller sees the same redacted view of the lot, built once per event."""
         standing = self.standing
-
-        def build() -> bytes:
-            return search_wire.event_change(kind, event, self.principal, decoded(event)[1], match())
-
-        if standing.criteria_id is None:
-            return build()
-        key = (standing.criteria_id, self._sees_everything(event), kind)
-        return search_wire.shared_change(event, key, build)
+        view = self._sees_everything(event)
+        key = (_CHANGE, standing.criteria_id, view, kind)
+        found: bytes | None = event.memo.get(key) if standing.criteria_id is not None else None
+        if found is None:
+            match = Match(lot, *judged) if judged is not None else standing.score(lot)[0]
+            types = decoded(event)[1]
+            found = search_wire.event_change(kind, event, self.principal, types, match, view)
+            if standing.criteria_id is not None:
+                event.memo[key] = found
+        return found
 
     def _sees_everything(self, event: WatchEvent) -> bool:
         """Whether this caller sees the lot's every field (WatchEvent.sees_everything), kept

@@ -15,7 +15,6 @@ them to gRPC as they are (`wire`, its response serialiser).
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from availability_service.auth.principal import Principal
@@ -38,11 +37,9 @@ _RESPONSE_REVISION, _RESPONSE_CHANGE = b"\x08", b"\x12"
 _ZERO_DOUBLE = bytes(8)
 _DOUBLE = struct.Struct("<d")
 
-# In each event's memo: its lot serialised per view (sees everything or not), whole changes
-# by what makes them equal for many streams (criteria, view, kind), and per view the parts
-# of a change that every criteria shares (event_change).
-_LOT, _CHANGE = "watch_search_wire.lot", "watch_search_wire.change"
-_PARTS = "watch_search_wire.parts"
+# In each event's memo: its lot serialised per view (sees everything or not), and per view
+# the parts of a change that every criteria shares (event_change).
+_LOT, _PARTS = "watch_search_wire.lot", "watch_search_wire.parts"
 # Score factors by value (most are equal across the searches of a lot state); bounded.
 # Keyed by a plain tuple of the factor's fields: hashing and comparing a dataclass calls its
 # generated Python methods, five times per change built.
@@ -82,24 +79,15 @@ def _double(key: bytes, value: float) -> bytes:
     return b"" if packed == _ZERO_DOUBLE else key + packed
 
 
-def event_lot(event: WatchEvent, viewer: Principal) -> bytes:
+def event_lot(event: WatchEvent, viewer: Principal, view: bool | None = None) -> bytes:
     """The lot after the event as `viewer` may read it (watch_events.after_for), serialised
-    once per event and view."""
-    view = event.sees_everything(viewer)
+    once per event and view (`view`: event.sees_everything(viewer), when known)."""
+    if view is None:
+        view = event.sees_everything(viewer)
     key = (_LOT, view)
     found: bytes | None = event.memo.get(key)
     if found is None:
         found = event.memo[key] = after_for(event, viewer).SerializeToString()
-    return found
-
-
-def shared_change(event: WatchEvent, key: Hashable, build: Callable[[], bytes]) -> bytes:
-    """The change `build` makes for this event, built once per event and `key` (whatever
-    the change depends on besides the event), kept as long as the event is."""
-    memo_key = (_CHANGE, key)
-    found: bytes | None = event.memo.get(memo_key)
-    if found is None:
-        found = event.memo[memo_key] = build()
     return found
 
 
@@ -133,17 +121,25 @@ def _scored(hit: SearchHit) -> bytes:
 
 
 def event_change(
-    kind: int, event: WatchEvent, viewer: Principal, types: bytes, hit: SearchHit
+    kind: int,
+    event: WatchEvent,
+    viewer: Principal,
+    types: bytes,
+    hit: SearchHit,
+    view: bool | None = None,
 ) -> bytes:
     """change(kind, name, event.revision, types, result(event_lot(event, viewer), hit)), with
     what every criteria shares (the name, the result's lot field, the revision and types)
-    built once per event and view: a change costs its score and breakdown, and one join."""
-    key = (_PARTS, event.sees_everything(viewer))
+    built once per event and view: a change costs its score and breakdown, and one join.
+    `view`: event.sees_everything(viewer), when known."""
+    if view is None:
+        view = event.sees_everything(viewer)
+    key = (_PARTS, view)
     parts: tuple[bytes, bytes, bytes] | None = event.memo.get(key)
     if parts is None:
         parts = event.memo[key] = (
             _field(_CHANGE_NAME, hit.availability.name.encode()),
-            _field(_RESULT_LOT, event_lot(event, viewer)),
+            _field(_RESULT_LOT, event_lot(event, viewer, view)),
             _CHANGE_REVISION + varint(event.revision) + types,
         )
     name, lot, tail = parts

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 
 from availability_service.intelligence.catalog import Commodity, QualityParameter
-from availability_service.intelligence.factors import Factor, clamp01, combine
+from availability_service.intelligence.factors import (
+    Factor,
+    clamp01,
+    combine,
+    normalised,
+    weighted,
+)
 from availability_service.intelligence.readiness import ReadinessScore, readiness_score
 
 __all__ = [
@@ -29,6 +35,7 @@ __all__ = [
     "ReadinessScore",
     "ScoreWeights",
     "ScoredLot",
+    "Scorer",
     "SearchCriteria",
     "distance_score",
     "price_score",
@@ -138,7 +145,14 @@ def price_score(
 
     Above max_price x (1 + tol%) the lot fails the filter; the limit itself passes.
     """
-    limit = max_price * (1 + _dec(tolerance_percent) / 100)
+    return _price_within(price, max_price, _price_limit(max_price, tolerance_percent))
+
+
+def _price_limit(max_price: Decimal, tolerance_percent: float) -> Decimal:
+    return max_price * (1 + _dec(tolerance_percent) / 100)
+
+
+def _price_within(price: Decimal, max_price: Decimal, limit: Decimal) -> tuple[float, bool]:
     if price > limit:
         return 0.0, False
     if max_price <= 0:
@@ -240,6 +254,45 @@ def score_lot(
     criteria: SearchCriteria, lot: LotCandidate, commodity: Commodity | None = None
 ) -> ScoredLot:
     """Score one lot: see the module docstring for the formula and active factors."""
+    limit = None
+    if criteria.max_price is not None:
+        limit = _price_limit(criteria.max_price, criteria.price_tolerance_percent)
+    values, passes = _values(criteria, lot, commodity, limit)
+    score, breakdown = combine(criteria.weights.as_dict(), values)
+    return ScoredLot(score=score, breakdown=breakdown, passes=passes)
+
+
+class Scorer:
+    """score_lot for one criteria and commodity, scoring many lots: what does not depend on
+    the lot is computed once (the price limit with its tolerance, the renormalised weights of
+    each set of active factors), by the same functions, so every result is score_lot's."""
+
+    def __init__(self, criteria: SearchCriteria, commodity: Commodity | None = None) -> None:
+        self.criteria = criteria
+        self.commodity = commodity
+        self._limit = None
+        if criteria.max_price is not None:
+            self._limit = _price_limit(criteria.max_price, criteria.price_tolerance_percent)
+        self._weights = criteria.weights.as_dict()
+        self._normalised: dict[tuple[str, ...], list[float]] = {}  # by the active factors
+
+    def score(self, lot: LotCandidate) -> ScoredLot:
+        values, passes = _values(self.criteria, lot, self.commodity, self._limit)
+        names = tuple(values)
+        weights = self._normalised.get(names)
+        if weights is None:
+            weights = self._normalised[names] = normalised(self._weights, names)
+        score, breakdown = weighted(names, weights, values.values())
+        return ScoredLot(score=score, breakdown=breakdown, passes=passes)
+
+
+def _values(
+    criteria: SearchCriteria,
+    lot: LotCandidate,
+    commodity: Commodity | None,
+    price_limit: Decimal | None,
+) -> tuple[dict[str, float], bool]:
+    """Each active factor's value, in the breakdown's order, and whether the lot passes."""
     values: dict[str, float] = {}
     passes = True
     if lot.cosine_similarity is not None:
@@ -249,15 +302,12 @@ def score_lot(
             criteria.quality_targets, lot.normalized_quality, commodity
         )
         passes = passes and ok
-    if criteria.max_price is not None and lot.price is not None:
-        values["price"], ok = price_score(
-            lot.price, criteria.max_price, criteria.price_tolerance_percent
-        )
+    if criteria.max_price is not None and price_limit is not None and lot.price is not None:
+        values["price"], ok = _price_within(lot.price, criteria.max_price, price_limit)
         passes = passes and ok
     if lot.ai_confidence_score is not None:
         values["confidence"] = clamp01(lot.ai_confidence_score)
     if lot.distance_km is not None:
         values["distance"], ok = distance_score(lot.distance_km, criteria.radius_km)
         passes = passes and ok
-    score, breakdown = combine(criteria.weights.as_dict(), values)
-    return ScoredLot(score=score, breakdown=breakdown, passes=passes)
+    return values, passes

@@ -25,7 +25,8 @@ import math
 import time
 import uuid
 import weakref
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -123,24 +124,50 @@ class Pacer:
 
 
 class SearchFeed(Subscription):
-    """One standing search's queue: the events of its commodity, and, once they are all
-    taken, a position mark at the hub's position (the index skips the other commodities'
-    events, so without it the stream's position would lag behind the hub)."""
+    """One standing search's queue: the events of its commodity that can change its match
+    set, and, once they are all taken, a position mark at the hub's position (the events
+    skipped, of other commodities or that cannot concern it, move its position that way).
 
-    def __init__(self, capacity: int, hub: WatchHub, pacer: Pacer) -> None:
+    `concerns` is the search's own test (set by its stream: the lot is in its set, or the
+    lot state passes its criteria). It holds for a lot only when the search has applied
+    every event of that lot it was given, so it is asked only then, and only once the search
+    follows live (its first take: the events its catch-up applies come before it); until
+    then every event is queued. An event it turns away would have changed nothing."""
+
+    def __init__(
+        self,
+        capacity: int,
+        hub: WatchHub,
+        pacer: Pacer,
+        concerns: Callable[[WatchEvent], bool] | None = None,
+    ) -> None:
         super().__init__(capacity)
         self.hub = hub
         self.pacer = pacer
+        self.concerns = concerns
+        self.live = False  # taken from at least once: its catch-up is over
         self.marked = 0
         self.taken_tick = -1  # the tick in which events were last taken, for the pace
         self.wake_tick: int | None = None  # the tick the pacer wakes this search at
         self.waiting = False  # in wait(): an offered event may wake it
+        self._unapplied: Counter[int] = Counter()  # lot id -> events queued or being applied
+        self._taken: list[WatchEvent] = []  # applied once the search takes or waits again
 
     def offer(self, event: WatchEvent) -> bool:
         """As Subscription.offer, but a search that took events in its current interval is
-        woken at the interval's end (by the pacer), and takes what arrived meanwhile then."""
+        woken at the interval's end (by the pacer), and takes what arrived meanwhile then;
+        an event that cannot change the search is not queued (see the class)."""
         if self.ended is not None or len(self.items) >= self.capacity:
             return False
+        lot = event.availability_id.int
+        if (
+            self.live
+            and self.concerns is not None
+            and lot not in self._unapplied
+            and not self.concerns(event)
+        ):
+            return True
+        self._unapplied[lot] += 1
         self.items.append(event)
         if self.waiting:
             due = self.taken_tick + MESSAGE_TICKS
@@ -158,9 +185,21 @@ class SearchFeed(Subscription):
         is taken at once, whatever its interval."""
         return 2 * len(self.items) >= self.capacity
 
+    def _applied(self) -> None:
+        """The events taken last are applied: the search takes or waits only after that."""
+        for event in self._taken:
+            lot = event.availability_id.int
+            self._unapplied[lot] -= 1
+            if not self._unapplied[lot]:
+                del self._unapplied[lot]
+        self._taken = []
+
     def take(self, limit: int) -> list[WatchEvent]:
+        self._applied()
+        self.live = True
         taken = super().take(limit)
         if taken:
+            self._taken = taken
             self.marked = max(self.marked, taken[-1].revision)
             self.taken_tick = self.pacer.now()
         elif self.ended is None and self.hub.position > self.marked:
@@ -173,6 +212,7 @@ class SearchFeed(Subscription):
         the tick after it). Events take one message per interval: those arriving after the
         search took some wait for the end of its interval; a search that took none in its
         last interval gets them at once."""
+        self._applied()
         if self.ended is not None:
             return
         due = self.taken_tick + MESSAGE_TICKS
@@ -223,11 +263,14 @@ class SearchIndex(Subscription):
         self.by_commodity.clear()
         self.attached = False
 
-    def join(self, commodity: str) -> tuple[SearchFeed, int]:
-        """A new standing search's queue, and the revision after which it gets every event."""
+    def join(
+        self, commodity: str, concerns: Callable[[WatchEvent], bool] | None = None
+    ) -> tuple[SearchFeed, int]:
+        """A new standing search's queue (`concerns`: SearchFeed's), and the revision after
+        which it gets every event that can change it."""
         position = self.hub.attach(self) if not self.attached else self.hub.position
         self.attached = True
-        feed = SearchFeed(self.hub.limits.queue_size, self.hub, self.pacer)
+        feed = SearchFeed(self.hub.limits.queue_size, self.hub, self.pacer, concerns)
         feed.marked = position
         self.by_commodity[commodity].add(feed)
         return feed, position

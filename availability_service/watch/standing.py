@@ -28,7 +28,7 @@ from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import can_see_lot
 from availability_service.domain import holds as hold_rules
 from availability_service.domain.model import Availability, LotState
-from availability_service.intelligence import Commodity, Embedder, Factor, score_lot
+from availability_service.intelligence import Commodity, Embedder, Factor, Scorer
 from availability_service.service_layer.changes import now
 from availability_service.service_layer.ports.search import (
     EARTH_RADIUS_SLACK_M,
@@ -115,6 +115,7 @@ class StandingSearch:
         self.commodity = commodity
         self.plan = plan
         self.embedder = embedder
+        self._scorer = Scorer(plan.criteria, commodity)  # score_lot, its constants computed once
         self._regions = frozenset(r.lower() for r in query.delivery_regions)
         self.summation = Summation()
 
@@ -184,7 +185,7 @@ class StandingSearch:
         distance_km = self._distance_km(lot)
         cosine = shared.embedded.remembered_distance(self._target, self._summation)
         candidate = shared.candidate(lot, cosine, distance_km)
-        scored = score_lot(self.plan.criteria, candidate, self.commodity)
+        scored = self._scorer.score(candidate)
         return Match(lot, scored.score, scored.breakdown, distance_km), scored.passes
 
     def _distance_km(self, lot: Availability) -> float | None:

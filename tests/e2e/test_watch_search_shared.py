@@ -12,7 +12,7 @@ from google.protobuf import duration_pb2
 from sqlalchemy import Engine
 
 from availability_service.grpc_api import watch_search_wire as search_wire
-from availability_service.watch import standing
+from availability_service.intelligence import Scorer
 from tests.e2e.test_watch_search import (
     changes_until,
     criteria,
@@ -73,7 +73,7 @@ def test_equal_criteria_score_a_change_once_and_each_watcher_gets_what_search_gi
         market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
         restricted_buyer_ids=[buyer.subject, colleague.subject],
     )
-    scored = counting(monkeypatch, standing, "score_lot")
+    scored = counting(monkeypatch, Scorer, "score")
     streams = following(
         watch_search,
         engine,
