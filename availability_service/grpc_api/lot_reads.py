@@ -28,7 +28,6 @@ from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.service_layer.lot_cache import (
     MAX_CHANGES_PER_PROBE,
-    PROBE_GAP_SECONDS,
     PROBE_SECONDS,
     LotCache,
 )
@@ -48,11 +47,8 @@ _AT_ONCE, _OUT, _NEXT = (GET_CACHE_WAITS.labels(wait) for wait in ("none", "out"
 class SharedProbe:
     """Brings the cache up to date for every call that arrived before the probe is sent."""
 
-    def __init__(
-        self, cache: LotCache, changes: ChangeProbe, gap: float = PROBE_GAP_SECONDS
-    ) -> None:
+    def __init__(self, cache: LotCache, changes: ChangeProbe) -> None:
         self._cache = cache
-        self._gap = gap
         # On this loop (storage.loop_probe): no thread hop, one probe at a time.
         self._changes = changes
         # The next probe, for calls that arrived after the one out was sent.
@@ -91,16 +87,10 @@ class SharedProbe:
         return self._next
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        sent_at: float | None = None  # the previous probe of this busy spell
         while self._next is not None:
             # One turn of the loop first: calls that arrived with this one (a burst read in
-            # the same poll) join its probe instead of waiting for the next. Back to back
-            # (calls waited while the previous one was out), wait out the gap: the calls
-            # arriving meanwhile join this probe rather than each costing one of their own.
-            pause = 0.0 if sent_at is None else sent_at + self._gap - loop.time()
-            await asyncio.sleep(max(0.0, pause))
-            sent_at = loop.time()
+            # the same poll) join its probe instead of waiting for the next.
+            await asyncio.sleep(0)
             # Calls that arrive from here on wait for the next probe: this one may have
             # been sent before their caller's write was acknowledged.
             batch, self._next = self._next, None

@@ -37,11 +37,6 @@ MAX_CHANGES_PER_PROBE = 1000
 # waiting for the probe read the lot themselves (and meet the trouble with their own deadline).
 # It runs on the event loop (UnitOfWork.change_probe, storage.loop_probe).
 PROBE_SECONDS = 2.0
-# While calls keep waiting (a probe answered and the next is wanted at once), probes are sent
-# at most this often, so that the calls arriving in between share one: back to back, a probe
-# answered ~1.3 calls at c=16 and cost ~0.2 ms of the event loop per call. A probe wanted
-# after a quiet spell (a lone caller, every probe answered with nobody waiting) goes at once.
-PROBE_GAP_SECONDS = 0.002
 
 
 class LotCache:

@@ -239,34 +239,3 @@ async def test_a_failed_probe_sends_its_calls_to_the_database() -> None:
     log.gates[0].set()
     assert await call is False
     assert cache.revision is None
-
-
-async def test_back_to_back_probes_are_spaced_so_that_calls_arriving_between_share_one() -> None:
-    log = _GatedProbe()
-    probe = SharedProbe(LotCache(10), log, gap=0.5)
-    first = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await log.probes_sent(1)
-    waiting = asyncio.create_task(probe.caught_up(arrival.draw()))  # wants the next probe
-    log.gates[0].set()
-    assert await first
-    for _ in range(5):
-        await asyncio.sleep(0)  # well within the gap: the next probe is not out yet
-    assert len(log.sent) == 1
-    later = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await log.probes_sent(2)
-    log.gates[1].set()
-    assert await asyncio.gather(waiting, later) == [True, True]
-    assert len(log.sent) == 2  # one probe for both, not one each
-
-
-async def test_a_probe_wanted_after_a_quiet_spell_is_sent_at_once() -> None:
-    log = _GatedProbe()
-    probe = SharedProbe(LotCache(10), log, gap=60.0)
-    first = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await log.probes_sent(1)
-    log.gates[0].set()
-    assert await first
-    lone = asyncio.create_task(probe.caught_up(arrival.draw()))  # nobody waited meanwhile
-    await asyncio.wait_for(log.probes_sent(2), timeout=10)  # not after the 60 s gap
-    log.gates[1].set()
-    assert await lone
