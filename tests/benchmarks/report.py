@@ -212,6 +212,7 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
             )
         )
     rows += _standing_rows(results.get("standing_search", {}))
+    rows += _standing_start_rows(results.get("standing_start", {}))
     return rows
 
 
@@ -221,7 +222,9 @@ def _standing_rows(standing: dict[str, Any]) -> list[Row]:
         return [("16. WatchSearch standing searches", "report", "-", "-", skip or "not run")]
     load = (
         f"{standing['standing_searches']} searches over {standing['commodities']} commodities, "
-        f"{standing['changes_per_s_written']} changes/s; {standing['deliveries']} deliveries, "
+        f"{standing['changes_per_s_written']} changes/s written, "
+        f"{standing.get('changes_per_s_followed', '-')}/s followed; p50 by third of the writes "
+        f"{standing.get('delay_p50_ms_by_third', '-')} ms; {standing['deliveries']} deliveries, "
         f"errors {standing['stream_errors'] or 'none'}"
     )
     return [
@@ -240,6 +243,30 @@ def _standing_rows(standing: dict[str, Any]) -> list[Row]:
             "reported",
         ),
     ]
+
+
+def _standing_start_rows(start: dict[str, Any]) -> list[Row]:
+    """Issue 16: the 1,000 standing searches opened at once, on an empty and a large market."""
+    if (skip := _cell(start)) or not start:
+        return [("16. Standing searches starting at once", "report", "-", "-", skip or "not run")]
+    rows: list[Row] = []
+    for key, market in (("empty_market", "an empty market"), ("large_market", None)):
+        side = start.get(key)
+        if not side:
+            continue
+        where = market or f"a {start.get('market_lots', '?'):,} lot market"
+        rows.append(
+            (
+                f"16. {start['standing_searches']} standing searches starting at once on {where}",
+                "report",
+                f"p50 {side['start_p50_ms']} ms, p99 {side['start_p99_ms']} ms",
+                f"{side['started']} started, errors {side['stream_errors'] or 'none'}; RSS "
+                f"{side['rss_before_mb']} -> peak {side['rss_peak_mb']} -> "
+                f"{side['rss_open_mb']} MB open",
+                "reported",
+            )
+        )
+    return rows
 
 
 def replica_rows(results: dict[str, Any]) -> list[Row]:
