@@ -24,7 +24,6 @@ import heapq
 import math
 import time
 import uuid
-import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ import structlog
 
 from availability_service.watch.feed import End, Subscription, WatchEvent
 from availability_service.watch.hub import WatchHub
+from availability_service.watch.per_hub import PerHub
 
 log = structlog.get_logger(__name__)
 
@@ -292,12 +292,5 @@ class SearchIndex(Subscription):
         return sum(len(feeds) for feeds in self.by_commodity.values())
 
 
-_INDEXES: weakref.WeakKeyDictionary[WatchHub, SearchIndex] = weakref.WeakKeyDictionary()
-
-
-def index_for(hub: WatchHub) -> SearchIndex:
-    """The hub's standing-search index (one per hub, made on first use)."""
-    index = _INDEXES.get(hub)
-    if index is None:
-        index = _INDEXES[hub] = SearchIndex(hub)
-    return index
+# The hub's standing-search index (one per hub, made on first use).
+index_for: PerHub[SearchIndex] = PerHub(SearchIndex)

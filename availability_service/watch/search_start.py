@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import weakref
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +33,7 @@ from availability_service.domain.model import Availability, Visibility
 from availability_service.service_layer.changes import now
 from availability_service.watch import reads, search_reads
 from availability_service.watch.hub import WatchHub
+from availability_service.watch.per_hub import PerHub
 from availability_service.watch.standing import Match, StandingSearch
 
 # Lot judgements (a lot against one criteria) between two turns of the event loop: a large
@@ -274,12 +274,5 @@ def initial(start: CriteriaStart, search: StandingSearch, inside: MatchSet) -> I
             yield Match(lot, *judged)
 
 
-_STARTS: weakref.WeakKeyDictionary[WatchHub, StartReads] = weakref.WeakKeyDictionary()
-
-
-def starts_for(hub: WatchHub) -> StartReads:
-    """The hub's shared starts (one per hub, made on first use)."""
-    found = _STARTS.get(hub)
-    if found is None:
-        found = _STARTS[hub] = StartReads(hub)
-    return found
+# The hub's shared starts (one per hub, made on first use).
+starts_for: PerHub[StartReads] = PerHub(StartReads)
