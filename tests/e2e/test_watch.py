@@ -371,9 +371,14 @@ def test_a_watcher_that_stops_reading_is_cut_off_while_a_fast_one_keeps_up(
     slow = Watch(slow_reader, request, read=False)  # opened, never read until the end
     fast = Watch(reader, request)
     # Large lots fill the slow stream's HTTP/2 window quickly; then its queue of 3 overflows.
-    lots = [create(seller, description="x" * 3000) for _ in range(60)]
+    # Each lot waits for the fast watcher to see the one before: one hub read, so one queued
+    # message per lot, however fast the writes (a burst read at once would be one message).
+    lots, seen = [], []
+    for _ in range(60):
+        lots.append(create(seller, description="x" * 3000))
+        seen += fast.events_until(lots[-1].revision)
     last = lots[-1].revision
-    assert [e.revision for e in fast.events_until(last)] == [lot.revision for lot in lots]
+    assert [e.revision for e in seen] == [lot.revision for lot in lots]
     slow.start_reading()
     got: list[int] = []
     while True:
