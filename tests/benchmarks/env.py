@@ -19,7 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy.engine import make_url
 
 from availability_service.auth.tokens import mint_token
-from tests.support.processes import child_pids, free_port
+from tests.support.processes import child_pids, free_port, listening_sockets
 
 # Fixed secret: tokens minted here are accepted by every server process the harness starts.
 BENCH_SECRET = "bench-secret-for-the-availability-engine-0123456789"
@@ -99,13 +99,35 @@ def wait_ready(
     raise TimeoutError(f"{address} did not start: {log.read_text()[-2000:]}")
 
 
+def wait_listening(
+    port: int, count: int, proc: subprocess.Popen[bytes] | None, log: Path, timeout: float = 90.0
+) -> None:
+    """Until `count` sockets listen on `port` (every worker of `serve --workers`)."""
+    deadline = time.monotonic() + timeout
+    while len(listening_sockets(port)) < count:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited: {log.read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"fewer than {count} listeners on {port}: {log.read_text()[-2000:]}")
+        time.sleep(0.1)
+
+
 class Process:
     """A real `availability-service serve` (or echo server) process on its own port."""
 
     def __init__(
-        self, argv: list[str], folder: Path, name: str, env: dict[str, str] | None = None
+        self,
+        argv: list[str],
+        folder: Path,
+        name: str,
+        env: dict[str, str] | None = None,
+        listeners: int = 1,
     ) -> None:
         self.port = free_port()
+        # Worker processes, each with its own listener: ready only once all listen, or the
+        # load's connections all go to the first one up (the kernel spreads new connections
+        # over the listeners there are when each connects).
+        self.listeners = listeners
         self.argv = [a.replace("{address}", self.address) for a in argv]
         self.log = folder / f"{name}-{self.port}.log"
         self.env = dict(os.environ, **(env or {}))
@@ -122,6 +144,7 @@ class Process:
                 self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
         wait_ready(self.address, self.proc, self.log)
+        wait_listening(self.port, self.listeners, self.proc, self.log)
         print(f"[bench]   {self.log.stem} ready in {time.monotonic() - started:.1f} s", flush=True)
         return self
 
@@ -178,7 +201,7 @@ def service(
         "--workers",
         str(workers),
     ]
-    return Process(argv, folder, f"serve-w{workers}", env)
+    return Process(argv, folder, f"serve-w{workers}", env, listeners=workers)
 
 
 def echo(folder: Path, reply: Path, workers: int = 1, stream_count: int = 100) -> Process:
@@ -195,4 +218,4 @@ def echo(folder: Path, reply: Path, workers: int = 1, stream_count: int = 100) -
         "--stream-count",
         str(stream_count),
     ]
-    return Process(argv, folder, f"echo-w{workers}")
+    return Process(argv, folder, f"echo-w{workers}", listeners=workers)

@@ -13,20 +13,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tests.support.callers import TEST_SECRET
-from tests.support.processes import ServerProcess, child_pids, free_port
+from tests.support.processes import ServerProcess, child_pids, free_port, listening_sockets
 
 pytestmark = pytest.mark.slow
-
-
-def _listening_inodes(port: int) -> set[str]:
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
-                inodes.add(inode)
-    return inodes
 
 
 def _socket_inodes(pid: int) -> set[str]:
@@ -76,7 +65,7 @@ def test_two_workers_each_listen_on_the_shared_port_and_all_stop_on_sigterm(
         # Both children must be up, not just the first one to bind.
         for _ in range(300):
             workers = child_pids(proc.pid)
-            listening = _listening_inodes(port)
+            listening = listening_sockets(port)
             sharing = [pid for pid in workers if _socket_inodes(pid) & listening]
             if len(sharing) == 2:
                 break

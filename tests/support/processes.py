@@ -22,6 +22,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def listening_sockets(port: int) -> set[str]:
+    """The inodes of the sockets listening on `port` (one per `serve --workers` process: each
+    holds its own SO_REUSEPORT listener)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                inodes.add(inode)
+    return inodes
+
+
 def child_pids(parent: int) -> list[int]:
     """The pids whose parent is `parent`, read from /proc (Linux)."""
     pids = []
