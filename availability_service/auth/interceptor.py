@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
-from contextlib import AsyncExitStack
+from contextvars import Token
 from typing import Any, NoReturn
 
 import grpc
@@ -69,12 +69,14 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        method: str = handler_call_details.method
-        if handler is None or self.is_open(method):
+        if handler is None:
             return handler
-        return self._guarded(handler, method)
+        # Open or guarded is decided once per method, with its wrapping (WrappedOnce).
+        return self._guarded(handler, handler_call_details.method)
 
     def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+        if self.is_open(method):
+            return handler
         # Methods of other services are not in the policy; an empty short name is denied.
         short = method[len(_SERVICE_PREFIX) :] if method.startswith(_SERVICE_PREFIX) else ""
         codec = {
@@ -98,11 +100,24 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         )
 
     def _guard_unary(self, behaviour: Behaviour, short: str) -> Behaviour:
+        if inspect.iscoroutinefunction(behaviour):
+            # The usual case, without asking each result whether it is awaitable.
+            async def guarded_coroutine(request: Any, context: grpc.aio.ServicerContext) -> Any:
+                token = await self._admit(short, context, request_cost(short, request))
+                try:
+                    return await behaviour(request, context)
+                finally:
+                    self._release(short, token)
+
+            return guarded_coroutine
+
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            async with AsyncExitStack() as admitted:
-                await self._admit(short, context, admitted, request_cost(short, request))
+            token = await self._admit(short, context, request_cost(short, request))
+            try:
                 result = behaviour(request, context)
                 return await result if inspect.isawaitable(result) else result
+            finally:
+                self._release(short, token)
 
         return guarded
 
@@ -112,8 +127,8 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return self._guard_unary(behaviour, short)
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            async with AsyncExitStack() as admitted:
-                await self._admit(short, context, admitted)
+            token = await self._admit(short, context)
+            try:
                 responses = behaviour(request, context)
                 if hasattr(responses, "__aiter__"):
                     async for response in responses:
@@ -121,17 +136,18 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
                 else:
                     for response in responses:
                         yield response
+            finally:
+                self._release(short, token)
 
         return guarded
 
     async def _admit(
-        self,
-        short: str,
-        context: grpc.aio.ServicerContext,
-        admitted: AsyncExitStack,
-        cost: int = 1,
-    ) -> Principal:
-        """Run every check in order; on success the slots and contextvar are undone on exit."""
+        self, short: str, context: grpc.aio.ServicerContext, cost: int = 1
+    ) -> Token[Principal | None]:
+        """Run every check in order. On success the call holds a concurrency slot (unless it
+        is a watch) and the principal is current: `_release` gives both back. A try/finally
+        rather than an AsyncExitStack per call: the stack, its callbacks and its async exit
+        were a measurable share of every call's cost (docs/performance.md, target 1)."""
         try:
             principal = self._verifier.verify(_bearer_token(context.invocation_metadata()))
         except AuthenticationError as error:
@@ -167,20 +183,29 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         # Watch streams are long-lived and capped by the watch hub (per caller, per process,
         # with room kept for SERVICE and ADMIN), which can also take a slot back from a stream
         # that stopped reading; counting them here would let watchers starve unary calls.
-        if short not in WATCH_METHODS:
-            if not self._concurrency.try_enter():
-                await _abort(
-                    context,
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    "server is at its concurrent request limit",
-                    "TOO_MANY_REQUESTS",
-                    retry_after=0.1,
-                )
-            admitted.callback(self._concurrency.exit)
+        if short not in WATCH_METHODS and not self._concurrency.try_enter():
+            await _abort(
+                context,
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "server is at its concurrent request limit",
+                "TOO_MANY_REQUESTS",
+                retry_after=0.1,
+            )
         token = current_principal.set(principal)
-        admitted.callback(_reset_principal, token)
-        record_caller(principal)
-        return principal
+        try:
+            record_caller(principal)
+        except BaseException:
+            self._release(short, token)
+            raise
+        return token
+
+    def _release(self, short: str, token: Token[Principal | None]) -> None:
+        """Undoes a successful `_admit`: the principal first, then the slot."""
+        try:
+            _reset_principal(token)
+        finally:
+            if short not in WATCH_METHODS:
+                self._concurrency.exit()
 
 
 def _reset_principal(token: Any) -> None:
