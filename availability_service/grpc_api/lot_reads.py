@@ -29,6 +29,7 @@ from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.service_layer.lot_cache import (
     MAX_CHANGES_PER_PROBE,
     PROBE_SECONDS,
+    PROBE_SPACING_SECONDS,
     LotCache,
 )
 from availability_service.service_layer.lots import LotService, lot_id_from_name
@@ -47,8 +48,11 @@ _AT_ONCE, _OUT, _NEXT = (GET_CACHE_WAITS.labels(wait) for wait in ("none", "out"
 class SharedProbe:
     """Brings the cache up to date for every call that arrived before the probe is sent."""
 
-    def __init__(self, cache: LotCache, changes: ChangeProbe) -> None:
+    def __init__(
+        self, cache: LotCache, changes: ChangeProbe, spacing: float = PROBE_SPACING_SECONDS
+    ) -> None:
         self._cache = cache
+        self._spacing = spacing
         # On this loop (storage.loop_probe): no thread hop, one probe at a time.
         self._changes = changes
         # The next probe, for calls that arrived after the one out was sent.
@@ -87,10 +91,16 @@ class SharedProbe:
         return self._next
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        sent = None  # when this run's previous probe was sent
         while self._next is not None:
             # One turn of the loop first: calls that arrived with this one (a burst read in
-            # the same poll) join its probe instead of waiting for the next.
-            await asyncio.sleep(0)
+            # the same poll) join its probe instead of waiting for the next. A probe that
+            # follows another (calls came while one was out: load) waits out the spacing, so
+            # the calls arriving meanwhile join it too (PROBE_SPACING_SECONDS).
+            wait = 0.0 if sent is None else sent + self._spacing - loop.time()
+            await asyncio.sleep(max(wait, 0.0))
+            sent = loop.time()
             # Calls that arrive from here on wait for the next probe: this one may have
             # been sent before their caller's write was acknowledged.
             batch, self._next = self._next, None

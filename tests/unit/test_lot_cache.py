@@ -136,6 +136,7 @@ class _GatedProbe:
 
     def __init__(self) -> None:
         self.sent: list[int] = []
+        self.sent_at: list[float] = []  # the loop's clock as each probe went out
         self.gates: list[asyncio.Event] = []
         self.head = 7
         self.fail = False
@@ -143,6 +144,7 @@ class _GatedProbe:
     async def changes_since(self, after: int, limit: int) -> LotChanges:
         gate = asyncio.Event()
         self.sent.append(after)
+        self.sent_at.append(asyncio.get_running_loop().time())
         self.gates.append(gate)
         await gate.wait()
         if self.fail:
@@ -239,3 +241,36 @@ async def test_a_failed_probe_sends_its_calls_to_the_database() -> None:
     log.gates[0].set()
     assert await call is False
     assert cache.revision is None
+
+
+async def test_under_load_a_probe_waits_out_the_spacing_and_answers_the_calls_that_came() -> None:
+    log = _GatedProbe()
+    probe = SharedProbe(LotCache(10), log, spacing=0.2)
+    early = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(1)
+    waiting = asyncio.create_task(probe.caught_up(arrival.draw()))  # came while one was out
+    log.gates[0].set()
+    assert await early
+    # The next probe is paced: a call arriving meanwhile joins it instead of needing a third.
+    await asyncio.sleep(0.05)
+    assert len(log.sent) == 1
+    meanwhile = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(2)
+    assert log.sent_at[1] - log.sent_at[0] >= 0.2
+    log.gates[1].set()
+    assert await asyncio.gather(waiting, meanwhile) == [True, True]
+    assert len(log.sent) == 2
+
+
+async def test_a_call_after_a_quiet_spell_is_not_paced() -> None:
+    log = _GatedProbe()
+    probe = SharedProbe(LotCache(10), log, spacing=60.0)
+    first = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(1)
+    log.gates[0].set()
+    assert await first
+    await asyncio.sleep(0)  # the probe's run ends: no call waits
+    later = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await asyncio.wait_for(log.probes_sent(2), timeout=10)  # not the 60 s spacing
+    log.gates[1].set()
+    assert await later
