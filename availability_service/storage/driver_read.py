@@ -46,8 +46,23 @@ def fetch_all(
     return _run(conn, statement, params, lambda cursor: cursor.fetchall())
 
 
+def send(
+    conn: Connection, statement: str, params: Mapping[str, Any] | None = None
+) -> Sequence[Any] | None:
+    """The first row of the last result of driver SQL (several statements may go in one
+    message), or None when it returns none; without `params` the SQL goes as it is."""
+
+    def first_row(cursor: Any) -> Sequence[Any] | None:
+        return None if cursor.description is None else cursor.fetchone()
+
+    return _run(conn, statement, params, first_row)[0]
+
+
 def _run(
-    conn: Connection, statement: str, params: Mapping[str, Any], fetch: Callable[[Any], T]
+    conn: Connection,
+    statement: str,
+    params: Mapping[str, Any] | None,
+    fetch: Callable[[Any], T],
 ) -> tuple[T, Sequence[Any]]:
     span = start_statement_span(statement)
     driver: Any = conn.connection.driver_connection
@@ -79,7 +94,7 @@ def _as_sqlalchemy_raises(
     cursor: Any,
     error: Exception,
     statement: str,
-    params: Mapping[str, Any],
+    params: Mapping[str, Any] | None,
 ) -> StatementError:
     """What Connection.execute would raise for `error`, with the same effect on the pool."""
     dialect = conn.dialect
@@ -91,7 +106,7 @@ def _as_sqlalchemy_raises(
     )
     wrapped = DBAPIError.instance(
         statement,
-        dict(params),
+        None if params is None else dict(params),
         error,
         driver_error,
         hide_parameters=conn.engine.hide_parameters,

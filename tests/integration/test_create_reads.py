@@ -1,12 +1,15 @@
-"""A create's two reads (its registered location, the market's price baseline) run on the
-driver's own cursor (storage.driver_read) on real PostgreSQL: SQLAlchemy's execution path is
-not taken, the answers are what the table read gives, and a failure inside the write
-transaction is SQLAlchemy's error, so the caller's status and the rollback are as before."""
+"""A create's messages (BEGIN, its registered location, the market's price baseline, the
+COMMIT with the writes) go on the driver's own cursor (storage.driver_read) on real
+PostgreSQL: SQLAlchemy's execution path is not taken, the answers are what the table read
+gives, and a failure inside the write transaction is SQLAlchemy's error, so the caller's
+status and the rollback are as before."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,13 +19,16 @@ from sqlalchemy import Engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 
 from availability_service.app import Application
+from availability_service.auth.principal import Principal, Role
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.locations import Location
 from availability_service.grpc_api.errors import status_for
+from availability_service.grpc_api.lot_input import draft_from_proto
 from availability_service.storage import comparables
 from availability_service.storage.locations import get_location, upsert_location
 from availability_service.storage.tables import locations
 from availability_service.storage.unit_of_work import SqlUnitOfWork
+from tests.support.lots import cotton_lot
 
 
 @pytest.fixture
@@ -42,17 +48,28 @@ def location(app: Application, engine: Engine) -> Location:
         )
 
 
-@pytest.fixture
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """Every statement that goes through SQLAlchemy's execution path on `engine`."""
+@contextmanager
+def through_sqlalchemy(engine: Engine) -> Iterator[list[str]]:
+    """The statements this thread sends through SQLAlchemy's execution path on `engine`
+    (the session's server runs background work on the app's engine: sweeper, watch hub)."""
     seen: list[str] = []
+    this_thread = threading.get_ident()
 
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
+        if threading.get_ident() == this_thread:
+            seen.append(statement)
 
     event.listen(engine, "before_cursor_execute", note)
-    yield seen
-    event.remove(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[list[str]]:
+    with through_sqlalchemy(engine) as seen:
+        yield seen
 
 
 def _baseline(conn: Any, commodity: str = "cotton") -> Any:
@@ -96,6 +113,18 @@ def test_the_baseline_read_gives_the_functions_rows_without_sqlalchemys_executio
     assert not [s for s in statements if "market_price_baseline" in s]
     # No comparable lot: the widest scope, and no spread of either kind.
     assert baseline.scope == 3 and baseline.every is None and baseline.usable is None
+
+
+def test_a_priced_create_from_a_location_sends_nothing_through_sqlalchemys_execution_path(
+    app: Application, location: Location
+) -> None:
+    seller = Principal(location.owner_id, "co", frozenset({Role.SELLER}), "IN-GJ")
+    draft = draft_from_proto(cotton_lot(location_id=location.location_id))
+    with through_sqlalchemy(app.engine) as seen:
+        lot = app.services.lots.create(seller, draft, None, Deadline.within(30)).availability
+    assert seen == []  # BEGIN, the two reads and the COMMIT message: the driver's cursor
+    assert lot is not None and lot.revision > 0 and lot.delivery_region == location.region
+    assert lot.price_per_base_unit is not None  # priced: the baseline was read
 
 
 def test_a_location_read_cut_by_the_deadline_is_deadline_exceeded_and_rolls_back(
