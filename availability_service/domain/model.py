@@ -188,6 +188,16 @@ RESERVATION_FIELDS: tuple[str, ...] = tuple(
 
 
 def _jsonable(value: Any) -> Any:
+    # Exact types first, by one dict lookup: a snapshot is taken on every write (the event's
+    # `after`, the idempotent reply), and the isinstance chain below cost most of it.
+    exact = _BY_TYPE.get(type(value))
+    if exact is not None:
+        return exact(value)
+    return _jsonable_any(value)
+
+
+def _jsonable_any(value: Any) -> Any:
+    """Any value, subclasses (the enums) included: what _BY_TYPE does for exact types."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):
@@ -203,9 +213,43 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def to_snapshot(obj: Availability | Reservation) -> dict[str, Any]:
-    """A JSON-safe dict of every field, for event rows and idempotent replays."""
-    return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+def _same(value: Any) -> Any:
+    return value
+
+
+_BY_TYPE: dict[type, Any] = {
+    str: _same,
+    int: _same,
+    float: _same,
+    bool: _same,
+    type(None): _same,
+    Decimal: str,
+    datetime: datetime.isoformat,
+    uuid.UUID: str,
+    list: lambda value: [_jsonable(v) for v in value],
+    dict: lambda value: {k: _jsonable(v) for k, v in value.items()},
+}
+
+
+# dataclasses.fields() builds its tuple anew on every call: the names, once per (class, leave_out).
+_FIELD_NAMES: dict[tuple[type, frozenset[str]], tuple[str, ...]] = {}
+
+
+def _field_names(cls: type, leave_out: frozenset[str]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get((cls, leave_out))
+    if names is None:
+        fields = dataclasses.fields(cls)
+        names = tuple(f.name for f in fields if f.name not in leave_out)
+        _FIELD_NAMES[(cls, leave_out)] = names
+    return names
+
+
+def to_snapshot(
+    obj: Availability | Reservation, leave_out: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A JSON-safe dict of every field (but those in `leave_out`, never converted), for event
+    rows and idempotent replays."""
+    return {name: _jsonable(getattr(obj, name)) for name in _field_names(type(obj), leave_out)}
 
 
 def to_compact_snapshot(obj: Availability | Reservation) -> dict[str, Any]:

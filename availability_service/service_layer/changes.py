@@ -43,9 +43,10 @@ def now() -> datetime:
 
 def lot_snapshot(lot: Availability) -> dict[str, Any]:
     """The lot as stored in events: everything but the embedding (kept out to stay small)."""
-    snap = to_snapshot(lot)
-    snap.pop("ai_score_vector", None)
-    return snap
+    return to_snapshot(lot, _NOT_IN_EVENTS)
+
+
+_NOT_IN_EVENTS = frozenset({"ai_score_vector"})
 
 
 def changed_fields(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:

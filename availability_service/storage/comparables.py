@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, case, func, select, text
@@ -12,7 +13,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.market import MarketBaseline, PriceSpread
 from availability_service.domain.model import HoldState
+from availability_service.storage import driver_read
 from availability_service.storage.tables import availabilities, reservations
+from availability_service.storage.write_transaction import DriverStatement
 
 
 def price_baseline(
@@ -41,8 +44,8 @@ def price_baseline(
     middle values and the deviations the robust z-score needs. The up to 500 prices never
     leave the database: the statement returns two rows.
     """
-    rows = conn.execute(
-        _BASELINE,
+    statement, params = _BASELINE.render(
+        conn.dialect,
         {
             "commodity": commodity,
             "unit": base_price_unit,
@@ -56,7 +59,11 @@ def price_baseline(
             "region": region,
             "minimum": minimum,
         },
-    ).all()
+    )
+    # On the driver's cursor: every priced create runs this (storage.driver_read).
+    found, description = driver_read.fetch_all(conn, statement, params)
+    names = [column[0] for column in description]
+    rows = [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in found]
     spreads = {row.usable: _spread(row) for row in rows}
     return MarketBaseline(int(rows[0].scope), spreads[False], spreads[True])
 
@@ -81,11 +88,13 @@ def _spread(row: Any) -> PriceSpread | None:
 # 'NaN' sorts above every number, and numeric(36, 6) holds no infinity). The median's middle
 # values are the array's ((n + 1) / 2)-th and (n / 2 + 1)-th; the MAD's, the prices at those
 # places in order of their distance from the median.
-_BASELINE = text(
-    "SELECT scope, usable, n, lo, hi, dev_lo, dev_hi, doubled_deviations"
-    " FROM market_price_baseline(:commodity, :unit, :since, :exclude, :seller, :limit,"
-    " :per_seller, :scan, :grade, :region, :minimum)"
-).bindparams(bindparam("exclude", type_=availabilities.c.id.type))
+_BASELINE = DriverStatement(
+    text(
+        "SELECT scope, usable, n, lo, hi, dev_lo, dev_hi, doubled_deviations"
+        " FROM market_price_baseline(:commodity, :unit, :since, :exclude, :seller, :limit,"
+        " :per_seller, :scan, :grade, :region, :minimum)"
+    ).bindparams(bindparam("exclude", type_=availabilities.c.id.type))
+)
 
 
 def seller_open_holds_ratio(

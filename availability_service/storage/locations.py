@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.sql.elements import ColumnElement
 
 from availability_service.domain.locations import Location
+from availability_service.storage import driver_read
 from availability_service.storage.tables import locations
+from availability_service.storage.write_transaction import DriverStatement
 
 
 def _row_to_location(row: Any) -> Location:
@@ -35,9 +37,18 @@ def upsert_location(conn: Connection, location: Location) -> Location:
     return _row_to_location(conn.execute(upsert).one())
 
 
+# Every create from a registered location reads it (service_layer.locations.place_lot): on the
+# driver's cursor, compiled once, since SQLAlchemy's execution path cost five times the read
+# itself (storage.driver_read).
+_GET = DriverStatement(select(locations).where(locations.c.location_id == bindparam("location_id")))
+
+
 def get_location(conn: Connection, location_id: str) -> Location | None:
-    row = conn.execute(select(locations).where(locations.c.location_id == location_id)).first()
-    return None if row is None else _row_to_location(row)
+    statement, params = _GET.render(conn.dialect, {"location_id": location_id})
+    row, description = driver_read.fetch_one(conn, statement, params)
+    if row is None:
+        return None
+    return Location(**{column[0]: value for column, value in zip(description, row, strict=True)})
 
 
 def list_locations(

@@ -15,6 +15,9 @@ create waited. So the transaction is driven here instead (the driver in autocomm
   releases the counter without waiting for the client. The revision comes back in the same
   reply (the stamp records it in a session setting, read after the COMMIT).
 
+Both messages go on the driver's cursor (storage.driver_read: the same errors and spans),
+not through SQLAlchemy's execution path, which cost more CPU than sending them.
+
 A new lot's row and its index entries are written before, outside the counter's lock
 (lot_writes); nothing after the stamp in the transaction can depend on it, since only the
 commit follows. Any failure in the message aborts the rest of it, the COMMIT included, and
@@ -33,6 +36,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from availability_service.domain.deadline import Deadline
 from availability_service.domain.errors import DeadlinePassed
+from availability_service.storage import driver_read
 
 # A caller's deadline bounds each statement, up to this: PostgreSQL refuses a statement_timeout
 # past 2^31-1 ms (about 24.8 days), and no statement of this service should run for minutes,
@@ -94,7 +98,7 @@ class FinalWrites:
 
     def send_with_commit(self, conn: Connection, deadline: Deadline | None) -> None:
         if not self._statements:
-            conn.exec_driver_sql("COMMIT", execution_options=_PLAIN)
+            driver_read.send(conn, "COMMIT")
             return
         # The lock wait inside is bounded by what is left of the deadline NOW: a stamp that
         # got the counter late must not commit a write its caller was told had failed.
@@ -104,7 +108,8 @@ class FinalWrites:
             + "; ".join(self._statements)
             + f"; COMMIT; SELECT NULLIF(current_setting('{REVISION_SETTING}'), '')::bigint"
         )
-        revision: int | None = conn.exec_driver_sql(message, self._params).scalar_one()
+        row = driver_read.send(conn, message, self._params)
+        revision: int | None = None if row is None else row[0]
         if revision is None:  # pragma: no cover - the stamp always finds its own new row
             raise RuntimeError("the lot's revision stamp wrote no row")
         for give in self._revision_for:
@@ -146,7 +151,7 @@ def write_transaction(conn: Connection, deadline: Deadline | None) -> Iterator[F
     driver.autocommit = True
     try:
         begin = "BEGIN" if deadline is None else f"BEGIN; {_timeout(deadline)}"
-        conn.exec_driver_sql(begin, execution_options=_PLAIN)
+        driver_read.send(conn, begin)
         final = FinalWrites()
         try:
             yield final

@@ -4,14 +4,14 @@ written and the pooled connection clean."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg2.extensions
 import pytest
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from availability_service.app import Application
@@ -29,22 +29,29 @@ def a_seller() -> Principal:
     return Principal(f"write-tx-{uuid.uuid4().hex[:8]}", "co", frozenset({Role.TRADER}), "IN-GJ")
 
 
-@contextmanager
-def statements_sent(engine: Engine) -> Iterator[list[str]]:
-    """The statements this thread sends (the session's server runs background work on the
-    same engine: the sweeper, the watch hub)."""
+class RecordingCursor(psycopg2.extensions.cursor):  # type: ignore[misc]
+    """A driver cursor that notes every statement sent on it: SQLAlchemy's executions and
+    the ones sent on the driver's cursor directly (storage.driver_read) alike."""
+
     sent: list[str] = []
-    this_thread = threading.get_ident()
 
-    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if threading.get_ident() == this_thread:
-            sent.append(statement)
+    def execute(self, query: Any, vars: Any = None) -> Any:
+        RecordingCursor.sent.append(query if isinstance(query, str) else query.decode())
+        return super().execute(query, vars)
 
-    event.listen(engine, "before_cursor_execute", note)
+
+@contextmanager
+def statements_sent(app: Application) -> Iterator[tuple[LotService, list[str]]]:
+    """A LotService on an engine of its own whose connections note what they send (the
+    session's server runs background work on the app's engine: the sweeper, the watch hub)."""
+    engine = create_engine(app.engine.url, connect_args={"cursor_factory": RecordingCursor})
+    with engine.connect():
+        pass  # the dialect's first-connect queries are not the create's
+    RecordingCursor.sent = []
     try:
-        yield sent
+        yield LotService(SqlUnitOfWork(engine), app.services.lots.enrich), RecordingCursor.sent
     finally:
-        event.remove(engine, "before_cursor_execute", note)
+        engine.dispose()
 
 
 @pytest.fixture
@@ -59,10 +66,9 @@ def test_a_create_sends_begin_with_its_timeout_and_its_stamp_and_event_with_the_
     app: Application, engine: Engine
 ) -> None:
     seller = a_seller()
-    with statements_sent(app.engine) as sent:
-        lot = app.services.lots.create(
-            seller, draft_from_proto(cotton_lot()), None, Deadline.within(30)
-        ).availability
+    with statements_sent(app) as (lots, sent):
+        outcome = lots.create(seller, draft_from_proto(cotton_lot()), None, Deadline.within(30))
+    lot = outcome.availability
     assert lot is not None
     assert sent[0].startswith("BEGIN; SET LOCAL statement_timeout = ")
     last = sent[-1]  # the lot's row, its stamp and event, the COMMIT: in this order
