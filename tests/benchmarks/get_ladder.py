@@ -18,6 +18,8 @@ Rungs (each adds one thing to the one before, up to the real service):
   no_probe    the service with the probe's wait answered at once once the cache has a
               revision (UNSAFE: a bound only, never a build)
   no_gc       the service with the garbage collector off (a bound)
+  cprofile    the service under cProfile, its stats written to LADDER_PROFILE (default
+              /tmp/get.prof) at exit: call counts per Get, not times
   no_log      the service without the access-log interceptor (a bound)
   no_get      the service with the Get's body replaced by its reply bytes: the interceptors
               and the rpc wrapper only (a bound)
@@ -286,6 +288,23 @@ def _patched_serve(patch: str, argv: list[str]) -> None:
 
         answered = lot_reads.LotReads.reply
         lot_reads.LotReads.reply = at_once  # type: ignore[method-assign]  # bound only
+    if patch == "cprofile":
+        # Deterministic call counts per Get (cProfile slows Python, so its times are only
+        # shares): the stats are written at exit, or on SIGUSR1, to LADDER_PROFILE.
+        import atexit
+        import cProfile
+        import signal
+
+        profiler = cProfile.Profile()
+        out = os.environ.get("LADDER_PROFILE", "/tmp/get.prof")
+
+        def dump(*_: Any) -> None:
+            profiler.disable()
+            profiler.dump_stats(out)
+
+        signal.signal(signal.SIGUSR1, dump)
+        atexit.register(dump)
+        profiler.enable()
     if patch == "no_gc":
         import gc
 
