@@ -21,6 +21,7 @@ from availability_service.auth.policy import SERVICE_NAME, authorize
 from availability_service.auth.principal import Principal, current_principal
 from availability_service.auth.ratelimit import RateLimiter, method_group, request_cost
 from availability_service.auth.tokens import TokenVerifier
+from availability_service.grpc_api import call_metadata
 from availability_service.grpc_api.handler_memo import WrappedOnce
 from availability_service.grpc_api.status import build_status
 from availability_service.telemetry.tracing import record_caller
@@ -149,7 +150,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         rather than an AsyncExitStack per call: the stack, its callbacks and its async exit
         were a measurable share of every call's cost (docs/performance.md, target 1)."""
         try:
-            principal = self._verifier.verify(_bearer_token(context.invocation_metadata()))
+            principal = self._verifier.verify(_bearer_token(call_metadata.of(context)))
         except AuthenticationError as error:
             await _abort(context, grpc.StatusCode.UNAUTHENTICATED, error.reason, "UNAUTHENTICATED")
         try:

@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import structlog
 
-from availability_service.grpc_api import arrival, metrics
+from availability_service.grpc_api import arrival, call_metadata, metrics
 from availability_service.grpc_api.handler_memo import WrappedOnce
 from availability_service.telemetry.tracing import ServerSpan
 
@@ -122,7 +122,7 @@ class _Call:
     def __init__(self, method: str, context: grpc.aio.ServicerContext) -> None:
         self.method = method
         self.start = time.perf_counter()
-        metadata = context.invocation_metadata()
+        metadata = call_metadata.remember(context)
         self.request_id = _request_id(metadata)
         # Read now: context.peer() on a call the client has cancelled crashes grpc.aio.
         self.peer = context.peer()

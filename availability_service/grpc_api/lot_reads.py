@@ -23,7 +23,7 @@ import structlog
 from availability_service.auth.principal import Principal
 from availability_service.auth.visibility import sees_everything
 from availability_service.domain.model import Availability
-from availability_service.grpc_api import arrival
+from availability_service.grpc_api import arrival, call_metadata
 from availability_service.grpc_api.lot_output import availability_to_pb
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.service_layer.lot_cache import (
@@ -154,7 +154,7 @@ class LotReads:
         self, rpc: RpcBase, context: grpc.aio.ServicerContext, who: Principal, name: str
     ) -> tuple[Availability, bool]:
         """The lot for `who`, and whether it came from the cache."""
-        scope = read_scope(context.invocation_metadata())  # a bad header fails either way
+        scope = read_scope(call_metadata.of(context))  # a bad header fails either way
         lot_id = lot_id_from_name(name)
         read_at = None
         if await self._probe.caught_up(arrival.arrival()):

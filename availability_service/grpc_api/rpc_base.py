@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 
 from availability_service.auth.principal import Principal, get_principal
 from availability_service.domain.deadline import Deadline
+from availability_service.grpc_api import call_metadata
 from availability_service.grpc_api.errors import status_for
 from availability_service.grpc_api.read_consistency import read_scope
 from availability_service.grpc_api.request_guard import check_request
@@ -67,7 +68,7 @@ class RpcBase:
         reads went)."""
         kwargs.setdefault("deadline", Deadline.within(context.time_remaining()))
         if scope is None:
-            scope = read_scope(context.invocation_metadata())
+            scope = read_scope(call_metadata.of(context))
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
         call = functools.partial(ctx.run, run_read, scope, fn, *args, **kwargs)
