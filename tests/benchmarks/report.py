@@ -146,6 +146,17 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 _status(create["create_vs_sql"], 0.5),
             )
         )
+        if "create_2_workers_vs_sql" in create:
+            rows.append(
+                (
+                    f"2. CreateAvailability vs SQL, serve --workers 2 (c={create['concurrency']})",
+                    ">= 0.5",
+                    f"{create['create_2_workers_vs_sql']}",
+                    f"{create['service_2_workers']['ok_rps']} vs {create['sql']['ok_rps']} tx/s"
+                    f" (the same SQL runs){_create_cores(create)}",
+                    _status(create["create_2_workers_vs_sql"], 0.5),
+                )
+            )
     rows += search_rows(results.get("search", {}))
     hold = results.get("reserve", {})
     if (skip := _cell(hold)) or not hold:
@@ -305,6 +316,20 @@ def _cores(get: dict[str, Any]) -> str:
         f"{get['service_1_worker_again']['ok_rps']} = {get['workers_2_vs_1_adjacent']}; server "
         f"used {one['server_cores']} vs {two['server_cores']} cores, machine busy "
         f"{one['machine_busy']:.0%} vs {two['machine_busy']:.0%} of {two['cpus']} CPUs"
+    )
+
+
+def _create_cores(create: dict[str, Any]) -> str:
+    """Where the cores went with one worker and with two (a create's Python runs under one
+    GIL per process; PostgreSQL's backends take the rest)."""
+    cpu = create.get("cpu")
+    if not cpu:
+        return ""
+    one, two = cpu["service_1_worker"], cpu["service_2_workers"]
+    return (
+        f"; server used {one['server_cores']} (one worker) vs {two['server_cores']} cores,"
+        f" machine busy {one['machine_busy']:.0%} vs {two['machine_busy']:.0%}"
+        f" of {two['cpus']} CPUs"
     )
 
 
