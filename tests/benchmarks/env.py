@@ -60,7 +60,7 @@ class Database:
             parts["password"] = parsed.password
         return parts
 
-    def psycopg2_connect(self):  # type: ignore[no-untyped-def]  # psycopg2 has no stubs here
+    def psycopg2_connect(self):  # psycopg2 has no stubs here
         import psycopg2
 
         return psycopg2.connect(**self.libpq)

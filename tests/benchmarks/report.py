@@ -116,7 +116,9 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 f"1. GetAvailability vs bare echo (c={get['concurrency']})",
                 ">= 0.5",
                 f"{get['get_vs_echo']}",
-                f"{get['service']['ok_rps']} vs {get['echo']['ok_rps']} req/s",
+                f"{get['service']['ok_rps']} vs {get['echo']['ok_rps']} req/s in the median"
+                f" round{_spread(get.get('get_vs_echo_rounds'))}; the sweep's runs minutes"
+                f" apart: {get.get('get_vs_echo_sweep')}",
                 _status(get["get_vs_echo"], 0.5),
             )
         )
@@ -126,8 +128,10 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 ">= 1.6",
                 f"{get['workers_2_vs_1']}",
                 f"{get['service_2_workers']['ok_rps']} vs "
-                f"{get['service']['ok_rps']} req/s (echo: {get['echo_2_workers']['ok_rps']}"
-                f" vs {get['echo']['ok_rps']}){_cores(get)}",
+                f"{get['service_1_worker_again']['ok_rps']} req/s in the median round"
+                f"{_spread(get.get('workers_2_vs_1_rounds'))}; the bare echo with two processes"
+                f" vs one in the same rounds: {_listed(get.get('echo_2_vs_1_rounds'))}"
+                f"{_cores(get)}",
                 _status(get["workers_2_vs_1"], 1.6),
             )
         )
@@ -140,9 +144,9 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                 f"2. CreateAvailability vs SQL (c={create['concurrency']})",
                 ">= 0.5",
                 f"{create['create_vs_sql']}",
-                f"{create['service']['ok_rps']} vs {create['sql']['ok_rps']} tx/s (SQL before "
-                f"and after: {create.get('sql_before', {}).get('ok_rps')}, "
-                f"{create['sql'].get('after_ok_rps')})",
+                f"{create['service']['ok_rps']} vs {create['sql']['ok_rps']} tx/s in the median"
+                f" round{_spread(create.get('create_vs_sql_rounds'))}; SQL runs between the"
+                f" rounds: {_listed(create.get('sql_runs_ok_rps'))} tx/s",
                 _status(create["create_vs_sql"], 0.5),
             )
         )
@@ -152,8 +156,10 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                     f"2. CreateAvailability vs SQL, serve --workers 2 (c={create['concurrency']})",
                     ">= 0.5",
                     f"{create['create_2_workers_vs_sql']}",
-                    f"{create['service_2_workers']['ok_rps']} vs {create['sql']['ok_rps']} tx/s"
-                    f" (the same SQL runs){_create_cores(create)}",
+                    f"{create['service_2_workers']['ok_rps']} vs"
+                    f" {create['sql_2_workers']['ok_rps']} tx/s in the median round"
+                    f"{_spread(create.get('create_2_workers_vs_sql_rounds'))}"
+                    f"{_create_cores(create)}",
                     _status(create["create_2_workers_vs_sql"], 0.5),
                 )
             )
@@ -305,16 +311,23 @@ def replica_rows(results: dict[str, Any]) -> list[Row]:
     ]
 
 
+def _listed(values: list[Any] | None) -> str:
+    return ", ".join(str(v) for v in values or ()) or "-"
+
+
+def _spread(rounds: list[Any] | None) -> str:
+    """Every alternating round's ratio, beside the median the row reports."""
+    return f" (rounds: {_listed(rounds)})" if rounds else ""
+
+
 def _cores(get: dict[str, Any]) -> str:
-    """One worker again right before the two, and where the cores went in each run."""
+    """Where the cores went with one worker and with two, in the median round."""
     cpu = get.get("cpu")
     if not cpu:
         return ""
     one, two = cpu["service_1_worker"], cpu["service_2_workers"]
     return (
-        f"; adjacent runs {get['service_2_workers']['ok_rps']} vs "
-        f"{get['service_1_worker_again']['ok_rps']} = {get['workers_2_vs_1_adjacent']}; server "
-        f"used {one['server_cores']} vs {two['server_cores']} cores, machine busy "
+        f"; server used {one['server_cores']} vs {two['server_cores']} cores, machine busy "
         f"{one['machine_busy']:.0%} vs {two['machine_busy']:.0%} of {two['cpus']} CPUs"
     )
 
