@@ -125,7 +125,7 @@ def get_and_workers(ctx: Context) -> dict[str, Any]:
 # within minutes (other sessions' work), and a ratio of two runs minutes apart carries that
 # drift; runs seconds apart, in reversed order every other round, cancel a trend, and the
 # median of the rounds drops a round a burst of other load hit.
-ROUNDS = 3
+ROUNDS = 5
 
 
 def _median_index(values: list[float | None]) -> int:
