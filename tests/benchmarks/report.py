@@ -346,10 +346,24 @@ def _create_cores(create: dict[str, Any]) -> str:
     )
 
 
+def _merged(meta: dict[str, Any]) -> str:
+    """A `--merge` run names the scenarios it ran and the oldest run the other rows are from."""
+    if "merged_into" not in meta:
+        return ""
+    oldest = meta["merged_into"]
+    while "merged_into" in oldest:
+        oldest = oldest["merged_into"]
+    only = ",".join(meta.get("only") or ()) or "some scenarios"
+    return (
+        f"; `--only {only} --merge`: every other row kept from earlier runs, the oldest from"
+        f" {oldest['started']} ({oldest['mode']} mode, {oldest['elapsed_s']} s)"
+    )
+
+
 def markdown(document: dict[str, Any]) -> str:
     meta = document["meta"]
     lines = [
-        f"Run {meta['started']} ({meta['mode']} mode, {meta['elapsed_s']} s), "
+        f"Run {meta['started']} ({meta['mode']} mode, {meta['elapsed_s']} s{_merged(meta)}), "
         f"{meta['machine']}, load generator: {meta['load_generator']}.",
         "",
         "| target | goal | measured | detail | status |",

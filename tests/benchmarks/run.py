@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         previous = json.loads((out / "results.json").read_text())
         results = {**previous["results"], **results}
         meta["merged_into"] = previous["meta"]
+        meta["only"] = chosen
         if (out / "series.json").exists():
             series = {**json.loads((out / "series.json").read_text()), **series}
     document = {"meta": meta, "results": results}
