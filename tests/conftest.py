@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from availability_service.app import Application, build_application
 from availability_service.config import Settings
-from availability_service.storage.database import make_engine
+from availability_service.storage.database import make_engine, migrate
 from tests.support.callers import TEST_SECRET, Caller, make_token
 from tests.support.lots import register_location
 from tests.support.server import ServerThread
@@ -78,6 +78,9 @@ def channel(server: ServerThread) -> Iterator[grpc.Channel]:
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     eng = make_engine(database_url, pool_size=4)
+    # Migrated here too, not only by the application: a test that asks for the engine alone
+    # (run by itself, before any test built the application) finds the schema in place.
+    migrate(eng)
     yield eng
     eng.dispose()
 

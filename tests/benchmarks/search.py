@@ -219,7 +219,7 @@ def search(ctx: Context) -> dict[str, Any]:
         load = market.load_once(ctx.db, template.name.split("/")[-1], n)
     result: dict[str, Any] = {
         "lots": n,
-        "data_set": market.__doc__.split("\n\n")[1].replace("\n", " "),  # type: ignore[union-attr]
+        "data_set": market.__doc__.split("\n\n")[1].replace("\n", " "),
         "load_s": load,
         "load_total_s": round(sum(v for k, v in load.items() if k != "reused"), 1),
         "search_memory": True,

@@ -66,7 +66,7 @@ def probe_ef(engine: Any, picks: list[Any], ef: int, exact: dict[Any, list[Any]]
 
 def walk_buffers(engine: Any, lot_id: Any, ef: int) -> dict[str, Any]:
     """EXPLAIN ANALYZE BUFFERS of the same-commodity walk for one lot."""
-    captured: list[str] = []
+    captured: list[bytes] = []  # psycopg2's cursor.query: the statement as sent
     with engine.begin() as conn:
         event.listen(conn, "after_cursor_execute", lambda c, cur, *a: captured.append(cur.query))
         _nearest(conn, lot_id, False, ef)

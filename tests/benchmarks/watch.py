@@ -17,7 +17,7 @@ import asyncio
 import multiprocessing
 import queue
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -37,7 +37,9 @@ PROCESSES = 4
 async def open_streams(
     address: str,
     jobs: list[Any],
-    one: Callable[[api_grpc.AvailabilityServiceStub, Any, Callable[[], None]], Awaitable[None]],
+    one: Callable[
+        [api_grpc.AvailabilityServiceStub, Any, Callable[[], None]], Coroutine[Any, Any, None]
+    ],
     ready: Any,
     seconds: float,
 ) -> None:
