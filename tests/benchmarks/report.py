@@ -159,7 +159,7 @@ def target_rows(results: dict[str, Any]) -> list[Row]:
                     f"{create['service_2_workers']['ok_rps']} vs"
                     f" {create['sql_2_workers']['ok_rps']} tx/s in the median round"
                     f"{_spread(create.get('create_2_workers_vs_sql_rounds'))}"
-                    f"{_create_cores(create)}",
+                    f"{_cores(create)}",
                     _status(create["create_2_workers_vs_sql"], 0.5),
                 )
             )
@@ -320,22 +320,10 @@ def _spread(rounds: list[Any] | None) -> str:
     return f" (rounds: {_listed(rounds)})" if rounds else ""
 
 
-def _cores(get: dict[str, Any]) -> str:
-    """Where the cores went with one worker and with two, in the median round."""
-    cpu = get.get("cpu")
-    if not cpu:
-        return ""
-    one, two = cpu["service_1_worker"], cpu["service_2_workers"]
-    return (
-        f"; server used {one['server_cores']} vs {two['server_cores']} cores, machine busy "
-        f"{one['machine_busy']:.0%} vs {two['machine_busy']:.0%} of {two['cpus']} CPUs"
-    )
-
-
-def _create_cores(create: dict[str, Any]) -> str:
-    """Where the cores went with one worker and with two (a create's Python runs under one
-    GIL per process; PostgreSQL's backends take the rest)."""
-    cpu = create.get("cpu")
+def _cores(scenario: dict[str, Any]) -> str:
+    """Where the cores went with one worker and with two, in the median round (a process runs
+    its Python under one GIL; the client and PostgreSQL's backends take the rest)."""
+    cpu = scenario.get("cpu")
     if not cpu:
         return ""
     one, two = cpu["service_1_worker"], cpu["service_2_workers"]
