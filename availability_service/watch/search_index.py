@@ -19,6 +19,7 @@ maximum age (at the first tick due, so bookmarks keep the finer tick).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import heapq
 import math
@@ -96,7 +97,11 @@ class Pacer:
             heapq.heappush(self._ticks, tick)
         self.due[tick].add(feed)
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="search-pacer")
+            # In a context of its own rather than the first waiting stream's (its caller, its
+            # call's metadata: grpc_api.call_metadata), which it may outlive.
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name="search-pacer", context=contextvars.Context()
+            )
 
     def forget(self, feed: SearchFeed) -> None:
         """`feed` no longer waits for a tick (woken otherwise, or gone)."""
