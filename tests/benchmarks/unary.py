@@ -113,7 +113,6 @@ def get_and_workers(ctx: Context) -> dict[str, Any]:
         "service_2_workers": scaling["service_2_workers"],
         "service_1_worker_again": scaling["service"],
         "echo_2_workers": scaling["echo_2_workers"],
-        "echo_for_workers": scaling["echo"],
         "workers_2_vs_1": scaling["workers_2_vs_1"],
         "workers_2_vs_1_rounds": [r["workers_2_vs_1"] for r in rounds],
         "echo_2_vs_1_rounds": [r["echo_2_vs_1"] for r in rounds],
@@ -202,7 +201,7 @@ def create(ctx: Context) -> dict[str, Any]:
             # PostgreSQL's many backends.
             kind = "service_2_workers" if workers == 2 else "service"
             meter: dict[str, Any] = {}
-            got["cpu"][kind] = meter
+            got["cpu"]["service_2_workers" if workers == 2 else "service_1_worker"] = meter
             with env.service(ctx.db, ctx.folder, workers=workers) as server:
                 with cpu_meter(server.pid, meter):
                     load = _load(
@@ -235,7 +234,7 @@ def create(ctx: Context) -> dict[str, Any]:
         "create_2_workers_vs_sql": two["create_2_workers_vs_sql"],
         "create_2_workers_vs_sql_rounds": [r["create_2_workers_vs_sql"] for r in rounds],
         "cpu": {
-            "service_1_worker": one["cpu"]["service"],
+            "service_1_worker": one["cpu"]["service_1_worker"],
             "service_2_workers": two["cpu"]["service_2_workers"],
         },
     }

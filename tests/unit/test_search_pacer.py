@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -122,3 +123,31 @@ async def test_a_busy_search_whose_queue_is_half_full_is_woken_before_its_interv
     await asyncio.sleep(0)
     assert waiting.done()
     assert [e.revision for e in search.take(10)] == [2, 3, 4, 5, 6]
+
+
+CALLER: ContextVar[str | None] = ContextVar("caller", default=None)
+
+
+class ContextProbe:
+    """Stands for a search feed: records what the pacer's task sees when it wakes it."""
+
+    wake_tick: int | None = None
+
+    def __init__(self) -> None:
+        self.seen: list[str | None] = []
+
+    def wake(self) -> None:
+        self.seen.append(CALLER.get())
+
+
+async def test_the_pacer_runs_in_a_context_of_its_own_not_the_first_waiting_streams() -> None:
+    # The pacer outlives the stream that started it: it must not keep that call's context
+    # (its caller, its kept metadata: grpc_api.call_metadata).
+    pacer = Pacer()
+    probe = ContextProbe()
+    CALLER.set("buyer-1")  # as the first stream's call context holds its caller
+    pacer.wake_at(probe, pacer.now())  # type: ignore[arg-type]  # only wake_tick and wake
+    async with asyncio.timeout(5):
+        while not probe.seen:
+            await asyncio.sleep(0.01)
+    assert probe.seen == [None]
