@@ -64,15 +64,20 @@ def test_without_subscribers_the_hub_follows_the_head_without_reading_events(
 ) -> None:
     trader = caller("TRADER")
     pages: list[int] = []
-    real_read_page = reads.read_page
-
-    def counting_read_page(*args: Any) -> Any:
-        pages.append(args[1])
-        return real_read_page(*args)
-
-    monkeypatch.setattr(reads, "read_page", counting_read_page)
 
     async def scenario(hub: WatchHub) -> None:
+        # Counted on this hub's own loop, as it hands each page read to its reader thread:
+        # the session's test server runs a hub of its own on the same database, whose
+        # subscribers (other tests' streams) make it read pages meanwhile.
+        loop = asyncio.get_running_loop()
+        send = loop.run_in_executor
+
+        def sent(executor: Any, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+            if fn is reads.read_page:
+                pages.append(args[1])
+            return send(executor, fn, *args)
+
+        monkeypatch.setattr(loop, "run_in_executor", sent)
         await asyncio.to_thread(post_lot, trader)
         target = head(app)
         assert await until(lambda: hub.position >= target)
