@@ -20,6 +20,9 @@ Rungs (each adds one thing to the one before, up to the real service):
   no_gc       the service with the garbage collector off (a bound)
   cprofile    the service under cProfile, its stats written to LADDER_PROFILE (default
               /tmp/get.prof) at exit: call counts per Get, not times
+  echo_in_service  the service process answering GetAvailability as the echo does (no
+              interceptors, a generic handler returning the reply bytes): what the process
+              itself (imports, heap, background tasks) costs per call (a bound)
   no_log      the service without the access-log interceptor (a bound)
   no_get      the service with the Get's body replaced by its reply bytes: the interceptors
               and the rpc wrapper only (a bound)
@@ -62,7 +65,7 @@ from tradedesk.availability.v1 import availability_service_pb2 as api
 
 SERVICE = "tradedesk.availability.v1.AvailabilityService"
 BARE = ("echo", "echo_opts", "codec", "intercept", "suspend", "shared", "shared_shield")
-RUNGS = (*BARE, "service", "no_probe", "no_gc", "no_log", "base")
+RUNGS = (*BARE, "service", "echo_in_service", "no_probe", "no_gc", "no_log", "base")
 
 
 class _PassThrough(grpc.aio.ServerInterceptor):
@@ -309,6 +312,30 @@ def _patched_serve(patch: str, argv: list[str]) -> None:
         import gc
 
         gc.disable()  # tune_collector collects and freezes, but never enables it again
+    if patch == "echo_in_service":
+        # The whole service process (its imports, heap, background tasks and database
+        # connections) serving GetAvailability as the bare echo does: no interceptors, a
+        # generic handler answering the reply bytes. Against `echo`: what the process costs;
+        # against `service`: what the call's own code costs (a bound, never a build).
+        from availability_service.grpc_api import server
+
+        reply = Path(os.environ["LADDER_REPLY"]).read_bytes()
+
+        async def echoed(request: Any, context: Any) -> bytes:
+            return reply
+
+        def bare(servicer: Any) -> dict[str, grpc.RpcMethodHandler]:
+            return {"GetAvailability": grpc.unary_unary_rpc_method_handler(echoed)}
+
+        server.pre_serialized_handlers = bare  # type: ignore[assignment]  # bound only
+        server.AccessLogInterceptor = _PassThrough  # type: ignore[misc]  # bound only
+        real_server = grpc.aio.server
+
+        def uninterrupted(*args: Any, **kwargs: Any) -> grpc.aio.Server:
+            kwargs.pop("interceptors", None)
+            return real_server(*args, **kwargs)
+
+        server.grpc.aio.server = uninterrupted  # type: ignore[assignment]  # bound only
     if patch == "no_log":
         from availability_service.grpc_api import server
 
@@ -330,6 +357,7 @@ def _process(
     name = rung
     rung, _, setting = rung.partition("@")  # service@NAME=VALUE: that environment too
     extra = {**READS_UNLIMITED, **({"PYTHONPATH": base} if rung == "base" else {})}
+    extra["LADDER_REPLY"] = str(reply_file)
     extra.update({"LADDER_TURNS": str(folder / f"turns-{name}")} if turns else {})
     if setting:
         name, _, value = setting.partition("=")

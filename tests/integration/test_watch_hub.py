@@ -94,8 +94,8 @@ def test_a_subscriber_arriving_during_the_head_read_misses_nothing(
     app: Application, caller: Callable[..., Caller], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trader = caller("TRADER")
-    real_current_revision = reads.current_revision
     joined: list[tuple[Subscription, int]] = []
+    joins_in_head_read: list[bool] = []
 
     async def scenario(hub: WatchHub) -> None:
         loop = asyncio.get_running_loop()
@@ -105,15 +105,28 @@ def test_a_subscriber_arriving_during_the_head_read_misses_nothing(
             joined.append(hub.subscribe())
 
         def subscribing_current_revision(uow: UnitOfWork) -> int:
-            value = real_current_revision(uow)
+            value = reads.current_revision(uow)
             if value > start and not joined:
-                # Runs on the hub's reader thread, in the middle of its head read.
+                # On this hub's reader thread, in the middle of its head read.
                 asyncio.run_coroutine_threadsafe(join(), loop).result(timeout=10)
+                joins_in_head_read.append(True)
             return value
 
-        monkeypatch.setattr(reads, "current_revision", subscribing_current_revision)
+        # Only this hub's head reads, as its loop hands them to the reader thread: patched
+        # module-wide, the session's test server's hub (another loop, the same database)
+        # could make the join happen outside this hub's read, and the test would pass
+        # without the race it is about.
+        send = loop.run_in_executor
+
+        def sent(executor: Any, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+            if fn is reads.current_revision:
+                fn = subscribing_current_revision
+            return send(executor, fn, *args)
+
+        monkeypatch.setattr(loop, "run_in_executor", sent)
         lot_id = await asyncio.to_thread(post_lot, trader)
         assert await until(lambda: bool(joined))
+        assert joins_in_head_read == [True]
         sub, position = joined[0]
         assert position == start  # it joined before the hub moved on
         assert await until(lambda: received(sub, lot_id)), "the event was skipped"
