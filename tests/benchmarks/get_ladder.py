@@ -327,7 +327,7 @@ def _patched_serve(patch: str, argv: list[str]) -> None:
         def bare(servicer: Any) -> dict[str, grpc.RpcMethodHandler]:
             return {"GetAvailability": grpc.unary_unary_rpc_method_handler(echoed)}
 
-        server.pre_serialized_handlers = bare  # type: ignore[assignment]  # bound only
+        server.pre_serialized_handlers = bare  # bound only
         server.AccessLogInterceptor = _PassThrough  # type: ignore[misc]  # bound only
         real_server = grpc.aio.server
 
@@ -335,7 +335,7 @@ def _patched_serve(patch: str, argv: list[str]) -> None:
             kwargs.pop("interceptors", None)
             return real_server(*args, **kwargs)
 
-        server.grpc.aio.server = uninterrupted  # type: ignore[assignment]  # bound only
+        server.grpc.aio.server = uninterrupted  # bound only
     if patch == "no_log":
         from availability_service.grpc_api import server
 
