@@ -13,6 +13,10 @@ Layout (64 dimensions):
            written as (cos(v pi/2), sin(v pi/2)) so every parameter has the same weight and
            closer values give closer vectors; collisions are possible and only add noise
   [56, 60) grade, hashed          [60, 64) delivery region, hashed
+
+Migration 0014's `similar_group` names a vector's group by which of these slots are set
+(ListSimilar compares a small group's lots exactly, storage/similar.py): it keeps its own copy
+of this layout, so a new layout wants a migration that redefines it.
 """
 
 from __future__ import annotations

@@ -8,7 +8,14 @@ Migration 0009 gives every catalog commodity an HNSW graph of its own over exact
 this read may return (ACTIVE or RESERVED, not deleted). Each commodity is therefore walked
 in a branch of its own, `commodity = '<code>'` spelled as a constant (psycopg2 binds on the
 client) so that PostgreSQL matches the branch to that commodity's partial index; the walk
-then filters on visibility only. Branches are merged by (distance, id).
+then filters on visibility only.
+
+Beside each walk, the same commodity's lots of the query's group (migration 0014: the lots
+whose embeddings have the same shape, sparse slots set alike) are compared one by one when
+the group is small: a small group can be linked so sparsely into the graph that no walk
+reaches it, and a lot of that group then got none of its true neighbours. That only adds
+candidates: the page is still the nearest of everything found, so it is never farther than
+the walk's alone. Branches are merged by (distance, id), a lot found twice kept once.
 """
 
 from __future__ import annotations
@@ -36,34 +43,65 @@ EF_SEARCH = 100
 # the walk met them. The cap only bounds a walk through a long tie.
 OVERFETCH = 4
 
+# Lots of the query's group (below) compared exactly, at most: all of a group this size or
+# smaller; of a larger one, as many as the index hands out first, which only adds candidates
+# (a large group is well linked into the graph). About 1 ms per 500 lots read.
+GROUP_CAP = 1000
+
 _STATES_SQL = "(" + ", ".join(f"'{s}'" for s in HOLDABLE_STATE_VALUES) + ")"
 _COLUMNS = ", ".join(f"availabilities.{name}" for name in _LOT_NAMES)
 _DISTANCE = "availabilities.ai_score_vector <=> CAST(:vector AS vector)"
 _SETTINGS = "SET LOCAL hnsw.iterative_scan = strict_order; SET LOCAL hnsw.ef_search = :ef_search; "
 _STATEMENT_TIMEOUT = "SET LOCAL statement_timeout = :statement_timeout_ms; "
+# The lots ListSimilar may return (migrations 0009 and 0014 index exactly these).
+_SIMILAR_LOTS = (
+    f"availabilities.state IN {_STATES_SQL}"
+    " AND availabilities.delete_time IS NULL"
+    " AND availabilities.ai_score_vector IS NOT NULL"
+)
+
+
+def _visible(visible: bool) -> str:
+    return f" AND {_VISIBLE.text}" if visible else ""
 
 
 def _walk(branch: int, visible: bool) -> str:
     """The nearest lots of one commodity: a walk of that commodity's own graph."""
     return (
         f"(SELECT {_COLUMNS}, {_DISTANCE} AS cosine_distance FROM availabilities"
-        f" WHERE availabilities.commodity = :commodity_{branch}"
-        f" AND availabilities.state IN {_STATES_SQL}"
-        " AND availabilities.delete_time IS NULL"
-        " AND availabilities.ai_score_vector IS NOT NULL"
+        f" WHERE availabilities.commodity = :commodity_{branch} AND {_SIMILAR_LOTS}"
         " AND availabilities.id <> :exclude_id"
-        + (f" AND {_VISIBLE.text}" if visible else "")
+        + _visible(visible)
         + f" ORDER BY {_DISTANCE} LIMIT :walk_limit)"
+    )
+
+
+def _group(branch: int, visible: bool) -> str:
+    """The nearest lots of one commodity among those of the query's group, compared one by
+    one (migration 0014's index; at most GROUP_CAP of them): the walk of the graph may never
+    reach a small group. The inner LIMIT, with no order, keeps the graph out of this branch
+    (PostgreSQL would otherwise walk it with the group as a filter, the walk it corrects)."""
+    return (
+        f"(SELECT * FROM (SELECT {_COLUMNS}, {_DISTANCE} AS cosine_distance FROM availabilities"
+        f" WHERE availabilities.commodity = :commodity_{branch} AND {_SIMILAR_LOTS}"
+        " AND similar_group(availabilities.ai_score_vector)"
+        " = similar_group(CAST(:vector AS vector))"
+        " AND availabilities.id <> :exclude_id"
+        + _visible(visible)
+        + " LIMIT :group_cap) AS grouped ORDER BY cosine_distance LIMIT :walk_limit)"
     )
 
 
 @functools.cache
 def _statement(commodities: int, visible: bool, timed: bool) -> TextualSelect:
-    walks = " UNION ALL ".join(_walk(i, visible) for i in range(commodities))
+    walks = " UNION ALL ".join(
+        f"{_walk(i, visible)} UNION ALL {_group(i, visible)}" for i in range(commodities)
+    )
     sql = (
         (_STATEMENT_TIMEOUT if timed else "")
         + _SETTINGS
-        + f"SELECT * FROM ({walks}) AS walked ORDER BY cosine_distance, id LIMIT :limit"
+        + "SELECT DISTINCT ON (cosine_distance, id) *"
+        + f" FROM ({walks}) AS walked ORDER BY cosine_distance, id LIMIT :limit"
     )
     clause: TextClause = text(sql).bindparams(
         bindparam("vector", type_=availabilities.c.ai_score_vector.type),
@@ -94,6 +132,7 @@ def nearest_lots(
         "walk_limit": limit * OVERFETCH,
         "limit": limit,
         "ef_search": ef_search,
+        "group_cap": GROUP_CAP,
         **{f"commodity_{i}": code for i, code in enumerate(commodities)},
         **(visibility or {}),
     }

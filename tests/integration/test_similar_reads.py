@@ -124,14 +124,134 @@ def _indexes_walked(engine: Engine, commodities: list[str], source: pb.Availabil
     return names
 
 
+GROUP_INDEX = "availabilities_vector_group"
+
+
 def test_similar_lots_of_each_commodity_are_walked_on_that_commoditys_own_graph(
     engine: Engine, grains: dict[str, pb.Availability]
 ) -> None:
-    assert _indexes_walked(engine, ["wheat"], grains["source"]) == {"availabilities_similar_wheat"}
+    # Each commodity's walk on its own graph; beside it, the query's group from its index.
+    assert _indexes_walked(engine, ["wheat"], grains["source"]) == {
+        "availabilities_similar_wheat",
+        GROUP_INDEX,
+    }
     family = sorted(c.code for c in load_catalog() if c.family == "grain" and c.code != "wheat")
     assert _indexes_walked(engine, family, grains["source"]) == {
-        f"availabilities_similar_{code}" for code in family
+        *(f"availabilities_similar_{code}" for code in family),
+        GROUP_INDEX,
     }
+
+
+def _vector_of(conn: Any, lot: pb.Availability) -> list[float]:
+    lot_id = uuid.UUID(lot.name.split("/")[-1])
+    query = select(availabilities.c.ai_score_vector).where(availabilities.c.id == lot_id)
+    return list(conn.execute(query).scalar_one())
+
+
+def _brute_force(engine: Engine, source: pb.Availability, limit: int) -> list[uuid.UUID]:
+    """The `limit` wheat lots the buyer may see nearest to `source`, every lot compared."""
+    from availability_service.storage.lots import _VISIBLE
+
+    with engine.begin() as conn:
+        vector = _vector_of(conn, source)
+        query = text(
+            "SELECT id FROM availabilities WHERE commodity = 'wheat'"
+            " AND state IN ('ACTIVE', 'RESERVED') AND delete_time IS NULL"
+            f" AND id <> :source AND {_VISIBLE.text}"
+            " ORDER BY (ai_score_vector <=> CAST(:vector AS vector)) + 0, id LIMIT :limit"
+        )
+        params = {
+            "vector": str(vector).replace(" ", ""),
+            "source": uuid.UUID(source.name.split("/")[-1]),
+            "limit": limit,
+            **visibility_params(BUYER.viewer),
+        }
+        return list(conn.execute(query, params).scalars())
+
+
+def test_a_lot_whose_group_no_walk_reaches_still_gets_its_nearest_and_not_what_it_must_not_see(
+    engine: Engine,
+    caller: Callable[..., Caller],
+    admin: Caller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 1,000,000 lots one lot in 60 got none of its ten neighbours: they sat in a small
+    group (the same embedding shape) the commodity's graph did not reach. With the walk
+    made to find nothing, the group's own branch must give exactly the brute-force page,
+    without the twin invited to someone else."""
+    trader = caller("TRADER", company=f"co-{uuid.uuid4().hex[:6]}")
+
+    def wheat(moisture: float, **extra: Any) -> pb.Availability:
+        lot = pb.Availability(
+            commodity="wheat",
+            quantity_unit="t",
+            total_quantity="400",
+            base_price=pb.Money(currency_code="USD", amount="230"),
+            delivery_location=random_point(),
+            delivery_region="ZZ-GROUPED",
+            grade="unusual",
+            **extra,
+        )
+        lot.quality_params["moisture"].number = moisture
+        lot.quality_params["protein"].number = 11.0
+        created = trader.CreateAvailability(api.CreateAvailabilityRequest(availability=lot))
+        return admin.ApproveAvailability(
+            api.ApproveAvailabilityRequest(name=created.availability.name)
+        ).availability
+
+    source = wheat(12.0)
+    hidden = wheat(
+        12.0,
+        market_visibility=pb.Availability.MARKET_VISIBILITY_PRIVATE,
+        restricted_buyer_ids=["someone-else"],
+    )
+    group = [wheat(m) for m in (12.4, 11.3, 12.9, 10.6)]
+    expected = _brute_force(engine, source, 3)
+    by_id = {uuid.UUID(lot.name.split("/")[-1]): lot for lot in group}
+    assert set(expected) <= set(by_id)  # the group's own lots are the nearest
+
+    from availability_service.storage import similar
+
+    walk = similar._walk
+    monkeypatch.setattr(
+        similar,
+        "_walk",
+        lambda branch, visible: walk(branch, visible).replace(
+            " ORDER BY ", " AND false ORDER BY ", 1
+        ),
+    )
+    similar._statement.cache_clear()
+    try:
+        with engine.begin() as conn:
+            found = nearest_lots(
+                conn,
+                vector=_vector_of(conn, source),
+                commodities=["wheat"],
+                exclude_id=uuid.UUID(source.name.split("/")[-1]),
+                visibility=visibility_params(BUYER.viewer),
+                limit=3,
+            )
+    finally:
+        similar._statement.cache_clear()
+    assert [lot.id for lot, _ in found] == expected
+    assert hidden.name not in {f"availabilities/{lot.id}" for lot, _ in found}
+
+
+def test_a_lot_found_by_the_walk_and_in_its_group_is_on_the_page_once(
+    engine: Engine, grains: dict[str, pb.Availability]
+) -> None:
+    with engine.begin() as conn:
+        found = nearest_lots(
+            conn,
+            vector=_vector_of(conn, grains["source"]),
+            commodities=["wheat"],
+            exclude_id=uuid.UUID(grains["source"].name.split("/")[-1]),
+            visibility=visibility_params(BUYER.viewer),
+            limit=100,
+        )
+    ids = [lot.id for lot, _ in found]
+    assert len(ids) == len(set(ids))
+    assert uuid.UUID(grains["twin"].name.split("/")[-1]) in ids
 
 
 def test_every_catalog_commodity_has_a_graph_of_its_own_and_no_graph_holds_them_all(
