@@ -79,16 +79,25 @@ def _walk(branch: int, visible: bool) -> str:
 def _group(branch: int, visible: bool) -> str:
     """The nearest lots of one commodity among those of the query's group, compared one by
     one (migration 0014's index; at most GROUP_CAP of them): the walk of the graph may never
-    reach a small group. The inner LIMIT, with no order, keeps the graph out of this branch
-    (PostgreSQL would otherwise walk it with the group as a filter, the walk it corrects)."""
-    return (
-        f"(SELECT * FROM (SELECT {_COLUMNS}, {_DISTANCE} AS cosine_distance FROM availabilities"
-        f" WHERE availabilities.commodity = :commodity_{branch} AND {_SIMILAR_LOTS}"
+    reach a small group. The members are ranked by id and distance alone, and only the
+    nearest are read whole. The inner LIMIT, with no order, keeps the graph out of this
+    branch (PostgreSQL would otherwise walk it with the group as a filter, the walk this
+    corrects)."""
+    members = (
+        f"SELECT availabilities.id AS member, {_DISTANCE} AS member_distance"
+        f" FROM availabilities WHERE availabilities.commodity = :commodity_{branch}"
+        f" AND {_SIMILAR_LOTS}"
         " AND similar_group(availabilities.ai_score_vector)"
         " = similar_group(CAST(:vector AS vector))"
-        " AND availabilities.id <> :exclude_id"
-        + _visible(visible)
-        + " LIMIT :group_cap) AS grouped ORDER BY cosine_distance LIMIT :walk_limit)"
+        " AND availabilities.id <> :exclude_id" + _visible(visible) + " LIMIT :group_cap"
+    )
+    nearest = (
+        f"SELECT member, member_distance FROM ({members}) AS members"
+        " ORDER BY member_distance LIMIT :walk_limit"
+    )
+    return (
+        f"(SELECT {_COLUMNS}, nearest.member_distance AS cosine_distance"
+        f" FROM ({nearest}) AS nearest JOIN availabilities ON availabilities.id = nearest.member)"
     )
 
 
