@@ -10,7 +10,7 @@ in a branch of its own, `commodity = '<code>'` spelled as a constant (psycopg2 b
 client) so that PostgreSQL matches the branch to that commodity's partial index; the walk
 then filters on visibility only.
 
-Beside each walk, the same commodity's lots of the query's group (migration 0014: the lots
+Beside the walks, the lots of the query's group (migration 0014: the lots
 whose embeddings have the same shape, sparse slots set alike) are compared one by one when
 the group is small: a small group can be linked so sparsely into the graph that no walk
 reaches it, and a lot of that group then got none of its true neighbours. That only adds
@@ -76,17 +76,18 @@ def _walk(branch: int, visible: bool) -> str:
     )
 
 
-def _group(branch: int, visible: bool) -> str:
-    """The nearest lots of one commodity among those of the query's group, compared one by
-    one (migration 0014's index; at most GROUP_CAP of them): the walk of the graph may never
-    reach a small group. The members are ranked by id and distance alone, and only the
-    nearest are read whole. The inner LIMIT, with no order, keeps the graph out of this
-    branch (PostgreSQL would otherwise walk it with the group as a filter, the walk this
-    corrects)."""
+def _group(commodities: int, visible: bool) -> str:
+    """The nearest lots among those of the query's group, compared one by one (migration
+    0014's index; at most GROUP_CAP of them): the walk of a graph may never reach a small
+    group. One branch for all the statement's commodities: a group holds one commodity's
+    lots (its slots are part of the shape), so for the others the index finds nothing. The
+    members are ranked by distance with only their ids, and only the nearest are read whole.
+    The inner LIMIT, with no order, keeps the graphs out of this branch (PostgreSQL would
+    otherwise walk one with the group as a filter, the walk this corrects)."""
+    codes = ", ".join(f":commodity_{i}" for i in range(commodities))
     members = (
         f"SELECT availabilities.id AS member, {_DISTANCE} AS member_distance"
-        f" FROM availabilities WHERE availabilities.commodity = :commodity_{branch}"
-        f" AND {_SIMILAR_LOTS}"
+        f" FROM availabilities WHERE availabilities.commodity IN ({codes}) AND {_SIMILAR_LOTS}"
         " AND similar_group(availabilities.ai_score_vector)"
         " = similar_group(CAST(:vector AS vector))"
         " AND availabilities.id <> :exclude_id" + _visible(visible) + " LIMIT :group_cap"
@@ -103,14 +104,13 @@ def _group(branch: int, visible: bool) -> str:
 
 @functools.cache
 def _statement(commodities: int, visible: bool, timed: bool) -> TextualSelect:
-    walks = " UNION ALL ".join(
-        f"{_walk(i, visible)} UNION ALL {_group(i, visible)}" for i in range(commodities)
-    )
+    walks = " UNION ALL ".join(_walk(i, visible) for i in range(commodities))
     sql = (
         (_STATEMENT_TIMEOUT if timed else "")
         + _SETTINGS
         + "SELECT DISTINCT ON (cosine_distance, id) *"
-        + f" FROM ({walks}) AS walked ORDER BY cosine_distance, id LIMIT :limit"
+        + f" FROM ({walks} UNION ALL {_group(commodities, visible)}) AS walked"
+        + " ORDER BY cosine_distance, id LIMIT :limit"
     )
     clause: TextClause = text(sql).bindparams(
         bindparam("vector", type_=availabilities.c.ai_score_vector.type),

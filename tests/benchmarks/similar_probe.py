@@ -1,19 +1,26 @@
-"""`BENCH_DATABASE_URL=... python -m tests.benchmarks.similar_probe [--lots 60] [--ef 40,100]`.
+"""ListSimilar's read in-process, by `hnsw.ef_search`, with and without its group branch.
+
+    BENCH_DATABASE_URL=... python -m tests.benchmarks.similar_probe [--lots 60]
+        [--ef 40,100] [--walk-only-too]
 
 ListSimilarAvailabilities' read in-process on a loaded search market (market.py), without
 gRPC: for each hnsw.ef_search given, the p50/p99 of InsightService.similar (the lot read
 and its nearest) and recall@10 of the same-commodity page against the exact order (the
-same statement with index scans off); then, for one lot, what the walk read (EXPLAIN
-ANALYZE BUFFERS) and the sizes of the HNSW indexes. Run it under the bench lock.
+same statement with index scans off), and with `--walk-only-too` the same without the
+group branch (migration 0014: the walks alone, as the read was before); then, for one
+lot, what the walk read (EXPLAIN ANALYZE BUFFERS) and the sizes of the HNSW indexes.
+Run it under the bench lock.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
 import time
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -40,12 +47,29 @@ def _pct(values: list[float], q: int) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))], 2)
 
 
-def probe_ef(engine: Any, picks: list[Any], ef: int, exact: dict[Any, list[Any]]) -> dict:
+@contextlib.contextmanager
+def _walk_only() -> Iterator[None]:
+    """ListSimilar's read without its group branch (migration 0014): the graphs' walks alone,
+    the read as it was before, to compare in the same sitting."""
+    walk = similar._walk
+    nothing = walk(0, False).replace(" ORDER BY ", " AND false ORDER BY ", 1)
+    similar._statement.cache_clear()
+    with mock.patch.object(similar, "_group", lambda commodities, visible: nothing):
+        yield
+    similar._statement.cache_clear()
+
+
+def probe_ef(
+    engine: Any, picks: list[Any], ef: int, exact: dict[Any, list[Any]], walk_only: bool = False
+) -> dict:
     service = InsightService(SqlUnitOfWork(engine), load_catalog())
     latencies, recalls = [], []
     real = similar.nearest_lots
-    with mock.patch.object(
-        similar, "nearest_lots", lambda conn, **kw: real(conn, **kw, ef_search=ef)
+    with (
+        mock.patch.object(
+            similar, "nearest_lots", lambda conn, **kw: real(conn, **kw, ef_search=ef)
+        ),
+        _walk_only() if walk_only else contextlib.nullcontext(),
     ):
         for lot_id in [*picks[:3], *picks]:  # the first three warm the caches up
             start = time.perf_counter()
@@ -57,6 +81,7 @@ def probe_ef(engine: Any, picks: list[Any], ef: int, exact: dict[Any, list[Any]]
     latencies, recalls = latencies[3:], recalls[3:]
     return {
         "ef_search": ef,
+        "groups": not walk_only,
         "p50_ms": _pct(latencies, 50),
         "p99_ms": _pct(latencies, 99),
         "recall_at_10": round(statistics.fmean(recalls), 3),
@@ -115,6 +140,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.similar_probe")
     parser.add_argument("--lots", type=int, default=60)
     parser.add_argument("--ef", default=str(similar.EF_SEARCH))
+    parser.add_argument(
+        "--walk-only-too",
+        action="store_true",
+        help="also measure each ef_search without the group branch (the walks alone)",
+    )
     args = parser.parse_args()
     engine = make_engine(os.environ["BENCH_DATABASE_URL"], 2)
     with engine.connect() as conn:
@@ -128,6 +158,8 @@ def main() -> None:
     print(json.dumps({"lots": len(picks), "exact_ms_each": round(exact_ms, 1)}), flush=True)
     for ef in (int(x) for x in args.ef.split(",")):
         print(json.dumps(probe_ef(engine, picks, ef, exact)), flush=True)
+        if args.walk_only_too:
+            print(json.dumps(probe_ef(engine, picks, ef, exact, walk_only=True)), flush=True)
     print(json.dumps(walk_buffers(engine, picks[0], similar.EF_SEARCH)), flush=True)
     print(json.dumps({"hnsw_index_bytes": index_sizes(engine)}), flush=True)
     engine.dispose()

@@ -18,6 +18,8 @@ from sqlalchemy import Engine, event, select, text
 from availability_service.app import Application
 from availability_service.auth.principal import Principal, Role
 from availability_service.intelligence import load_catalog
+from availability_service.storage import similar
+from availability_service.storage.lots import _VISIBLE
 from availability_service.storage.similar import nearest_lots
 from availability_service.storage.tables import availabilities
 from availability_service.storage.viewing import visibility_params
@@ -156,8 +158,6 @@ def _vector_of(conn: Any, lot: pb.Availability) -> list[float]:
 
 def _brute_force(engine: Engine, source: pb.Availability, limit: int) -> list[uuid.UUID]:
     """The `limit` wheat lots the buyer may see nearest to `source`, every lot compared."""
-    from availability_service.storage.lots import _VISIBLE
-
     with engine.begin() as conn:
         vector = _vector_of(conn, source)
         query = text(
@@ -215,8 +215,6 @@ def test_a_lot_whose_group_no_walk_reaches_still_gets_its_nearest_and_not_what_i
     expected = _brute_force(engine, source, 3)
     by_id = {uuid.UUID(lot.name.split("/")[-1]): lot for lot in group}
     assert set(expected) <= set(by_id)  # the group's own lots are the nearest
-
-    from availability_service.storage import similar
 
     walk = similar._walk
     monkeypatch.setattr(
