@@ -122,8 +122,12 @@ class Process:
         name: str,
         env: dict[str, str] | None = None,
         listeners: int = 1,
+        cwd: str | None = None,
     ) -> None:
         self.port = free_port()
+        # `python -m` puts the working directory first on sys.path, ahead of PYTHONPATH: a
+        # process meant to run another checkout's code must start in that checkout.
+        self.cwd = cwd
         # Worker processes, each with its own listener: ready only once all listen, or the
         # load's connections all go to the first one up (the kernel spreads new connections
         # over the listeners there are when each connects).
@@ -141,7 +145,7 @@ class Process:
         started = time.monotonic()
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.cwd
             )
         wait_ready(self.address, self.proc, self.log)
         wait_listening(self.port, self.listeners, self.proc, self.log)

@@ -31,8 +31,11 @@ Rungs (each adds one thing to the one before, up to the real service):
               bound of batching by time: it delays calls under load)
   hold        the service with the probe held while Gets that arrived have not reached its
               wait yet, up to LADDER_HOLD_MS (a bound of batching the calls already inside)
-  base        the service from another checkout (`--base DIR`, e.g. `git archive` of main
-              unpacked there): before and after a change, in the same alternating rounds
+  base        the service from another checkout (`--base DIR`: `git archive <commit>
+              availability_service tests` unpacked there), started in that directory so
+              `python -m` imports its package: before and after a change, in the same
+              alternating rounds. Compare rounds pairwise (each round's base against the
+              rung beside it): eight rounds of 3 s separate about 5 % on this machine.
 
 The figure per rung is the server process's CPU (all its threads, /proc/<pid>/stat) per
 completed call, the least noisy measure on a shared machine, next to its req/s and h2load's
@@ -346,6 +349,16 @@ def _patched_serve(patch: str, argv: list[str]) -> None:
     main()
 
 
+def _checkout(base: str) -> str:
+    """The base checkout's directory, refused unless it holds the package (and, for the
+    ladder's own patches, tests/): a missing one would silently run this checkout."""
+    root = Path(base).resolve()
+    for needed in ("availability_service/__init__.py", "tests/benchmarks/get_ladder.py"):
+        if not (root / needed).is_file():
+            raise SystemExit(f"--base {base}: no {needed} (unpack `git archive <commit>` there)")
+    return str(root)
+
+
 def _process(
     rung: str, db: env.Database, folder: Path, reply_file: Path, base: str, turns: bool
 ) -> env.Process:
@@ -356,13 +369,17 @@ def _process(
         return env.Process(argv, folder, rung, counting)
     name = rung
     rung, _, setting = rung.partition("@")  # service@NAME=VALUE: that environment too
-    extra = {**READS_UNLIMITED, **({"PYTHONPATH": base} if rung == "base" else {})}
+    extra = dict(READS_UNLIMITED)
     extra["LADDER_REPLY"] = str(reply_file)
     extra.update({"LADDER_TURNS": str(folder / f"turns-{name}")} if turns else {})
     if setting:
         name, _, value = setting.partition("=")
         extra[name] = value
     proc = env.service(db, folder, extra_env=extra)
+    if rung == "base":
+        # Run from the base checkout: `python -m` imports from the working directory first
+        # (PYTHONPATH alone still ran this checkout's package, before 2 December 21:30 UTC).
+        proc.cwd = _checkout(base)
     if rung not in ("service", "base") or turns:
         proc.argv = [*me, "--patch", rung, "--", *proc.argv[3:]]
     return proc
