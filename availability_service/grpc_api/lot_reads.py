@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import grpc
@@ -49,10 +50,17 @@ class SharedProbe:
     """Brings the cache up to date for every call that arrived before the probe is sent."""
 
     def __init__(
-        self, cache: LotCache, changes: ChangeProbe, spacing: float = PROBE_SPACING_SECONDS
+        self,
+        cache: LotCache,
+        changes: ChangeProbe,
+        spacing: float = PROBE_SPACING_SECONDS,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self._cache = cache
         self._spacing = spacing
+        # Whether calls other than the one starting a run of probes are in flight (LotReads).
+        self._busy = busy
+        self._sent: float | None = None  # when the last probe was sent (the loop's clock)
         # On this loop (storage.loop_probe): no thread hop, one probe at a time.
         self._changes = changes
         # The next probe, for calls that arrived after the one out was sent.
@@ -92,15 +100,22 @@ class SharedProbe:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
-        sent = None  # when this run's previous probe was sent
+        follows = False  # this run has sent a probe already
         while self._next is not None:
             # One turn of the loop first: calls that arrived with this one (a burst read in
-            # the same poll) join its probe instead of waiting for the next. A probe that
-            # follows another (calls came while one was out: load) waits out the spacing, so
-            # the calls arriving meanwhile join it too (PROBE_SPACING_SECONDS).
-            wait = 0.0 if sent is None else sent + self._spacing - loop.time()
-            await asyncio.sleep(max(wait, 0.0))
-            sent = loop.time()
+            # the same poll) join its probe instead of waiting for the next. Under load the
+            # probe then waits out the spacing since the last one, so the calls arriving
+            # meanwhile join it too (PROBE_SPACING_SECONDS): when it follows another in this
+            # run (calls came while one was out), or when other calls are in flight as the
+            # run starts (each run's first probe went at once before: at c=64 that was two
+            # probes in three). A lone caller is never paced.
+            await asyncio.sleep(0)
+            if self._sent is not None and (follows or self._busy()):
+                wait = self._sent + self._spacing - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            follows = True
+            self._sent = loop.time()
             # Calls that arrive from here on wait for the next probe: this one may have
             # been sent before their caller's write was acknowledged.
             batch, self._next = self._next, None
@@ -128,7 +143,11 @@ class LotReads:
     def __init__(self, lots: LotService, cache: LotCache) -> None:
         self._lots = lots
         self._cache = cache
-        self._probe = SharedProbe(cache, lots.uow.change_probe(PROBE_SECONDS))
+        # Gets inside `get` (waiting for a probe or reading): more than one is load.
+        self._reading = 0
+        self._probe = SharedProbe(
+            cache, lots.uow.change_probe(PROBE_SECONDS), busy=lambda: self._reading > 1
+        )
         # Encoded replies of kept lots, by (lot, revision, the caller sees every field, full
         # view): a stored row at a revision never changes, so neither does its reply.
         self._replies: dict[tuple[uuid.UUID, int, bool, bool], bytes] = {}
@@ -156,16 +175,20 @@ class LotReads:
         """The lot for `who`, and whether it came from the cache."""
         scope = read_scope(call_metadata.of(context))  # a bad header fails either way
         lot_id = lot_id_from_name(name)
-        read_at = None
-        if await self._probe.caught_up(arrival.arrival()):
-            kept = self._cache.answer(who, lot_id, name)
-            if kept is not None:
-                _HITS.inc()
-                return kept, True
-            read_at = self._cache.revision
-        _READS.inc()
-        lot, stored = await rpc.offload(context, self._lots.read, who, name, scope=scope)
-        # Only the primary's answer: a standby may not have replayed what the cache has seen.
-        if stored and scope.chosen is None:
-            self._cache.offer(lot, read_at)
-        return lot, False
+        self._reading += 1
+        try:
+            read_at = None
+            if await self._probe.caught_up(arrival.arrival()):
+                kept = self._cache.answer(who, lot_id, name)
+                if kept is not None:
+                    _HITS.inc()
+                    return kept, True
+                read_at = self._cache.revision
+            _READS.inc()
+            lot, stored = await rpc.offload(context, self._lots.read, who, name, scope=scope)
+            # Only the primary's answer: a standby may not have replayed what the cache has seen.
+            if stored and scope.chosen is None:
+                self._cache.offer(lot, read_at)
+            return lot, False
+        finally:
+            self._reading -= 1

@@ -274,3 +274,39 @@ async def test_a_call_after_a_quiet_spell_is_not_paced() -> None:
     await asyncio.wait_for(log.probes_sent(2), timeout=10)  # not the 60 s spacing
     log.gates[1].set()
     assert await later
+
+
+async def test_a_run_of_probes_started_under_load_is_paced_after_the_last_probe() -> None:
+    # Other calls in flight as a new run of probes starts (load): its first probe waits out
+    # the spacing since the last probe, and the calls arriving meanwhile join it.
+    log = _GatedProbe()
+    probe = SharedProbe(LotCache(10), log, spacing=0.2, busy=lambda: True)
+    first = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(1)
+    log.gates[0].set()
+    assert await first
+    await asyncio.sleep(0)  # the run ends: no call waits
+    started = asyncio.create_task(probe.caught_up(arrival.draw()))  # starts another run
+    await asyncio.sleep(0.05)
+    assert len(log.sent) == 1  # paced, not sent at once
+    meanwhile = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(2)
+    assert log.sent_at[1] - log.sent_at[0] >= 0.2
+    log.gates[1].set()
+    assert await asyncio.gather(started, meanwhile) == [True, True]
+    assert len(log.sent) == 2
+
+
+async def test_a_lone_caller_right_after_a_probe_is_not_paced() -> None:
+    # No other call in flight: the new run's probe goes at once, whatever the spacing.
+    log = _GatedProbe()
+    probe = SharedProbe(LotCache(10), log, spacing=60.0, busy=lambda: False)
+    first = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(1)
+    log.gates[0].set()
+    assert await first
+    await asyncio.sleep(0)
+    later = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await asyncio.wait_for(log.probes_sent(2), timeout=10)  # not the 60 s spacing
+    log.gates[1].set()
+    assert await later
