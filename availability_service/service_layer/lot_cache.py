@@ -37,11 +37,11 @@ MAX_CHANGES_PER_PROBE = 1000
 # waiting for the probe read the lot themselves (and meet the trouble with their own deadline).
 # It runs on the event loop (UnitOfWork.change_probe, storage.loop_probe).
 PROBE_SECONDS = 2.0
-# Under load a probe that follows another is sent no sooner than this after it, so it answers
-# every call that arrived meanwhile (group commit's commit_delay, for reads). Unpaced, calls
-# reach the wait one at a time and each probe served 1.1 to 1.4 Gets at c=64, the probe then
-# costing about 0.25 ms of the process's CPU per Get (docs/performance.md, target 1). A probe
-# that starts a quiet spell goes at once: a lone caller never waits for the pacing.
+# Under load a probe is sent no sooner than this after the last one, so it answers every
+# call that arrived meanwhile (group commit's commit_delay, for reads): when it follows
+# another in the same run of probes, or when other Gets are in flight as a run starts.
+# Unpaced, calls reach the wait one at a time and each probe served 1.1 to 1.4 Gets at c=64
+# (docs/performance.md, target 1). A lone caller never waits for the pacing.
 PROBE_SPACING_SECONDS = 0.003
 
 
