@@ -159,6 +159,30 @@ class _GatedProbe:
             await asyncio.sleep(0.001)
 
 
+async def _one_answered_run(probe: SharedProbe, log: _GatedProbe) -> None:
+    """One call, its probe answered, and the probe's run over (no call waits)."""
+    first = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(1)
+    log.gates[0].set()
+    assert await first
+    await asyncio.sleep(0)
+
+
+async def _the_paced_probe_takes_a_call_that_came_meanwhile(
+    probe: SharedProbe, log: _GatedProbe, waiting: asyncio.Task[bool]
+) -> None:
+    """The second probe (spacing 0.2 s) is not sent at once; a call arriving meanwhile joins
+    it with `waiting`, and no third probe is needed."""
+    await asyncio.sleep(0.05)
+    assert len(log.sent) == 1
+    meanwhile = asyncio.create_task(probe.caught_up(arrival.draw()))
+    await log.probes_sent(2)
+    assert log.sent_at[1] - log.sent_at[0] >= 0.2
+    log.gates[1].set()
+    assert await asyncio.gather(waiting, meanwhile) == [True, True]
+    assert len(log.sent) == 2
+
+
 async def test_calls_waiting_together_share_one_probe() -> None:
     log = _GatedProbe()
     probe = SharedProbe(LotCache(10), log)
@@ -252,24 +276,15 @@ async def test_under_load_a_probe_waits_out_the_spacing_and_answers_the_calls_th
     log.gates[0].set()
     assert await early
     # The next probe is paced: a call arriving meanwhile joins it instead of needing a third.
-    await asyncio.sleep(0.05)
-    assert len(log.sent) == 1
-    meanwhile = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await log.probes_sent(2)
-    assert log.sent_at[1] - log.sent_at[0] >= 0.2
-    log.gates[1].set()
-    assert await asyncio.gather(waiting, meanwhile) == [True, True]
-    assert len(log.sent) == 2
+    await _the_paced_probe_takes_a_call_that_came_meanwhile(probe, log, waiting)
 
 
 async def test_a_call_after_a_quiet_spell_is_not_paced() -> None:
+    # A lone caller (no other call in flight) right after a probe: its run's probe goes at
+    # once, whatever the spacing.
     log = _GatedProbe()
-    probe = SharedProbe(LotCache(10), log, spacing=60.0)
-    first = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await log.probes_sent(1)
-    log.gates[0].set()
-    assert await first
-    await asyncio.sleep(0)  # the probe's run ends: no call waits
+    probe = SharedProbe(LotCache(10), log, spacing=60.0, busy=lambda: False)
+    await _one_answered_run(probe, log)
     later = asyncio.create_task(probe.caught_up(arrival.draw()))
     await asyncio.wait_for(log.probes_sent(2), timeout=10)  # not the 60 s spacing
     log.gates[1].set()
@@ -281,32 +296,6 @@ async def test_a_run_of_probes_started_under_load_is_paced_after_the_last_probe(
     # the spacing since the last probe, and the calls arriving meanwhile join it.
     log = _GatedProbe()
     probe = SharedProbe(LotCache(10), log, spacing=0.2, busy=lambda: True)
-    first = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await log.probes_sent(1)
-    log.gates[0].set()
-    assert await first
-    await asyncio.sleep(0)  # the run ends: no call waits
+    await _one_answered_run(probe, log)
     started = asyncio.create_task(probe.caught_up(arrival.draw()))  # starts another run
-    await asyncio.sleep(0.05)
-    assert len(log.sent) == 1  # paced, not sent at once
-    meanwhile = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await log.probes_sent(2)
-    assert log.sent_at[1] - log.sent_at[0] >= 0.2
-    log.gates[1].set()
-    assert await asyncio.gather(started, meanwhile) == [True, True]
-    assert len(log.sent) == 2
-
-
-async def test_a_lone_caller_right_after_a_probe_is_not_paced() -> None:
-    # No other call in flight: the new run's probe goes at once, whatever the spacing.
-    log = _GatedProbe()
-    probe = SharedProbe(LotCache(10), log, spacing=60.0, busy=lambda: False)
-    first = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await log.probes_sent(1)
-    log.gates[0].set()
-    assert await first
-    await asyncio.sleep(0)
-    later = asyncio.create_task(probe.caught_up(arrival.draw()))
-    await asyncio.wait_for(log.probes_sent(2), timeout=10)  # not the 60 s spacing
-    log.gates[1].set()
-    assert await later
+    await _the_paced_probe_takes_a_call_that_came_meanwhile(probe, log, started)
