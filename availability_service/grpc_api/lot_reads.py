@@ -146,7 +146,10 @@ class LotReads:
         # Gets inside `get` (waiting for a probe or reading): more than one is load.
         self._reading = 0
         self._probe = SharedProbe(
-            cache, lots.uow.change_probe(PROBE_SECONDS), busy=lambda: self._reading > 1
+            cache,
+            lots.uow.change_probe(PROBE_SECONDS),
+            spacing=PROBE_SPACING_SECONDS,  # read now, not when the module was loaded
+            busy=lambda: self._reading > 1,
         )
         # Encoded replies of kept lots, by (lot, revision, the caller sees every field, full
         # view): a stored row at a revision never changes, so neither does its reply.

@@ -8,8 +8,10 @@ which of its fields, is decided as for a read; the read-your-writes header is ho
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -18,8 +20,11 @@ from sqlalchemy import Engine, text
 
 from availability_service.app import Application, build_application
 from availability_service.auth.principal import Principal, Role
+from availability_service.grpc_api import lot_reads
 from availability_service.grpc_api.read_consistency import MIN_REVISION_HEADER
-from availability_service.storage.loop_probe import APPLICATION_NAME
+from availability_service.service_layer.lots import LotService
+from availability_service.service_layer.ports.events import LotChanges
+from availability_service.storage.loop_probe import APPLICATION_NAME, LoopChangeProbe
 from tests.conftest import settings_for
 from tests.support.callers import Caller
 from tests.support.lots import approved_lot
@@ -232,3 +237,64 @@ def test_gets_answered_by_a_probe_sent_before_their_handler_ran_still_see_every_
         for worker in workers:
             worker.join(30)
     assert _waits("out") + _waits("none") > shared  # the paths this test is about were taken
+
+
+@pytest.fixture
+def paced(
+    app: Application, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[grpc.Channel, list[float]]]:
+    """A channel to a server of its own whose Gets' probes are spaced 0.5 s under load, and
+    the moments its probes were sent (the real probe, on the real database)."""
+    monkeypatch.setattr(lot_reads, "PROBE_SPACING_SECONDS", 0.5)
+    sent: list[float] = []
+    probe = LoopChangeProbe.changes_since
+
+    async def recorded(self: LoopChangeProbe, after: int, limit: int) -> LotChanges:
+        sent.append(time.monotonic())
+        return await probe(self, after, limit)
+
+    monkeypatch.setattr(LoopChangeProbe, "changes_since", recorded)
+    thread = ServerThread(app).start()
+    with grpc.insecure_channel(thread.address) as channel:
+        yield channel, sent
+    thread.stop()
+
+
+def test_a_probe_is_paced_while_other_gets_are_in_flight_and_not_for_a_lone_caller(
+    paced: tuple[grpc.Channel, list[float]],
+    monkeypatch: pytest.MonkeyPatch,
+    seller: Caller,
+    admin: Caller,
+    buyer: Caller,
+) -> None:
+    channel, sent = paced
+    reader = Caller(channel, buyer.token, buyer.subject)
+    kept, unkept = approved_lot(seller, admin), approved_lot(seller, admin)
+    _get(reader, kept.name)
+    _get(reader, kept.name)  # kept: the next Get of it reads nothing but its probe
+    # A Get of a lot not kept stays in flight, reading the database, until let go.
+    reading, let_go = threading.Event(), threading.Event()
+    read = LotService.read
+
+    def held(self: LotService, principal: Principal, name: str, deadline: Any = None) -> Any:
+        if name == unkept.name:
+            reading.set()
+            let_go.wait(30)
+        return read(self, principal, name, deadline)
+
+    monkeypatch.setattr(LotService, "read", held)
+    in_flight = threading.Thread(target=_get, args=(reader, unkept.name))
+    in_flight.start()
+    try:
+        assert reading.wait(30)
+        before = len(sent)
+        _get(reader, kept.name)  # starts a run of probes while another Get is in flight
+        assert len(sent) == before + 1
+        assert sent[-1] - sent[-2] >= 0.5  # paced after the in-flight Get's probe
+    finally:
+        let_go.set()
+        in_flight.join(30)
+    started = time.monotonic()
+    _get(reader, kept.name)  # a lone caller: its probe goes at once
+    if started - sent[-2] < 0.4:  # (else pacing could not be told from a slow machine)
+        assert sent[-1] < sent[-2] + 0.5
