@@ -100,16 +100,22 @@ def start_metrics_endpoint(settings: Settings) -> None:
 
 async def serve_until_signalled(settings: Settings) -> None:
     """One server process (`serve`, or one worker of `serve --workers`) until SIGTERM/SIGINT."""
+    # The handlers come first: a supervisor may signal while the application is still being
+    # built or the port is already bound (a worker of `serve --workers` is stopped as soon as
+    # its sibling dies), and the default action would kill the process with no clean stop.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     configure_tracing()
     app = await asyncio.to_thread(build_application, settings)
     try:
+        if stop.is_set():
+            log.info("stopped_before_serving")
+            return
         async with running_server(app) as running:
             start_metrics_endpoint(settings)
             log.info("serving", address=settings.address, port=running.port)
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, stop.set)
             # After the handlers: its full collection takes a moment, and a SIGTERM during it
             # must stop the server cleanly, not kill it.
             tune_collector(settings.gc_gen0_threshold)

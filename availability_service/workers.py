@@ -134,8 +134,11 @@ def serve_workers(settings: Settings) -> int:
         if own_metrics_dir and metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
     codes = [c.exitcode for c in children]
-    log.info("workers_stopped", exitcodes=codes)
-    return 0 if all(code == 0 for code in codes) else 1
+    clean = all(code == 0 for code in codes)
+    # A warning, not info: a worker that did not stop cleanly (a negative code is the signal
+    # that ended it) must show in a log kept at warning, as the only clue to what happened.
+    (log.info if clean else log.warning)("workers_stopped", exitcodes=codes)
+    return 0 if clean else 1
 
 
 def _forget_metrics_of_exited(
