@@ -110,14 +110,12 @@ async def serve_until_signalled(settings: Settings) -> None:
     configure_tracing()
     app = await asyncio.to_thread(build_application, settings)
     try:
-        if stop.is_set():
-            log.info("stopped_before_serving")
-            return
         async with running_server(app) as running:
             start_metrics_endpoint(settings)
             log.info("serving", address=settings.address, port=running.port)
-            # After the handlers: its full collection takes a moment, and a SIGTERM during it
-            # must stop the server cleanly, not kill it.
+            # After the handlers (above): its full collection takes a moment, and a SIGTERM
+            # during it must stop the server cleanly, not kill it. A signal that came while
+            # starting has set `stop` already: the server stops at once, in its usual order.
             tune_collector(settings.gc_gen0_threshold)
             await stop.wait()
             log.info("shutting_down")

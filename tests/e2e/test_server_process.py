@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +9,7 @@ from pathlib import Path
 import grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.support.callers import TEST_SECRET
-from tests.support.processes import ServerProcess
+from tests.support.processes import ServerProcess, server_environment
 
 
 def test_serve_process_lists_the_service_in_reflection_and_stops_on_sigterm(
@@ -51,15 +49,9 @@ asyncio.run(serving.serve_until_signalled(Settings.from_env(address="127.0.0.1:0
 def test_a_sigterm_while_the_server_is_starting_stops_it_cleanly(
     database_url: str, data_dir: Path
 ) -> None:
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        AVAILABILITY_JWT_SECRET=TEST_SECRET.decode(),
-        AVAILABILITY_DATA_DIR=str(data_dir),
-    )
     done = subprocess.run(
         [sys.executable, "-c", _SIGNALLED_WHILE_STARTING],
-        env=env,
+        env=server_environment(database_url, data_dir),
         capture_output=True,
         text=True,
         timeout=120,

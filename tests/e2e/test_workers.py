@@ -12,8 +12,13 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support.callers import TEST_SECRET
-from tests.support.processes import ServerProcess, child_pids, free_port, listening_sockets
+from tests.support.processes import (
+    ServerProcess,
+    child_pids,
+    free_port,
+    listening_sockets,
+    server_environment,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +39,7 @@ def test_two_workers_each_listen_on_the_shared_port_and_all_stop_on_sigterm(
     database_url: str, data_dir: Path
 ) -> None:
     port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        AVAILABILITY_JWT_SECRET=TEST_SECRET.decode(),
-        AVAILABILITY_DATA_DIR=str(data_dir),
-        AVAILABILITY_LOG_LEVEL="warning",
-    )
+    env = server_environment(database_url, data_dir)
     log_path = data_dir / f"workers-{port}.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(

@@ -16,6 +16,18 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tests.support.callers import TEST_SECRET
 
 
+def server_environment(database_url: str, data_dir: Path) -> dict[str, str]:
+    """The environment a test's server process runs with: the test database and token key."""
+    return dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        AVAILABILITY_JWT_SECRET=TEST_SECRET.decode(),
+        AVAILABILITY_DATA_DIR=str(data_dir),
+        AVAILABILITY_LOG_LEVEL="warning",
+        AVAILABILITY_SWEEP_INTERVAL_SECONDS="0.2",
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -74,16 +86,7 @@ class ServerProcess:
         return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> ServerProcess:
-        env = dict(os.environ)
-        env.update(
-            {
-                "DATABASE_URL": self.database_url,
-                "AVAILABILITY_JWT_SECRET": TEST_SECRET.decode(),
-                "AVAILABILITY_DATA_DIR": str(self.data_dir),
-                "AVAILABILITY_LOG_LEVEL": "warning",
-                "AVAILABILITY_SWEEP_INTERVAL_SECONDS": "0.2",
-            }
-        )
+        env = server_environment(self.database_url, self.data_dir)
         env.update(self.extra_env)
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
